@@ -1,0 +1,21 @@
+"""rfsym: symbolic receptive-field arithmetic for convolutional networks."""
+
+from .errors import RfsymError
+from .io.spec import load, loads
+from .layers import AxisState, Conv, Identity, Pool, Repeat
+from .network import Network, Table
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AxisState",
+    "Conv",
+    "Identity",
+    "Network",
+    "Pool",
+    "Repeat",
+    "RfsymError",
+    "Table",
+    "load",
+    "loads",
+]

@@ -1,0 +1,165 @@
+"""Exact arithmetic that works on plain numbers and on sympy expressions alike.
+
+Numbers stay Python ``int``/``Fraction`` (fast, no sympy import); as soon as a
+symbol takes part, the operation is done in sympy.  Transfer functions are
+written once against these helpers, so the same code yields numeric tables and
+symbolic ones.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+Num = int | Fraction
+Value = Any  # int | Fraction | sympy.Expr
+
+
+def is_num(x: Value) -> bool:
+    """True for a plain exact number (``int`` or ``Fraction``; ``bool`` excluded)."""
+    return isinstance(x, (int, Fraction)) and not isinstance(x, bool)
+
+
+def norm(x: Value) -> Value:
+    """Turn integral Fractions into ints and sympy numbers into plain numbers."""
+    if isinstance(x, Fraction):
+        return x.numerator if x.denominator == 1 else x
+    if is_num(x):
+        return x
+    if getattr(x, "is_Rational", False):
+        p, q = int(x.p), int(x.q)
+        return p if q == 1 else Fraction(p, q)
+    return x
+
+
+def to_sympy(x: Value) -> Any:
+    """The value as a sympy object (Integer, Rational or expression)."""
+    import sympy
+
+    if isinstance(x, Fraction):
+        return sympy.Rational(x.numerator, x.denominator)
+    if isinstance(x, int):
+        return sympy.Integer(x)
+    return x
+
+
+def floor(x: Value) -> Value:
+    if is_num(x):
+        return math.floor(x)
+    import sympy
+
+    return norm(sympy.floor(x))
+
+
+def ceil(x: Value) -> Value:
+    if is_num(x):
+        return math.ceil(x)
+    import sympy
+
+    return norm(sympy.ceiling(x))
+
+
+def div(a: Value, b: Value) -> Value:
+    """Exact division a / b."""
+    if is_num(a) and is_num(b):
+        return norm(Fraction(a) / Fraction(b))
+    return norm(to_sympy(a) / to_sympy(b))
+
+
+def floordiv(a: Value, b: Value) -> Value:
+    """floor(a / b), exact."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a // b
+    return floor(div(a, b))
+
+
+def ceildiv(a: Value, b: Value) -> Value:
+    if isinstance(a, int) and isinstance(b, int):
+        return -((-a) // b)
+    return ceil(div(a, b))
+
+
+def mod(a: Value, b: Value) -> Value:
+    if is_num(a) and is_num(b):
+        return norm(Fraction(a) % Fraction(b))
+    import sympy
+
+    return norm(sympy.Mod(to_sympy(a), to_sympy(b)))
+
+
+def maximum(a: Value, b: Value) -> Value:
+    if is_num(a) and is_num(b):
+        return max(a, b)
+    import sympy
+
+    return norm(sympy.Max(to_sympy(a), to_sympy(b)))
+
+
+def minimum(a: Value, b: Value) -> Value:
+    if is_num(a) and is_num(b):
+        return min(a, b)
+    import sympy
+
+    return norm(sympy.Min(to_sympy(a), to_sympy(b)))
+
+
+def add(a: Value, b: Value) -> Value:
+    if is_num(a) and is_num(b):
+        return norm(a + b)
+    return norm(to_sympy(a) + to_sympy(b))
+
+
+def mul(a: Value, b: Value) -> Value:
+    if is_num(a) and is_num(b):
+        return norm(a * b)
+    return norm(to_sympy(a) * to_sympy(b))
+
+
+def where_ge(lhs: Value, rhs: Value, then: Value, otherwise: Value) -> Value:
+    """``then if lhs >= rhs else otherwise``; a sympy Piecewise when undecided."""
+    if is_num(lhs) and is_num(rhs):
+        return then if lhs >= rhs else otherwise
+    import sympy
+
+    cond = sympy.Ge(to_sympy(lhs), to_sympy(rhs))
+    if cond is sympy.true:
+        return then
+    if cond is sympy.false:
+        return otherwise
+    return norm(sympy.Piecewise((to_sympy(then), cond), (to_sympy(otherwise), True)))
+
+
+def fmt(x: Value) -> str:
+    """Human form: integers plainly, finite decimals as decimals, else p/q or sympy's str."""
+    x = norm(x)
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, Fraction):
+        q = x.denominator
+        while q % 2 == 0:
+            q //= 2
+        while q % 5 == 0:
+            q //= 5
+        if q == 1:
+            s = f"{float(x):.10f}".rstrip("0").rstrip(".")
+            if Fraction(s) == x:
+                return s
+        return f"{x.numerator}/{x.denominator}"
+    return str(x)
+
+
+def exact_str(x: Value) -> str:
+    """Exact form in sympy syntax: ``227/2``, ``k*s + 1``."""
+    x = norm(x)
+    if isinstance(x, Fraction):
+        return f"{x.numerator}/{x.denominator}"
+    return str(x)
+
+
+def to_json(x: Value) -> Any:
+    """JSON value per DESIGN.md: integers as integers, everything else as exact strings."""
+    x = norm(x)
+    if isinstance(x, int):
+        return x
+    return exact_str(x)

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``rfsym`` command line, one module each."""

@@ -1,0 +1,42 @@
+"""Helpers shared by sub-commands: loading SPEC|NAME, writing output."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..errors import RfsymError
+
+#: Loaders for SPEC strings that are not TOML specs (ONNX files, ``module:factory``):
+#: list of (predicate(spec) -> bool, loader(spec, input) -> Network).
+SPEC_LOADERS: list[Any] = []
+
+
+def add_spec_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", metavar="SPEC|NAME", help="a TOML spec file or a built-in network name (alexnet, vgg16, ...)")
+
+
+def add_input_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--input",
+        metavar="N",
+        help="input size: a number, a symbol (n) or one per axis (96,80); default: the spec's 'input'",
+    )
+
+
+def load_network(spec: str, input: Any = None) -> Any:
+    for matches, loader in SPEC_LOADERS:
+        if matches(spec):
+            return loader(spec, input)
+    from ..io.spec import load
+
+    return load(spec)
+
+
+def emit(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def fail(msg: str) -> RfsymError:
+    return RfsymError(msg)

@@ -1,0 +1,406 @@
+"""Sequential networks and their per-layer receptive-field tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Iterable, Sequence
+
+from . import _arith as A
+from .errors import RfsymError
+from .layers import CONVENTIONS, AxisState, Layer, Repeat
+from .values import SymbolDomain, parse_value
+
+__all__ = ["Network", "Row", "Table", "parse_origin"]
+
+
+def parse_origin(origin: Any) -> Any:
+    """0.5 (pixel centres at 0.5, 1.5, …; the seed's) or 0 (index coordinates; Distill's)."""
+    if isinstance(origin, str):
+        try:
+            origin = Fraction(origin.strip())
+        except ValueError:
+            raise RfsymError(f"origin must be 0.5 or 0 (got {origin!r})") from None
+    try:
+        o = Fraction(origin)
+    except (TypeError, ValueError):
+        raise RfsymError(f"origin must be 0.5 or 0 (got {origin!r})") from None
+    if o not in (0, Fraction(1, 2)):
+        raise RfsymError(f"origin must be 0.5 or 0 (got {A.fmt(o)})")
+    return A.norm(o)
+
+
+def _check_convention(convention: str) -> str:
+    if convention not in CONVENTIONS:
+        raise RfsymError(f"convention must be one of {', '.join(CONVENTIONS)} (got {convention!r})")
+    return convention
+
+
+def _unify_symbols(
+    layers: Sequence[Layer], extra: Iterable[Any] = (), domains: dict[str, SymbolDomain] | None = None
+) -> dict[Any, Any]:
+    """Map same-named symbols with different assumptions to one symbol with the strongest ones.
+
+    A name used as a bare kernel (positive) and inside a padding expression
+    (integer) must be one symbol, or ``same`` padding never simplifies.
+    """
+    import sympy
+
+    by_name: dict[str, set[Any]] = {}
+    for lay in layers:
+        for s in lay.free_symbols:
+            by_name.setdefault(s.name, set()).add(s)
+    for s in extra:
+        for t in getattr(s, "free_symbols", ()):
+            by_name.setdefault(t.name, set()).add(t)
+    mapping: dict[Any, Any] = {}
+    domains = domains or {}
+    for name, syms in by_name.items():
+        if len(syms) < 2 and name not in domains:
+            continue
+        assume: dict[str, bool] = {}
+        for s in syms:
+            for key in ("integer", "positive", "nonnegative", "odd", "even"):
+                if s.assumptions0.get(key):
+                    assume[key] = True
+        if name in domains:
+            assume = domains[name].assumptions(assume)
+        if assume.get("positive"):
+            assume.pop("nonnegative", None)
+        if assume.get("odd") and assume.get("even"):
+            raise RfsymError(f"symbol {name!r} is declared both odd and even")
+        target = sympy.Symbol(name, **assume)
+        for s in syms:
+            if s != target:
+                mapping[s] = target
+    return mapping
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a table: a layer (None for the input) and its state on each axis."""
+
+    name: str
+    layer: Layer | None
+    states: tuple[AxisState, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """Per-layer receptive-field table of a network for one input size."""
+
+    name: str
+    input: tuple[Any, ...]
+    rows: tuple[Row, ...]
+    convention: str
+    origin: Any
+    min_input: tuple[Any, ...] | None = None
+
+    @property
+    def ndim(self) -> int:
+        return len(self.input)
+
+    @property
+    def output(self) -> tuple[AxisState, ...]:
+        return self.rows[-1].states
+
+    def __getitem__(self, name: str) -> Row:
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of DESIGN.md §3: exact values, lists per axis when N-D."""
+        one = self.ndim == 1
+
+        def val(values: list[Any]) -> Any:
+            vs = [A.to_json(v) for v in values]
+            return vs[0] if one else vs
+
+        out: dict[str, Any] = {
+            "name": self.name,
+            "input": val(list(self.input)),
+            "convention": self.convention,
+            "origin": A.to_json(self.origin),
+            "layers": [],
+        }
+        for row in self.rows[1:]:
+            d: dict[str, Any] = {"name": row.name, "kind": row.layer.kind if row.layer else "input"}
+            for key in ("n", "j", "r", "start", "effective_padding"):
+                d[key] = val([s.as_dict()[key] for s in row.states])
+            out["layers"].append(d)
+        if self.min_input is not None:
+            out["min_input"] = val(list(self.min_input))
+        return out
+
+    def to_json(self) -> str:
+        import json
+
+        return json.dumps(self.to_dict(), indent=2)
+
+    def cells(self) -> list[list[str]]:
+        """Text cells: layer, kernel, stride, padding, dilation, n, j, r, start, P."""
+        rows = []
+        for row in self.rows:
+            cells = [row.name]
+            lay = row.layer
+            for key in ("kernel", "stride", "padding", "dilation"):
+                vals = []
+                for ax in range(self.ndim):
+                    p = lay.params(ax).get(key) if lay is not None else None
+                    vals.append(_fmt_param(p))
+                cells.append(_join_axes(vals))
+            for key in ("n", "j", "r", "start", "effective_padding"):
+                cells.append(_join_axes([A.fmt(s.as_dict()[key]) for s in row.states]))
+            rows.append(cells)
+        return rows
+
+    HEADER = ("layer", "kernel", "stride", "padding", "dilation", "n", "j", "r", "start", "P")
+
+    def to_text(self) -> str:
+        rows = [list(self.HEADER)] + self.cells()
+        widths = [max(len(r[i]) for r in rows) for i in range(len(self.HEADER))]
+        lines = []
+        for k, r in enumerate(rows):
+            parts = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]
+            lines.append("  ".join(parts).rstrip())
+            if k == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        head = f"{self.name}: input {_join_axes([A.fmt(v) for v in self.input])}, convention {self.convention}, origin {A.fmt(self.origin)}"
+        out = [head, *lines]
+        if self.min_input is not None:
+            out.append(f"valid for input size >= {_join_axes([A.fmt(v) for v in self.min_input])}")
+        return "\n".join(out) + "\n"
+
+    def to_markdown(self) -> str:
+        rows = self.cells()
+        out = ["| " + " | ".join(self.HEADER) + " |", "|" + "|".join([":--"] + ["--:"] * (len(self.HEADER) - 1)) + "|"]
+        for r in rows:
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
+        return "\n".join(out) + "\n"
+
+    def to_latex(self, **settings: Any) -> str:
+        from .printing.table import table_latex
+
+        return table_latex(self, **settings)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def _fmt_param(p: Any) -> str:
+    if p is None:
+        return "-"
+    if isinstance(p, str):
+        return p
+    if isinstance(p, tuple):
+        a, b = p
+        return A.fmt(a) if a == b else f"{A.fmt(a)},{A.fmt(b)}"
+    return A.fmt(p)
+
+
+def _join_axes(vals: list[str]) -> str:
+    return vals[0] if all(v == vals[0] for v in vals) else "x".join(vals)
+
+
+@dataclass(frozen=True, init=False)
+class Network:
+    """A sequential stack of layers.
+
+    >>> from rfsym import Conv, Pool, Network
+    >>> net = Network([Conv(kernel=3, padding=1, name="c1"), Pool(kernel=2, name="p1")], input=32)
+    >>> row = net.table().rows[-1].states[0]
+    >>> row.n, row.j, row.r, row.start
+    (16, 2, 4, Fraction(1, 1))
+    """
+
+    layers: tuple[Layer, ...]
+    input: tuple[Any, ...] | Any
+    name: str
+    symbols: dict[str, SymbolDomain] = field(default_factory=dict)
+
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        input: Any = None,
+        name: str = "network",
+        symbols: dict[str, SymbolDomain] | None = None,
+    ) -> None:
+        symbols = {str(k): v for k, v in (symbols or {}).items()}
+        layers = list(layers)
+        if not layers:
+            raise RfsymError(f"{name}: a network needs at least one layer")
+        seen: set[str] = set()
+        named: list[Layer] = []
+        for i, lay in enumerate(layers, 1):
+            if not isinstance(lay, Layer):
+                raise RfsymError(f"{name}: layer {i} is not an rfsym layer (got {type(lay).__name__})")
+            if lay.name is None:
+                from dataclasses import replace
+
+                lay = replace(lay, name=f"{lay.kind}{i}")
+            if lay.name in seen:
+                raise RfsymError(f"{name}: duplicate layer name {lay.name!r}")
+            seen.add(lay.name)  # type: ignore[arg-type]
+            named.append(lay)
+        inp = self._parse_input(input, name) if input is not None else None
+        sym_map = _unify_symbols(named, inp or (), symbols)
+        if sym_map:
+            named = [lay.map_values(lambda v: v.xreplace(sym_map) if hasattr(v, "xreplace") else v) for lay in named]
+            if inp is not None:
+                inp = tuple(A.norm(v.xreplace(sym_map)) if hasattr(v, "xreplace") else v for v in inp)
+        object.__setattr__(self, "layers", tuple(named))
+        object.__setattr__(self, "input", inp)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "symbols", symbols)
+        self.ndim  # noqa: B018 - validates axis counts
+        self._check_domains()
+
+    def _check_domains(self) -> None:
+        """Every parameter must be able to satisfy its role's bound within the symbols' domains."""
+        from .values import ROLE_MIN, ROLE_TEXT
+
+        def feasible(v: Any, lo: int) -> bool:
+            syms = sorted(getattr(v, "free_symbols", ()), key=str)
+            if len(syms) != 1 or syms[0].name not in self.symbols:
+                return True
+            vals = self.symbols[syms[0].name].values(limit=10_000)
+            if vals is None:
+                dom = self.symbols[syms[0].name]
+                if v == syms[0] and dom.max is not None:
+                    return dom.max >= lo
+                return True
+            return any(A.norm(v.xreplace({syms[0]: x})) >= lo for x in vals)
+
+        for lay in self.layers:
+            for fld, role, v in lay.role_values():
+                lo = ROLE_MIN[role]
+                if not A.is_num(v) and not feasible(v, lo):
+                    raise RfsymError(
+                        f"{lay.label()}: {fld} must be {ROLE_TEXT[lo]} (got {v}, which its symbols' "
+                        f"domains never allow)"
+                    )
+
+    @staticmethod
+    def _parse_input(value: Any, name: str) -> tuple[Any, ...]:
+        if isinstance(value, (list, tuple)):
+            if not value:
+                raise RfsymError(f"{name}: input is an empty list")
+            return tuple(parse_value(v, role="input", where=f"{name}: input[{i}]") for i, v in enumerate(value))
+        if isinstance(value, str) and "," in value:
+            return Network._parse_input([v.strip() for v in value.split(",")], name)
+        return (parse_value(value, role="input", where=f"{name}: input"),)
+
+    @property
+    def ndim(self) -> int | None:
+        nds = {lay.ndim for lay in self.layers} - {None}
+        if len(nds) > 1:
+            raise RfsymError(f"{self.name}: layers disagree on the number of axes ({sorted(nds)})")
+        return nds.pop() if nds else None
+
+    @property
+    def free_symbols(self) -> set[Any]:
+        out: set[Any] = set()
+        for lay in self.layers:
+            out |= lay.free_symbols
+        for v in self.input or ():
+            out |= getattr(v, "free_symbols", set())
+        return out
+
+    def flat_layers(self) -> list[Layer]:
+        """The layers with every numeric Repeat unrolled."""
+        out: list[Layer] = []
+        for lay in self.layers:
+            out.extend(lay.unroll() if isinstance(lay, Repeat) else [lay])
+        return out
+
+    def subs(self, mapping: dict[Any, Any]) -> Network:
+        """A copy with symbols replaced (by name or Symbol) by values."""
+        by_name = {str(k): v for k, v in mapping.items()}
+        syms = {s: by_name[s.name] for s in self.free_symbols if s.name in by_name}
+
+        def f(v: Any) -> Any:
+            return v.xreplace(syms) if hasattr(v, "xreplace") and syms else v
+
+        layers = [lay.map_values(f) for lay in self.layers]
+        inp = tuple(A.norm(f(v)) for v in self.input) if self.input is not None else None
+        return Network(layers, input=inp, name=self.name, symbols=self.symbols)
+
+    def axes_input(self, input: Any = None) -> tuple[Any, ...]:
+        inp = self._parse_input(input, self.name) if input is not None else self.input
+        if inp is None:
+            raise RfsymError(f"{self.name}: no input size given (use --input or the spec's 'input')")
+        nd = self.ndim
+        if nd is not None and len(inp) == 1:
+            inp = inp * nd
+        elif nd is not None and len(inp) != nd:
+            raise RfsymError(f"{self.name}: input has {len(inp)} axes but the layers have {nd}")
+        return inp
+
+    def table(self, input: Any = None, convention: str = "framework", origin: Any = Fraction(1, 2)) -> Table:
+        """The per-layer table for an input size (number, symbol or per-axis list)."""
+        _check_convention(convention)
+        origin = parse_origin(origin)
+        inp = self.axes_input(input)
+        layers = self.flat_layers()
+        states = [AxisState.input(n, origin) for n in inp]
+        rows = [Row("input", None, tuple(states))]
+        for lay in layers:
+            new = tuple(lay.transfer(st, ax, convention) for ax, st in enumerate(states))
+            for ax, (old, st) in enumerate(zip(states, new)):
+                if A.is_num(st.n) and st.n < 1:
+                    axis = f" (axis {ax})" if len(states) > 1 else ""
+                    raise RfsymError(
+                        f"{lay.label()}: output is empty{axis}: n = {A.fmt(st.n)} from an input of "
+                        f"{A.fmt(old.n)} features (network input {A.fmt(inp[ax])}); "
+                        f"the network needs a larger input"
+                    )
+            rows.append(Row(lay.label(), lay, new))
+            states = list(new)
+        min_input = None
+        if any(not A.is_num(v) for v in inp):
+            min_input = tuple(self.min_input_size(ax, convention) if not A.is_num(v) else v for ax, v in enumerate(inp))
+        return Table(self.name, inp, tuple(rows), convention, origin, min_input)
+
+    def min_input_size(self, axis: int = 0, convention: str = "framework") -> Any:
+        """Smallest input size for which every layer's output is non-empty on this axis.
+
+        Numeric layers: exact search with the transfer functions (n_out is
+        non-decreasing in n_in for every layer kind).  Symbolic layers:
+        backward recurrence ``need_in = max(1, (need_out - 1) s + kappa - pL - pR)``.
+        """
+        layers = self.flat_layers()
+        if not any(lay.free_symbols for lay in layers):
+
+            def ok(n: int) -> bool:
+                st = AxisState.input(n)
+                for lay in layers:
+                    st = lay.transfer(st, axis, convention)
+                    if st.n < 1:
+                        return False
+                return True
+
+            hi = 1
+            while not ok(hi):
+                hi *= 2
+                if hi > 2**80:
+                    raise RfsymError(f"{self.name}: no input size gives a non-empty output")
+            lo = hi // 2
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if ok(mid):
+                    hi = mid
+                else:
+                    lo = mid
+            return hi
+        need: Any = 1
+        for lay in reversed(layers):
+            if not hasattr(lay, "axis_params"):
+                continue
+            k, s, pad, d = lay.axis_params(axis)  # type: ignore[attr-defined]
+            if isinstance(pad, str) or getattr(lay, "ceil_mode", False):
+                return None  # n-dependent padding / ceil mode: no closed form here
+            kap = A.add(A.mul(d, A.add(k, -1)), 1)
+            need = A.maximum(1, A.add(A.add(A.mul(A.add(need, -1), s), kap), A.mul(-1, A.add(pad[0], pad[1]))))
+        return need

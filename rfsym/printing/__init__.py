@@ -1,0 +1,1 @@
+"""Printers: tables (text, Markdown, LaTeX) and, later, LaTeX for closed forms."""
