@@ -173,6 +173,33 @@ def _layer(d: Any, i: int, source: str) -> Layer:
     raise RfsymError(f"{where}: unknown kind {kind!r} (one of {', '.join(KINDS + tuple(EXTRA_KINDS))})")
 
 
+def _check_declared(lay: Layer, declared: set[str], source: str) -> None:
+    """In spec files every name in an expression must be declared under [symbols] (or be the input).
+
+    This turns typos such as ``padding = "middle"`` into errors instead of new symbols.
+    """
+    inner = set(declared)
+    if isinstance(lay, Repeat):
+        if lay.index is not None:
+            inner.add(lay.index.name)
+        for b in lay.block:
+            _check_declared(b, inner, source)
+        fields = [("times", "times", lay.times)]
+    else:
+        fields = list(lay.role_values())
+    for fld, _role, v in fields:
+        for sym in sorted(getattr(v, "free_symbols", ()), key=str):
+            if sym.name not in inner:
+                tip = f"declare it under [symbols], e.g. {sym.name} = {{ min = 0 }}"
+                if fld == "padding":
+                    raise RfsymError(
+                        f"{source}: {lay.label()}: padding must be an integer, [left, right], 'same', "
+                        f"'same_lower', 'valid' or an expression in declared symbols (got {str(v)!r}: "
+                        f"unknown name {sym.name!r}; {tip})"
+                    )
+                raise RfsymError(f"{source}: {lay.label()}: {fld}: unknown name {sym.name!r} (got {str(v)!r}; {tip})")
+
+
 def _named(layer: Layer, name: str) -> Layer:
     from dataclasses import replace
 
@@ -194,6 +221,13 @@ def network_from_dict(data: dict[str, Any], source: str = "<spec>") -> Network:
         raise RfsymError(f"{source}: name must be a string (got {name!r})")
     domains = _domains(data.get("symbols", {}), source)
     built = [_layer(d, i, source) for i, d in enumerate(layers, 1)]
+    declared = set(domains)
+    inp = data.get("input")
+    for v in inp if isinstance(inp, list) else [inp]:
+        if isinstance(v, str) and v.strip().isidentifier():
+            declared.add(v.strip())
+    for lay in built:
+        _check_declared(lay, declared, source)
     try:
         return Network(built, input=data.get("input"), name=name, symbols=domains)
     except RfsymError as e:
