@@ -351,10 +351,13 @@ class Network:
             for ax, (old, st) in enumerate(zip(states, new)):
                 if A.is_num(st.n) and st.n < 1:
                     axis = f" (axis {ax})" if len(states) > 1 else ""
+                    need = "a larger input"
+                    if not any(x.free_symbols for x in layers):
+                        need = f"an input of at least {self.min_input_size(ax, convention)}"
                     raise RfsymError(
                         f"{lay.label()}: output is empty{axis}: n = {A.fmt(st.n)} from an input of "
-                        f"{A.fmt(old.n)} features (network input {A.fmt(inp[ax])}); "
-                        f"the network needs a larger input"
+                        f"{A.fmt(old.n)} feature{'s' if old.n != 1 else ''} (network input {A.fmt(inp[ax])}); "
+                        f"the network needs {need}"
                     )
             rows.append(Row(lay.label(), lay, new))
             states = list(new)

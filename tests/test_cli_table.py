@@ -127,7 +127,8 @@ class TestBadInput:
         """An input too small for the network names the layer and the sizes."""
         res = cli("table", "alexnet", "--input", "40")
         assert res.returncode == 2
-        assert "output is empty" in res.stderr and "pool2" in res.stderr
+        assert "pool5: output is empty" in res.stderr and "network input 40" in res.stderr
+        assert "at least 227" in res.stderr
 
     def test_bad_options(self):
         """Unknown formats, origins, conventions and missing specs exit 2."""
