@@ -416,8 +416,14 @@ class Repeat(Layer):
             for b in self.block:
                 lay = b
                 if self.index is not None:
-                    idx, val = self.index, i
-                    lay = b.map_values(lambda v, idx=idx, val=val: v.xreplace({idx: val}) if hasattr(v, "xreplace") else v)
+                    idx, val = self.index.name, i
+
+                    def at(v: Any, idx: str = idx, val: int = val) -> Any:
+                        # by name: the block may have parsed the index with other assumptions
+                        syms = [s for s in getattr(v, "free_symbols", ()) if s.name == idx]
+                        return v.xreplace({s: val for s in syms}) if syms else v
+
+                    lay = b.map_values(at)
                 if isinstance(lay, Repeat):
                     sub = lay.unroll()
                     for m, s in enumerate(sub):
@@ -444,7 +450,7 @@ class Repeat(Layer):
     def free_symbols(self) -> set[Any]:
         out = super().free_symbols
         if self.index is not None:
-            out.discard(self.index)
+            out = {s for s in out if s.name != self.index.name}
         return out
 
     def transfer(self, state: AxisState, axis: int = 0, convention: str = "framework") -> AxisState:
