@@ -28,10 +28,12 @@ from .values import parse_value
 __all__ = [
     "AxisState",
     "Conv",
+    "ConvTranspose",
     "Identity",
     "Layer",
     "Pool",
     "Repeat",
+    "Upsample",
     "CONVENTIONS",
 ]
 
@@ -457,3 +459,201 @@ class Repeat(Layer):
         for lay in self.unroll():
             state = lay.transfer(state, axis, convention)
         return state
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConvTranspose(Layer):
+    """Transposed convolution, with PyTorch's output size.
+
+    ``ConvTranspose(kernel=4, stride=2, padding=1, output_padding=0, dilation=1)``.
+    ``padding`` crops the full output: an int (both sides, as in PyTorch) or
+    ``[left, right]``; ``output_padding`` adds features on the right.
+
+    Output features: ``n_out = (n - 1) s - pL - pR + d (k - 1) + output_padding + 1``.
+    Output feature ``o`` reads input features ``i = (o + pL - t d) / s`` for the
+    taps ``t`` that make it an integer, so the jump becomes ``j / s`` and the
+    feature's nominal centre lies at input position ``(o + pL - (kappa - 1)/2) / s``.
+    ``r`` is the width of the smallest window around the nominal centre that holds
+    every feature's region (see ``docs/graphs.md``):
+
+        j_out     = j / s
+        r_out     = r + (kappa - 1) j / s
+        start_out = start + (pL - (kappa - 1)/2) j / s
+        P_out     = P + (kappa - 1 - pL) j / s
+
+    >>> ConvTranspose(kernel=4, stride=2, padding=1).transfer(AxisState.input(8))
+    AxisState(n=16, j=Fraction(1, 2), r=Fraction(5, 2), start=Fraction(1, 4), P=1)
+    """
+
+    kernel: Any
+    stride: Any = 1
+    padding: Any = 0
+    output_padding: Any = 0
+    dilation: Any = 1
+    name: str | None = None
+    _names: dict | None = field(default=None, repr=False, compare=False)
+    kind = "conv_transpose"
+
+    def __post_init__(self) -> None:
+        who = self.name or self.kind
+        names = self._names
+        if self.kernel is None:
+            raise RfsymError(f"{who}: kernel is required")
+        raw = {"kernel": self.kernel, "stride": self.stride, "dilation": self.dilation, "output_padding": self.output_padding}
+        nd = _validate_axes(who, raw)
+        object.__setattr__(self, "kernel", _parse_axes(self.kernel, "kernel", f"{who}: kernel", names))
+        object.__setattr__(self, "stride", _parse_axes(self.stride, "stride", f"{who}: stride", names))
+        object.__setattr__(self, "dilation", _parse_axes(self.dilation, "dilation", f"{who}: dilation", names))
+        object.__setattr__(
+            self, "output_padding", _parse_axes(self.output_padding, "output_padding", f"{who}: output_padding", names)
+        )
+        pad = _normalise_padding(self.padding, f"{who}: padding", names, nd)
+        if isinstance(pad, str) or (isinstance(pad, tuple) and any(isinstance(p, str) for p in pad)):
+            raise RfsymError(
+                f"{who}: padding of a transposed convolution must be a number or [left, right] "
+                f"(got {self.padding!r}; 'same'/'valid' do not apply)"
+            )
+        if nd is not None and _is_pad_entry(pad):
+            pad = (pad,) * nd
+        object.__setattr__(self, "padding", pad)
+        object.__setattr__(self, "_names", None)
+        self.ndim  # noqa: B018 - validates axis counts
+        for ax in range(self.ndim or 1):
+            k, s, _, op, d = self.tconv_params(ax)
+            if A.is_num(op) and A.is_num(s) and A.is_num(d) and op >= max(s, d):
+                raise RfsymError(
+                    f"{who}: output_padding must be smaller than stride or dilation "
+                    f"(got {A.fmt(op)} with stride {A.fmt(s)} and dilation {A.fmt(d)})"
+                )
+
+    @property
+    def ndim(self) -> int | None:
+        fields = {"kernel": self.kernel, "stride": self.stride, "dilation": self.dilation, "output_padding": self.output_padding}
+        if isinstance(self.padding, tuple) and not _is_pad_entry(self.padding):
+            fields["padding"] = self.padding
+        return _validate_axes(self.label(), fields)
+
+    def tconv_params(self, axis: int) -> tuple[Any, Any, tuple[Any, Any], Any, Any]:
+        """(kernel, stride, (left, right) padding, output_padding, dilation) of one axis."""
+        pad = self.padding
+        if isinstance(pad, tuple) and not _is_pad_entry(pad):
+            pad = pad[axis]
+        return _pick(self.kernel, axis), _pick(self.stride, axis), pad, _pick(self.output_padding, axis), _pick(self.dilation, axis)
+
+    def params(self, axis: int) -> dict[str, Any]:
+        k, s, p, op, d = self.tconv_params(axis)
+        return {"kernel": k, "stride": A.div(1, s), "padding": p, "dilation": d, "output_padding": op}
+
+    def map_values(self, fn: Callable[[Any], Any]) -> Layer:
+        return replace(
+            self,
+            kernel=_map(self.kernel, fn),
+            stride=_map(self.stride, fn),
+            padding=_map(self.padding, fn),
+            output_padding=_map(self.output_padding, fn),
+            dilation=_map(self.dilation, fn),
+        )
+
+    def values(self) -> Iterator[Any]:
+        for v in (self.kernel, self.stride, self.padding, self.output_padding, self.dilation):
+            yield from _iter(v)
+
+    def role_values(self) -> Iterator[tuple[str, str, Any]]:
+        for f in ("kernel", "stride", "padding", "output_padding", "dilation"):
+            for v in _iter(getattr(self, f)):
+                yield f, f, v
+
+    def transfer(self, state: AxisState, axis: int = 0, convention: str = "framework") -> AxisState:
+        if convention not in CONVENTIONS:
+            raise RfsymError(f"unknown convention {convention!r} (choose from {', '.join(CONVENTIONS)})")
+        k, s, (pl, pr), op, d = self.tconv_params(axis)
+        kap1 = A.mul(d, A.add(k, -1))  # kappa - 1
+        jo = A.div(state.j, s)
+        n_out = A.add(A.add(A.mul(A.add(state.n, -1), s), A.add(kap1, 1)), A.add(op, A.mul(-1, A.add(pl, pr))))
+        return AxisState(
+            n=n_out,
+            j=jo,
+            r=A.add(state.r, A.mul(kap1, jo)),
+            start=A.add(state.start, A.mul(A.add(pl, A.mul(-1, A.div(kap1, 2))), jo)),
+            P=A.add(state.P, A.mul(A.add(kap1, A.mul(-1, pl)), jo)),
+        )
+
+
+UPSAMPLE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Upsample(Layer):
+    """Upsampling by an integer ``scale`` (``mode`` nearest or bilinear, ``align_corners=False``).
+
+    Output feature ``o`` sits at input position ``x = (o + 1/2)/s - 1/2`` (PyTorch).
+    ``nearest`` reads feature ``floor(o / s)``; ``bilinear`` (also ``linear``,
+    ``trilinear``: the same rule on every axis) reads ``floor(x)`` and, when
+    ``x`` is not an integer, ``floor(x) + 1`` (the features with a non-zero weight).
+    Both have ``n_out = n s``, ``j_out = j / s`` and ``start_out = start - (s - 1) j / (2 s)``
+    (the output pixels' geometric centres); ``r`` is the width of the smallest
+    window around that centre holding every feature's region:
+
+        nearest:  r_out = r + (s - 1) j / s
+        bilinear: r_out = r + (2 s - 1 - (s mod 2)) j / s
+
+    >>> Upsample(scale=2, mode="bilinear").transfer(AxisState.input(8))
+    AxisState(n=16, j=Fraction(1, 2), r=Fraction(5, 2), start=Fraction(1, 4), P=1)
+    """
+
+    scale: Any
+    mode: str = "nearest"
+    name: str | None = None
+    _names: dict | None = field(default=None, repr=False, compare=False)
+    kind = "upsample"
+
+    def __post_init__(self) -> None:
+        who = self.name or self.kind
+        if self.scale is None:
+            raise RfsymError(f"{who}: scale is required")
+        mode = self.mode.strip().lower() if isinstance(self.mode, str) else self.mode
+        if mode not in UPSAMPLE_MODES:
+            raise RfsymError(f"{who}: mode must be one of {', '.join(UPSAMPLE_MODES)} (got {self.mode!r})")
+        object.__setattr__(self, "mode", mode)
+        object.__setattr__(self, "scale", _parse_axes(self.scale, "scale", f"{who}: scale", self._names))
+        object.__setattr__(self, "_names", None)
+
+    @property
+    def ndim(self) -> int | None:
+        return _validate_axes(self.label(), {"scale": self.scale})
+
+    @property
+    def linear(self) -> bool:
+        return self.mode in ("linear", "bilinear", "trilinear")
+
+    def params(self, axis: int) -> dict[str, Any]:
+        return {"stride": A.div(1, _pick(self.scale, axis)), "scale": _pick(self.scale, axis)}
+
+    def map_values(self, fn: Callable[[Any], Any]) -> Layer:
+        return replace(self, scale=_map(self.scale, fn))
+
+    def values(self) -> Iterator[Any]:
+        yield from _iter(self.scale)
+
+    def role_values(self) -> Iterator[tuple[str, str, Any]]:
+        for v in _iter(self.scale):
+            yield "scale", "scale", v
+
+    def transfer(self, state: AxisState, axis: int = 0, convention: str = "framework") -> AxisState:
+        if convention not in CONVENTIONS:
+            raise RfsymError(f"unknown convention {convention!r} (choose from {', '.join(CONVENTIONS)})")
+        s = _pick(self.scale, axis)
+        jo = A.div(state.j, s)
+        if self.linear:
+            grow = A.add(A.add(A.mul(2, s), -1), A.mul(-1, A.mod(s, 2)))  # 2s - 1 - (s mod 2)
+        else:
+            grow = A.add(s, -1)
+        shift = A.div(A.add(s, -1), 2)  # centre of output 0 moves left by (s - 1)/2 output jumps
+        return AxisState(
+            n=A.mul(state.n, s),
+            j=jo,
+            r=A.add(state.r, A.mul(grow, jo)),
+            start=A.add(state.start, A.mul(-1, A.mul(shift, jo))),
+            # P from start = origin + (r - 1)/2 - P: P_out = P + (shift + grow/2) j_out
+            P=A.add(state.P, A.mul(A.add(shift, A.div(grow, 2)), jo)),
+        )
