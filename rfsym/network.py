@@ -44,8 +44,6 @@ def _unify_symbols(
     A name used as a bare kernel (positive) and inside a padding expression
     (integer) must be one symbol, or ``same`` padding never simplifies.
     """
-    import sympy
-
     by_name: dict[str, set[Any]] = {}
     for lay in layers:
         for s in lay.free_symbols:
@@ -69,6 +67,8 @@ def _unify_symbols(
             assume.pop("nonnegative", None)
         if assume.get("odd") and assume.get("even"):
             raise RfsymError(f"symbol {name!r} is declared both odd and even")
+        import sympy
+
         target = sympy.Symbol(name, **assume)
         for s in syms:
             if s != target:
