@@ -17,9 +17,10 @@ Conventions (see ``docs/conventions.md``):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from . import _arith as A
 from .errors import RfsymError
@@ -428,7 +429,7 @@ class Repeat(Layer):
                     lay = b.map_values(at)
                 if isinstance(lay, Repeat):
                     sub = lay.unroll()
-                    for m, s in enumerate(sub):
+                    for s in sub:
                         out.append(replace(s, name=f"{s.label()}.{i}") if hasattr(s, "name") else s)
                     continue
                 out.append(replace(lay, name=f"{lay.label()}.{i}"))

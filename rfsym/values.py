@@ -19,7 +19,7 @@ padding name a non-negative integer, and any other name an integer.  The spec's
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 

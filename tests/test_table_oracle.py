@@ -7,10 +7,10 @@ from fractions import Fraction
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from oracle import count_windows, oracle
-from rfsym import Network, RfsymError
 from strategies import build, stacks
+
+from rfsym import Network, RfsymError
 
 
 def oracle_min_input(params: list[dict]) -> int:
@@ -61,8 +61,9 @@ class TestAgainstOracle:
 
 def test_ceil_mode_matches_pytorch_counting():
     """The oracle's window count (and so rfsym's) equals PyTorch's max_pool1d output size."""
-    import torch
     import itertools
+
+    import torch
 
     checked = 0
     for n, k, s, p, d, ceil in itertools.product(range(1, 14), range(1, 5), range(1, 4), range(0, 3), (1, 2), (False, True)):

@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 import sympy
 
-from rfsym import Conv, Network, Pool, RfsymError, Repeat
+from rfsym import Conv, Network, Pool, Repeat, RfsymError
 from rfsym.values import SymbolDomain, parse_expr_string, parse_value
 
 
