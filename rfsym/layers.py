@@ -115,6 +115,10 @@ class Layer:
     def label(self) -> str:
         return self.name or self.kind
 
+    def renamed(self, name: str) -> Layer:
+        """A copy with another name."""
+        return replace(self, name=name)  # type: ignore[type-var]
+
     def params(self, axis: int) -> dict[str, Any]:
         """Parameters of one axis, for tables."""
         return {}
@@ -429,10 +433,9 @@ class Repeat(Layer):
                     lay = b.map_values(at)
                 if isinstance(lay, Repeat):
                     sub = lay.unroll()
-                    for s in sub:
-                        out.append(replace(s, name=f"{s.label()}.{i}") if hasattr(s, "name") else s)
+                    out.extend(s.renamed(f"{s.label()}.{i}") for s in sub)
                     continue
-                out.append(replace(lay, name=f"{lay.label()}.{i}"))
+                out.append(lay.renamed(f"{lay.label()}.{i}"))
         return out
 
     def map_values(self, fn: Callable[[Any], Any]) -> Layer:

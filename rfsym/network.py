@@ -238,9 +238,7 @@ class Network:
             if not isinstance(lay, Layer):
                 raise RfsymError(f"{name}: layer {i} is not an rfsym layer (got {type(lay).__name__})")
             if lay.name is None:
-                from dataclasses import replace
-
-                lay = replace(lay, name=f"{lay.kind}{i}")
+                lay = lay.renamed(f"{lay.kind}{i}")
             if lay.name in seen:
                 raise RfsymError(f"{name}: duplicate layer name {lay.name!r}")
             seen.add(lay.name)  # type: ignore[arg-type]
@@ -297,7 +295,7 @@ class Network:
     def ndim(self) -> int | None:
         nds = {lay.ndim for lay in self.layers} - {None}
         if len(nds) > 1:
-            raise RfsymError(f"{self.name}: layers disagree on the number of axes ({sorted(nds)})")
+            raise RfsymError(f"{self.name}: layers disagree on the number of axes ({sorted(nds)})")  # type: ignore[type-var]
         return nds.pop() if nds else None
 
     @property
