@@ -4,6 +4,7 @@ from .errors import RfsymError
 from .io.spec import load, loads
 from .layers import AxisState, Conv, Identity, Pool, Repeat
 from .network import Network, Table
+from .printing.latex import derivation, latex
 
 __version__ = "0.1.0"
 
@@ -16,6 +17,8 @@ __all__ = [
     "Repeat",
     "RfsymError",
     "Table",
+    "derivation",
+    "latex",
     "load",
     "loads",
 ]

@@ -1,102 +1,230 @@
-"""Per-layer tables as LaTeX (booktabs)."""
+r"""Per-layer tables as LaTeX (booktabs), Markdown and HTML.
+
+Columns: ``layer, kernel, stride, padding, dilation, n, j, r, start, P``; pick
+any of them in any order.  Per-axis values print as ``3\times 5`` (LaTeX) or
+``3×5`` (Markdown, HTML); symbolic cells are set in math mode with rfsym's
+LaTeX printer; finite decimals such as ``5.5`` print as decimals, like the
+seed post's table.
+
+>>> from rfsym import load
+>>> t = load("alexnet").table()
+>>> print(table_markdown(t, columns=["layer", "r", "start"]).splitlines()[3])
+| conv1 | 11 | 5.5 |
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import html
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import _arith as A
+from ..errors import RfsymError
 
 if TYPE_CHECKING:
     from ..network import Table
+    from .latex import RfsymLatexPrinter
 
-__all__ = ["table_latex"]
+__all__ = ["COLUMNS", "table_latex", "table_markdown", "table_html", "table_cells"]
 
 COLUMNS = ("layer", "kernel", "stride", "padding", "dilation", "n", "j", "r", "start", "P")
-_HEAD = {
-    "layer": r"layer",
-    "kernel": r"$k$",
-    "stride": r"$s$",
-    "padding": r"$p$",
-    "dilation": r"$d$",
-    "n": r"$n$",
-    "j": r"$j$",
-    "r": r"$r$",
-    "start": r"start",
-    "P": r"$P$",
-}
+_PARAM = {"kernel": "k", "stride": "s", "padding": "p", "dilation": "d"}
+_STATE = {"n": "n", "j": "j", "r": "r", "start": "start", "P": "effective_padding"}
+SIZES = ("tiny", "scriptsize", "footnotesize", "small", "normalsize")
 
 
-def _tex_value(v: Any) -> str:
-    import sympy
+def _check_columns(columns: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(columns, str):
+        columns = [c.strip() for c in columns.split(",") if c.strip()]
+    cols = tuple(columns)
+    if not cols:
+        raise RfsymError("a table needs at least one column")
+    for c in cols:
+        if c not in COLUMNS:
+            raise RfsymError(f"unknown table column {c!r} (choose from {', '.join(COLUMNS)})")
+    if len(set(cols)) != len(cols):
+        raise RfsymError(f"table columns repeat: {', '.join(cols)}")
+    return cols
 
-    v = A.norm(v)
-    if isinstance(v, int):
-        return str(v)
-    return sympy.latex(A.to_sympy(v))
+
+def _decimal(v: Any) -> str | None:
+    """``5.5`` for a Fraction with a finite decimal expansion (at most 6 places), else None."""
+    if not isinstance(v, Fraction):
+        return None
+    q = v.denominator
+    for f in (2, 5):
+        while q % f == 0:
+            q //= f
+    if q != 1:
+        return None
+    s = A.fmt(v)
+    return s if len(s.split(".")[-1]) <= 6 else None
 
 
-def _tex_param(p: Any) -> str:
-    if p is None:
-        return "--"
-    if isinstance(p, str):
-        return r"\texttt{" + p.replace("_", r"\_") + "}"
-    if isinstance(p, tuple):
-        a, b = p
-        return _tex_value(a) if a == b else f"({_tex_value(a)}, {_tex_value(b)})"
-    return _tex_value(p)
+def _raw_cells(table: Table, column: str) -> list[list[Any]]:
+    """Per row, the values of one column on each axis (None where a row has none)."""
+    out = []
+    for row in table.rows:
+        if column == "layer":
+            out.append([row.name])
+        elif column in _PARAM:
+            out.append([row.layer.params(ax).get(column) if row.layer is not None else None for ax in range(table.ndim)])
+        else:
+            out.append([s.as_dict()[_STATE[column]] for s in row.states])
+    return out
+
+
+def _join(texts: list[str], sep: str) -> str:
+    return texts[0] if all(t == texts[0] for t in texts) else sep.join(texts)
+
+
+def _text_value(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, tuple):
+        a, b = v
+        return A.fmt(a) if a == b else f"({A.fmt(a)}, {A.fmt(b)})"
+    return A.fmt(v)
+
+
+def table_cells(table: Table, columns: Sequence[str] = COLUMNS) -> list[list[str]]:
+    """Plain-text cells (per-axis values joined by ``×``), one list per row."""
+    cols = _check_columns(columns)
+    raw = [_raw_cells(table, c) for c in cols]
+    return [[_join([_text_value(v) for v in raw[c][i]], "×") for c in range(len(cols))] for i in range(len(table.rows))]
+
+
+def table_markdown(table: Table, columns: Sequence[str] = COLUMNS) -> str:
+    """A GitHub-flavoured Markdown table (for READMEs)."""
+    cols = _check_columns(columns)
+    head = "| " + " | ".join(cols) + " |"
+    rule = "|" + "|".join(":--" if c == "layer" else "--:" for c in cols) + "|"
+    body = ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in table_cells(table, cols)]
+    return "\n".join([head, rule, *body]) + "\n"
+
+
+def table_html(table: Table, columns: Sequence[str] = COLUMNS, caption: str | None = None) -> str:
+    """An HTML ``<table>`` (what notebooks show through ``Table._repr_html_``)."""
+    cols = _check_columns(columns)
+    cap = caption if caption is not None else _default_caption_text(table)
+    out = ['<table class="rfsym-table">', f"<caption>{html.escape(cap)}</caption>", "<thead><tr>"]
+    out += [f'<th style="text-align:{"left" if c == "layer" else "right"}">{html.escape(c)}</th>' for c in cols]
+    out.append("</tr></thead><tbody>")
+    for row in table_cells(table, cols):
+        cells = [
+            f'<td style="text-align:{"left" if c == "layer" else "right"}">{html.escape(v)}</td>' for c, v in zip(cols, row)
+        ]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "\n".join(out) + "\n"
+
+
+def _default_caption_text(table: Table) -> str:
+    inp = "×".join(A.fmt(v) for v in table.input) if len(set(table.input)) > 1 else A.fmt(table.input[0])
+    return f"Receptive-field arithmetic of {table.name} (input {inp}, {table.convention} convention, origin {A.fmt(table.origin)})."
 
 
 def _tex_text(s: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"), ("$", r"\$")):
-        s = s.replace(a, b)
-    return s
+    from .latex import _tex_text as t
+
+    return t(s)
 
 
 def table_latex(
     table: Table,
-    columns: tuple[str, ...] | list[str] = COLUMNS,
+    columns: Sequence[str] = COLUMNS,
     caption: str | None = None,
     label: str | None = None,
+    *,
+    placement: str = "t",
+    floating: bool = True,
+    size: str | None = None,
+    printer: RfsymLatexPrinter | None = None,
+    **settings: Any,
 ) -> str:
-    """A booktabs ``table`` environment; per-axis values print as ``3\\times 5``."""
-    from ..errors import RfsymError
+    r"""A booktabs table: ``\begin{table}`` with caption and label, or only the ``tabular`` (``floating=False``).
 
-    bad = [c for c in columns if c not in COLUMNS]
-    if bad:
-        raise RfsymError(f"unknown table column {bad[0]!r} (choose from {', '.join(COLUMNS)})")
-    key = {"P": "effective_padding"}
+    ``caption`` is LaTeX (not escaped); the default names the network, input,
+    convention and origin.  ``size`` is one of ``tiny, scriptsize,
+    footnotesize, small, normalsize``.  Other keyword arguments are settings of
+    :func:`rfsym.latex` (``names``, ``floor_style``, …) used for the symbolic cells.
+    """
+    from .latex import printer_for
+
+    cols = _check_columns(columns)
+    if size is not None and size not in SIZES:
+        raise RfsymError(f"table size must be one of {', '.join(SIZES)} (got {size!r})")
+    p = printer_for(printer, **settings)
+
+    def tex(v: Any, column: str) -> str:
+        if v is None:
+            return "--"
+        if column == "layer":
+            return _tex_text(str(v))
+        if isinstance(v, str):
+            return r"\mathrm{%s}" % v.replace("_", r"\_")
+        if isinstance(v, tuple):
+            a, b = v
+            return tex(a, column) if a == b else f"({tex(a, column)}, {tex(b, column)})"
+        v = A.norm(v)
+        if isinstance(v, int):
+            return str(v)
+        dec = _decimal(v)
+        if dec is not None:
+            return dec
+        return p._hprint_value(v)
+
+    raw = [_raw_cells(table, c) for c in cols]
     lines = []
-    for row in table.rows:
+    for i in range(len(table.rows)):
         cells = []
-        for c in columns:
-            if c == "layer":
-                cells.append(_tex_text(row.name))
+        for c, col in enumerate(cols):
+            vals = raw[c][i]
+            if col == "layer":
+                cells.append(tex(vals[0], col))
                 continue
-            if c in ("kernel", "stride", "padding", "dilation"):
-                vals = [_tex_param(row.layer.params(ax).get(c) if row.layer is not None else None) for ax in range(table.ndim)]
-            else:
-                vals = [_tex_value(s.as_dict()[key.get(c, c)]) for s in row.states]
-            same = all(v == vals[0] for v in vals)
-            body = vals[0] if same else r" \times ".join(vals)
-            cells.append(body if body == "--" or c == "layer" else f"${body}$")
+            if all(v is None for v in vals):
+                cells.append("--")
+                continue
+            body = _join([tex(v, col) for v in vals], r" \times ")
+            cells.append(f"${body}$")
         lines.append(" & ".join(cells) + r" \\")
-    spec = "l" + "r" * (len(columns) - 1)
-    cap = caption or f"Receptive-field arithmetic of {_tex_text(table.name)} (input {', '.join(A.fmt(v) for v in table.input)}, {table.convention} convention)."
-    out = [
-        r"\begin{table}[t]",
-        r"\centering",
-        r"\caption{" + cap + "}",
-    ]
-    if label:
-        out.append(r"\label{" + label + "}")
-    out += [
-        r"\begin{tabular}{" + spec + "}",
+        if i == 0 and table.rows[0].layer is None and len(table.rows) > 1:
+            lines.append(r"\addlinespace")
+
+    def head(c: str) -> str:
+        if c == "layer":
+            return "layer"
+        name = p._names[_PARAM.get(c, c)]
+        return f"${name}$"
+
+    spec = "".join("l" if c == "layer" else "r" for c in cols)
+    tabular = [
+        r"\begin{tabular}{@{}" + spec + "@{}}",
         r"\toprule",
-        " & ".join(_HEAD[c] for c in columns) + r" \\",
+        " & ".join(head(c) for c in cols) + r" \\",
         r"\midrule",
         *lines,
         r"\bottomrule",
         r"\end{tabular}",
-        r"\end{table}",
     ]
+    if not floating:
+        pre = [r"{\%s" % size] if size else []
+        return "\n".join(pre + tabular + (["}"] if size else [])) + "\n"
+    if caption is None:
+        inp = _join([tex(v, "n") for v in table.input], r" \times ")
+        caption = (
+            f"Receptive-field arithmetic of \\texttt{{{_tex_text(table.name)}}} (input ${inp}$, "
+            f"{table.convention} convention, origin ${tex(table.origin, 'start')}$)."
+        )
+    out = [r"\begin{table}[%s]" % placement, r"\centering"]
+    if size:
+        out.append("\\" + size)
+    out.append(r"\caption{" + caption + "}")
+    if label:
+        out.append(r"\label{" + label + "}")
+    out += tabular
+    out.append(r"\end{table}")
     return "\n".join(out) + "\n"

@@ -1,0 +1,831 @@
+r"""LaTeX for rfsym objects, built on sympy's printing package.
+
+:class:`RfsymLatexPrinter` subclasses sympy's ``LatexPrinter`` and adds
+``_print_<Class>`` methods for layers, networks, tables, axis states, closed
+forms and solution sets; the rfsym classes get a ``_latex`` method, so
+``sympy.latex(net)`` works as well as :func:`latex`.
+
+>>> from rfsym import Conv, Pool, Network
+>>> latex(Conv(kernel=3, stride=2, padding=1))
+'\\mathrm{conv}(k = 3,\\ s = 2,\\ p = 1)'
+>>> latex(Network([Conv(kernel=3), Conv(kernel=3)], input=32), environment="inline")
+'$n_{2} = 28,\\quad j_{2} = 1,\\quad r_{2} = 5,\\quad \\mathrm{start}_{2} = \\frac{5}{2},\\quad P_{2} = 0$'
+
+Settings (unknown ones raise :class:`~rfsym.RfsymError`), besides sympy's own:
+
+``notation``
+    ``"subscript"`` (``k_{\ell}``, default) or ``"superscript"`` (``k^{(\ell)}``).
+``names``
+    LaTeX names of the quantities, e.g. ``{"r": "R", "start": "c"}``; keys
+    ``n, j, r, start, P, k, s, p, d, kappa, N``.
+``index``
+    the layer index, ``\ell`` by default.
+``index_base``
+    1 (layers ``1..L`` map state ``\ell-1`` to ``\ell``; default) or 0 (layers
+    ``0..L-1`` map state ``\ell`` to ``\ell+1``).  The input state is always 0.
+``environment``
+    ``None`` (bare), ``"inline"``, ``"equation"``, ``"equation*"``, ``"align"``
+    or ``"align*"``.
+``label``
+    a ``\label`` key; for several relations ``<label>:<quantity>`` per line.
+``floor_style``
+    ``"auto"`` (``\left\lfloor … \right\rfloor``, default), ``"fixed"``
+    (``\lfloor … \rfloor``) or ``"function"`` (``\operatorname{floor}(…)``).
+``intertext``
+    explanations between the lines of a derivation (``\intertext``; default True).
+``compact_threshold``
+    networks with more layers than this print sums and products (``\sum``,
+    ``\prod``) instead of term-by-term expansions (default 12).
+``quantities``
+    which of ``n, j, r, start, P`` to print (default all).
+
+References: sympy's ``sympy/printing/latex.py`` (the printer extended here);
+Araujo, Norris and Sim, *Computing Receptive Fields of Convolutional Neural
+Networks*, Distill 2019 (effective padding ``P``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Sequence
+
+from sympy.printing.latex import LatexPrinter
+
+from .. import _arith as A
+from ..errors import RfsymError
+
+__all__ = ["RfsymLatexPrinter", "latex", "derivation", "QUANTITIES"]
+
+QUANTITIES = ("n", "j", "r", "start", "P")
+DEFAULT_NAMES = {
+    "n": "n",
+    "j": "j",
+    "r": "r",
+    "start": r"\mathrm{start}",
+    "P": "P",
+    "k": "k",
+    "s": "s",
+    "p": "p",
+    "d": "d",
+    "kappa": r"\kappa",
+    "N": "N",
+}
+ENVIRONMENTS = (None, "inline", "equation", "equation*", "align", "align*")
+FLOOR_STYLES = ("auto", "fixed", "function")
+NOTATIONS = ("subscript", "superscript")
+_STATE_KEY = {"P": "effective_padding"}
+
+# Private symbol names: the printer recognises them; users cannot write them
+# (the expression parser only accepts [A-Za-z_][A-Za-z0-9_]*).
+_PREFIX = "rf:"
+_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",
+    "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "ell",
+    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+}  # fmt: skip
+
+
+def _indexed(key: str, index: Any, **assumptions: bool) -> Any:
+    """``key[index]`` as a sympy Indexed over a private base (printed through ``names``)."""
+    import sympy
+
+    return sympy.IndexedBase(_PREFIX + key, **assumptions)[index]
+
+
+def index_symbol() -> Any:
+    """The layer index ``\\ell`` (printed through the ``index`` setting)."""
+    import sympy
+
+    return sympy.Symbol(_PREFIX + "ell", integer=True)
+
+
+def depth_symbol() -> Any:
+    """The number of layers ``L``."""
+    import sympy
+
+    return sympy.Symbol(_PREFIX + "L", integer=True, positive=True)
+
+
+class RfsymLatexPrinter(LatexPrinter):
+    """sympy's LaTeX printer, taught rfsym's objects and notation."""
+
+    _rf_settings: dict[str, Any] = {
+        "notation": "subscript",
+        "names": None,
+        "index": r"\ell",
+        "index_base": 1,
+        "environment": None,
+        "label": None,
+        "floor_style": "auto",
+        "intertext": True,
+        "compact_threshold": 12,
+        "quantities": QUANTITIES,
+    }
+    _default_settings = {**LatexPrinter._default_settings, **_rf_settings}
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        settings = dict(settings or {})
+        unknown = sorted(set(settings) - set(self._default_settings))
+        if unknown:
+            raise RfsymError(
+                f"unknown LaTeX setting {unknown[0]!r} (rfsym settings: {', '.join(sorted(self._rf_settings))}; "
+                "or any setting of sympy.latex)"
+            )
+        _check_settings(settings)
+        super().__init__(settings)
+        names = dict(DEFAULT_NAMES)
+        names.update(self._settings["names"] or {})
+        self._names = names
+
+    # -- helpers (not dispatched) ---------------------------------------
+    def _hprint_name(self, key: str) -> str:
+        return self._names[key]
+
+    def _hprint_indexed(self, key: str, index: Any, tag: str | None = None) -> str:
+        """``k_{\\ell}`` or ``k^{(\\ell)}``, with an optional upright tag (``p^{\\mathrm{L}}_{\\ell}``)."""
+        base = self._names.get(key, key)
+        idx = index if isinstance(index, str) else self._print(index)
+        if self._settings["notation"] == "superscript":
+            out = f"{base}^{{({idx})}}"
+            return out + (f"_{{\\mathrm{{{tag}}}}}" if tag else "")
+        if tag:
+            return f"{base}^{{\\mathrm{{{tag}}}}}_{{{idx}}}"
+        return f"{base}_{{{idx}}}"
+
+    def _hprint_state_lhs(self, key: str, index: Any) -> str:
+        return self._hprint_indexed(key, index)
+
+    def _hprint_value(self, v: Any) -> str:
+        v = A.norm(v)
+        if isinstance(v, int):
+            return str(v)
+        return self._print(A.to_sympy(v))
+
+    def _hprint_relations(self, rels: Sequence[tuple[str, str]]) -> str:
+        return r",\quad ".join(f"{lhs} = {rhs}" for lhs, rhs in rels)
+
+    def _hprint_dispatch(self, obj: Any) -> str:
+        for cls in type(obj).__mro__:
+            meth = getattr(self, "_print_" + cls.__name__, None)
+            if meth is not None:
+                return meth(obj)
+        return self.emptyPrinter(obj)
+
+    # -- sympy objects -----------------------------------------------------
+    def _print_Symbol(self, expr: Any, style: str = "plain") -> str:
+        name = expr.name
+        if name.startswith(_PREFIX):
+            key = name[len(_PREFIX) :]
+            if key == "ell":
+                return self._settings["index"]
+            return self._names.get(key, key)
+        if expr in self._settings["symbol_names"]:
+            return self._settings["symbol_names"][expr]
+        return _symbol_tex(name, super()._print_Symbol, expr, style)
+
+    def _print_Indexed(self, expr: Any) -> str:
+        label = str(expr.base.label)
+        if label.startswith(_PREFIX):
+            key = label[len(_PREFIX) :]
+            tag = None
+            if key in ("pL", "pR"):
+                key, tag = "p", key[1]
+            idx = ",".join(self._print(i) for i in expr.indices)
+            return self._hprint_indexed(key, idx, tag)
+        return super()._print_Indexed(expr)
+
+    def _as_ordered_terms(self, expr: Any, order: Any = None) -> list[Any]:
+        """Terms as an author writes them: a bare state (``r_{\\ell-1}``) first, negatives after positives,
+        constants last."""
+        terms = list(super()._as_ordered_terms(expr, order=order))
+
+        def key(t: Any) -> tuple[int, int, int]:
+            label = str(t.base.label) if t.is_Indexed else ""
+            bare = label.startswith(_PREFIX) and label[len(_PREFIX) :] in QUANTITIES and label != _PREFIX + "j"
+            return (0 if bare else 1, 1 if t.could_extract_minus_sign() else 0, 1 if t.is_number else 0)
+
+        return sorted(terms, key=key)
+
+    def _print_Add(self, expr: Any, order: Any = None) -> str:
+        """sympy's, but terms sharing a denominator print as one fraction: ``\\frac{\\kappa - 1}{2} - p``."""
+        import sympy
+
+        terms = self._as_ordered_terms(expr, order=order)
+        by_q: dict[int, list[Any]] = {}
+        for t in terms:
+            c = t.as_coeff_Mul()[0]
+            if c.is_Rational and c.q > 1:
+                by_q.setdefault(int(c.q), []).append(t)
+        merged = {q: ts for q, ts in by_q.items() if len(ts) >= 2}
+        if not merged:
+            return super()._print_Add(expr, order=order)
+        items: list[Any] = []
+        seen: set[int] = set()
+        for t in terms:
+            c = t.as_coeff_Mul()[0]
+            q = int(c.q) if c.is_Rational else 1
+            if q in merged:
+                if q not in seen:
+                    seen.add(q)
+                    items.append((sympy.Add(*[x * q for x in merged[q]]), q))
+            else:
+                items.append(t)
+        tex = ""
+        for i, item in enumerate(items):
+            if isinstance(item, tuple):
+                num, q = item
+                neg = num.could_extract_minus_sign()
+                body = r"\frac{%s}{%d}" % (self._print(-num if neg else num), q)
+            else:
+                neg = item.could_extract_minus_sign()
+                term = -item if neg else item
+                body = self._print(term)
+                if self._needs_add_brackets(term):
+                    body = r"\left(%s\right)" % body
+            if i == 0:
+                tex = ("- " if neg else "") + body
+            else:
+                tex += (" - " if neg else " + ") + body
+        return tex
+
+    def _hprint_floor_arg(self, arg: Any) -> str:
+        import sympy
+
+        if arg.is_Add and sympy.count_ops(arg) < 200:
+            tog = sympy.together(arg)
+            num, den = sympy.fraction(tog)
+            if den != 1:
+                return r"\frac{%s}{%s}" % (self._print(sympy.expand(num)), self._print(den))
+        return self._print(arg)
+
+    def _hprint_bracket(self, expr: Any, left: str, right: str, name: str, exp: Any = None) -> str:
+        arg = self._hprint_floor_arg(expr.args[0])
+        style = self._settings["floor_style"]
+        if style == "function":
+            tex = r"\operatorname{%s}\left(%s\right)" % (name, arg)
+        elif style == "fixed":
+            tex = r"\%s %s \%s" % (left, arg, right)
+        else:
+            tex = r"\left\%s %s \right\%s" % (left, arg, right)
+        return r"%s^{%s}" % (tex, exp) if exp is not None else tex
+
+    def _print_floor(self, expr: Any, exp: Any = None) -> str:
+        return self._hprint_bracket(expr, "lfloor", "rfloor", "floor", exp)
+
+    def _print_ceiling(self, expr: Any, exp: Any = None) -> str:
+        return self._hprint_bracket(expr, "lceil", "rceil", "ceil", exp)
+
+    # -- rfsym objects -------------------------------------------------------
+    def _hprint_param(self, p: Any) -> str:
+        if isinstance(p, str):
+            return r"\mathrm{%s}" % p.replace("_", r"\_")
+        if isinstance(p, tuple) and len(p) == 2 and not isinstance(p[0], tuple):
+            a, b = p
+            if a == b:
+                return self._hprint_value(a)
+            return r"(%s, %s)" % (self._hprint_value(a), self._hprint_value(b))
+        return self._hprint_value(p)
+
+    def _hprint_layer_params(self, layer: Any) -> list[str]:
+        """``k = 3``, ``s = 2``, … for the parameters that differ from their defaults."""
+        nd = layer.ndim or 1
+        out = []
+        for key, sym in (("kernel", "k"), ("stride", "s"), ("padding", "p"), ("dilation", "d")):
+            vals = [layer.params(ax)[key] for ax in range(nd)]
+            kernels = [layer.params(ax)["kernel"] for ax in range(nd)]
+            if key == "stride" and vals == ([1] * nd if layer.kind != "pool" else kernels):
+                continue
+            if key == "padding" and all(v == (0, 0) for v in vals):
+                continue
+            if key == "dilation" and all(v == 1 for v in vals):
+                continue
+            texts = [self._hprint_param(v) for v in vals]
+            body = texts[0] if all(t == texts[0] for t in texts) else r" \times ".join(texts)
+            out.append(f"{self._names[sym]} = {body}")
+        if getattr(layer, "ceil_mode", False):
+            out.append(r"\mathrm{ceil}")
+        return out
+
+    def _print_Conv(self, layer: Any) -> str:
+        return r"\mathrm{conv}(%s)" % r",\ ".join(self._hprint_layer_params(layer))
+
+    def _print_Pool(self, layer: Any) -> str:
+        name = "maxpool" if layer.mode == "max" else "avgpool"
+        return r"\mathrm{%s}(%s)" % (name, r",\ ".join(self._hprint_layer_params(layer)))
+
+    def _print_Identity(self, expr: Any) -> str:
+        from ..layers import Identity
+
+        if isinstance(expr, Identity):
+            return r"\mathrm{%s}" % expr.op
+        return super()._print_Identity(expr)
+
+    def _print_Repeat(self, layer: Any) -> str:
+        r"""``\bigl(A \to B\bigr)^{\times L}``; with an index ``i``: ``\bigl(…\bigr)_{i = 1}^{L}``."""
+        inner = r" \to ".join(self._hprint_dispatch(b) for b in layer.block)
+        if len(layer.block) > 1:
+            inner = r"\bigl(%s\bigr)" % inner
+        times = self._hprint_value(layer.times)
+        if layer.index is not None:
+            return r"%s_{%s = 1}^{%s}" % (inner, self._print(layer.index), times)
+        return r"%s^{\times %s}" % (inner, times)
+
+    def _print_Layer(self, layer: Any) -> str:
+        return r"\mathrm{%s}" % layer.kind.replace("_", r"\_")
+
+    def _hprint_state_relations(self, states: Sequence[Any], index: Any) -> list[tuple[str, str, str]]:
+        """(lhs, rhs, quantity) for the chosen quantities of a (per-axis) state."""
+        rels = []
+        for q in self._settings["quantities"]:
+            vals = [s.as_dict()[_STATE_KEY.get(q, q)] for s in states]
+            texts = [self._hprint_value(v) for v in vals]
+            body = texts[0] if all(t == texts[0] for t in texts) else r" \times ".join(texts)
+            rels.append((self._hprint_state_lhs(q, index), body, q))
+        return rels
+
+    def _print_AxisState(self, state: Any) -> str:
+        rels = [(self._hprint_name(q), rhs) for _, rhs, q in self._hprint_state_relations([state], 0)]
+        return self._hprint_relations(rels)
+
+    def _hprint_network_relations(self, net: Any) -> list[tuple[str, str, str]]:
+        return output_relations(self, net)
+
+    def _print_Network(self, net: Any) -> str:
+        return self._hprint_relations([(lhs, rhs) for lhs, rhs, _ in self._hprint_network_relations(net)])
+
+    def _print_Table(self, table: Any) -> str:
+        from .table import table_latex
+
+        return table_latex(table, printer=self)
+
+    def _print_Row(self, row: Any) -> str:
+        rels = [(self._hprint_name(q), rhs) for _, rhs, q in self._hprint_state_relations(row.states, 0)]
+        return self._hprint_relations(rels)
+
+
+def _IndexedType() -> Any:
+    import sympy
+
+    return sympy.Indexed
+
+
+_SUB_WORD = re.compile(r"^[A-Za-z]{2,}$")
+
+
+def _symbol_tex(name: str, default: Any, expr: Any, style: str) -> str:
+    """Like sympy's, but multi-letter subscripts (``n_in``, ``p_left``) print upright: ``n_{\\mathrm{in}}``."""
+    from sympy.printing.conventions import split_super_sub
+
+    stem, sups, subs = split_super_sub(name)
+    if not any(_SUB_WORD.match(x) and x not in _GREEK for x in (*sups, *subs)):
+        return default(expr, style=style)
+    import sympy
+
+    def part(x: str) -> str:
+        if _SUB_WORD.match(x) and x not in _GREEK:
+            return r"\mathrm{%s}" % x
+        return sympy.latex(sympy.Symbol(x))
+
+    out = sympy.latex(sympy.Symbol(stem)) if stem else ""
+    if subs:
+        out += "_{%s}" % " ".join(part(x) for x in subs)
+    if sups:
+        out += "^{%s}" % " ".join(part(x) for x in sups)
+    return out
+
+
+def _check_settings(s: dict[str, Any]) -> None:
+    if "notation" in s and s["notation"] not in NOTATIONS:
+        raise RfsymError(f"LaTeX setting notation must be one of {', '.join(NOTATIONS)} (got {s['notation']!r})")
+    if "environment" in s and s["environment"] not in ENVIRONMENTS:
+        raise RfsymError(
+            f"LaTeX setting environment must be one of {', '.join(str(e) for e in ENVIRONMENTS)} (got {s['environment']!r})"
+        )
+    if "floor_style" in s and s["floor_style"] not in FLOOR_STYLES:
+        raise RfsymError(f"LaTeX setting floor_style must be one of {', '.join(FLOOR_STYLES)} (got {s['floor_style']!r})")
+    if "index_base" in s and s["index_base"] not in (0, 1):
+        raise RfsymError(f"LaTeX setting index_base must be 0 or 1 (got {s['index_base']!r})")
+    if s.get("names") is not None:
+        if not isinstance(s["names"], dict):
+            raise RfsymError(f"LaTeX setting names must be a dict (got {s['names']!r})")
+        bad = sorted(set(s["names"]) - set(DEFAULT_NAMES))
+        if bad:
+            raise RfsymError(f"LaTeX setting names: unknown quantity {bad[0]!r} (choose from {', '.join(DEFAULT_NAMES)})")
+        for k, v in s["names"].items():
+            if not isinstance(v, str) or not v:
+                raise RfsymError(f"LaTeX setting names[{k!r}] must be a non-empty string (got {v!r})")
+    if "quantities" in s:
+        q = s["quantities"]
+        if isinstance(q, str) or not all(x in QUANTITIES for x in q) or not q:
+            raise RfsymError(f"LaTeX setting quantities must be a non-empty list from {', '.join(QUANTITIES)} (got {q!r})")
+    if "compact_threshold" in s and (not isinstance(s["compact_threshold"], int) or s["compact_threshold"] < 0):
+        raise RfsymError(f"LaTeX setting compact_threshold must be a non-negative integer (got {s['compact_threshold']!r})")
+    if "label" in s and s["label"] is not None and not isinstance(s["label"], str):
+        raise RfsymError(f"LaTeX setting label must be a string (got {s['label']!r})")
+    if "index" in s and (not isinstance(s["index"], str) or not s["index"]):
+        raise RfsymError(f"LaTeX setting index must be a non-empty string (got {s['index']!r})")
+
+
+def printer_for(printer: Any = None, **settings: Any) -> RfsymLatexPrinter:
+    """An :class:`RfsymLatexPrinter`; reuses ``printer`` or carries over the settings of a plain sympy one."""
+    if isinstance(printer, RfsymLatexPrinter) and not settings:
+        return printer
+    base: dict[str, Any] = {}
+    if printer is not None:
+        base = {k: v for k, v in printer._settings.items() if k in RfsymLatexPrinter._default_settings and k != "mode"}
+        base = {k: v for k, v in base.items() if v != LatexPrinter._default_settings.get(k, object())}
+    base.update(settings)
+    return RfsymLatexPrinter(base)
+
+
+def _label(p: RfsymLatexPrinter, key: str | None = None) -> str:
+    lab = p._settings["label"]
+    if not lab:
+        return ""
+    return r"\label{%s}" % (f"{lab}:{key}" if key else lab)
+
+
+def wrap(p: RfsymLatexPrinter, rels: Sequence[tuple[str, str, str | None]] | None, body: str | None = None) -> str:
+    """Put relations (lhs, rhs, key) or one body in the chosen environment."""
+    env = p._settings["environment"]
+    if rels is None:
+        assert body is not None
+        if env is None:
+            return body
+        if env == "inline":
+            return f"${body}$"
+        lab = _label(p) if not env.endswith("*") else ""
+        if env.startswith("equation"):
+            return "\\begin{%s}%s\n%s\n\\end{%s}" % (env, lab, body, env)
+        return "\\begin{%s}\n%s%s\n\\end{%s}" % (env, body, lab, env)
+    if env is None:
+        return p._hprint_relations([(lhs, rhs) for lhs, rhs, _ in rels])
+    if env == "inline":
+        return "$" + p._hprint_relations([(lhs, rhs) for lhs, rhs, _ in rels]) + "$"
+    star = env.endswith("*")
+    if env.startswith("equation"):
+        if len(rels) == 1:
+            lhs, rhs, _ = rels[0]
+            inner = f"{lhs} = {rhs}"
+        else:
+            inner = "\\begin{aligned}\n" + " \\\\\n".join(f"  {lhs} &= {rhs}" for lhs, rhs, _ in rels) + "\n\\end{aligned}"
+        lab = "" if star else _label(p)
+        return "\\begin{%s}%s\n%s\n\\end{%s}" % (env, lab, inner, env)
+    lines = []
+    for lhs, rhs, key in rels:
+        lab = "" if star else _label(p, key if len(rels) > 1 else None)
+        lines.append(f"  {lhs} &= {rhs}{lab}")
+    return "\\begin{%s}\n%s\n\\end{%s}" % (env, " \\\\\n".join(lines), env)
+
+
+def relations_of(p: RfsymLatexPrinter, obj: Any) -> list[tuple[str, str, str | None]] | None:
+    """The relations an object prints as, or None when it prints as one expression."""
+    from ..layers import AxisState
+    from ..network import Network, Row
+
+    if isinstance(obj, Network):
+        return p._hprint_network_relations(obj)
+    if isinstance(obj, AxisState):
+        return [(p._hprint_name(q), rhs, q) for _, rhs, q in p._hprint_state_relations([obj], 0)]
+    if isinstance(obj, Row):
+        return [(p._hprint_name(q), rhs, q) for _, rhs, q in p._hprint_state_relations(obj.states, 0)]
+    rel = getattr(p, "_hprint_relations_" + type(obj).__name__, None)
+    if rel is not None:
+        return rel(obj)
+    return None
+
+
+def latex(obj: Any, **settings: Any) -> str:
+    r"""LaTeX of an rfsym object (layer, network, table, state, closed form, solutions) or a sympy expression.
+
+    >>> import sympy
+    >>> latex(sympy.floor((sympy.Symbol("n") + 3) / 2))
+    '\\left\\lfloor \\frac{n + 3}{2} \\right\\rfloor'
+    >>> latex(sympy.Symbol("n_in"))
+    'n_{\\mathrm{in}}'
+    """
+    from ..network import Table
+
+    p = RfsymLatexPrinter(settings)
+    if isinstance(obj, Table):
+        return p._print_Table(obj)
+    rels = relations_of(p, obj)
+    if rels is not None:
+        return wrap(p, rels)
+    from ..errors import RfsymError as _E
+
+    try:
+        body = p._print(obj if _is_rfsym(obj) else A.to_sympy(A.norm(obj)))
+    except RecursionError:
+        raise _E("expression too deeply nested to print; print a closed form instead (rfsym.closed_form)") from None
+    return wrap(p, None, body)
+
+
+def _is_rfsym(obj: Any) -> bool:
+    return type(obj).__module__.startswith("rfsym.")
+
+
+def derivation(net: Any, **settings: Any) -> str:
+    r"""An ``align`` environment deriving the closed form of ``net`` step by step.
+
+    It shows the per-layer recurrence (obtained by running each layer kind's
+    transfer function on a symbolic state), its unrolling over the network's
+    layers, the folded and simplified closed form, and the assumptions used.
+    Networks deeper than ``compact_threshold`` layers use sums and products.
+    """
+    settings.setdefault("environment", "align")
+    p = RfsymLatexPrinter(settings)
+    env = p._settings["environment"]
+    if env not in ("align", "align*"):
+        raise RfsymError(f"a derivation needs environment 'align' or 'align*' (got {env!r})")
+    return derivation_lines(p, net)
+
+
+def install(classes: Iterable[type], jupyter: bool = False) -> None:
+    """Give rfsym classes ``_latex`` (so ``sympy.latex(obj)`` works) and, with ``jupyter``, ``_repr_latex_``.
+
+    Classes that define their own methods keep them.
+    """
+    for cls in classes:
+        if "_latex" not in cls.__dict__:
+            cls._latex = _latex_method  # type: ignore[attr-defined]
+        if jupyter and "_repr_latex_" not in cls.__dict__:
+            cls._repr_latex_ = repr_latex  # type: ignore[attr-defined]
+
+
+def _install_foundation() -> None:
+    from ..layers import AxisState, Layer
+    from ..network import Network, Row, Table
+    from .table import table_html
+
+    install([Layer, AxisState, Network, Row, Table])
+    if "_repr_html_" not in Table.__dict__:
+        Table._repr_html_ = table_html  # type: ignore[attr-defined]
+
+
+def _latex_method(self: Any, printer: Any, **kwargs: Any) -> str:
+    p = printer_for(printer)
+    from ..network import Table
+
+    if isinstance(self, Table):
+        return p._print_Table(self)
+    rels = relations_of(p, self)
+    if rels is not None and printer is not p:
+        return p._hprint_relations([(lhs, rhs) for lhs, rhs, _ in rels])
+    return p._hprint_dispatch(self)
+
+
+def repr_latex(obj: Any) -> str:
+    """What Jupyter shows: ``$\\displaystyle …$`` or an ``aligned`` block for several relations."""
+    p = RfsymLatexPrinter()
+    rels = relations_of(p, obj)
+    if rels is None:
+        return r"$\displaystyle %s$" % p._hprint_dispatch(obj)
+    lines = " \\\\ ".join(f"{lhs} &= {rhs}" for lhs, rhs, _ in rels)
+    return r"$\begin{aligned}%s\end{aligned}$" % lines
+
+
+# -- networks and derivations ------------------------------------------------
+
+
+def _flat_depth(net: Any) -> Any:
+    """Number of layers after unrolling, or None when a Repeat has a symbolic count."""
+    from ..layers import Repeat
+
+    def depth(layers: Iterable[Any]) -> Any:
+        total = 0
+        for lay in layers:
+            if isinstance(lay, Repeat):
+                if not isinstance(lay.times, int):
+                    return None
+                inner = depth(lay.block)
+                if inner is None:
+                    return None
+                total += lay.times * inner
+            else:
+                total += 1
+        return total
+
+    return depth(net.layers)
+
+
+def _closed_form(net: Any, axis: int = 0, **kwargs: Any) -> Any:
+    """The closed form of the output (rfsym.closed_form), or None while that module is unavailable."""
+    try:
+        from .. import closed_form
+    except ImportError:
+        return None
+    derive = getattr(closed_form, "derive", None)
+    if derive is None:
+        return None
+    return derive(net, **kwargs)
+
+
+def _output_values(net: Any, axis: int | None = None) -> tuple[Any, dict[str, list[Any]]]:
+    """(depth, {quantity: [value per axis]}) of the network's output."""
+    depth = _flat_depth(net)
+    if depth is not None and depth <= 64 or not net.free_symbols:
+        table = net.table()
+        states = table.output
+        axes = range(len(states)) if axis is None else [axis]
+        return depth, {q: [states[a].as_dict()[_STATE_KEY.get(q, q)] for a in axes] for q in QUANTITIES}
+    cf = _closed_form(net)
+    if cf is None:
+        raise RfsymError(f"{net.name}: printing this network needs rfsym.closed_form")
+    return depth, {q: [getattr(cf, q)] for q in QUANTITIES}
+
+
+def output_relations(p: RfsymLatexPrinter, net: Any) -> list[tuple[str, str, str | None]]:
+    """``n_L = …``, ``j_L = …``, … of the network's output."""
+    depth, vals = _output_values(net)
+    index = depth if depth is not None else depth_symbol()
+    rels = []
+    for q in p._settings["quantities"]:
+        texts = [p._hprint_value(v) for v in vals[q]]
+        body = texts[0] if all(t == texts[0] for t in texts) else r" \times ".join(texts)
+        rels.append((p._hprint_indexed(q, p._print(index) if not isinstance(index, int) else str(index)), body, q))
+    return rels
+
+
+def _generic_recurrence(convention: str = "framework") -> tuple[Any, Any, Any]:
+    """(kappa definition, previous state, next state) of a generic layer, through the transfer function."""
+    from ..layers import AxisState, Conv
+
+    ell = index_symbol()
+    pos = {"integer": True, "positive": True}
+    nonneg = {"integer": True, "nonnegative": True}
+    k, d = _indexed("k", ell, **pos), _indexed("d", ell, **pos)
+    unit = AxisState(n=_indexed("n", 0, **pos), j=1, r=1, start=0, P=0)
+    kappa_def = Conv(kernel=k, dilation=d).transfer(unit).r  # r of one layer on a unit state: d (k - 1) + 1
+    return ell, kappa_def, (_indexed("kappa", ell, **pos), _indexed("s", ell, **pos), _indexed("pL", ell, **nonneg), _indexed("pR", ell, **nonneg))
+
+
+def recurrence_lines(p: RfsymLatexPrinter, convention: str = "framework") -> list[tuple[str, str, str | None]]:
+    """The per-layer recurrence ``q_ell = f(q_{ell-1})``, one line per quantity, from Conv.transfer."""
+    from ..layers import AxisState, Conv
+
+    ell, kappa_def, (kap, s, pl, pr) = _generic_recurrence(convention)
+    base = p._settings["index_base"]
+    i_in, i_out = ell - base, ell + 1 - base
+    prev = _symbolic_state(i_in)
+    out = Conv(kernel=kap, stride=s, padding=(pl, pr)).transfer(prev, 0, convention)
+    lines = [(p._print(kap), p._print(kappa_def), "kappa")]
+    for q in p._settings["quantities"]:
+        lines.append((p._print(_indexed(q, i_out)), p._print(getattr(out, q)), q))
+    return lines
+
+
+def _symbolic_state(index: Any) -> Any:
+    """The state of layer ``index`` as symbols; n is a positive integer, j and r are positive."""
+    from ..layers import AxisState
+
+    pos = {"positive": True}
+    return AxisState(
+        n=_indexed("n", index, integer=True, positive=True),
+        j=_indexed("j", index, **pos),
+        r=_indexed("r", index, **pos),
+        start=_indexed("start", index),
+        P=_indexed("P", index),
+    )
+
+
+def _input_lines(p: RfsymLatexPrinter, state: Any) -> list[tuple[str, str, str | None]]:
+    return [(p._hprint_indexed(q, "0"), p._hprint_value(state.as_dict()[_STATE_KEY.get(q, q)]), None) for q in p._settings["quantities"]]
+
+
+def _assumption_lines(p: RfsymLatexPrinter, net: Any, min_input: Any = None, n_symbols: Iterable[Any] = ()) -> list[str]:
+    """One line per free symbol: its domain, as the spec declares it or as its role implies."""
+    out = []
+    for sym in sorted(net.free_symbols, key=lambda x: x.name):
+        name = p._print(sym)
+        dom = net.symbols.get(sym.name)
+        vals = dom.values(limit=12) if dom is not None else None
+        odd = sym.is_odd or (dom is not None and dom.odd)
+        even = sym.is_even or (dom is not None and dom.even)
+        kind = r"\text{odd}" if odd else r"\text{even}" if even else r"\text{integer}"
+        if vals is not None:
+            out.append(r"%s &\in \{%s\}" % (name, ", ".join(str(v) for v in vals)))
+            continue
+        lo = dom.lower if dom is not None and dom.lower is not None else (1 if sym.is_positive else 0 if sym.is_nonnegative else None)
+        hi = dom.max if dom is not None else None
+        if lo is not None and hi is not None:
+            out.append(r"%d \leq %s &\leq %d,\quad %s" % (lo, name, hi, kind))
+        elif lo is not None:
+            out.append(r"%s &\geq %d,\quad %s" % (name, lo, kind))
+        else:
+            out.append(r"%s &\in \text{integers}" % name)
+    if min_input is not None:
+        for sym, need in n_symbols:
+            if not (A.is_num(need) and need <= 1):
+                out.append(r"%s &\geq %s\quad\text{(every layer's output is non-empty)}" % (p._print(sym), p._hprint_value(need)))
+    return out
+
+
+def derivation_lines(
+    p: RfsymLatexPrinter,
+    net: Any,
+    axis: int = 0,
+    convention: str = "framework",
+    origin: Any = None,
+) -> str:
+    """The body of :func:`derivation`."""
+    from fractions import Fraction
+
+    from ..layers import AxisState
+
+    origin = Fraction(1, 2) if origin is None else origin
+    star = p._settings["environment"].endswith("*")
+    text = p._settings["intertext"]
+    rows: list[str] = []
+
+    def inter(s: str) -> None:
+        if text:
+            rows.append(r"\intertext{%s}" % s)
+
+    def line(lhs: str, rhs: str, key: str | None = None, number: bool = False) -> None:
+        lab = _label(p, key) if number and key and not star else ""
+        tag = "" if star or number else r"\notag"
+        rows.append(f"  {lhs} &= {rhs}{tag}{lab}")
+
+    name = r"\texttt{%s}" % _tex_text(net.name)
+    depth = _flat_depth(net)
+    compact = depth is None or depth > p._settings["compact_threshold"]
+    idx = p._settings["index"]
+    inter(
+        r"Each layer $%s$ (kernel $%s$, stride $%s$, left and right padding $%s$, $%s$, dilation $%s$) maps the "
+        r"state of its input to that of its output:"
+        % (idx, p._hprint_indexed("k", idx), p._hprint_indexed("s", idx), p._hprint_indexed("p", idx, "L"),
+           p._hprint_indexed("p", idx, "R"), p._hprint_indexed("d", idx))
+    )  # fmt: skip
+    for lhs, rhs, key in recurrence_lines(p, convention):
+        line(lhs, rhs, key)
+    inp = net.axes_input()
+    start = AxisState.input(inp[axis], origin)
+    inter(r"starting from the input of %s:" % name)
+    for lhs, rhs, _ in _input_lines(p, start):
+        line(lhs, rhs)
+    if not compact:
+        table = net.table(convention=convention, origin=origin)
+        inter(r"Unrolled over the %d layers of %s:" % (depth, name))
+        prev_states = [r.states[axis] for r in table.rows[:-1]]
+        for pos, (row, before) in enumerate(zip(table.rows[1:], prev_states), 1):
+            sym_prev = _symbolic_state(pos - 1)
+            step = row.layer.transfer(_with_known(sym_prev, before), axis, convention)
+            for q in p._settings["quantities"]:
+                lhs = p._hprint_indexed(q, str(pos))
+                mid = p._print(A.to_sympy(getattr(step, q)))
+                val = p._hprint_value(row.states[axis].as_dict()[_STATE_KEY.get(q, q)])
+                line(lhs, val if mid == val else f"{mid} = {val}")
+    out_vals = _closed_form_values(net, axis, convention, origin, depth)
+    if out_vals is not None:
+        index = str(depth) if depth is not None else p._print(depth_symbol())
+        if compact:
+            inter(r"Unrolling the recurrence over the %s layers of %s and folding the nested floors gives" % (
+                f"${index}$" if depth is None else depth, name))
+        else:
+            inter(r"Folding the nested floors with $\left\lfloor \frac{\lfloor x/a \rfloor + c}{b} \right\rfloor = "
+                  r"\left\lfloor \frac{x + ac}{ab} \right\rfloor$ gives the closed form of the output:")  # fmt: skip
+        for q in p._settings["quantities"]:
+            if q in out_vals:
+                line(p._hprint_indexed(q, index), out_vals[q], q, number=True)
+    assumptions = _assumption_lines(p, net)
+    if assumptions:
+        inter("assuming")
+        for a_line in assumptions:
+            rows.append(f"  {a_line}" + ("" if star else r"\notag"))
+    env = p._settings["environment"]
+    return "\\begin{%s}\n%s\n\\end{%s}\n" % (env, " \\\\\n".join(_join_intertext(rows)), env)
+
+
+def _join_intertext(rows: list[str]) -> list[str]:
+    """Attach each ``\\intertext`` to the following line (no empty line before it)."""
+    out: list[str] = []
+    pending = ""
+    for r in rows:
+        if r.startswith(r"\intertext"):
+            pending += r + "\n"
+        else:
+            out.append(pending + r)
+            pending = ""
+    if pending:
+        out[-1] += "\n" + pending.rstrip()
+    return out
+
+
+def _with_known(sym_state: Any, known: Any) -> Any:
+    """The symbolic previous state, with j, r, start, P replaced by their values when they are numbers
+    (keeps n symbolic so the unrolled line shows the floor)."""
+    return sym_state
+
+
+def _closed_form_values(net: Any, axis: int, convention: str, origin: Any, depth: Any) -> dict[str, str] | None:
+    return None
+
+
+def _tex_text(s: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"), ("$", r"\$"), ("{", r"\{"), ("}", r"\}")):
+        s = s.replace(a, b)
+    return s
+
+
+_install_foundation()
