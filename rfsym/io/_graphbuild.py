@@ -1,0 +1,203 @@
+"""Shared back end of the PyTorch and ONNX importers.
+
+An importer walks the framework's graph and calls :class:`Builder` for every
+operation: ``layer`` for an operation with a receptive-field effect (it gets an
+rfsym layer), ``merge`` for ``add``/``concat`` of two or more feature maps,
+``whole`` for an operation that sees the whole remaining map (global pooling,
+a fully connected layer after a flatten).  Pass-through operations do not
+reach the builder: the importer hands on the value it got.
+
+The builder runs each layer's own transfer function on the input size as it
+goes (THE RULE: no arithmetic here), so it knows the feature-map size before
+every operation (adaptive pooling and heads need it) and reports an input that
+is too small at the first layer whose output is empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import _arith as A
+from ..errors import RfsymError
+from ..layers import AxisState, Conv, Identity, Layer, Pool
+
+__all__ = ["Builder", "Value"]
+
+
+@dataclass(frozen=True)
+class Value:
+    """What an importer knows about a tensor: a feature map (``node``) or a constant.
+
+    ``flat`` marks a feature map whose spatial axes were flattened into the
+    channel axis (after ``flatten``/``view``): the next fully connected layer
+    then sees the whole map.
+    """
+
+    node: str | None  # name of the producing node ("input" for the network input); None for constants
+    flat: bool = False
+
+    @property
+    def is_map(self) -> bool:
+        return self.node is not None
+
+
+CONST = Value(None)
+
+
+@dataclass
+class _Node:
+    name: str
+    layer: Layer | None  # None for a merge
+    inputs: tuple[str, ...]
+    merge: str | None = None
+    what: str = ""
+
+
+@dataclass
+class Builder:
+    """Collects imported nodes and turns them into an rfsym network."""
+
+    name: str
+    input: tuple[int, ...]
+    source: str = "model"
+    nodes: list[_Node] = field(default_factory=list)
+    states: dict[str, tuple[AxisState, ...]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.states["input"] = tuple(AxisState.input(n) for n in self.input)
+        self._names: set[str] = {"input"}
+
+    @property
+    def ndim(self) -> int:
+        return len(self.input)
+
+    def sizes(self, v: Value) -> tuple[Any, ...]:
+        """Feature-map size per axis of a value."""
+        assert v.node is not None
+        return tuple(s.n for s in self.states[v.node])
+
+    def _unique(self, name: str) -> str:
+        base = name or "layer"
+        name, k = base, 1
+        while name in self._names:
+            k += 1
+            name = f"{base}_{k}"
+        self._names.add(name)
+        return name
+
+    def layer(self, name: str, layer: Layer, src: Value, what: str = "") -> Value:
+        """Append a layer fed by ``src``; returns the new value."""
+        from dataclasses import replace
+
+        if src.node is None:
+            raise RfsymError(f"{self.source}: {name} ({what}) is not applied to a feature map of the input")
+        name = self._unique(name)
+        layer = replace(layer, name=name)  # type: ignore[type-var]
+        old = self.states[src.node]
+        new = []
+        for ax, st in enumerate(old):
+            try:
+                out = layer.transfer(st, ax)
+            except RfsymError as e:
+                raise RfsymError(f"{self.source}: {name} ({what}): {e}") from None
+            if A.is_num(out.n) and out.n < 1:
+                axis = f" on axis {ax}" if len(old) > 1 else ""
+                raise RfsymError(
+                    f"{self.source}: {name} ({what}): output is empty{axis} (n = {A.fmt(out.n)} from "
+                    f"{A.fmt(st.n)} features) at input size {_fmt_size(self.input)}; the model needs a larger input"
+                )
+            new.append(out)
+        self.states[name] = tuple(new)
+        self.nodes.append(_Node(name, layer, (src.node,), what=what))
+        return Value(name, flat=src.flat)
+
+    def whole(self, name: str, src: Value, what: str, mode: str = "avg", flat: bool | None = None) -> Value:
+        """A layer that sees the whole remaining map: a window as large as the map at this input size."""
+        if src.node is None:
+            raise RfsymError(f"{self.source}: {name} ({what}) is not applied to a feature map of the input")
+        sizes = self.sizes(src)
+        keep = src.flat if flat is None else flat
+        if all(n == 1 for n in sizes):
+            v = self.layer(name, Identity(op="identity"), src, what)
+        else:
+            kern = tuple(sizes) if self.ndim > 1 else sizes[0]
+            # Window = stride = the whole map, as adaptive pooling to one output does.
+            lay: Layer = Pool(kernel=kern, stride=kern, mode=mode) if mode in ("avg", "max") else Conv(kernel=kern, stride=kern)
+            v = self.layer(name, lay, src, what + f", sees the whole {_fmt_size(sizes)} map")
+        return Value(v.node, flat=keep)
+
+    def merge(self, name: str, kind: str, srcs: list[Value], what: str = "") -> Value:
+        maps = [s for s in srcs if s.node is not None]
+        if len(maps) == 1:
+            return maps[0]
+        if not maps:
+            return CONST
+        name = self._unique(name)
+        sizes = {self.sizes(s) for s in maps}
+        if len(sizes) > 1 and kind == "concat":
+            raise RfsymError(
+                f"{self.source}: {name} ({what}): concatenated feature maps differ in size "
+                f"({', '.join(_fmt_size(s) for s in sizes)})"
+            )
+        self.nodes.append(_Node(name, None, tuple(s.node for s in maps), merge=kind, what=what))  # type: ignore[misc]
+        # The merged map has the size of its inputs (broadcasting keeps the larger one).
+        first = max(maps, key=lambda s: tuple(self.sizes(s)))
+        self.states[name] = self.states[first.node]  # type: ignore[index]
+        return Value(name, flat=any(s.flat for s in maps))
+
+    # -- output -------------------------------------------------------------
+    def is_chain(self, out: str) -> bool:
+        prev = "input"
+        for nd in self.nodes:
+            if nd.merge is not None or nd.inputs != (prev,):
+                return False
+            prev = nd.name
+        return prev == out
+
+    def build(self, out: Value) -> Any:
+        from ..network import Network
+
+        if out.node is None:
+            raise RfsymError(f"{self.source}: the model's output does not depend on its input feature map")
+        if out.node == "input":
+            raise RfsymError(f"{self.source}: the model has no layer that changes the receptive field")
+        used = self._ancestors(out.node)
+        self.nodes = [nd for nd in self.nodes if nd.name in used]
+        if self.is_chain(out.node):
+            return Network([nd.layer for nd in self.nodes], input=list(self.input), name=self.name)  # type: ignore[misc]
+        return self._graph(out.node)
+
+    def _ancestors(self, out: str) -> set[str]:
+        by = {nd.name: nd for nd in self.nodes}
+        seen: set[str] = set()
+        stack = [out]
+        while stack:
+            n = stack.pop()
+            if n in seen or n == "input":
+                continue
+            seen.add(n)
+            stack.extend(by[n].inputs)
+        return seen
+
+    def _graph(self, out: str) -> Any:
+        merges = [nd for nd in self.nodes if nd.merge is not None]
+        where = merges[0] if merges else next(nd for nd in self.nodes if len(nd.inputs) != 1 or nd.inputs[0] != "input")
+        try:
+            from .. import graph as _graph_mod  # noqa: F401 - provided by the graph issue
+        except ImportError:
+            raise RfsymError(
+                f"{self.source}: branching model ({where.merge or 'branch'} at {where.name!r}, {where.what}): "
+                "graph networks are not supported by this version of rfsym"
+            ) from None
+        return _graph_mod.graph_from_nodes(  # type: ignore[attr-defined]
+            [(nd.name, nd.layer, nd.merge, list(nd.inputs)) for nd in self.nodes],
+            input=list(self.input),
+            name=self.name,
+            output=out,
+        )
+
+
+def _fmt_size(sizes: Any) -> str:
+    return "x".join(A.fmt(v) for v in sizes)
