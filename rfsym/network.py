@@ -213,7 +213,7 @@ class Network:
     >>> net = Network([Conv(kernel=3, padding=1, name="c1"), Pool(kernel=2, name="p1")], input=32)
     >>> row = net.table().rows[-1].states[0]
     >>> row.n, row.j, row.r, row.start
-    (16, 2, 4, Fraction(1, 1))
+    (16, 2, 4, 1)
     """
 
     layers: tuple[Layer, ...]
