@@ -1,5 +1,6 @@
 """rfsym: symbolic receptive-field arithmetic for convolutional networks."""
 
+from .closed_form import ClosedForms, derive
 from .errors import RfsymError
 from .io.spec import load, loads
 from .layers import AxisState, Conv, Identity, Pool, Repeat
@@ -10,6 +11,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AxisState",
+    "ClosedForms",
     "Conv",
     "Identity",
     "Network",
@@ -17,6 +19,7 @@ __all__ = [
     "Repeat",
     "RfsymError",
     "Table",
+    "derive",
     "derivation",
     "latex",
     "load",

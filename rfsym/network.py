@@ -365,6 +365,12 @@ class Network:
             min_input = tuple(self.min_input_size(ax, convention) if not A.is_num(v) else v for ax, v in enumerate(inp))
         return Table(self.name, inp, tuple(rows), convention, origin, min_input)
 
+    def equivalent(self, axis: int | None = None) -> Layer:
+        """The single convolution (kernel R, stride J, padding P) equivalent to the stack (rfsym.closed_form)."""
+        from .closed_form import equivalent
+
+        return equivalent(self, axis=axis)
+
     def min_input_size(self, axis: int = 0, convention: str = "framework") -> Any:
         """Smallest input size for which every layer's output is non-empty on this axis.
 

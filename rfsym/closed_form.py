@@ -1,0 +1,958 @@
+"""Closed forms of n, j, r, start and effective padding for sequential stacks.
+
+The per-layer arithmetic is *not* repeated here: every layer is run through its
+own :meth:`~rfsym.layers.Layer.transfer` on a generic symbolic state
+``(x, J, R, S, P)``, and the result is read as an affine map
+
+    j_out = m j_in,  r_out = r_in + a j_in,  start_out = start_in + c j_in,
+    P_out = P_in + b j_in,  n_out = floor((n_in + e) / D) + 1  (or any f(n_in)).
+
+Such maps form a monoid: a run X followed by Y has
+
+    m = m_X m_Y,   a = a_X + m_X a_Y,   b = b_X + m_X b_Y,   c = c_X + m_X c_Y,
+    D = D_X D_Y,   e = e_X + D_X (1 + e_Y)          (floor folding)
+
+where the last line is ``floor((floor((x + e_X)/D_X) + 1 + e_Y)/D_Y) =
+floor((x + e_X + D_X (1 + e_Y))/(D_X D_Y))``, valid for an integer ``1 + e_Y``
+and a positive integer ``D_Y`` (DESIGN.md §1).  For a whole stack this gives
+
+    J = prod s_l,  R = 1 + sum (kappa_l - 1) J_{l-1},  P = sum p_{L,l} J_{l-1},
+    start = origin + (R - 1)/2 - P,
+    n = floor((N + sum (p_{L,l} + p_{R,l}) J_{l-1} - R) / J) + 1.
+
+Small stacks are composed left to right, which yields these flat sums.  Stacks
+with many symbolic strides are composed as a balanced tree of flat chunks, so
+the expressions stay linear in size and logarithmic in depth (a 1000-layer,
+4000-symbol stack derives and prints in well under a second).  A
+``Repeat(block, times=L)`` with symbolic ``L`` becomes sums and products over
+the copies, which sympy evaluates as geometric sums where it can; indexed
+parameters (``k[l]``) stay as ``Sum``/``Product`` (the general L-layer stack).
+
+References: Araujo, Norris, Sim, *Computing Receptive Fields of Convolutional
+Neural Networks*, Distill 2019; Dang Ha The Hien, *A guide to receptive field
+arithmetic for CNNs*, 2017.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any, Sequence
+
+from . import _arith as A
+from .errors import RfsymError
+
+__all__ = ["ClosedForms", "derive", "equivalent", "general_stack"]
+
+#: Above this many layers with a symbolic jump factor, compose as a balanced tree.
+FLAT_LIMIT = 48
+#: Leaves of the balanced tree: runs of this many layers in Horner form.
+CHUNK = 24
+
+KEYS = ("n", "j", "r", "start", "P")
+
+
+# --------------------------------------------------------------------------
+# the result object
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClosedForms:
+    """Closed forms of the output of a network (one axis, or one entry per axis).
+
+    Attributes ``n``, ``j``, ``r``, ``start`` and ``P`` (alias
+    ``effective_padding``) are sympy expressions for a one-axis network; for an
+    N-D network they are tuples with one expression per axis, in axis order,
+    and :meth:`axis` returns the one-axis forms.  ``input`` is the input size
+    (a symbol such as ``n`` unless a number was given), ``conditions`` lists
+    the facts the forms rely on (each a sentence), ``assumptions`` maps each
+    free symbol to the assumptions sympy used.
+    """
+
+    n: Any
+    j: Any
+    r: Any
+    start: Any
+    P: Any
+    input: Any
+    convention: str = "framework"
+    origin: Any = Fraction(1, 2)
+    conditions: tuple[str, ...] = ()
+    assumptions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    name: str = "network"
+    axes: tuple[ClosedForms, ...] | None = field(default=None, repr=False, compare=False)
+    #: Σ (p_L + p_R) J_{l-1}: total padding of the equivalent layer (None when n is not a single floor)
+    total_padding: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def effective_padding(self) -> Any:
+        return self.P
+
+    @property
+    def ndim(self) -> int:
+        return 1 if self.axes is None else len(self.axes)
+
+    def axis(self, i: int) -> ClosedForms:
+        """The one-axis forms of axis ``i``."""
+        if self.axes is None:
+            if i != 0:
+                raise RfsymError(f"{self.name}: axis {i} out of range (the forms have one axis)")
+            return self
+        try:
+            return self.axes[i]
+        except IndexError:
+            raise RfsymError(f"{self.name}: axis {i} out of range (the forms have {len(self.axes)} axes)") from None
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"n", "j", "r", "start", "effective_padding"}`` → expressions (tuples per axis when N-D)."""
+        return {"n": self.n, "j": self.j, "r": self.r, "start": self.start, "effective_padding": self.P}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of DESIGN.md §3: exact strings in sympy syntax, integers as integers."""
+        out: dict[str, Any] = {}
+        for key, val in self.as_dict().items():
+            if self.axes is None:
+                out[key] = _json(val)
+            else:
+                out[key] = [_json(v) for v in val]
+        return out
+
+    def to_json(self) -> str:
+        import json
+
+        return json.dumps(self.to_dict(), indent=2)
+
+    def to_text(self) -> str:
+        lines = [f"{self.name}: closed forms of the output ({self.convention} convention, origin {A.fmt(self.origin)})"]
+        lines.append(f"  input  = {_axes_str(self.input, self.axes)}")
+        for key, label in (("n", "n"), ("j", "j"), ("r", "r"), ("start", "start"), ("effective_padding", "P")):
+            val = self.as_dict()[key]
+            lines.append(f"  {label:<6} = {_axes_str(val, self.axes)}")
+        if self.conditions:
+            lines.append("conditions:")
+            lines.extend(f"  - {c}" for c in self.conditions)
+        return "\n".join(lines) + "\n"
+
+    def latex_lines(self, **settings: Any) -> list[str]:
+        import sympy
+
+        settings.setdefault("order", "none")
+        out = []
+        names = {"n": "n_{\\mathrm{out}}", "j": "j", "r": "r", "start": "\\mathrm{start}", "effective_padding": "P"}
+        for key, val in self.as_dict().items():
+            vals = [val] if self.axes is None else list(val)
+            for ax, v in enumerate(vals):
+                sub = "" if self.axes is None else f"^{{({ax})}}"
+                out.append(f"{names[key]}{sub} &= {sympy.latex(A.to_sympy(v), **settings)}")
+        return out
+
+    def to_latex(self, **settings: Any) -> str:
+        """An ``align*`` environment with the five forms."""
+        body = " \\\\\n".join(self.latex_lines(**settings))
+        return "\\begin{align*}\n" + body + "\n\\end{align*}\n"
+
+    def _repr_latex_(self) -> str:
+        return "$\\displaystyle " + " \\quad ".join(ln.replace("&", "") for ln in self.latex_lines()) + "$"
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def subs(self, mapping: dict[Any, Any]) -> ClosedForms:
+        """Forms with symbols (by name or Symbol) replaced; ``doit`` evaluates sums and products."""
+        by_name = {str(k): A.to_sympy(v) for k, v in mapping.items()}
+
+        def f(e: Any) -> Any:
+            if isinstance(e, tuple):
+                return tuple(f(x) for x in e)
+            e = A.to_sympy(e)
+            syms = {s: by_name[s.name] for s in getattr(e, "free_symbols", ()) if getattr(s, "name", None) in by_name}
+            return A.norm(e.xreplace(syms).doit()) if syms else e
+
+        return replace(
+            self,
+            **{k: f(getattr(self, k)) for k in KEYS},
+            input=f(self.input),
+            axes=tuple(a.subs(mapping) for a in self.axes) if self.axes else None,
+            total_padding=f(self.total_padding) if self.total_padding is not None else None,
+        )
+
+    def evaluate(self, n: Any) -> dict[str, Any]:
+        """Exact values of the five forms at input size ``n`` (one axis)."""
+        if self.axes is not None:
+            raise RfsymError(f"{self.name}: evaluate works on one axis; use .axis(i)")
+        sym = self.input
+        out = {}
+        for k in KEYS:
+            e = A.to_sympy(getattr(self, k))
+            if hasattr(sym, "free_symbols") and getattr(sym, "is_Symbol", False):
+                e = e.xreplace({sym: A.to_sympy(n)})
+            out[k] = A.norm(e)
+        return out
+
+    def sweep(self) -> Any:
+        """A fast exact evaluator ``f(sizes) -> (n, j, r, start, P)`` over many input sizes.
+
+        Needs numeric layer parameters (only the input symbolic) and n as one
+        folded floor: ``n = (N + e) // D + 1`` in exact integer arithmetic;
+        the other forms do not depend on N.
+        """
+        if self.axes is not None:
+            raise RfsymError(f"{self.name}: sweep works on one axis; use .axis(i)")
+        if self.total_padding is None or self._fold is None:
+            raise RfsymError(f"{self.name}: n is not a single floor here; sweep needs a floor-folded n")
+        e, den = self._fold
+        if not (A.is_num(e) and isinstance(den, int)):
+            raise RfsymError(f"{self.name}: sweep needs numeric layer parameters (free: {self.free_symbols - {self.input} })")
+        others = {k: A.norm(getattr(self, k)) for k in ("j", "r", "start", "P")}
+        if not all(A.is_num(v) for v in others.values()):
+            raise RfsymError(f"{self.name}: j, r, start and P depend on the input; sweep needs them constant")
+        if isinstance(e, int):
+
+            def run(sizes: Any) -> tuple[Any, ...]:
+                try:
+                    import numpy as np
+
+                    arr = np.asarray(sizes, dtype=np.int64)
+                    nn = (arr + e) // den + 1
+                except ImportError:  # pragma: no cover
+                    nn = [(int(x) + e) // den + 1 for x in sizes]
+                return nn, others["j"], others["r"], others["start"], others["P"]
+
+            return run
+        raise RfsymError(f"{self.name}: the folded offset {e} is not an integer")
+
+    @property
+    def free_symbols(self) -> set[Any]:
+        out: set[Any] = set()
+        for k in KEYS:
+            v = getattr(self, k)
+            for e in v if isinstance(v, tuple) else (v,):
+                out |= getattr(A.to_sympy(e), "free_symbols", set())
+        return out
+
+    # set by derive: (e, D) of the folded floor n = floor((N + e)/D) + 1, or None
+    _fold: Any = field(default=None, repr=False, compare=False)
+
+
+def _json(v: Any) -> Any:
+    return A.to_json(v)
+
+
+def _axes_str(v: Any, axes: Any) -> str:
+    if axes is None:
+        return A.fmt(v)
+    return "[" + ", ".join(A.fmt(x) for x in v) + "]"
+
+
+# --------------------------------------------------------------------------
+# per-layer maps from the transfer functions
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Map:
+    """An affine receptive-field map in local coordinates (input jump 1).
+
+    ``m`` jump factor, ``a`` receptive-field growth, ``b`` effective padding,
+    ``c`` centre shift, all in input pixels of the run's input; ``fold`` is
+    ``(e, D)`` when ``n_out = floor((x + e)/D) + 1``, else ``nfun`` is n_out as
+    an expression in :data:`_X`.  ``a, b, c, m`` may depend on ``_X`` (the
+    run's input size) when padding depends on n (TensorFlow ``same``).
+    """
+
+    m: Any
+    a: Any
+    b: Any
+    c: Any
+    fold: tuple[Any, Any] | None
+    nfun: Any
+    count: int = 1  # layers in the run
+    nsym: int = 0  # layers with a symbolic jump factor
+    pad: Any = None  # Σ (p_L + p_R) J_{l-1} when the n-denominators are the jumps (e = pad - a - 1)
+
+    def n_of(self, x: Any) -> Any:
+        if self.fold is not None:
+            e, den = self.fold
+            return A.add(A.floordiv(A.add(x, e), den), 1)
+        return _at(self.nfun, x)
+
+
+_GEN: dict[str, Any] = {}
+
+
+def _gen() -> dict[str, Any]:
+    """The generic input state's symbols."""
+    if not _GEN:
+        import sympy
+
+        _GEN.update(
+            x=sympy.Symbol("_rfsym_x", integer=True, positive=True),
+            J=sympy.Symbol("_rfsym_J", positive=True),
+            R=sympy.Symbol("_rfsym_R", real=True),
+            S=sympy.Symbol("_rfsym_S", real=True),
+            P=sympy.Symbol("_rfsym_P", real=True),
+        )
+    return _GEN
+
+
+def _at(expr: Any, x: Any) -> Any:
+    """expr with the generic input size replaced by x."""
+    X = _gen()["x"]
+    if hasattr(expr, "free_symbols") and X in expr.free_symbols:
+        return A.norm(expr.xreplace({X: A.to_sympy(x)}))
+    return expr
+
+
+def _depends_on_x(expr: Any) -> bool:
+    return hasattr(expr, "free_symbols") and _gen()["x"] in expr.free_symbols
+
+
+_FACTS = ("integer", "positive", "nonnegative", "odd", "even")
+
+
+def _facts(v: Any) -> dict[str, bool]:
+    if isinstance(v, int):
+        out = {"integer": True}
+        if v > 0:
+            out["positive"] = True
+        elif v == 0:
+            out["nonnegative"] = True
+        out["odd" if v % 2 else "even"] = True
+        if v == 0:
+            return {"integer": True, "nonnegative": True, "even": True}
+        return out
+    if isinstance(v, Fraction):
+        return {"positive": True} if v > 0 else ({"nonnegative": True} if v == 0 else {})
+    out = {}
+    for f in _FACTS:
+        if getattr(v, f"is_{f}", None):
+            out[f] = True
+    if out.get("positive"):
+        out.pop("nonnegative", None)
+    if not out:
+        out["real"] = True
+    return out
+
+
+_TEMPLATES: dict[Any, Any] = {}
+
+
+def _template(layer: Any, axis: int, convention: str) -> tuple[Any, list[Any]]:
+    """The layer with its parameter values replaced by placeholders (same assumptions) + the values."""
+    import sympy
+
+    values: list[Any] = []
+
+    def ph(v: Any) -> Any:
+        facts = _facts(v)
+        sym = sympy.Symbol(f"_rfsym_t{len(values)}_" + "_".join(sorted(facts)), **facts)
+        values.append((sym, v))
+        return sym
+
+    tl = layer.map_values(ph)
+    try:
+        tl = replace(tl, name=None)
+    except (TypeError, ValueError):  # pragma: no cover - a layer type without a name field
+        pass
+    return tl, values
+
+
+def _layer_map(layer: Any, axis: int, convention: str) -> _Map:
+    """The layer's transfer function, read as an affine map (cached per parameter shape)."""
+    try:
+        tl, values = _template(layer, axis, convention)
+        key = (type(tl), tl, axis, convention)
+        hash(key)
+    except (TypeError, RfsymError):
+        tl, values, key = layer, [], None
+    tmpl = _TEMPLATES.get(key) if key is not None else None
+    if tmpl is None:
+        tmpl = _read_transfer(tl, axis, convention)
+        if key is not None:
+            _TEMPLATES[key] = tmpl
+    if not values:
+        return tmpl
+    sub = {s: A.to_sympy(v) for s, v in values}
+
+    def f(e: Any) -> Any:
+        return A.norm(e.xreplace(sub)) if hasattr(e, "xreplace") else e
+
+    fold = (f(tmpl.fold[0]), f(tmpl.fold[1])) if tmpl.fold is not None else None
+    m = f(tmpl.m)
+    out = _Map(
+        m=m, a=f(tmpl.a), b=f(tmpl.b), c=f(tmpl.c), fold=fold, nfun=f(tmpl.nfun), nsym=0 if A.is_num(m) else 1, pad=f(tmpl.pad)
+    )
+    if fold is None:
+        ff = _floor_form(out.nfun)
+        if ff is not None:
+            out = replace(out, fold=ff, nfun=None, pad=_pad_of(out.m, out.a, ff))
+    return out
+
+
+def _pad_of(m: Any, a: Any, fold: tuple[Any, Any] | None) -> Any:
+    """p_L + p_R = e + 1 + a when the n-denominator is the jump factor, else None."""
+    import sympy
+
+    if fold is None or _depends_on_x(a) or not _same(m, fold[1]):
+        return None
+    return A.norm(sympy.expand(A.to_sympy(fold[0]) + 1 + A.to_sympy(a)))
+
+
+def _read_transfer(layer: Any, axis: int, convention: str) -> _Map:
+    import sympy
+
+    g = _gen()
+    x, J, R, S, P = g["x"], g["J"], g["R"], g["S"], g["P"]
+    from .layers import AxisState
+
+    out = layer.transfer(AxisState(n=x, j=J, r=R, start=S, P=P), axis, convention)
+    who = layer.label() if hasattr(layer, "label") else type(layer).__name__
+
+    def coef(val: Any, base: Any, what: str) -> Any:
+        q = A.to_sympy(val) - base
+        q = q / J if base is not J else A.to_sympy(val) / J
+        if q.free_symbols & {J, R, S, P}:
+            q = sympy.expand(q)
+        if q.free_symbols & {J, R, S, P}:
+            raise RfsymError(f"{who}: {what} is not affine in the incoming jump; no closed form for this layer kind")
+        return A.norm(q)
+
+    m = coef(out.j, J, "the jump")
+    a = coef(out.r, R, "the receptive field")
+    c = coef(out.start, S, "start")
+    b = coef(out.P, P, "the effective padding")
+    nf = A.norm(out.n)
+    if getattr(nf, "free_symbols", set()) & {J, R, S, P}:
+        raise RfsymError(f"{who}: n depends on the jump or receptive field; no closed form for this layer kind")
+    fold = _floor_form(nf)
+    return _Map(
+        m=m, a=a, b=b, c=c, fold=fold, nfun=None if fold else nf, nsym=0 if A.is_num(m) else 1, pad=_pad_of(m, a, fold)
+    )
+
+
+def _floor_form(nf: Any) -> tuple[Any, Any] | None:
+    """(e, D) with nf == floor((x + e)/D) + 1, or None."""
+    import sympy
+
+    x = _gen()["x"]
+    if A.is_num(nf) or x not in nf.free_symbols:
+        return None
+    terms = sympy.Add.make_args(nf)
+    floors = [t for t in terms if isinstance(t, sympy.floor)]
+    if len(floors) == 1:
+        fl = floors[0]
+        rest = nf - fl
+        if x in rest.free_symbols:
+            return None
+        u = fl.args[0]
+        du = sympy.diff(u, x)
+        if du == 0 or x in du.free_symbols or du.has(sympy.Derivative):
+            return None
+        den = A.norm(1 / du)
+        e = sympy.expand(u * A.to_sympy(den) - x)
+        if x in e.free_symbols:
+            return None
+        return A.norm(e + (rest - 1) * A.to_sympy(den)), den
+    # n_out = x + c: floor((x + c - 1)/1) + 1
+    rest = sympy.expand(nf - x)
+    if x not in rest.free_symbols and not rest.has(sympy.floor, sympy.ceiling, sympy.Piecewise, sympy.Max, sympy.Min, sympy.Mod):
+        return A.norm(rest - 1), 1
+    return None
+
+
+# --------------------------------------------------------------------------
+# composing maps
+# --------------------------------------------------------------------------
+
+
+def _compose(X: _Map, Y: _Map) -> _Map:
+    """The map of run X followed by run Y."""
+    if any(_depends_on_x(v) for v in (Y.m, Y.a, Y.b, Y.c)):
+        nx = X.n_of(_gen()["x"])
+        Y = replace(Y, m=_at(Y.m, nx), a=_at(Y.a, nx), b=_at(Y.b, nx), c=_at(Y.c, nx))
+    m = A.mul(X.m, Y.m)
+    a = A.add(X.a, A.mul(X.m, Y.a))
+    b = A.add(X.b, A.mul(X.m, Y.b))
+    c = A.add(X.c, A.mul(X.m, Y.c))
+    pad = None
+    if X.fold is not None and Y.fold is not None:
+        (ex, dx), (ey, dy) = X.fold, Y.fold
+        fold = (A.add(ex, A.mul(dx, A.add(1, ey))), A.mul(dx, dy))
+        nfun = None
+        if X.pad is not None and Y.pad is not None:
+            pad = A.add(X.pad, A.mul(X.m, Y.pad))
+    else:
+        fold = None
+        nfun = Y.n_of(X.n_of(_gen()["x"]))
+    return _Map(m=m, a=a, b=b, c=c, fold=fold, nfun=nfun, count=X.count + Y.count, nsym=X.nsym + Y.nsym, pad=pad)
+
+
+def _compose_flat(maps: Sequence[_Map]) -> _Map:
+    """Left-to-right composition written as flat sums over prefix products."""
+    import sympy
+
+    if len(maps) == 1:
+        return maps[0]
+    if any(_depends_on_x(v) for mp in maps for v in (mp.m, mp.a, mp.b, mp.c)) or any(mp.fold is None for mp in maps):
+        out = maps[0]
+        for mp in maps[1:]:
+            out = _compose(out, mp)
+        return out
+    jm: Any = 1  # jump prefix product J_{l-1}
+    dn: Any = 1  # n-denominator prefix product
+    ta, tb, tc, te, tp = [], [], [], [], []
+    e0 = maps[0].fold[0]  # type: ignore[index]
+    std = all(mp.pad is not None for mp in maps)
+    for i, mp in enumerate(maps):
+        ta.append(A.to_sympy(A.mul(mp.a, jm)))
+        tb.append(A.to_sympy(A.mul(mp.b, jm)))
+        tc.append(A.to_sympy(A.mul(mp.c, jm)))
+        if std:
+            tp.append(A.to_sympy(A.mul(mp.pad, jm)))
+        if i:
+            te.append(A.to_sympy(A.mul(dn, A.add(1, mp.fold[0]))))  # type: ignore[index]
+        jm = A.mul(jm, mp.m)
+        dn = A.mul(dn, mp.fold[1])  # type: ignore[index]
+    e = A.norm(sympy.Add(A.to_sympy(e0), *te))
+    return _Map(
+        m=jm,
+        a=A.norm(sympy.Add(*ta)),
+        b=A.norm(sympy.Add(*tb)),
+        c=A.norm(sympy.Add(*tc)),
+        fold=(e, dn),
+        nfun=None,
+        count=sum(mp.count for mp in maps),
+        nsym=sum(mp.nsym for mp in maps),
+        pad=A.norm(sympy.Add(*tp)) if std else None,
+    )
+
+
+def _compose_all(maps: Sequence[_Map]) -> _Map:
+    """Flat sums for small stacks; for many symbolic strides, Horner chunks joined by a balanced tree."""
+    if sum(mp.nsym for mp in maps) <= FLAT_LIMIT:
+        return _compose_flat(maps)
+    chunks = []
+    for i in range(0, len(maps), CHUNK):
+        run = maps[i : i + CHUNK]
+        acc = run[-1]
+        for mp in reversed(run[:-1]):
+            acc = _compose(mp, acc)  # Horner: a1 + m1 (a2 + m2 (a3 + ...))
+        chunks.append(acc)
+    while len(chunks) > 1:
+        nxt = [_compose(chunks[i], chunks[i + 1]) for i in range(0, len(chunks) - 1, 2)]
+        if len(chunks) % 2:
+            nxt.append(chunks[-1])
+        chunks = nxt
+    return chunks[0]
+
+
+_IDENTITY = None
+
+
+def _identity() -> _Map:
+    return _Map(m=1, a=0, b=0, c=0, fold=(-1, 1), nfun=None, count=0, pad=0)
+
+
+# --------------------------------------------------------------------------
+# repeated blocks with a symbolic number of copies
+# --------------------------------------------------------------------------
+
+
+def _repeat_map(rep: Any, axis: int, convention: str) -> _Map:
+    """Closed form of ``Repeat(block, times=L)``: sums and products over the copies."""
+    import sympy
+
+    block = _compose_flat([_element_map(b, axis, convention) for b in rep.block])
+    L = A.to_sympy(rep.times)
+    if rep.index is not None:
+        idx_name = rep.index.name
+        i = sympy.Symbol(idx_name, integer=True, positive=True)
+    else:
+        idx_name = None
+        i = sympy.Symbol("i", integer=True, positive=True)
+    t = sympy.Dummy("t", integer=True, positive=True)
+
+    def at(e: Any, v: Any) -> Any:
+        e = A.to_sympy(e)
+        if idx_name is None:
+            return e
+        syms = {s: v for s in e.free_symbols if getattr(s, "name", None) == idx_name}
+        return e.xreplace(syms) if syms else e
+
+    if any(_depends_on_x(v) for v in (block.m, block.a, block.b, block.c)) or block.fold is None:
+        raise RfsymError(
+            f"{rep.label()}: the block's output size is not a single floor of its input "
+            "(n-dependent 'same' padding or ceil_mode); no closed form in a symbolic number of copies "
+            "(give times a number)"
+        )
+
+    def prod(e: Any, upper: Any) -> Any:
+        return _doit(sympy.Product(at(e, t), (t, 1, upper)))
+
+    jm_prev = prod(block.m, i - 1)
+    dn_prev = prod(block.fold[1], i - 1)
+
+    def total(e: Any, pre: Any) -> Any:
+        return _tidy(_doit(sympy.Sum(at(e, i) * pre, (i, 1, L))))
+
+    e, den = block.fold
+    m = _tidy(prod(block.m, L))
+    return _Map(
+        m=A.norm(m),
+        a=A.norm(total(block.a, jm_prev)),
+        b=A.norm(total(block.b, jm_prev)),
+        c=A.norm(total(block.c, jm_prev)),
+        fold=(A.norm(-1 + total(1 + A.to_sympy(e), dn_prev)), A.norm(_tidy(prod(den, L)))),
+        nfun=None,
+        count=block.count,
+        nsym=FLAT_LIMIT + 1 if not A.is_num(m) else 0,
+        pad=A.norm(total(block.pad, jm_prev)) if block.pad is not None and _same(block.m, block.fold[1]) else None,
+    )
+
+
+def _doit(expr: Any) -> Any:
+    """Evaluate sums/products sympy can do; keep the rest unevaluated (indexed symbols)."""
+    import sympy
+
+    if expr.has(sympy.Indexed):
+        # sympy cannot evaluate sums over indexed symbols; products of constant factors still simplify
+        return expr
+    out = expr.doit()
+    return out
+
+
+def _tidy(expr: Any) -> Any:
+    """(1 - b**L)/(1 - b) → (b**L - 1)/(b - 1); Piecewise branches factored out of sums."""
+    import sympy
+
+    expr = A.to_sympy(expr)
+    if not isinstance(expr, sympy.Basic):
+        return expr
+
+    def flip(e: Any) -> Any:
+        if isinstance(e, sympy.Mul):
+            nums = [f for f in e.args if isinstance(f, sympy.Add) and _neg_leading(f)]
+            dens = [
+                f for f in e.args if isinstance(f, sympy.Pow) and f.exp == -1 and isinstance(f.base, sympy.Add) and _neg_leading(f.base)
+            ]
+            if nums and dens:
+                rest = [f for f in e.args if f is not nums[0] and f is not dens[0]]
+                return sympy.Mul(*rest, -nums[0], evaluate=False) * sympy.Pow(-dens[0].base, -1)
+        return e
+
+    expr = expr.replace(lambda e: isinstance(e, sympy.Mul), flip)
+    if expr.has(sympy.Piecewise):
+        expr = sympy.piecewise_fold(expr)
+        if isinstance(expr, sympy.Piecewise):
+            expr = sympy.Piecewise(*[(_tidy_branch(b), c) for b, c in expr.args])
+    return expr
+
+
+def _tidy_branch(e: Any) -> Any:
+    import sympy
+
+    e = sympy.expand(e) if not e.has(sympy.Sum, sympy.Product) else e
+    try:
+        f = sympy.factor_terms(e)
+    except Exception:  # pragma: no cover - defensive
+        return e
+    return f if sympy.count_ops(f) <= sympy.count_ops(e) else e
+
+
+def _neg_leading(add: Any) -> bool:
+    """1 - X: a constant 1 and one negative term."""
+    import sympy
+
+    return len(add.args) == 2 and sympy.S.One in add.args and any(a.could_extract_minus_sign() for a in add.args)
+
+
+# --------------------------------------------------------------------------
+# derive
+# --------------------------------------------------------------------------
+
+
+def _element_map(layer: Any, axis: int, convention: str) -> _Map:
+    from .layers import Repeat
+
+    if isinstance(layer, Repeat):
+        if A.is_num(layer.times):
+            return _compose_all([_element_map(lay, axis, convention) for lay in layer.unroll()])
+        return _repeat_map(layer, axis, convention)
+    return _layer_map(layer, axis, convention)
+
+
+def _input_symbols(net: Any, input: Any) -> tuple[Any, ...]:
+    from .values import symbol
+
+    nd = net.ndim
+    if input is not None:
+        return net.axes_input(input)
+    inp = net.input
+    if inp is not None and any(not A.is_num(v) for v in inp):
+        return net.axes_input(None)
+    count = nd or (len(inp) if inp is not None else 1)
+    dom = net.symbols.get("n") if hasattr(net, "symbols") else None
+    if count == 1:
+        return (symbol("n", "input", dom),)
+    return tuple(symbol(f"n{i}", "input", net.symbols.get(f"n{i}")) for i in range(count))
+
+
+def _check_constraints(net: Any) -> None:
+    """Every parameter must be able to be an integer of its role's minimum, within the declared domains."""
+    import itertools
+
+    from .layers import Repeat
+    from .values import ROLE_MIN, ROLE_TEXT
+
+    def walk(layers: Sequence[Any]) -> Any:
+        for lay in layers:
+            if isinstance(lay, Repeat):
+                yield lay, "times", "times", lay.times
+                for b in walk(lay.block):
+                    yield b
+            else:
+                for fld, role, v in lay.role_values():
+                    yield lay, fld, role, v
+
+    doms = getattr(net, "symbols", {}) or {}
+    for lay, fld, role, v in walk(net.layers):
+        if A.is_num(v):
+            continue
+        lo = ROLE_MIN.get(role, None)
+        need = ROLE_TEXT.get(lo, "an integer") if lo is not None else "an integer"
+        if v.is_integer is False:
+            raise RfsymError(f"{lay.label()}: {fld} must be {need} (got {v}, which is never an integer)")
+        if lo is not None and (v - lo).is_negative:
+            raise RfsymError(f"{lay.label()}: {fld} must be {need} (got {v}, which is always below {lo})")
+        syms = sorted(v.free_symbols, key=lambda s: s.name)
+        ranges = []
+        for s in syms:
+            dom = doms.get(s.name)
+            vals = dom.values(limit=2000) if dom is not None else None
+            if vals is None:
+                break
+            ranges.append(vals)
+        else:
+            total = 1
+            for r in ranges:
+                total *= max(len(r), 1)
+            if total <= 20000:
+                ok = False
+                for combo in itertools.product(*ranges):
+                    val = A.norm(v.xreplace(dict(zip(syms, combo))))
+                    if A.is_num(val) and isinstance(val, int) and (lo is None or val >= lo):
+                        ok = True
+                        break
+                if not ok:
+                    names = ", ".join(s.name for s in syms)
+                    raise RfsymError(
+                        f"{lay.label()}: {fld} must be {need} (got {v}, which no value of {names} in the declared domains gives)"
+                    )
+
+
+def derive(net: Any, input: Any = None, *, axis: int | None = None, origin: Any = Fraction(1, 2), convention: str = "framework") -> ClosedForms:
+    """Closed forms of the output's n, j, r, start and effective padding P.
+
+    ``input`` defaults to the network's input when it is symbolic, else to a
+    positive-integer symbol ``n`` (``n0, n1, …`` per axis for N-D networks).
+    For an N-D network the result holds one expression per axis (tuples in axis
+    order) unless ``axis`` picks one.
+
+    >>> from rfsym import Conv, Network
+    >>> f = derive(Network([Conv(kernel="k", stride="s", padding="p")]))
+    >>> f.n, f.j, f.r, f.start, f.P
+    (floor((n + 2*p - k)/s) + 1, s, k, k/2 - p, p)
+    """
+    from .network import _check_convention, parse_origin
+
+    _check_convention(convention)
+    if convention == "seed":
+        raise RfsymError(
+            "closed forms use the framework convention; the seed convention (left padding "
+            "floor(actualP/2) with actualP = (n_out - 1) s - n_in + k) depends on every intermediate n "
+            "and has no closed form -- use 'rfsym table --convention seed' for its numbers"
+        )
+    origin = parse_origin(origin)
+    _check_constraints(net)
+    inp = _input_symbols(net, input)
+    axes = range(len(inp)) if axis is None else [axis]
+    if axis is not None and not 0 <= axis < len(inp):
+        raise RfsymError(f"{net.name}: axis {axis} out of range (the network has {len(inp)} axes)")
+    forms = [_derive_axis(net, inp[ax], ax, origin, convention) for ax in axes]
+    if len(forms) == 1:
+        return forms[0]
+    return ClosedForms(
+        **{k: tuple(getattr(f, k) for f in forms) for k in KEYS},
+        input=tuple(f.input for f in forms),
+        convention=convention,
+        origin=origin,
+        conditions=tuple(dict.fromkeys(c for f in forms for c in f.conditions)),
+        assumptions={k: v for f in forms for k, v in f.assumptions.items()},
+        name=net.name,
+        axes=tuple(forms),
+        total_padding=tuple(f.total_padding for f in forms) if all(f.total_padding is not None for f in forms) else None,
+    )
+
+
+def _derive_axis(net: Any, n_in: Any, axis: int, origin: Any, convention: str) -> ClosedForms:
+    import sympy
+
+    maps = [_element_map(lay, axis, convention) for lay in net.layers]
+    total = _compose_all(maps) if maps else _identity()
+    conditions = _conditions(net, total)
+    R = A.add(1, total.a)
+    P = total.b
+    big = total.nsym > FLAT_LIMIT
+    # start: origin + (R - 1)/2 - P whenever each layer centres its window (framework semantics)
+    if big:
+        start = A.add(origin, total.c)  # one tree instead of two: Σ ((κ_l - 1)/2 - p_l) J_{l-1}
+    else:
+        c_std = A.add(A.div(total.a, 2), A.mul(-1, P))
+        start = A.add(origin, c_std) if _same(c_std, total.c) else A.add(origin, total.c)
+    if total.fold is not None:
+        e, den = total.fold
+        if total.pad is not None and not big:
+            # the paper's form: floor((N + Σ (pL + pR) J_{l-1} - R) / J) + 1
+            num = A.add(A.add(n_in, total.pad), A.mul(-1, R))
+            pads = total.pad
+        else:
+            num = A.add(n_in, e)
+            pads = total.pad if total.pad is not None else A.add(A.add(e, 1), total.a)
+        n_out = _floor1(num, den, big)
+        fold = (e, den)
+    else:
+        n_out = _at(total.nfun, n_in)
+        pads = None
+        fold = None
+    out = {k: A.norm(_at(v, n_in)) for k, v in (("j", total.m), ("r", R), ("start", start), ("P", P))}
+    out["n"] = A.norm(n_out)
+    syms: set[Any] = set()
+    for v in out.values():
+        syms |= getattr(v, "free_symbols", set())
+    assumptions = {
+        s.name: tuple(sorted(k for k, v in s.assumptions0.items() if v and k in ("integer", "positive", "nonnegative", "odd", "even")))
+        for s in sorted(syms, key=lambda s: s.name)
+        if isinstance(s, sympy.Symbol)
+    }
+    return ClosedForms(
+        **out,
+        input=n_in,
+        convention=convention,
+        origin=origin,
+        conditions=conditions,
+        assumptions=assumptions,
+        name=net.name,
+        total_padding=A.norm(pads) if pads is not None else None,
+        _fold=fold,
+    )
+
+
+def _floor1(num: Any, den: Any, big: bool) -> Any:
+    """floor(num / den) + 1, written as floor((…)/den) rather than floor(…/den - …/den)."""
+    import sympy
+
+    if A.is_num(num) and A.is_num(den):
+        return A.add(A.floordiv(num, den), 1)
+    num, den = A.to_sympy(num), A.to_sympy(den)
+    if big:
+        return sympy.floor(num / den, evaluate=False) + 1
+    if den.is_Number and isinstance(num, sympy.Add):
+        if den == 1:
+            return A.norm(sympy.floor(num) + 1)
+        arg = sympy.Mul(num, sympy.Pow(den, -1, evaluate=False), evaluate=False)
+        out = sympy.floor(arg)
+        if isinstance(out, sympy.floor):
+            return out + 1
+        return A.norm(out + 1)
+    return A.norm(sympy.floor(num / den) + 1)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if A.is_num(a) and A.is_num(b):
+        return a == b
+    import sympy
+
+    d = A.to_sympy(a) - A.to_sympy(b)
+    if d == 0:
+        return True
+    if sympy.count_ops(d, visual=False) > 2000:
+        return False
+    return sympy.expand(d) == 0
+
+
+def _conditions(net: Any, total: _Map) -> tuple[str, ...]:
+    out = [
+        "framework padding semantics: each layer's left padding is used as declared",
+        "all kernel, stride, padding and dilation values are integers (kernel, stride, dilation >= 1, padding >= 0)",
+    ]
+    if total.fold is not None:
+        out.append(
+            "n: nested floors folded by floor((floor(x/a) + c)/b) = floor((x + a c)/(a b)) for integer x, c and positive integers a, b"
+        )
+    else:
+        out.append("n: some layer's output size is not a single floor of its input (n-dependent padding or ceil_mode); n is nested")
+    return tuple(out)
+
+
+def equivalent(net: Any, *, axis: int | None = None) -> Any:
+    """The single convolution (kernel R, stride J, padding (P, total - P)) equivalent to the stack."""
+    from .layers import Conv
+
+    f = derive(net, axis=axis)
+    axes = [f] if f.axes is None else list(f.axes)
+    ks, ss, pads = [], [], []
+    for ax, g in enumerate(axes):
+        where = f" (axis {ax})" if len(axes) > 1 else ""
+        if g.total_padding is None:
+            raise RfsymError(f"{net.name}{where}: the output size is not a single floor of the input; no single equivalent layer")
+        if any(_depends_on_x(v) or g.input in getattr(v, "free_symbols", ()) for v in (g.j, g.r, g.P)):
+            raise RfsymError(f"{net.name}{where}: padding depends on the input size; no single equivalent layer")
+        j = A.norm(g.j)
+        if not (isinstance(j, int) or getattr(A.to_sympy(j), "is_integer", False)):
+            raise RfsymError(f"{net.name}{where}: the jump {A.fmt(j)} is not an integer; no single equivalent convolution")
+        if g._fold is not None and A.norm(A.add(g._fold[1], A.mul(-1, j))) != 0:
+            raise RfsymError(f"{net.name}{where}: the output size does not step with the jump; no single equivalent layer")
+        ks.append(g.r)
+        ss.append(j)
+        pads.append((g.P, A.norm(A.add(g.total_padding, A.mul(-1, g.P)))))
+    name = f"{net.name}-equivalent"
+    if len(axes) == 1:
+        return Conv(kernel=ks[0], stride=ss[0], padding=list(pads[0]), name=name)
+    return Conv(kernel=list(ks), stride=list(ss), padding=[list(p) for p in pads], name=name)
+
+
+# --------------------------------------------------------------------------
+# the general L-layer stack
+# --------------------------------------------------------------------------
+
+
+def general_stack(L: Any = "L", *, asymmetric: bool = False) -> ClosedForms:
+    """Closed forms of a general stack of L convolutions with indexed parameters k_l, s_l, p_l, d_l.
+
+    The layer is a :class:`~rfsym.layers.Conv` with indexed parameters repeated
+    L times, so the forms come from the same transfer function as everything
+    else; they are ``Sum``/``Product`` objects over the index ``ell``.
+    ``asymmetric=True`` uses separate left and right paddings ``a_l``/``b_l``.
+    """
+    import sympy
+
+    from .layers import Conv, Repeat
+    from .network import Network
+    from .values import symbol
+
+    Ls = symbol(L, "times") if isinstance(L, str) else L
+    ell = sympy.Symbol("ell", integer=True, positive=True)
+    k = sympy.IndexedBase("k", integer=True, positive=True)
+    s = sympy.IndexedBase("s", integer=True, positive=True)
+    d = sympy.IndexedBase("d", integer=True, positive=True)
+    if asymmetric:
+        pl = sympy.IndexedBase("a", integer=True, nonnegative=True)
+        pr = sympy.IndexedBase("b", integer=True, nonnegative=True)
+        pad: Any = [pl[ell], pr[ell]]
+    else:
+        p = sympy.IndexedBase("p", integer=True, nonnegative=True)
+        pad = p[ell]
+    conv = Conv(kernel=k[ell], stride=s[ell], padding=pad, dilation=d[ell], name="conv")
+    net = Network([Repeat(block=(conv,), times=Ls, index=ell, name="stack")], name="general")
+    return derive(net)
