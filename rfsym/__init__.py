@@ -3,7 +3,8 @@
 from .closed_form import ClosedForms, derive
 from .errors import RfsymError
 from .io.spec import load, loads
-from .layers import AxisState, Conv, Identity, Pool, Repeat
+from .graph import Graph
+from .layers import AxisState, Conv, ConvTranspose, Identity, Pool, Repeat, Upsample
 from .network import Network, Table
 from .printing.latex import derivation, latex
 
@@ -13,12 +14,15 @@ __all__ = [
     "AxisState",
     "ClosedForms",
     "Conv",
+    "ConvTranspose",
+    "Graph",
     "Identity",
     "Network",
     "Pool",
     "Repeat",
     "RfsymError",
     "Table",
+    "Upsample",
     "derive",
     "derivation",
     "latex",

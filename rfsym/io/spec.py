@@ -12,6 +12,8 @@ from typing import Any
 
 from ..errors import RfsymError
 from ..layers import PASS_KINDS, Conv, Identity, Layer, Pool, Repeat
+from ..graph import SPEC_KINDS as GRAPH_SPEC_KINDS
+from ..graph import Graph, is_graph_spec
 from ..network import Network
 from ..values import SymbolDomain
 
@@ -30,6 +32,7 @@ KINDS = ("conv", "pool", "maxpool", "avgpool", "repeat", *PASS_KINDS)
 #: Extra layer kinds registered by other modules (graphs, transposed convolution …):
 #: kind → (allowed keys, builder(fields, where) -> Layer).
 EXTRA_KINDS: dict[str, tuple[set[str], Any]] = {}
+EXTRA_KINDS.update(GRAPH_SPEC_KINDS)  # conv_transpose, upsample, add, concat
 
 
 def builtin_names() -> list[str]:
@@ -124,8 +127,6 @@ def _layer(d: Any, i: int, source: str) -> Layer:
             keys, build = EXTRA_KINDS[kind]
             check_keys(keys)
             return build(d, name)  # type: ignore[no-any-return]
-        if "inputs" in d and d["inputs"] is not None:
-            raise RfsymError(f"{where}: 'inputs' needs graph support, which this version does not have yet")
         if kind == "conv":
             check_keys(WINDOW_KEYS)
             if "kernel" not in d:
@@ -229,6 +230,9 @@ def network_from_dict(data: dict[str, Any], source: str = "<spec>") -> Network:
     for lay in built:
         _check_declared(lay, declared, source)
     try:
+        if is_graph_spec(layers):
+            entries = [(lay, d.get("inputs")) for lay, d in zip(built, layers)]
+            return Graph.from_layers(entries, input=data.get("input"), name=name, symbols=domains).validate()  # type: ignore[return-value]
         return Network(built, input=data.get("input"), name=name, symbols=domains)
     except RfsymError as e:
         raise RfsymError(f"{source}: {e}") from None
