@@ -1,0 +1,268 @@
+"""One unknown with an unbounded domain: monotone bracketing, and input sizes.
+
+*Bracketing.*  When the unknown x is a kernel size, stride, dilation or number
+of repeats (through expressions that never decrease in x), r and j at every
+layer never decrease in x: each layer adds ``(kappa - 1) j`` to r and
+multiplies j by its stride.  The set of x meeting ``lo <= q(x) <= hi`` is
+therefore an interval, found by doubling and bisection with the transfer
+functions; validity (n >= 1 everywhere) shrinks it from above.
+
+*Input sizes.*  Every layer's output size never decreases in its input size,
+so the valid N are ``N >= N_min`` and targets on n give intervals of N.  The
+rest (exact divisions, start and P under ``same`` padding) depends on N only
+through N mod J, J the product of the strides, because a layer with stride s
+maps n + s to n_out + 1.  One period, checked twice, gives the progressions
+``N ≡ c (mod J)``.
+"""
+
+from __future__ import annotations
+
+from math import lcm
+from typing import Any, Callable
+
+from .. import _arith as A
+from ..errors import RfsymError
+from ..layers import Repeat
+from ..network import Network
+from ._model import Domain, exact_divisions, run, state_value
+from .result import Progression
+from .targets import Target
+
+MONOTONE_ROLES = ("kernel", "stride", "dilation", "times")
+TIMES_CAP = 1 << 16
+VALUE_CAP = 1 << 62
+
+
+def occurrences(net: Network, x: Any) -> list[tuple[str, str, Any, Any]]:
+    """(layer, role, value, index symbol) for every parameter value that contains x."""
+    out: list[tuple[str, str, Any, Any]] = []
+
+    def visit(lay: Any, index: Any) -> None:
+        if isinstance(lay, Repeat):
+            if x in getattr(lay.times, "free_symbols", ()):
+                out.append((lay.label(), "times", lay.times, None))
+            for b in lay.block:
+                visit(b, lay.index if lay.index is not None else index)
+            return
+        for fld, role, v in lay.role_values():
+            if x in getattr(v, "free_symbols", ()):
+                out.append((lay.label(), role, v, index))
+
+    for lay in net.layers:
+        visit(lay, None)
+    return out
+
+
+def check_monotone(net: Network, x: Any) -> str | None:
+    """None when r and j provably never decrease in x; else the reason they might."""
+    import sympy
+
+    for label, role, v, index in occurrences(net, x):
+        if role not in MONOTONE_ROLES:
+            return f"{x.name} appears in the {role} of {label}"
+        if v == x:
+            continue
+        diff = sympy.expand(A.to_sympy(v).subs(x, x + 1) - A.to_sympy(v))
+        if diff.is_nonnegative:
+            continue
+        ok = index is not None and all(
+            sympy.expand(diff.subs(index, i)).is_nonnegative for i in range(1, 9)
+        ) and diff.subs(index, 1).is_nonnegative is not None
+        if not ok:
+            return f"cannot show that the {role} {v} of {label} never decreases in {x.name}"
+    return None
+
+
+class Evaluator:
+    """Numbers for one assignment, always through the layers' transfer functions."""
+
+    def __init__(self, net: Network, axis: int, convention: str, origin: Any, n0: Any):
+        self.net, self.axis, self.convention, self.origin, self.n0 = net, axis, convention, origin, n0
+        self.calls = 0
+
+    def layers(self, assignment: dict[str, int]) -> tuple[list[Any], Any]:
+        sub = self.net.subs(assignment) if assignment else self.net
+        n0 = self.n0
+        if n0 is None and sub.input is not None:
+            n0 = sub.input[self.axis] if len(sub.input) > self.axis else sub.input[0]
+        if n0 is not None and not A.is_num(n0):
+            n0 = None
+        return sub.flat_layers(), n0
+
+    def states(self, assignment: dict[str, int]) -> tuple[list[Any], list[Any] | None, Any]:
+        self.calls += 1
+        layers, n0 = self.layers(assignment)
+        return layers, run(layers, n0, self.axis, self.convention, self.origin), n0
+
+    def values(self, assignment: dict[str, int], targets: list[Target]) -> dict[str, Any] | None:
+        """Target key -> value (None when some layer's output is empty)."""
+        layers, sts, _ = self.states(assignment)
+        if sts is None:
+            return None
+        return {t.key: state_value(sts[position(layers, t)], t.quantity) for t in targets}
+
+    def check(self, assignment: dict[str, int], targets: list[Target], exact: bool = False) -> bool:
+        layers, sts, n0 = self.states(assignment)
+        if sts is None:
+            return False
+        for t in targets:
+            if not t.contains(state_value(sts[position(layers, t)], t.quantity)):
+                return False
+        return not (exact and not exact_divisions(layers, n0, self.axis, self.convention, self.origin))
+
+
+def position(layers: list[Any], t: Target) -> int:
+    """Index into the states list (0 = input) of a target's layer."""
+    if t.at is None:
+        return len(layers)
+    for i, lay in enumerate(layers, 1):
+        if lay.label() == t.at:
+            return i
+    names = ", ".join(lay.label() for lay in layers[:12]) + (", ..." if len(layers) > 12 else "")
+    raise RfsymError(f"target {t.key}: no layer named {t.at!r} (layers: {names})")
+
+
+def _first_true(pred: Callable[[int], bool], t_lo: int, t_cap: int) -> int | None:
+    """Smallest t in [t_lo, t_cap] with pred(t), for pred monotone (False...True); None if none."""
+    if pred(t_lo):
+        return t_lo
+    step, prev = 1, t_lo
+    while True:
+        nxt = min(t_lo + step, t_cap)
+        if pred(nxt):
+            lo, hi = prev, nxt
+            break
+        if nxt >= t_cap:
+            return None
+        prev, step = nxt, step * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if pred(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def solve_monotone(ev: Evaluator, x: Any, dom: Domain, targets: list[Target]) -> tuple[int | None, int | None, list[str]]:
+    """The interval [a, b] (b None: unbounded) of domain *indices* t (x = base + step*t) meeting the targets."""
+    notes: list[str] = []
+    base = dom.first_at_least(dom.lo if dom.lo is not None else 0)
+    is_times = any(role == "times" for _, role, _, _ in occurrences(ev.net, x))
+    cap_x = TIMES_CAP if is_times else VALUE_CAP
+    t_cap = (cap_x - base) // dom.step
+    if dom.hi is not None:
+        t_cap = min(t_cap, (dom.hi - base) // dom.step)
+    val = lambda t: base + dom.step * t  # noqa: E731
+    cache: dict[int, Any] = {}
+
+    def states(t: int) -> Any:
+        if t not in cache:
+            cache[t] = ev.states({x.name: val(t)})
+        return cache[t]
+
+    a, b = 0, t_cap
+    # validity: n >= 1 everywhere is lost for good once lost (n never increases in x)
+    if ev.n0 is not None or (ev.net.input is not None and all(A.is_num(v) for v in ev.net.input)):
+        first_bad = _first_true(lambda t: states(t)[1] is None, 0, t_cap)
+        if first_bad == 0:
+            return 0, -1, notes
+        if first_bad is not None:
+            b = first_bad - 1
+    for tg in targets:
+        if tg.quantity not in ("r", "j"):
+            raise RfsymError(
+                f"target {tg}: with an unbounded unknown ({x.name}) only r and j targets are supported; "
+                f"give {x.name} a max under [symbols]"
+            )
+
+        def q(t: int, tg: Target = tg) -> Any:
+            layers, sts, _ = states(t)
+            if sts is None:
+                return None
+            return state_value(sts[position(layers, tg)], tg.quantity)
+
+        if tg.lo is not None:
+            first = _first_true(lambda t, tg=tg: q(t) is None or q(t) >= tg.lo, a, max(a, b))
+            if first is None or q(first) is None:
+                return 0, -1, notes
+            a = max(a, first)
+        if tg.hi is not None:
+            over = _first_true(lambda t, tg=tg: q(t) is None or q(t) > tg.hi, a, max(a, b))
+            if over is not None:
+                b = min(b, over - 1)
+        if a > b:
+            return 0, -1, notes
+    unbounded = dom.hi is None and b == t_cap
+    if unbounded and is_times:
+        notes.append(f"searched {x.name} up to {cap_x}; r and j never decrease in {x.name}, so the set goes on")
+    return a, (None if unbounded else b), notes
+
+
+def to_progressions(x: Any, dom: Domain, a: int, b: int | None) -> Progression:
+    base = dom.first_at_least(dom.lo if dom.lo is not None else 0)
+    step = dom.step
+    offset = base % step
+    t0 = (base - offset) // step + a
+    return Progression(x.name, step, offset, t0, None if b is None else (base - offset) // step + b)
+
+
+def solve_input(
+    ev: Evaluator, x: Any, dom: Domain, targets: list[Target], exact: bool, limit: int | None
+) -> tuple[list[int], list[Progression], int | None, list[str]]:
+    """Input sizes N meeting the targets: (finite list, progressions, count or None, notes)."""
+    notes: list[str] = []
+    lo = dom.first_at_least(dom.lo if dom.lo is not None else 1)
+
+    def sts(N: int) -> Any:
+        return ev.states({x.name: N})
+
+    if dom.choices is not None:
+        vals = [N for N in dom.choices if ev.check({x.name: N}, targets, exact)]
+        return vals, [], len(vals), notes
+    # smallest valid N (validity is monotone in N)
+    cap = VALUE_CAP
+    t_first = _first_true(lambda t: sts(lo + t)[1] is not None, 0, (cap - lo))
+    if t_first is None:
+        return [], [], 0, notes
+    nmin = lo + t_first
+    a, b = nmin, (dom.hi if dom.hi is not None else None)
+    for tg in targets:
+        if tg.quantity != "n":
+            continue
+
+        def nval(N: int, tg: Target = tg) -> Any:
+            layers, s, _ = sts(N)
+            return state_value(s[position(layers, tg)], "n")
+
+        if tg.lo is not None:
+            t = _first_true(lambda t, tg=tg: nval(a + t) >= tg.lo, 0, cap - a)
+            if t is None:
+                return [], [], 0, notes
+            a = a + t
+        if tg.hi is not None:
+            t = _first_true(lambda t, tg=tg: nval(a + t) > tg.hi, 0, cap - a)
+            if t is not None:
+                b = a + t - 1 if b is None else min(b, a + t - 1)
+    a = dom.first_at_least(a)
+    if b is not None:
+        if b < a:
+            return [], [], 0, notes
+        if (b - a) // dom.step > 2_000_000:
+            raise RfsymError(f"too many input sizes to check ({x.name} from {a} to {b}); narrow the targets")
+        vals = [N for N in range(a, b + 1, dom.step) if ev.check({x.name: N}, targets, exact)]
+        return vals, [], len(vals), notes
+    # unbounded: periodic in N with period J (product of strides)
+    layers, s, _ = sts(a)
+    J = s[-1].j
+    if not isinstance(J, int):
+        raise RfsymError(f"the output jump is {A.fmt(J)}; input-size progressions need an integer jump")
+    period = lcm(J, dom.step)
+    if period * max(1, len(layers)) > 4_000_000:
+        raise RfsymError(f"the period of the input sizes ({period}) is too long to scan; give {x.name} a max")
+    good = [N for N in range(a, a + period, dom.step) if ev.check({x.name: N}, targets, exact)]
+    again = [N - period for N in range(a + period, a + 2 * period, dom.step) if ev.check({x.name: N}, targets, exact)]
+    if good != again:
+        raise RfsymError("the input sizes are not periodic in the product of the strides here; give the input a max")
+    progs = [Progression(x.name, period, N % period, N // period) for N in good]
+    return [], progs, (None if progs else 0), notes

@@ -1,0 +1,257 @@
+"""The answer of :func:`rfsym.solve`: a complete solution set, described exactly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from .. import _arith as A
+from .targets import Target
+
+__all__ = ["Condition", "Nearest", "Progression", "SolveResult"]
+
+
+@dataclass(frozen=True)
+class Progression:
+    """An infinite (or long) arithmetic progression of values of one unknown.
+
+    The values are ``offset + step * t`` for integers ``t_min <= t`` (and
+    ``t <= t_max`` when given), with the other unknowns fixed to ``fixed``.
+    ``N = 16 t + 3, t >= 2`` is the set ``N ≡ 3 (mod 16), N >= 35``.
+    """
+
+    symbol: str
+    step: int
+    offset: int
+    t_min: int
+    t_max: int | None = None
+    fixed: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def first(self) -> int:
+        return self.offset + self.step * self.t_min
+
+    @property
+    def last(self) -> int | None:
+        return None if self.t_max is None else self.offset + self.step * self.t_max
+
+    @property
+    def infinite(self) -> bool:
+        return self.t_max is None
+
+    def __contains__(self, v: int) -> bool:
+        if (v - self.offset) % self.step:
+            return False
+        t = (v - self.offset) // self.step
+        return t >= self.t_min and (self.t_max is None or t <= self.t_max)
+
+    def values(self, limit: int = 100) -> list[int]:
+        """The first ``limit`` values."""
+        hi = self.t_min + limit - 1 if self.t_max is None else min(self.t_max, self.t_min + limit - 1)
+        return [self.offset + self.step * t for t in range(self.t_min, hi + 1)]
+
+    def expr(self) -> Any:
+        """The value as a sympy expression in the parameter ``t``."""
+        import sympy
+
+        t = sympy.Symbol("t", integer=True)
+        return self.offset + self.step * t
+
+    def describe(self) -> str:
+        x = self.symbol
+        if self.step == 1:
+            form = f"{x} >= {self.first}" + (f" and {x} <= {self.last}" if self.last is not None else "")
+        else:
+            form = f"{x} = {self.step}t + {self.offset}" if self.offset >= 0 else f"{x} = {self.step}t - {-self.offset}"
+            if self.offset == 0:
+                form = f"{x} = {self.step}t"
+            form += f", t >= {self.t_min}" + (f", t <= {self.t_max}" if self.t_max is not None else "")
+            form += f"  ({x} ≡ {self.offset % self.step} mod {self.step}, {x} >= {self.first})"
+        if self.fixed:
+            form += " with " + ", ".join(f"{k} = {v}" for k, v in self.fixed.items())
+        return form
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "symbol": self.symbol,
+            "step": self.step,
+            "offset": self.offset,
+            "t_min": self.t_min,
+            "t_max": self.t_max,
+            "first": self.first,
+            "modulus": self.step,
+            "residue": self.offset % self.step,
+            "fixed": dict(self.fixed),
+            "text": self.describe(),
+        }
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition a symbolic solution needs, as a sympy relation and as text."""
+
+    expr: Any
+    text: str
+
+    def holds(self, values: dict[str, Any]) -> bool:
+        """Evaluate the condition at numbers given by symbol name."""
+        subs = {s: values[s.name] for s in self.expr.free_symbols if s.name in values}
+        return bool(self.expr.xreplace(subs))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"expr": str(self.expr), "text": self.text}
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """An achievable combination of target values close to an unreachable target."""
+
+    values: dict[str, Any]
+    assignment: dict[str, int]
+    distance: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "values": {k: A.to_json(v) for k, v in self.values.items()},
+            "assignment": dict(self.assignment),
+            "distance": A.to_json(self.distance),
+        }
+
+
+@dataclass
+class SolveResult:
+    """The complete solution set of a solve.
+
+    * ``solutions``: assignments (symbol name -> int); all of them when
+      ``complete`` is true, otherwise the first ``limit`` ones (or the optimal
+      ones with ``minimize``).
+    * ``count``: how many assignments solve the targets (``None`` when infinite).
+    * ``parametric``: infinite sets as :class:`Progression` s (their union).
+    * ``symbolic``/``conditions``: symbolic targets: each unknown as an
+      expression, valid when every condition holds (integrality, domains).
+    * ``minimize``/``optimum``/``ties``: the objective, its smallest value and
+      how many solutions reach it (``solutions`` then lists optimal ones).
+    * ``nearest``: when nothing solves the targets, the closest achievable
+      target values with an assignment for each.
+    """
+
+    network: str
+    unknowns: tuple[str, ...]
+    targets: tuple[Target, ...]
+    solutions: list[dict[str, int]] = field(default_factory=list)
+    count: int | None = 0
+    complete: bool = True
+    parametric: list[Progression] = field(default_factory=list)
+    symbolic: dict[str, Any] | None = None
+    conditions: list[Condition] = field(default_factory=list)
+    minimize: str | None = None
+    optimum: Any = None
+    ties: int | None = None
+    nearest: list[Nearest] = field(default_factory=list)
+    method: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    # -- container protocol ------------------------------------------------
+    def __bool__(self) -> bool:
+        return self.count is None or self.count > 0 or self.symbolic is not None
+
+    def __iter__(self) -> Iterator[dict[str, int]]:
+        return iter(self.solutions)
+
+    def __len__(self) -> int:
+        return len(self.solutions)
+
+    @property
+    def infinite(self) -> bool:
+        return self.count is None and self.symbolic is None
+
+    @property
+    def solved(self) -> bool:
+        return bool(self)
+
+    def as_set(self) -> set[tuple[int, ...]]:
+        """The listed solutions as a set of value tuples in ``unknowns`` order."""
+        return {tuple(s[u] for u in self.unknowns) for s in self.solutions}
+
+    def __contains__(self, assignment: dict[str, int]) -> bool:
+        if self.parametric and all(len(p.fixed) + 1 == len(self.unknowns) for p in self.parametric):
+            for p in self.parametric:
+                if all(assignment.get(k) == v for k, v in p.fixed.items()) and assignment.get(p.symbol) in p:
+                    return True
+            return False
+        return any(all(s[u] == assignment.get(u) for u in self.unknowns) for s in self.solutions)
+
+    # -- output --------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form; ``solutions`` and ``count`` as in DESIGN.md §3."""
+        out: dict[str, Any] = {
+            "network": self.network,
+            "unknowns": list(self.unknowns),
+            "targets": [t.to_dict() for t in self.targets],
+            "solutions": [dict(s) for s in self.solutions],
+            "count": self.count,
+            "complete": self.complete,
+        }
+        if self.parametric:
+            out["parametric"] = [p.to_dict() for p in self.parametric]
+        if self.symbolic is not None:
+            out["symbolic"] = {k: A.exact_str(v) for k, v in self.symbolic.items()}
+            out["conditions"] = [c.to_dict() for c in self.conditions]
+        if self.minimize is not None:
+            out["minimize"] = self.minimize
+            out["optimum"] = A.to_json(self.optimum) if self.optimum is not None else None
+            out["ties"] = self.ties
+        if self.nearest:
+            out["nearest"] = [n.to_dict() for n in self.nearest]
+        out["method"] = self.method
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
+
+    def to_json(self) -> str:
+        import json
+
+        return json.dumps(self.to_dict(), indent=2)
+
+    def to_text(self) -> str:
+        lines = [f"{self.network}: solve {', '.join(str(t) for t in self.targets) or '(no targets)'}"]
+        lines.append(f"unknowns: {', '.join(self.unknowns) if self.unknowns else '(none)'}")
+        if self.symbolic is not None:
+            for k, v in self.symbolic.items():
+                lines.append(f"{k} = {v}")
+            for c in self.conditions:
+                lines.append(f"  when {c.text}")
+            return "\n".join(lines) + "\n"
+        if self.count == 0:
+            lines.append("no solution")
+            if self.nearest:
+                lines.append("nearest achievable:")
+                for n in self.nearest:
+                    vals = ", ".join(f"{k} = {A.fmt(v)}" for k, v in n.values.items())
+                    asg = ", ".join(f"{k} = {v}" for k, v in n.assignment.items())
+                    lines.append(f"  {vals}  with {asg or '(nothing to choose)'}")
+            return "\n".join(lines) + "\n"
+        if self.count is None:
+            lines.append("infinitely many solutions:")
+            for p in self.parametric:
+                lines.append(f"  {p.describe()}")
+        else:
+            lines.append(f"{self.count} solution{'s' if self.count != 1 else ''}")
+        if self.minimize is not None:
+            lines.append(f"minimum {self.minimize} = {A.fmt(self.optimum)} ({self.ties} tie{'s' if self.ties != 1 else ''})")
+        if self.solutions and self.count is None:
+            ex = "; ".join(", ".join(f"{k} = {v}" for k, v in s.items()) for s in self.solutions)
+            lines.append(f"examples: {ex}, ...")
+        elif self.solutions:
+            shown = "optimal solutions" if self.minimize else "solutions"
+            if not self.complete:
+                shown += f" (first {len(self.solutions)})"
+            lines.append(shown + ":")
+            for s in self.solutions:
+                lines.append("  " + (", ".join(f"{k} = {v}" for k, v in s.items()) or "(no unknowns)"))
+        for n in self.notes:
+            lines.append(f"note: {n}")
+        return "\n".join(lines) + "\n"
+
+    def __str__(self) -> str:
+        return self.to_text()
