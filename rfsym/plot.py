@@ -1,0 +1,127 @@
+"""matplotlib figures: the seed post's receptive-field picture, and r and j across layers.
+
+matplotlib is imported only when a function here is called (``pip install
+rfsym[plot]``).  :func:`rf_figure` draws the geometry of
+:func:`rfsym.printing.tikz.figure_geometry`, the same picture
+:func:`rfsym.printing.tikz.tikz_figure` writes as TikZ.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Sequence
+
+from . import _arith as A
+from .errors import RfsymError
+from .printing.tikz import figure_geometry
+
+__all__ = ["rf_figure", "layers_figure", "save_figure"]
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as e:  # pragma: no cover - matplotlib is in the test extra
+        raise RfsymError("figures need matplotlib: pip install 'rfsym[plot]'") from e
+    return plt
+
+
+def rf_figure(
+    net: Any,
+    layer: str | None = None,
+    features: Sequence[Sequence[int]] | Sequence[int] | None = None,
+    *,
+    input: Any = None,
+    convention: str = "framework",
+    origin: Any = Fraction(1, 2),
+    ax: Any = None,
+    size: float = 5.0,
+) -> Any:
+    """The input grid with padding cells, the feature centres of ``layer`` and the receptive fields of
+    ``features`` (0-based (row, column) pairs; default the first and last feature).  Returns the Figure."""
+    from matplotlib.patches import Rectangle
+
+    plt = _pyplot()
+    g = figure_geometry(net, layer, features, input=input, convention=convention, origin=origin)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(size, size))
+    else:
+        fig = ax.figure
+    lo_y, lo_x = -g.pad_before[0], -g.pad_before[1]
+    hi_y, hi_x = g.size[0] + g.pad_after[0], g.size[1] + g.pad_after[1]
+    cells = max(hi_x - lo_x, hi_y - lo_y)
+    fine = cells <= 64
+    ax.add_patch(Rectangle((lo_x, lo_y), hi_x - lo_x, hi_y - lo_y, facecolor="0.95", edgecolor="0.6", linestyle="--", lw=0.8))
+    ax.add_patch(Rectangle((0, 0), g.size[1], g.size[0], facecolor="#dfe6fb", edgecolor="#1f3a93", lw=1.0))
+    if fine:
+        for x in range(lo_x, hi_x + 1):
+            inside = 0 <= x <= g.size[1]
+            ax.plot([x, x], [lo_y, hi_y], color="0.75", lw=0.4, ls="--", zorder=1)
+            if inside:
+                ax.plot([x, x], [0, g.size[0]], color="#7b8fd6", lw=0.5, zorder=2)
+        for y in range(lo_y, hi_y + 1):
+            ax.plot([lo_x, hi_x], [y, y], color="0.75", lw=0.4, ls="--", zorder=1)
+            if 0 <= y <= g.size[0]:
+                ax.plot([0, g.size[1]], [y, y], color="#7b8fd6", lw=0.5, zorder=2)
+    xs = [float(c) for c in g.centres[1]]
+    ys = [float(c) for c in g.centres[0]]
+    dot = max(2.0, min(30.0, 2000.0 / cells / max(1, len(xs)) ** 0.5))
+    ax.scatter([x for _ in ys for x in xs], [y for y in ys for _ in xs], s=dot, color="#1e7b34", zorder=3)
+    for f in g.features:
+        y0, x0, y1, x1 = (float(v) for v in g.box(f))
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#e07000", lw=1.6, zorder=4))
+        ax.scatter([float(g.centres[1][f[1]])], [float(g.centres[0][f[0]])], s=3 * dot, color="#e07000", zorder=5)
+    ax.set_xlim(lo_x - 0.5, hi_x + 0.5)
+    ax.set_ylim(hi_y + 0.5, lo_y - 0.5)
+    ax.set_aspect("equal")
+    ax.set_title(f"{g.network}: {g.layer} (r = {A.fmt(g.rf[0])}, j = {A.fmt(g.jump[0])})", fontsize=10)
+    ax.tick_params(labelsize=8)
+    return fig
+
+
+def layers_figure(
+    net: Any,
+    *,
+    input: Any = None,
+    convention: str = "framework",
+    origin: Any = Fraction(1, 2),
+    axis: int = 0,
+    ax: Any = None,
+    log: bool = True,
+) -> Any:
+    """Receptive field r and jump j after each layer (one axis), on a log scale by default."""
+    plt = _pyplot()
+    table = net.table(input=input, convention=convention, origin=origin)
+    names, rs, js = [], [], []
+    for row in table.rows:
+        st = row.states[axis]
+        if not (A.is_num(st.r) and A.is_num(st.j)):
+            raise RfsymError(f"{row.name}: r or j is symbolic; a plot needs numbers (substitute values with net.subs)")
+        names.append(row.name)
+        rs.append(float(st.r))
+        js.append(float(st.j))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(min(10.0, max(4.0, 0.35 * len(names))), 3.2))
+    else:
+        fig = ax.figure
+    x = list(range(len(names)))
+    ax.plot(x, rs, marker="o", label="receptive field r")
+    ax.plot(x, js, marker="s", label="jump j")
+    if log:
+        ax.set_yscale("log", base=2)
+    ax.set_xticks(x)
+    ax.set_xticklabels(names, rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel("input pixels")
+    ax.set_title(f"{table.name}: r and j across layers", fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig: Any, path: str) -> None:
+    """Save to PNG or PDF (by the file's extension)."""
+    fmt = str(path).rsplit(".", 1)[-1].lower()
+    if fmt not in ("png", "pdf"):
+        raise RfsymError(f"figure files must end in .png or .pdf (got {path!r})")
+    fig.savefig(path, format=fmt, dpi=150, bbox_inches="tight")
