@@ -7,6 +7,7 @@ from .graph import Graph
 from .layers import AxisState, Conv, ConvTranspose, Identity, Pool, Repeat, Upsample
 from .network import Network, Table
 from .printing.latex import derivation, latex
+from .solve import SolveResult, Target, solve
 
 __version__ = "0.1.0"
 
@@ -21,11 +22,14 @@ __all__ = [
     "Pool",
     "Repeat",
     "RfsymError",
+    "SolveResult",
     "Table",
+    "Target",
     "Upsample",
     "derive",
     "derivation",
     "latex",
     "load",
     "loads",
+    "solve",
 ]

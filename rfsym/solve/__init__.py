@@ -217,10 +217,8 @@ class _Context:
                 )
             if len(self.unk) == 1:
                 return self._solve_one(res, tlist, limit, count_only)
-            raise RfsymError(
-                f"{', '.join(s.name for s in infinite)}: unbounded domain with several unknowns; "
-                "give each a max under [symbols] (or domains=...)"
-            )
+            self._bound(infinite, tlist)
+            res.notes.extend(self.bound_notes)
         want = 0 if count_only else (None if callable(minimize) else limit)
         total, sols, optimum, ties = self._enumerate(tlist, objective, want)
         res.count = total
@@ -282,8 +280,10 @@ class _Context:
                 best, nties = None, None
                 if objective is not None and ok:
                     best, nties = self._cost(layers, objective), 1
-            found = [{**oassign, **f} for f in found]
-            found = [{s.name: f[s.name] for s in self.unk} for f in found]
+            if oassign:
+                found = [{**oassign, **f} for f in found]
+            if [s.name for s in self.unk] != [s.name for s in self.inner]:
+                found = [{s.name: f[s.name] for s in self.unk} for f in found]
             total += cnt
             if objective is not None:
                 if cnt and (optimum is None or best < optimum):
@@ -294,6 +294,52 @@ class _Context:
             else:
                 sols.extend(found)
         return total, sols, optimum, ties
+
+    def _bound(self, infinite: list[Any], tlist: list[Target]) -> None:
+        """Give unbounded unknowns a max: the largest value that the targets' upper bounds
+        (or validity) allow with every other unknown at its smallest value.
+
+        r and j never decrease in a kernel, stride, dilation or repeat count, and
+        n never increases in a kernel, stride or dilation, so no solution lies
+        beyond that value.
+        """
+        from ._search import VALUE_CAP, _first_true, occurrences
+
+        self.bound_notes = []
+        low = {s.name: (self.doms[s.name].choices[0] if self.doms[s.name].choices else self.doms[s.name].first_at_least(
+            self.doms[s.name].lo if self.doms[s.name].lo is not None else 0)) for s in self.unk}
+        has_input = self.net.input is not None and all(A.is_num(v) for v in self.net.input)
+        for x in infinite:
+            why = check_monotone(self.net, x)
+            if why is not None:
+                raise RfsymError(f"{x.name} has an unbounded domain and {why}; give {x.name} a max under [symbols]")
+            dom = self.doms[x.name]
+            base = low[x.name]
+            is_times = any(role == "times" for _, role, _, _ in occurrences(self.net, x))
+            cap = ((1 << 16) if is_times else VALUE_CAP) // dom.step
+
+            def too_big(t: int) -> bool:
+                sts = self.ev.states({**low, x.name: base + dom.step * t})
+                layers, states = sts[0], sts[1]
+                if states is None:
+                    return has_input and not is_times
+                for tg in tlist:
+                    if tg.quantity in ("r", "j") and tg.hi is not None:
+                        from ._model import state_value
+
+                        if state_value(states[position(layers, tg)], tg.quantity) > tg.hi:
+                            return True
+                return False
+
+            first = _first_true(too_big, 0, cap)
+            if first is None:
+                raise RfsymError(
+                    f"{x.name} has an unbounded domain and the targets do not bound it "
+                    f"(no upper bound on r or j that {x.name} could exceed); give {x.name} a max under [symbols]"
+                )
+            hi = base + dom.step * (first - 1)
+            self.doms[x.name] = Domain(dom.name, dom.lo, hi, dom.step, dom.offset)
+            self.bound_notes.append(f"{x.name} <= {hi}: beyond it the targets fail even with the other unknowns at their smallest values")
 
     def _cost(self, layers: list[Any], objective: str) -> Any:
         from ._model import coefficients

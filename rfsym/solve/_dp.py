@@ -215,7 +215,7 @@ def solve_dp(
         out = o.layer.transfer(AxisState(n, j, r, s, P), axis, convention)
         return (n2, out.j, out.r, out.start, out.P)
 
-    init = (n0 if n0 is not None else 0, 1, 1, A.norm(origin), 0)
+    init = (n0 if n0 is not None else 0, 1, 1, A.norm(origin) if track["start"] else 0, 0)
     want_preds = enumerate_limit is None or enumerate_limit > 0
     cur: dict[tuple, _Node] = {(init, ()): _Node(1, 0, 1)}
     history: list[dict[tuple, _Node]] = []
@@ -273,39 +273,41 @@ def solve_dp(
     if want_preds and final:
         history.append(final)
         limit = enumerate_limit
-        for path in _paths(history, final, optimum if objective is not None else None, new_at):
-            sols.append({nm: path[s] for nm, s in zip(names, syms)})
+        new_idx = [tuple(order[s] for s in new_at[i]) for i in range(L)]
+        for path in _paths(history, final, optimum if objective is not None else None, new_idx, len(syms)):
+            sols.append(dict(zip(names, path)))
             if limit is not None and len(sols) >= limit:
                 break
     return DPResult(count, sols, optimum, ties, total_states)
 
 
-def _paths(history: list[dict], final: dict, optimum: Any, new_at: list[tuple]) -> Iterator[dict[Any, int]]:
-    """All assignments along paths from the start to the final states (optimal ones only with an optimum)."""
+def _paths(history: list[dict], final: dict, optimum: Any, new_at: list[tuple], nsyms: int) -> Iterator[list[int]]:
+    """All assignments (values by unknown index) along paths from the start to the final states.
+
+    With an optimum only optimal paths are followed: an edge from ``prev`` with
+    cost c lies on an optimal path to a node of best cost b iff prev.best + c == b.
+    """
     L = len(history) - 1
-    keys = sorted(final, key=repr)
-    for key in keys:
+    vals: list[Any] = [None] * nsyms
+    for key in sorted(final, key=repr):
         node = final[key]
         if optimum is not None and node.best != optimum:
             continue
-        yield from _back(history, L, key, node.best if optimum is not None else None, {}, new_at)
-
-
-def _back(history: list[dict], i: int, key: tuple, need: Any, acc: dict, new_at: list[tuple]) -> Iterator[dict[Any, int]]:
-    # iterative depth-first walk to avoid deep recursion on long networks
-    stack = [(i, key, need, acc)]
-    while stack:
-        i, key, need, acc = stack.pop()
-        if i == 0:
-            yield acc
-            continue
-        node = history[i][key]
-        items = []
-        for pkey, nv, cost in node.preds:
-            prev = history[i - 1][pkey]
-            if need is not None and prev.best + cost != need:
+        # iterative depth-first search; stack of (layer index, iterator over edges)
+        stack = [(L, iter(node.preds), node.best)]
+        while stack:
+            i, it, need = stack[-1]
+            edge = next(it, None)
+            if edge is None:
+                stack.pop()
                 continue
-            a2 = dict(acc)
-            a2.update(zip(new_at[i - 1], nv))
-            items.append((i - 1, pkey, None if need is None else need - cost, a2))
-        stack.extend(reversed(items))
+            pkey, nv, cost = edge
+            prev = history[i - 1][pkey]
+            if optimum is not None and prev.best + cost != need:
+                continue
+            for idx, v in zip(new_at[i - 1], nv):
+                vals[idx] = v
+            if i - 1 == 0:
+                yield vals
+            else:
+                stack.append((i - 1, iter(prev.preds), prev.best))

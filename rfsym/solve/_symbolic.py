@@ -1,0 +1,114 @@
+"""Symbolic targets: solve the closed form for the unknowns, keep the other symbols.
+
+``solve(net, r="R", unknowns=["k"])`` on ``L`` copies of a stride-2 layer of
+kernel k solves ``1 + (k - 1)(2**L - 1) = R`` with sympy and returns
+``k = 1 + (R - 1)/(2**L - 1)`` with the condition ``(2**L - 1) | (R - 1)``:
+the solution is an integer exactly when the remainder of the numerator by the
+denominator (polynomial division in the symbols) is divisible by it.  The
+domain of each unknown adds its own conditions (``k >= 1``, ``k`` odd, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _arith as A
+from ..errors import RfsymError
+from ..network import Network
+from .result import Condition, SolveResult
+from .targets import Target
+
+
+def _forms(net: Network, t: Target, axis: int, convention: str, origin: Any) -> Any:
+    from ..closed_form import derive
+
+    if t.at is not None:
+        names = [lay.label() for lay in net.layers]
+        if t.at not in names:
+            raise RfsymError(
+                f"target {t.key}: symbolic solving needs a top-level layer name (layers: {', '.join(names)})"
+            )
+        net = Network(net.layers[: names.index(t.at) + 1], input=net.input, name=net.name, symbols=net.symbols)
+    cf = derive(net, axis=axis, origin=origin, convention=convention)
+    return A.to_sympy(cf.as_dict()[t.quantity])
+
+
+def integrality(expr: Any) -> tuple[Any, list[Condition]]:
+    """``expr`` as quotient + remainder/denominator, and the condition that it is an integer."""
+    import sympy
+
+    num, den = sympy.fraction(sympy.cancel(sympy.together(expr)))
+    if den.is_number and den == 1:
+        return expr, []
+    if den.is_number and num.is_number:
+        return expr, []
+    try:
+        q, rem = sympy.div(num, den)
+    except (sympy.PolynomialError, sympy.GeneratorsNeeded):
+        q, rem = 0, num
+    nice = sympy.Add(q, rem / den, evaluate=False) if q != 0 else rem / den
+    if rem == 0:
+        return q, []
+    cond = sympy.Eq(sympy.Mod(rem, den), 0)
+    return nice, [Condition(cond, f"({den}) divides ({rem})")]
+
+
+def solve_symbolic(
+    net: Network, unk: list[Any], params: list[Any], targets: list[Target], *, axis: int, convention: str, origin: Any
+) -> SolveResult:
+    import sympy
+
+    if not unk:
+        raise RfsymError("no unknowns to solve for (unknowns=[] leaves nothing to solve)")
+    eqs = []
+    for t in targets:
+        if not t.is_equality:
+            raise RfsymError(f"target {t}: with symbolic parameters or values only equalities can be solved")
+        value = t.value if t.symbolic else t.lo
+        eqs.append(sympy.Eq(_forms(net, t, axis, convention, origin), A.to_sympy(value)))
+    if not eqs:
+        raise RfsymError("no targets given")
+    extra = {s for t in targets if t.symbolic for s in t.value.free_symbols}
+    clash = {s.name for s in extra} & {s.name for s in unk}
+    if clash:
+        raise RfsymError(f"target value uses the unknown {sorted(clash)[0]!r}; name the wanted value differently")
+    try:
+        sols = sympy.solve(eqs, unk, dict=True)
+    except NotImplementedError as e:
+        raise RfsymError(f"sympy cannot solve {eqs} for {', '.join(s.name for s in unk)}: {e}") from None
+    sols = [s for s in sols if all(v.is_real is not False for v in s.values())]
+    res = SolveResult(net.name, tuple(s.name for s in unk), tuple(targets), count=None, complete=False)
+    res.method = "symbolic: closed form solved by sympy"
+    if not sols:
+        res.count = 0
+        res.notes.append("the closed form has no solution for the unknowns")
+        return res
+    if len(sols) > 1:
+        res.notes.append(f"{len(sols)} branches; the first is shown, all are in notes")
+        for s in sols[1:]:
+            res.notes.append(", ".join(f"{k} = {v}" for k, v in s.items()))
+    sol = sols[0]
+    missing = [s.name for s in unk if s not in sol]
+    if missing:
+        raise RfsymError(f"the targets do not determine {', '.join(missing)}; add targets or fewer unknowns")
+    symbolic: dict[str, Any] = {}
+    conds: list[Condition] = []
+    for s in unk:
+        e, cs = integrality(sympy.simplify(sol[s]))
+        symbolic[s.name] = e
+        conds.extend(cs)
+        dom = net.symbols.get(s.name)
+        lo = 1 if s.is_positive else (0 if s.is_nonnegative else None)
+        if dom is not None and dom.min is not None:
+            lo = dom.min if lo is None else max(lo, dom.min)
+        if lo is not None:
+            conds.append(Condition(sympy.Ge(sol[s], lo), f"{s.name} = {e} >= {lo}"))
+        if dom is not None and dom.max is not None:
+            conds.append(Condition(sympy.Le(sol[s], dom.max), f"{s.name} = {e} <= {dom.max}"))
+        if (dom is not None and dom.odd) or s.is_odd:
+            conds.append(Condition(sympy.Eq(sympy.Mod(sol[s], 2), 1), f"{s.name} = {e} is odd"))
+        if (dom is not None and dom.even) or s.is_even:
+            conds.append(Condition(sympy.Eq(sympy.Mod(sol[s], 2), 0), f"{s.name} = {e} is even"))
+    res.symbolic = symbolic
+    res.conditions = conds
+    return res
