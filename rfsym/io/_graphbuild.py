@@ -185,18 +185,17 @@ class Builder:
         merges = [nd for nd in self.nodes if nd.merge is not None]
         where = merges[0] if merges else next(nd for nd in self.nodes if len(nd.inputs) != 1 or nd.inputs[0] != "input")
         try:
-            from .. import graph as _graph_mod  # noqa: F401 - provided by the graph issue
+            from ..graph import Add, Concat, Graph
         except ImportError:
             raise RfsymError(
                 f"{self.source}: branching model ({where.merge or 'branch'} at {where.name!r}, {where.what}): "
                 "graph networks are not supported by this version of rfsym"
             ) from None
-        return _graph_mod.graph_from_nodes(  # type: ignore[attr-defined]
-            [(nd.name, nd.layer, nd.merge, list(nd.inputs)) for nd in self.nodes],
-            input=list(self.input),
-            name=self.name,
-            output=out,
-        )
+        entries = []
+        for nd in self.nodes:
+            lay = nd.layer if nd.merge is None else (Add(name=nd.name) if nd.merge == "add" else Concat(name=nd.name))
+            entries.append((lay, list(nd.inputs)))
+        return Graph.from_layers(entries, input=list(self.input), name=self.name)
 
 
 def _fmt_size(sizes: Any) -> str:
