@@ -1,0 +1,111 @@
+"""``rfsym solve``: layer configurations that meet receptive-field targets."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import RfsymError
+from ._common import add_input_argument, add_spec_argument, emit, load_network
+
+HELP = "find every assignment of a network's free symbols meeting targets on n, j, r, start or P"
+EPILOG = """\
+targets (repeat --target; all must hold):
+  r=224            equality                 r>=100, r<128, j<=16   inequalities
+  n=5..9           range (inclusive)        conv3.r=99             at a named layer
+  r=R              symbolic value (use with --unknown to keep other symbols symbolic)
+  quantities: n, j, r, start, effective_padding (P)
+
+examples:
+  rfsym solve net.toml --target r=224
+  rfsym solve template.toml --target r=99 --target j=16 --minimize sum_k2
+  rfsym solve template.toml --target r=99 --target j=16 --count
+  rfsym solve net.toml --target n=7 --exact --format json
+  rfsym solve net.toml --target r=R --unknown k
+
+The unknowns are the spec's free symbols, with domains from its [symbols]
+table; every layer's output must be non-empty when the spec has an input size.
+JSON output: {"solutions": [{symbol: value, ...}, ...], "count": N, ...};
+count is null for infinite sets, which are described under "parametric".
+Exit status: 0 on success (also when there is no solution), 2 on bad input.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("solve", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_spec_argument(p)
+    p.add_argument("--target", action="append", default=[], metavar="Q=V", help="a target such as r=224, r>=100, conv3.r=99, n=5..9")
+    add_input_argument(p)
+    p.add_argument("--at", metavar="LAYER", help="put targets without a layer name at this layer (default: the output)")
+    p.add_argument("--minimize", metavar="OBJ", choices=["depth", "sum_k2"], help="depth (layers that change j or r) or sum_k2 (sum of kernel areas)")
+    p.add_argument("--count", action="store_true", help="only count the solutions")
+    p.add_argument("--limit", type=int, default=1000, metavar="N", help="list at most N solutions (default 1000; 0: count only)")
+    p.add_argument("--exact", action="store_true", help="no layer drops input features (every division is exact)")
+    p.add_argument("--unknown", action="append", default=None, metavar="NAME", help="solve for this symbol only (repeatable); the others stay symbolic")
+    p.add_argument("--given", action="append", default=[], metavar="NAME=V", help="fix a symbol's value (repeatable)")
+    p.add_argument("--axis", type=int, default=0, help="axis the targets refer to (default 0)")
+    p.add_argument("--convention", choices=["framework", "seed"], default="framework", help="padding semantics (default framework)")
+    p.add_argument("--origin", choices=["0.5", "0"], default="0.5", help="coordinate of the first input pixel's centre (default 0.5)")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+    p.set_defaults(run=run)
+
+
+def _given(items: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        name, sep, val = item.partition("=")
+        name, val = name.strip(), val.strip()
+        if not sep or not name.isidentifier():
+            raise RfsymError(f"--given {item!r}: expected NAME=INTEGER (e.g. --given k=3)")
+        try:
+            out[name] = int(val)
+        except ValueError:
+            raise RfsymError(f"--given {item!r}: {val!r} is not an integer") from None
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..solve import parse_target_string, solve
+
+    if not args.target:
+        raise RfsymError("give at least one --target (e.g. --target r=224)")
+    if args.limit < 0:
+        raise RfsymError(f"--limit must be >= 0 (got {args.limit})")
+    targets = []
+    for text in args.target:
+        t = parse_target_string(text)
+        if args.at and t.at is None:
+            from dataclasses import replace
+
+            t = replace(t, at=args.at)
+        targets.append(t)
+    net = load_network(args.spec, args.input)
+    progress = None
+    if sys.stderr.isatty():
+
+        def progress(msg: str) -> None:
+            sys.stderr.write(f"\r\033[Ksolving {net.name}: {msg}")
+            sys.stderr.flush()
+
+    try:
+        res = solve(
+            net,
+            targets,
+            unknowns=args.unknown,
+            given=_given(args.given) or None,
+            input=args.input,
+            exact=args.exact,
+            minimize=args.minimize,
+            count=args.count or args.limit == 0,
+            limit=args.limit,
+            axis=args.axis,
+            convention=args.convention,
+            origin=args.origin,
+            progress=progress,
+        )
+    finally:
+        if progress is not None:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+    emit(res.to_json() if args.format == "json" else res.to_text())
+    return 0
