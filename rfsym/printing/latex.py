@@ -159,7 +159,7 @@ class RfsymLatexPrinter(LatexPrinter):
         v = A.norm(v)
         if isinstance(v, int):
             return str(v)
-        return self._print(A.to_sympy(v))
+        return self._print(_tidy(A.to_sympy(v)))
 
     def _hprint_relations(self, rels: Sequence[tuple[str, str]]) -> str:
         return r",\quad ".join(f"{lhs} = {rhs}" for lhs, rhs in rels)
@@ -181,6 +181,8 @@ class RfsymLatexPrinter(LatexPrinter):
             return self._names.get(key, key)
         if expr in self._settings["symbol_names"]:
             return self._settings["symbol_names"][expr]
+        if name == "ell":
+            return self._settings["index"]
         return _symbol_tex(name, super()._print_Symbol, expr, style)
 
     def _print_Indexed(self, expr: Any) -> str:
@@ -192,7 +194,9 @@ class RfsymLatexPrinter(LatexPrinter):
                 key, tag = "p", key[1]
             idx = ",".join(self._print(i) for i in expr.indices)
             return self._hprint_indexed(key, idx, tag)
-        return super()._print_Indexed(expr)
+        idx = ",".join(self._print(i) for i in expr.indices)
+        key = label if label in DEFAULT_NAMES else self._print(expr.base.label)
+        return self._hprint_indexed(key, idx)
 
     def _as_ordered_terms(self, expr: Any, order: Any = None) -> list[Any]:
         """Terms as an author writes them: a bare state (``r_{\\ell-1}``) first, negatives after positives,
@@ -251,11 +255,14 @@ class RfsymLatexPrinter(LatexPrinter):
     def _hprint_floor_arg(self, arg: Any) -> str:
         import sympy
 
-        if arg.is_Add and sympy.count_ops(arg) < 200:
-            tog = sympy.together(arg)
-            num, den = sympy.fraction(tog)
+        if arg.is_Add and _small(arg, 200):
+            num, den = sympy.fraction(sympy.together(arg))
             if den != 1:
                 return r"\frac{%s}{%s}" % (self._print(sympy.expand(num)), self._print(den))
+        elif arg.is_Mul:
+            num, den = sympy.fraction(arg)
+            if den != 1:
+                return r"\frac{%s}{%s}" % (self._print(num), self._print(den))
         return self._print(arg)
 
     def _hprint_bracket(self, expr: Any, left: str, right: str, name: str, exp: Any = None) -> str:
@@ -358,9 +365,155 @@ class RfsymLatexPrinter(LatexPrinter):
 
         return table_latex(table, printer=self)
 
+    def _hprint_reindex(self, v: Any) -> Any:
+        """With ``index_base=0``, shift indexed parameters and the limits of sums and products down by one."""
+        if self._settings["index_base"] == 1 or A.is_num(v) or not v.has(_IndexedType()):
+            return v
+        return _shift_indices(v)
+
+    def _hprint_relations_ClosedForms(self, cf: Any) -> list[tuple[str, str, str | None]]:
+        axes = [cf] if cf.axes is None else list(cf.axes)
+        index = self._settings.get("_depth") or depth_symbol()
+        return _value_relations(self, index, {q: [getattr(a, q) for a in axes] for q in QUANTITIES})
+
+    def _print_ClosedForms(self, cf: Any) -> str:
+        return self._hprint_relations([(lhs, rhs) for lhs, rhs, _ in self._hprint_relations_ClosedForms(cf)])
+
+    def _hprint_relations_SolveResult(self, res: Any) -> list[tuple[str, str, str | None]]:
+        return solve_relations(self, res)
+
+    def _print_SolveResult(self, res: Any) -> str:
+        return self._hprint_relations([(lhs, rhs) for lhs, rhs, _ in self._hprint_relations_SolveResult(res)])
+
     def _print_Row(self, row: Any) -> str:
         rels = [(self._hprint_name(q), rhs) for _, rhs, q in self._hprint_state_relations(row.states, 0)]
         return self._hprint_relations(rels)
+
+
+def _tidy(expr: Any) -> Any:
+    """Re-evaluate unevaluated products (``s^L (-1)`` -> ``-s^L``) in small expressions; leave the rest."""
+    import sympy
+
+    if not isinstance(expr, sympy.Basic) or expr.is_Atom or not _small(expr, 3000):
+        return expr
+
+    def walk(e: Any) -> Any:
+        if e.is_Atom or not e.args:
+            return e
+        args = [walk(a) for a in e.args]
+        if isinstance(e, sympy.Mul):
+            return sympy.Mul(*args)
+        if all(a is b for a, b in zip(args, e.args)):
+            return e
+        return e.func(*args, evaluate=False) if isinstance(e, (sympy.Add, sympy.floor)) else e.func(*args)
+
+    return walk(expr)
+
+
+def solve_relations(p: RfsymLatexPrinter, res: Any) -> list[tuple[str, str, str | None]]:
+    """A solution set as relations: the set of tuples, progressions, or symbolic solutions with conditions."""
+    import sympy
+
+    from ..values import symbol
+
+    def sym(name: str) -> str:
+        return p._print(symbol(name))
+
+    unknowns = list(res.unknowns)
+    tup = sym(unknowns[0]) if len(unknowns) == 1 else r"(%s)" % ", ".join(sym(u) for u in unknowns)
+    targets = r",\ ".join(_target_tex(p, t) for t in res.targets)
+    rels: list[tuple[str, str, str | None]] = []
+    if res.symbolic is not None:
+        for k, v in res.symbolic.items():
+            rels.append((sym(k), p._hprint_value(v), k))
+        for c in res.conditions:
+            rels.append((r"\text{if}", p._print(c.expr), None))
+        return rels
+    if res.count == 0:
+        rels.append((r"\{%s : %s\}" % (tup, targets), r"\varnothing", "solutions"))
+        return rels
+    if res.count is None:
+        t = sympy.Symbol("t", integer=True)
+        for i, prog in enumerate(res.parametric):
+            x = sym(prog.symbol)
+            rhs = p._print(prog.offset + prog.step * t) + r",\quad t \geq %d" % prog.t_min
+            if prog.t_max is not None:
+                rhs += r",\ t \leq %d" % prog.t_max
+            for k, v in prog.fixed.items():
+                rhs += r",\quad %s = %d" % (sym(k), v)
+            rels.append((x, rhs, f"solution{i + 1}"))
+        return rels
+    items = [
+        (str(sol[unknowns[0]]) if len(unknowns) == 1 else "(%s)" % ", ".join(str(sol[u]) for u in unknowns))
+        for sol in (res.solutions if res.minimize else sorted(res.solutions, key=lambda d: tuple(d[u] for u in unknowns)))
+    ]
+    more = r", \dots" if not res.complete or len(items) < (res.count or 0) else ""
+    chunks = [", ".join(items[i : i + 6]) for i in range(0, len(items), 6)] or [""]
+    multiline = str(p._settings["environment"]).startswith(("align", "equation"))
+    body = (r", \\ &\qquad " if multiline else ", ").join(chunks)
+    lhs = r"\{%s : %s\}" % (tup, targets)
+    rels.append((lhs, r"\{%s%s\}" % (body, more), "solutions"))
+    if res.count is not None and res.count > len(items):
+        rels.append((r"\text{number of solutions}", str(res.count), "count"))
+    if res.minimize is not None and res.optimum is not None:
+        rels.append((r"\min %s" % _objective_tex(res.minimize), p._hprint_value(res.optimum), "optimum"))
+    return rels
+
+
+def _objective_tex(name: str) -> str:
+    return {"depth": r"\text{depth}", "sum_k2": r"\textstyle\sum_\ell k_\ell^2"}.get(name, r"\text{%s}" % _tex_text(name))
+
+
+def _target_tex(p: RfsymLatexPrinter, t: Any) -> str:
+    q = "P" if t.quantity in ("effective_padding", "P") else t.quantity
+    name = p._names.get(q, q)
+    if t.at:
+        name = r"%s_{\text{%s}}" % (name, _tex_text(t.at))
+    if t.symbolic:
+        return f"{name} = {p._hprint_value(t.value)}"
+    if t.is_equality:
+        return f"{name} = {p._hprint_value(t.lo)}"
+    parts = []
+    if t.lo is not None and t.hi is not None:
+        return r"%s \leq %s \leq %s" % (p._hprint_value(t.lo), name, p._hprint_value(t.hi))
+    if t.lo is not None:
+        parts.append(r"%s \geq %s" % (name, p._hprint_value(t.lo)))
+    if t.hi is not None:
+        parts.append(r"%s \leq %s" % (name, p._hprint_value(t.hi)))
+    return r",\ ".join(parts) or name
+
+
+def _shift_indices(expr: Any) -> Any:
+    """Re-index from 1-based to 0-based: ``k[i] -> k[i - 1]``, ``Sum(f(v), (v, a, b)) -> Sum(f(v + 1), (v, a - 1, b - 1))``."""
+    import sympy
+
+    def walk(e: Any) -> Any:
+        if isinstance(e, sympy.Indexed):
+            if str(e.base.label).startswith(_PREFIX):
+                return e
+            return e.base[tuple(walk(i) - 1 for i in e.indices)]
+        if isinstance(e, (sympy.Sum, sympy.Product)):
+            body = walk(e.function)
+            limits = []
+            for v, a, b in e.limits:
+                body = body.xreplace({v: v + 1})
+                limits.append((v, a - 1, b - 1))
+            return type(e)(body, *limits)
+        if not e.args or e.is_Atom:
+            return e
+        return e.func(*[walk(a) for a in e.args])
+
+    return walk(expr)
+
+
+def _small(expr: Any, limit: int) -> bool:
+    """True when the expression tree has fewer than ``limit`` nodes (stops counting early)."""
+    from sympy import preorder_traversal
+
+    for i, _ in enumerate(preorder_traversal(expr)):
+        if i >= limit:
+            return False
+    return True
 
 
 def _IndexedType() -> Any:
@@ -559,6 +712,14 @@ def _install_foundation() -> None:
     from .table import table_html
 
     install([Layer, AxisState, Network, Row, Table])
+    import importlib
+
+    for modname, clsname in (("rfsym.closed_form", "ClosedForms"), ("rfsym.solve.result", "SolveResult")):
+        try:
+            cls = getattr(importlib.import_module(modname), clsname)
+        except (ImportError, AttributeError):  # pragma: no cover - modules written in parallel
+            continue
+        install([cls], jupyter=True)
     if "_repr_html_" not in Table.__dict__:
         Table._repr_html_ = table_html  # type: ignore[attr-defined]
 
@@ -589,61 +750,48 @@ def repr_latex(obj: Any) -> str:
 
 
 def _flat_depth(net: Any) -> Any:
-    """Number of layers after unrolling, or None when a Repeat has a symbolic count."""
+    """Number of layers after unrolling: an int, or an expression when a Repeat count is symbolic."""
     from ..layers import Repeat
 
     def depth(layers: Iterable[Any]) -> Any:
-        total = 0
+        total: Any = 0
         for lay in layers:
             if isinstance(lay, Repeat):
-                if not isinstance(lay.times, int):
-                    return None
-                inner = depth(lay.block)
-                if inner is None:
-                    return None
-                total += lay.times * inner
+                total = A.add(total, A.mul(lay.times, depth(lay.block)))
             else:
-                total += 1
+                total = A.add(total, 1)
         return total
 
     return depth(net.layers)
 
 
-def _closed_form(net: Any, axis: int = 0, **kwargs: Any) -> Any:
-    """The closed form of the output (rfsym.closed_form), or None while that module is unavailable."""
-    try:
-        from .. import closed_form
-    except ImportError:
-        return None
-    derive = getattr(closed_form, "derive", None)
-    if derive is None:
-        return None
-    return derive(net, **kwargs)
-
-
-def _output_values(net: Any, axis: int | None = None) -> tuple[Any, dict[str, list[Any]]]:
-    """(depth, {quantity: [value per axis]}) of the network's output."""
+def _output_values(net: Any) -> tuple[Any, dict[str, list[Any]]]:
+    """(depth, {quantity: [value per axis]}) of the network's output: exact numbers from the table,
+    closed forms (rfsym.closed_form, floors folded) when anything is symbolic."""
     depth = _flat_depth(net)
-    if depth is not None and depth <= 64 or not net.free_symbols:
-        table = net.table()
-        states = table.output
-        axes = range(len(states)) if axis is None else [axis]
-        return depth, {q: [states[a].as_dict()[_STATE_KEY.get(q, q)] for a in axes] for q in QUANTITIES}
-    cf = _closed_form(net)
-    if cf is None:
-        raise RfsymError(f"{net.name}: printing this network needs rfsym.closed_form")
-    return depth, {q: [getattr(cf, q)] for q in QUANTITIES}
+    if not net.free_symbols:
+        states = net.table().output
+        return depth, {q: [st.as_dict()[_STATE_KEY.get(q, q)] for st in states] for q in QUANTITIES}
+    from ..closed_form import derive
+
+    cf = derive(net)
+    axes = [cf] if cf.axes is None else list(cf.axes)
+    return depth, {q: [getattr(a, q) for a in axes] for q in QUANTITIES}
 
 
 def output_relations(p: RfsymLatexPrinter, net: Any) -> list[tuple[str, str, str | None]]:
     """``n_L = …``, ``j_L = …``, … of the network's output."""
     depth, vals = _output_values(net)
-    index = depth if depth is not None else depth_symbol()
+    return _value_relations(p, depth, vals)
+
+
+def _value_relations(p: RfsymLatexPrinter, index: Any, vals: dict[str, list[Any]]) -> list[tuple[str, str, str | None]]:
+    idx = p._hprint_value(index)
     rels = []
     for q in p._settings["quantities"]:
-        texts = [p._hprint_value(v) for v in vals[q]]
+        texts = [p._hprint_value(p._hprint_reindex(v)) for v in vals[q]]
         body = texts[0] if all(t == texts[0] for t in texts) else r" \times ".join(texts)
-        rels.append((p._hprint_indexed(q, p._print(index) if not isinstance(index, int) else str(index)), body, q))
+        rels.append((p._hprint_indexed(q, idx), body, q))
     return rels
 
 
