@@ -17,7 +17,7 @@ from .errors import RfsymError
 __all__ = ["main"]
 
 #: Sub-commands, in the order ``rfsym --help`` lists them.
-COMMANDS = ["table", "solve"]
+COMMANDS = ["table", "solve", "verify"]
 
 DESCRIPTION = """\
 Symbolic receptive-field arithmetic for convolutional networks.

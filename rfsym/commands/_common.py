@@ -11,6 +11,9 @@ from ..errors import RfsymError
 #: Loaders for SPEC strings that are not TOML specs (ONNX files, ``module:factory``):
 #: list of (predicate(spec) -> bool, loader(spec, input) -> Network).
 SPEC_LOADERS: list[Any] = []
+from ..io._loaders import LOADERS as _IMPORT_LOADERS  # noqa: E402 - ONNX files and package.module:factory (lazy)
+
+SPEC_LOADERS.extend(_IMPORT_LOADERS)
 
 
 def add_spec_argument(p: argparse.ArgumentParser) -> None:

@@ -1,0 +1,50 @@
+"""``rfsym verify``: compare rfsym's receptive fields of a PyTorch model with its gradients."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..errors import RfsymError
+from ._common import emit
+
+HELP = "check a PyTorch model's receptive fields against its own gradients"
+EPILOG = """\
+examples:
+  rfsym verify mypkg.models:build_net --input 224
+  rfsym verify mypkg.models:build_net --input 96,80 --format json
+  rfsym verify mypkg.models:build_net --input 224 --passthrough head.attn
+
+SPEC is package.module:factory, a callable returning a torch.nn.Module
+(the current directory is importable).  The model is copied with positive
+constant weights and max-pooling replaced by average pooling; the gradient of
+the first, centre and last output unit is compared, per axis, with rfsym's box
+of that unit (clipped to the input), and rfsym's output size with the model's.
+
+exit status: 0 when everything agrees, 1 on a mismatch, 2 on bad input.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("verify", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("spec", metavar="SPEC", help="package.module:factory (a callable returning a torch.nn.Module)")
+    p.add_argument("--input", metavar="N", required=True, help="input size: one number or one per axis (96,80)")
+    p.add_argument("--passthrough", metavar="NAME", action="append", default=[], help="treat this module as pass-through (repeatable)")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+    p.add_argument("--strict", action="store_true", help="a mismatch is an error (exit 2, message on stderr)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..io._loaders import is_factory, is_onnx, load_factory, parse_cli_input
+    from ..verify import verify
+
+    if is_onnx(args.spec):
+        raise RfsymError(f"{args.spec}: verify needs a PyTorch model (package.module:factory); ONNX models cannot be run here")
+    if not is_factory(args.spec):
+        raise RfsymError(f"{args.spec}: verify needs a PyTorch model given as package.module:factory")
+    size = parse_cli_input(args.input, args.spec, required=True)
+    model = load_factory(args.spec)
+    report = verify(model, size, strict=args.strict, passthrough=args.passthrough, name=args.spec.split(":")[1])
+    emit(json.dumps(report.to_dict(), indent=2) if args.format == "json" else report.to_text())
+    return 0 if report.ok else 1

@@ -1,0 +1,99 @@
+"""SPEC strings for PyTorch factories (``package.module:factory``) and ONNX files.
+
+Registered in :data:`rfsym.commands._common.SPEC_LOADERS`; nothing here imports
+torch or onnx until a loader runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import RfsymError
+
+__all__ = ["is_factory", "is_onnx", "load_factory", "load_onnx_spec", "load_torch_spec"]
+
+_FACTORY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def is_onnx(spec: str) -> bool:
+    return str(spec).lower().endswith(".onnx")
+
+
+def is_factory(spec: str) -> bool:
+    return bool(_FACTORY.match(str(spec))) and not Path(spec).exists()
+
+
+def load_factory(spec: str) -> Any:
+    """Import ``package.module`` and call ``factory()``; the result must be a ``torch.nn.Module``."""
+    if not is_factory(spec):
+        raise RfsymError(f"{spec}: not a factory path of the form package.module:factory")
+    mod_name, attr = spec.split(":")
+    cwd = os.getcwd()
+    added = cwd not in sys.path
+    if added:
+        sys.path.insert(0, cwd)
+    try:
+        try:
+            mod = importlib.import_module(mod_name)
+        except ImportError as e:
+            raise RfsymError(f"{spec}: cannot import module {mod_name!r} ({e})") from None
+        except Exception as e:  # noqa: BLE001 - the user's module failed while importing
+            raise RfsymError(f"{spec}: importing {mod_name!r} raised {type(e).__name__}: {e}") from None
+    finally:
+        if added and cwd in sys.path:
+            sys.path.remove(cwd)
+    if not hasattr(mod, attr):
+        raise RfsymError(f"{spec}: module {mod_name!r} has no attribute {attr!r}")
+    factory = getattr(mod, attr)
+    if not callable(factory):
+        raise RfsymError(f"{spec}: {attr!r} is not callable (got {type(factory).__name__})")
+    try:
+        model = factory()
+    except Exception as e:  # noqa: BLE001 - one line instead of the factory's traceback
+        raise RfsymError(f"{spec}: calling {attr}() raised {type(e).__name__}: {e}") from None
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise RfsymError(f"{spec}: {attr}() returned a {type(model).__name__}, not a torch.nn.Module")
+    return model
+
+
+def parse_cli_input(input: Any, spec: str, required: bool) -> Any:
+    """``"224"`` → 224, ``"96,80"`` → (96, 80); symbols are not allowed for real models."""
+    if input is None:
+        if required:
+            raise RfsymError(f"{spec}: a PyTorch model needs --input (one size or one per axis, e.g. 224 or 96,80)")
+        return None
+    if isinstance(input, (int, tuple, list)):
+        return input
+    parts = [p.strip() for p in str(input).split(",")]
+    try:
+        vals = [int(p) for p in parts]
+    except ValueError:
+        raise RfsymError(f"{spec}: --input must be integers for an imported model (got {input!r})") from None
+    if any(v < 1 for v in vals):
+        raise RfsymError(f"{spec}: --input must be positive (got {input!r})")
+    return vals[0] if len(vals) == 1 else tuple(vals)
+
+
+def load_torch_spec(spec: str, input: Any = None) -> Any:
+    from .torch import from_torch
+
+    size = parse_cli_input(input, spec, required=True)
+    model = load_factory(spec)
+    return from_torch(model, size, name=spec.split(":")[1])
+
+
+def load_onnx_spec(spec: str, input: Any = None) -> Any:
+    from .onnx import from_onnx
+
+    return from_onnx(spec, parse_cli_input(input, spec, required=False))
+
+
+#: (predicate, loader) pairs for :data:`rfsym.commands._common.SPEC_LOADERS`.
+LOADERS = [(is_onnx, load_onnx_spec), (is_factory, load_torch_spec)]
