@@ -185,15 +185,39 @@ class Alignment:
         return None
 
     def describe(self) -> str:
-        pa, pb = (" -> ".join(p) for p in self.paths)
+        pa, pb = _branch_texts(*self.paths)
         axis = f" (axis {self.axis})"
         (ja, jb), (ca, cb) = self.jumps, self.centres
         return (
             f"merge {self.merge!r}{axis}: branches are not aligned: path {pa} has jump {A.fmt(ja)} and centre "
             f"{A.fmt(ca)}, path {pb} has jump {A.fmt(jb)} and centre {A.fmt(cb)} (centre = (r - 1)/2 - P); "
-            f"from here on r and start describe the union for the first unit (r: the widest union), "
-            f"not one window for every unit"
+            + (
+                "r and start describe the union of the branches' windows, P is the dominant branch's"
+                if self.jumps_agree
+                else "the union is not one window for every unit: r is the widest union (first or last unit) "
+                "and start the centre of the first unit's union"
+            )
         )
+
+    @property
+    def jumps_agree(self) -> bool:
+        d = A.add(self.jumps[0], A.mul(-1, self.jumps[1]))
+        return _zero(d)
+
+
+def _branch_texts(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, str]:
+    """Two paths written from the node where they part, long middles elided."""
+    k = 0
+    while k < min(len(a), len(b)) - 1 and a[k + 1] == b[k + 1]:
+        k += 1
+
+    def text(p: tuple[str, ...]) -> str:
+        p = p[k:]
+        if len(p) > 6:
+            return " -> ".join(p[:2]) + f" -> ... ({len(p) - 5} more) -> " + " -> ".join(p[-3:])
+        return " -> ".join(p)
+
+    return text(a), text(b)
 
 
 @dataclass(frozen=True)
