@@ -488,13 +488,16 @@ def _fx_import(imp: _Importer, model: Any) -> Value:
 
 
 def _node_name(node: Any, model: Any) -> str:
+    """``<module path>.<op>`` for a function or method call inside a module's forward."""
+    t = node.target
+    op = _canon(t if isinstance(t, str) else getattr(t, "__name__", str(t)))
     stack = node.meta.get("nn_module_stack") if hasattr(node, "meta") else None
     if stack:
         path = list(stack.values())[-1]
         path = path[0] if isinstance(path, tuple) else path
         if path:
-            return f"{path}.{node.name}"
-    return str(node.name)
+            return f"{path}.{op}"
+    return op
 
 
 def _where(node: Any) -> str:
@@ -546,8 +549,6 @@ def _hook_import(imp: _Importer, model: Any, shape: tuple[int, ...]) -> Value:
                 v = value[i] if isinstance(value, (list, tuple)) and i < len(value) else value
                 record(r, v)
 
-    counter = [0]
-
     class Mode(TorchFunctionMode):
         def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
             kwargs = kwargs or {}
@@ -561,8 +562,9 @@ def _hook_import(imp: _Importer, model: Any, shape: tuple[int, ...]) -> Value:
                     fname = getattr(getattr(func, "__self__", None), "__name__", "getattr")
                 la, lk = look(args), look(kwargs)
                 if any(isinstance(a, Value) and a.is_map for a in _flat_args(la, lk)):
-                    counter[0] += 1
-                    val = imp.function(f"{fname}_{counter[0]}", fname, la, lk, f"call {fname}")
+                    where = paths[-1] if paths else ""
+                    nm = f"{where}.{_canon(fname)}" if where else _canon(fname)
+                    val = imp.function(nm, fname, la, lk, f"call {fname}")
                     record(result, val)
             return result
 
@@ -591,6 +593,12 @@ def _hook_import(imp: _Importer, model: Any, shape: tuple[int, ...]) -> Value:
     for p, m in leaves:
         handles.append(m.register_forward_pre_hook(pre(p, m), with_kwargs=True))
         handles.append(m.register_forward_hook(post(p, m), with_kwargs=True))
+    leaf_ids = {id(m) for _, m in leaves}
+    paths: list[str] = []
+    for p, m in model.named_modules():
+        if p and id(m) not in leaf_ids:  # containers: track the path for naming function calls
+            handles.append(m.register_forward_pre_hook(lambda mod, a, p=p: paths.append(p) and None))
+            handles.append(m.register_forward_hook(lambda mod, a, r: (paths.pop() if paths else None) and None))
     x = torch.zeros(shape)
     known[id(x)] = Value("input")
     try:
