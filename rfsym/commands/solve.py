@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--axis", type=int, default=0, help="axis the targets refer to (default 0)")
     p.add_argument("--convention", choices=["framework", "seed"], default="framework", help="padding semantics (default framework)")
     p.add_argument("--origin", choices=["0.5", "0"], default="0.5", help="coordinate of the first input pixel's centre (default 0.5)")
-    p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+    p.add_argument("--format", choices=["text", "json", "latex"], default="text", help="output format (default text; latex: an align environment)")
     p.set_defaults(run=run)
 
 
@@ -107,5 +107,10 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
+    if args.format == "latex":
+        from ..printing.latex import latex
+
+        emit(latex(res, environment="align*"))
+        return 0
     emit(res.to_json() if args.format == "json" else res.to_text())
     return 0

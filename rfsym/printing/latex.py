@@ -47,6 +47,7 @@ Networks*, Distill 2019 (effective padding ``P``).
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from typing import Any, Iterable, Sequence
 
 from sympy.printing.latex import LatexPrinter
@@ -678,7 +679,7 @@ def _is_rfsym(obj: Any) -> bool:
     return type(obj).__module__.startswith("rfsym.")
 
 
-def derivation(net: Any, **settings: Any) -> str:
+def derivation(net: Any, *, axis: int = 0, origin: Any = None, convention: str = "framework", **settings: Any) -> str:
     r"""An ``align`` environment deriving the closed form of ``net`` step by step.
 
     It shows the per-layer recurrence (obtained by running each layer kind's
@@ -691,7 +692,7 @@ def derivation(net: Any, **settings: Any) -> str:
     env = p._settings["environment"]
     if env not in ("align", "align*"):
         raise RfsymError(f"a derivation needs environment 'align' or 'align*' (got {env!r})")
-    return derivation_lines(p, net)
+    return derivation_lines(p, net, axis=axis, convention=convention, origin=origin)
 
 
 def install(classes: Iterable[type], jupyter: bool = False) -> None:
@@ -841,31 +842,38 @@ def _input_lines(p: RfsymLatexPrinter, state: Any) -> list[tuple[str, str, str |
     return [(p._hprint_indexed(q, "0"), p._hprint_value(state.as_dict()[_STATE_KEY.get(q, q)]), None) for q in p._settings["quantities"]]
 
 
-def _assumption_lines(p: RfsymLatexPrinter, net: Any, min_input: Any = None, n_symbols: Iterable[Any] = ()) -> list[str]:
-    """One line per free symbol: its domain, as the spec declares it or as its role implies."""
-    out = []
-    for sym in sorted(net.free_symbols, key=lambda x: x.name):
-        name = p._print(sym)
+def _natural(name: str) -> tuple[Any, ...]:
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name))
+
+
+def _assumption_lines(p: RfsymLatexPrinter, net: Any) -> list[str]:
+    """One line per domain: the free symbols that share it (runs such as ``k_0, k_1, …, k_999`` abbreviated)."""
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for sym in sorted(net.free_symbols, key=lambda x: _natural(x.name)):
         dom = net.symbols.get(sym.name)
         vals = dom.values(limit=12) if dom is not None else None
         odd = sym.is_odd or (dom is not None and dom.odd)
         even = sym.is_even or (dom is not None and dom.even)
         kind = r"\text{odd}" if odd else r"\text{even}" if even else r"\text{integer}"
         if vals is not None:
-            out.append(r"%s &\in \{%s\}" % (name, ", ".join(str(v) for v in vals)))
-            continue
-        lo = dom.lower if dom is not None and dom.lower is not None else (1 if sym.is_positive else 0 if sym.is_nonnegative else None)
-        hi = dom.max if dom is not None else None
-        if lo is not None and hi is not None:
-            out.append(r"%d \leq %s &\leq %d,\quad %s" % (lo, name, hi, kind))
-        elif lo is not None:
-            out.append(r"%s &\geq %d,\quad %s" % (name, lo, kind))
+            rel = (r"&\in \{%s\}" % ", ".join(str(v) for v in vals), "")
         else:
-            out.append(r"%s &\in \text{integers}" % name)
-    if min_input is not None:
-        for sym, need in n_symbols:
-            if not (A.is_num(need) and need <= 1):
-                out.append(r"%s &\geq %s\quad\text{(every layer's output is non-empty)}" % (p._print(sym), p._hprint_value(need)))
+            lo = dom.lower if dom is not None and dom.lower is not None else (1 if sym.is_positive else 0 if sym.is_nonnegative else None)
+            hi = dom.max if dom is not None else None
+            if lo is not None and hi is not None:
+                rel = (r"&\leq %d,\quad %s" % (hi, kind), r"%d \leq " % lo)
+            elif lo is not None:
+                rel = (r"&\geq %d,\quad %s" % (lo, kind), "")
+            else:
+                rel = (r"&\in \text{integers}", "")
+        stem = re.sub(r"_?\d+$", "", sym.name)
+        groups.setdefault((stem, *rel), []).append(sym)  # type: ignore[arg-type]
+    out = []
+    for (_, rel, pre), syms in groups.items():
+        names = [p._print(x) for x in syms]
+        if len(names) > 4:
+            names = [names[0], names[1], r"\dots", names[-1]]
+        out.append(r"%s%s %s" % (pre, ", ".join(names), rel))
     return out
 
 
@@ -880,8 +888,14 @@ def derivation_lines(
     from fractions import Fraction
 
     from ..layers import AxisState
+    from ..network import parse_origin
 
-    origin = Fraction(1, 2) if origin is None else origin
+    origin = parse_origin(Fraction(1, 2) if origin is None else origin)
+    if convention != "framework":
+        raise RfsymError(
+            f"derivations use the framework convention (got {convention!r}); the seed convention's left padding "
+            "depends on every intermediate n and has no closed form"
+        )
     star = p._settings["environment"].endswith("*")
     text = p._settings["intertext"]
     rows: list[str] = []
@@ -897,10 +911,10 @@ def derivation_lines(
 
     name = r"\texttt{%s}" % _tex_text(net.name)
     depth = _flat_depth(net)
-    compact = depth is None or depth > p._settings["compact_threshold"]
+    compact = not isinstance(depth, int) or depth > p._settings["compact_threshold"]
     idx = p._settings["index"]
     inter(
-        r"Each layer $%s$ (kernel $%s$, stride $%s$, left and right padding $%s$, $%s$, dilation $%s$) maps the "
+        r"Each layer $%s$ (kernel $%s$, stride $%s$, left and right padding $%s$ and $%s$, dilation $%s$) maps the "
         r"state of its input to that of its output:"
         % (idx, p._hprint_indexed("k", idx), p._hprint_indexed("s", idx), p._hprint_indexed("p", idx, "L"),
            p._hprint_indexed("p", idx, "R"), p._hprint_indexed("d", idx))
@@ -908,41 +922,125 @@ def derivation_lines(
     for lhs, rhs, key in recurrence_lines(p, convention):
         line(lhs, rhs, key)
     inp = net.axes_input()
+    if not 0 <= axis < len(inp):
+        raise RfsymError(f"{net.name}: axis {axis} out of range (the network has {len(inp)} axes)")
     start = AxisState.input(inp[axis], origin)
     inter(r"starting from the input of %s:" % name)
     for lhs, rhs, _ in _input_lines(p, start):
         line(lhs, rhs)
+    index = p._hprint_value(depth)
+    numeric = not net.free_symbols
     if not compact:
         table = net.table(convention=convention, origin=origin)
         inter(r"Unrolled over the %d layers of %s:" % (depth, name))
-        prev_states = [r.states[axis] for r in table.rows[:-1]]
-        for pos, (row, before) in enumerate(zip(table.rows[1:], prev_states), 1):
-            sym_prev = _symbolic_state(pos - 1)
-            step = row.layer.transfer(_with_known(sym_prev, before), axis, convention)
+        for pos, row in enumerate(table.rows[1:], 1):
+            step = row.layer.transfer(_symbolic_state(pos - 1), axis, convention)
             for q in p._settings["quantities"]:
                 lhs = p._hprint_indexed(q, str(pos))
                 mid = p._print(A.to_sympy(getattr(step, q)))
                 val = p._hprint_value(row.states[axis].as_dict()[_STATE_KEY.get(q, q)])
                 line(lhs, val if mid == val else f"{mid} = {val}")
-    out_vals = _closed_form_values(net, axis, convention, origin, depth)
-    if out_vals is not None:
-        index = str(depth) if depth is not None else p._print(depth_symbol())
-        if compact:
-            inter(r"Unrolling the recurrence over the %s layers of %s and folding the nested floors gives" % (
-                f"${index}$" if depth is None else depth, name))
+        if numeric:
+            inter(
+                r"so %s acts on this axis as one layer of kernel $%s$, stride $%s$ and left padding $%s$:"
+                % (name, p._hprint_indexed("r", index), p._hprint_indexed("j", index), p._hprint_indexed("P", index))
+            )
+            vals = {q: table.output[axis].as_dict()[_STATE_KEY.get(q, q)] for q in QUANTITIES}
         else:
-            inter(r"Folding the nested floors with $\left\lfloor \frac{\lfloor x/a \rfloor + c}{b} \right\rfloor = "
-                  r"\left\lfloor \frac{x + ac}{ab} \right\rfloor$ gives the closed form of the output:")  # fmt: skip
+            inter(
+                r"Folding the nested floors with $\left\lfloor \frac{\lfloor x/a \rfloor + c}{b} \right\rfloor = "
+                r"\left\lfloor \frac{x + ac}{ab} \right\rfloor$ (integers $x$, $c$; positive integers $a$, $b$) "
+                r"gives the closed form of the output:"
+            )
+            vals = _derived(net, axis, origin)
         for q in p._settings["quantities"]:
-            if q in out_vals:
-                line(p._hprint_indexed(q, index), out_vals[q], q, number=True)
+            line(p._hprint_indexed(q, index), p._hprint_value(p._hprint_reindex(vals[q])), q, number=True)
+    else:
+        general = _general_form(net, depth, inp[axis], origin)
+        if general is not None:
+            inter(
+                r"Unrolling the recurrence over the $%s$ layers of %s and folding the nested floors gives "
+                r"sums and products over the layers (layer $%s$ has the parameters above):" % (index, name, idx)
+            )
+            for q in p._settings["quantities"]:
+                line(p._hprint_indexed(q, index), p._hprint_value(p._hprint_reindex(general[q])), q, number=not numeric)
+        vals = None
+        if numeric:
+            table = net.table(convention=convention, origin=origin)
+            vals = {q: table.output[axis].as_dict()[_STATE_KEY.get(q, q)] for q in QUANTITIES}
+        elif _few_symbols(net):
+            vals = _derived(net, axis, origin)
+        if vals is not None and all(A.is_num(v) or _small(A.to_sympy(v), 400) for v in vals.values()):
+            inter(r"With the parameters of %s this is" % name if general is not None else r"The closed form of the output of %s:" % name)
+            for q in p._settings["quantities"]:
+                line(p._hprint_indexed(q, index), p._hprint_value(p._hprint_reindex(vals[q])), q, number=True)
+        elif general is None:
+            raise RfsymError(
+                f"{net.name}: the closed form is too long to print and the network is not a plain stack of "
+                "convolutions and poolings; use rfsym.derive for it"
+            )
     assumptions = _assumption_lines(p, net)
     if assumptions:
-        inter("assuming")
+        inter("for")
         for a_line in assumptions:
             rows.append(f"  {a_line}" + ("" if star else r"\notag"))
     env = p._settings["environment"]
     return "\\begin{%s}\n%s\n\\end{%s}\n" % (env, " \\\\\n".join(_join_intertext(rows)), env)
+
+
+def _derived(net: Any, axis: int, origin: Any) -> dict[str, Any]:
+    from ..closed_form import derive
+
+    cf = derive(net, axis=axis, origin=origin)
+    return {q: getattr(cf, q) for q in QUANTITIES}
+
+
+def _few_symbols(net: Any, limit: int = 24) -> bool:
+    return len(net.free_symbols) <= limit
+
+
+def _general_form(net: Any, depth: Any, n_in: Any, origin: Any) -> dict[str, Any] | None:
+    """The general L-layer stack's forms (sums and products over indexed parameters) with L = depth,
+    or None when the network is not a plain stack of convolutions/poolings with explicit padding."""
+    import sympy
+
+    from ..closed_form import general_stack
+    from ..layers import Conv, Identity, Pool, Repeat
+
+    def plain(layers: Iterable[Any]) -> bool:
+        for lay in layers:
+            if isinstance(lay, Repeat):
+                if not plain(lay.block):
+                    return False
+            elif isinstance(lay, Identity):
+                continue
+            elif type(lay) not in (Conv, Pool) or getattr(lay, "ceil_mode", False):
+                return False
+            else:
+                for ax in range(lay.ndim or 1):
+                    if isinstance(lay.axis_params(ax)[2], str):
+                        return False
+        return True
+
+    if not plain(net.layers):
+        return None
+    g = general_stack("L", asymmetric=True)
+    L = next(s for s in g.j.free_symbols if s.name == "L")
+    n = g.input
+    sub = {L: A.to_sympy(depth), n: A.to_sympy(n_in)}
+    out = {q: A.to_sympy(getattr(g, q)).xreplace(sub) for q in QUANTITIES}
+    if A.norm(origin) != Fraction(1, 2):
+        out["start"] = out["start"] - sympy.Rational(1, 2) + A.to_sympy(origin)
+    # a, b are the generic left/right paddings of the general stack: print them as p^L, p^R
+    rename = {}
+    for q in QUANTITIES:
+        for ind in out[q].atoms(sympy.Indexed):
+            lab = str(ind.base.label)
+            if lab in ("a", "b"):
+                rename[ind.base] = sympy.IndexedBase(_PREFIX + ("pL" if lab == "a" else "pR"), integer=True, nonnegative=True)
+    if rename:
+        out = {q: v.xreplace(rename) for q, v in out.items()}
+    return out
 
 
 def _join_intertext(rows: list[str]) -> list[str]:
@@ -958,16 +1056,6 @@ def _join_intertext(rows: list[str]) -> list[str]:
     if pending:
         out[-1] += "\n" + pending.rstrip()
     return out
-
-
-def _with_known(sym_state: Any, known: Any) -> Any:
-    """The symbolic previous state, with j, r, start, P replaced by their values when they are numbers
-    (keeps n symbolic so the unrolled line shows the floor)."""
-    return sym_state
-
-
-def _closed_form_values(net: Any, axis: int, convention: str, origin: Any, depth: Any) -> dict[str, str] | None:
-    return None
 
 
 def _tex_text(s: str) -> str:

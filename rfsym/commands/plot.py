@@ -1,0 +1,104 @@
+"""``rfsym plot``: the receptive-field figure of one layer (PDF, PNG or TikZ), or r and j across layers."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from fractions import Fraction
+
+from ..errors import RfsymError
+from ._common import add_input_argument, add_spec_argument, load_network
+from .export import document, write_atomic
+
+HELP = "draw the receptive fields of a layer's features (PDF, PNG or TikZ), or r and j across layers"
+EPILOG = """\
+examples:
+  rfsym plot alexnet --layer conv2 -o conv2.pdf            the seed post's picture (matplotlib)
+  rfsym plot alexnet --layer pool5 -o pool5.tex            the same picture as a TikZ fragment
+  rfsym plot alexnet --layer conv2 -o fig.tex --standalone a complete document around it
+  rfsym plot tiny.toml --layer c2 --feature 0,0 --feature 1,2 -o c2.png
+  rfsym plot vgg16 --kind layers -o vgg16-rj.png           r and j after every layer
+
+The picture: input pixels (blue), padding cells (dashed), the centres of the
+layer's features (green) and the receptive fields of the chosen features
+(orange; default the first and the last).  Features are 0-based (row, column).
+Files are written atomically; an existing file is kept unless --force is given.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plot", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_spec_argument(p)
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="fig.pdf, fig.png or fig.tex (TikZ)")
+    p.add_argument("--layer", metavar="NAME", help="the layer whose features are drawn (default: the last layer)")
+    p.add_argument("--feature", action="append", metavar="ROW,COL", help="a feature whose receptive field is drawn (repeatable)")
+    p.add_argument("--kind", choices=["rf", "layers"], default="rf", help="rf: the receptive-field picture (default); layers: r and j across layers")
+    p.add_argument("--width", default="6cm", help="TikZ picture width (default 6cm)")
+    p.add_argument("--standalone", action="store_true", help="for .tex: a complete article document around the picture")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    add_input_argument(p)
+    p.add_argument("--convention", choices=["framework", "seed"], default="framework", help="padding semantics (default framework)")
+    p.add_argument("--origin", choices=["0.5", "0"], default="0.5", help="coordinate of the first input pixel's centre (default 0.5)")
+    p.set_defaults(run=run)
+
+
+def _features(items: list[str] | None) -> list[tuple[int, int]] | None:
+    if not items:
+        return None
+    out = []
+    for item in items:
+        parts = [x.strip() for x in item.split(",")]
+        try:
+            vals = [int(x) for x in parts]
+        except ValueError:
+            raise RfsymError(f"--feature {item!r}: expected ROW,COL (0-based integers) or one index") from None
+        if len(vals) == 1:
+            vals = vals * 2
+        if len(vals) != 2:
+            raise RfsymError(f"--feature {item!r}: expected ROW,COL (0-based integers) or one index")
+        out.append((vals[0], vals[1]))
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    ext = os.path.splitext(args.output)[1].lower()
+    if ext not in (".pdf", ".png", ".tex"):
+        raise RfsymError(f"{args.output}: the output must end in .pdf, .png or .tex")
+    if os.path.exists(args.output) and not args.force:
+        raise RfsymError(f"{args.output}: file exists (use --force to overwrite)")
+    net = load_network(args.spec, args.input)
+    origin = Fraction(args.origin)
+    feats = _features(args.feature)
+    if ext == ".tex":
+        if args.kind != "rf":
+            raise RfsymError("--kind layers draws with matplotlib: write a .pdf or .png")
+        from ..printing.tikz import tikz_figure
+
+        text = tikz_figure(
+            net, args.layer, feats, width=args.width, input=args.input, convention=args.convention, origin=origin
+        )
+        write_atomic(args.output, document(text) if args.standalone else text, force=args.force)
+        return 0
+    from ..plot import layers_figure, rf_figure, save_figure
+
+    if args.kind == "layers":
+        fig = layers_figure(net, input=args.input, convention=args.convention, origin=origin)
+    else:
+        fig = rf_figure(net, args.layer, feats, input=args.input, convention=args.convention, origin=origin)
+    folder = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(folder):
+        raise RfsymError(f"{args.output}: directory {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=".rfsym-", suffix=ext, dir=folder)
+    os.close(fd)
+    try:
+        save_figure(fig, tmp)
+        with open(tmp, "rb") as f:
+            data = f.read()
+    finally:
+        os.unlink(tmp)
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    write_atomic(args.output, data, force=args.force)
+    return 0
