@@ -83,7 +83,15 @@ class ClosedForms:
     name: str = "network"
     axes: tuple[ClosedForms, ...] | None = field(default=None, repr=False, compare=False)
     #: Σ (p_L + p_R) J_{l-1}: total padding of the equivalent layer (None when n is not a single floor)
-    total_padding: Any = field(default=None, repr=False, compare=False)
+    total_padding_: Any = field(default=None, repr=False, compare=False)
+    #: True for long stacks whose forms are nested (Horner) rather than flat sums
+    compact: bool = field(default=False, repr=False, compare=False)
+
+    @property
+    def total_padding(self) -> Any:
+        if callable(self.total_padding_):
+            object.__setattr__(self, "total_padding_", A.norm(self.total_padding_()))
+        return self.total_padding_
 
     @property
     def effective_padding(self) -> Any:
@@ -135,16 +143,20 @@ class ClosedForms:
         return "\n".join(lines) + "\n"
 
     def latex_lines(self, **settings: Any) -> list[str]:
-        import sympy
+        """One ``name &= form`` line per form (and per axis), printed by a sympy LatexPrinter subclass."""
+        if not self.compact:
+            from sympy.printing.latex import LatexPrinter
 
-        settings.setdefault("order", "none")
+            printer = LatexPrinter(settings)
+        else:
+            printer = _forms_printer(settings)
         out = []
         names = {"n": "n_{\\mathrm{out}}", "j": "j", "r": "r", "start": "\\mathrm{start}", "effective_padding": "P"}
         for key, val in self.as_dict().items():
             vals = [val] if self.axes is None else list(val)
             for ax, v in enumerate(vals):
                 sub = "" if self.axes is None else f"^{{({ax})}}"
-                out.append(f"{names[key]}{sub} &= {sympy.latex(A.to_sympy(v), **settings)}")
+                out.append(f"{names[key]}{sub} &= {printer.doprint(A.to_sympy(v))}")
         return out
 
     def to_latex(self, **settings: Any) -> str:
@@ -174,7 +186,7 @@ class ClosedForms:
             **{k: f(getattr(self, k)) for k in KEYS},
             input=f(self.input),
             axes=tuple(a.subs(mapping) for a in self.axes) if self.axes else None,
-            total_padding=f(self.total_padding) if self.total_padding is not None else None,
+            total_padding_=f(self.total_padding) if self.total_padding is not None else None,
         )
 
     def evaluate(self, n: Any) -> dict[str, Any]:
@@ -235,6 +247,129 @@ class ClosedForms:
     _fold: Any = field(default=None, repr=False, compare=False)
 
 
+def _forms_printer(settings: dict[str, Any]) -> Any:
+    """sympy's LatexPrinter with memoised symbol names and subtree queries (linear time on long stacks)."""
+    from sympy.printing.latex import LatexPrinter
+
+    class FormsLatexPrinter(LatexPrinter):
+        def __init__(self, settings: dict[str, Any]) -> None:
+            super().__init__(settings)
+            self._kinds_memo: dict[int, tuple[Any, frozenset[type]]] = {}
+            self._sym_memo: dict[Any, str] = {}
+
+        def _kinds(self, expr: Any) -> frozenset[type]:
+            hit = self._kinds_memo.get(id(expr))
+            if hit is not None and hit[0] is expr:
+                return hit[1]
+            kinds = {type(expr)}
+            for a in getattr(expr, "args", ()):
+                kinds |= self._kinds(a)
+            out = frozenset(kinds)
+            self._kinds_memo[id(expr)] = (expr, out)
+            return out
+
+        def _has(self, expr: Any, *classes: type) -> bool:
+            return any(issubclass(t, classes) for t in self._kinds(expr))
+
+        def _needs_mul_brackets(self, expr: Any, first: bool = False, last: bool = False) -> bool:
+            from sympy import Integral, Mod, Product, Sum
+            from sympy.printing.precedence import PRECEDENCE, precedence_traditional
+
+            if expr.is_Mul:
+                if not first and expr.could_extract_minus_sign():
+                    return True
+            elif precedence_traditional(expr) < PRECEDENCE["Mul"]:
+                return True
+            elif expr.is_Relational:
+                return True
+            if expr.is_Piecewise or self._has(expr, Mod):
+                return True
+            return not last and self._has(expr, Integral, Product, Sum)
+
+        def _needs_add_brackets(self, expr: Any) -> bool:
+            from sympy import Mod
+
+            return bool(expr.is_Relational or expr.is_Add or self._has(expr, Mod))
+
+        def _print_Symbol(self, expr: Any, style: str = "plain") -> str:
+            key = (expr, style)
+            hit = self._sym_memo.get(key)
+            if hit is None:
+                hit = self._sym_memo[key] = super()._print_Symbol(expr, style=style)
+            return hit
+
+        # Fast paths for the products and sums of long stacks: integer coefficient,
+        # no denominators.  Anything else goes to sympy's own methods.
+        def _simple_factors(self, expr: Any) -> tuple[Any, list[Any]] | None:
+            args = list(expr.args)
+            coef = 1
+            if args and args[0].is_Number:
+                if not args[0].is_Integer:
+                    return None
+                coef = int(args[0])
+                args = args[1:]
+            for a in args:
+                if a.is_Number or (a.is_Pow and not (a.exp.is_Integer and a.exp > 0)) or a.is_Mul:
+                    return None
+            return coef, sorted(args, key=_natural_key) if all(a.is_Symbol for a in args) else args
+
+        def _factors_tex(self, factors: list[Any]) -> str:
+            out = []
+            for i, f in enumerate(factors):
+                tex = self._print(f)
+                if self._needs_mul_brackets(f, first=(i == 0), last=(i == len(factors) - 1)):
+                    tex = r"\left(" + tex + r"\right)"
+                out.append(tex)
+            return " ".join(out)
+
+        def _print_Mul(self, expr: Any) -> str:
+            simple = self._simple_factors(expr)
+            if simple is None:
+                return super()._print_Mul(expr)
+            coef, factors = simple
+            body = self._factors_tex(factors)
+            if coef == 1:
+                return body
+            if coef == -1:
+                return "- " + body
+            return f"{coef} {body}"
+
+        def _print_Add(self, expr: Any, order: Any = None) -> str:
+            tex = ""
+            terms = [t for t in expr.args if not t.is_Number] + [t for t in expr.args if t.is_Number]
+            for i, term in enumerate(terms):
+                simple = self._simple_factors(term) if term.is_Mul else None
+                if simple is not None and simple[0] < 0:
+                    coef, factors = simple
+                    body = self._factors_tex(factors)
+                    body = body if coef == -1 else f"{-coef} {body}"
+                    tex += " - " + body if i else "- " + body
+                    continue
+                if term.is_Integer and term < 0:
+                    tex += f" - {-int(term)}" if i else f"- {-int(term)}"
+                    continue
+                if term.is_Mul and simple is None and term.could_extract_minus_sign():
+                    tex += (" - " if i else "- ") + self._bracket_add(-term)
+                    continue
+                tex += (" + " if i else "") + self._bracket_add(term)
+            return tex
+
+        def _bracket_add(self, term: Any) -> str:
+            t = self._print(term)
+            return r"\left(" + t + r"\right)" if self._needs_add_brackets(term) else t
+
+    settings = dict(settings)
+    settings.setdefault("order", "none")
+    return FormsLatexPrinter(settings)
+
+
+def _natural_key(s: Any) -> tuple[Any, ...]:
+    """k2 before k10."""
+    import re
+
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s.name))
+
+
 def _json(v: Any) -> Any:
     return A.to_json(v)
 
@@ -250,31 +385,48 @@ def _axes_str(v: Any, axes: Any) -> str:
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Map:
     """An affine receptive-field map in local coordinates (input jump 1).
 
     ``m`` jump factor, ``a`` receptive-field growth, ``b`` effective padding,
-    ``c`` centre shift, all in input pixels of the run's input; ``fold`` is
-    ``(e, D)`` when ``n_out = floor((x + e)/D) + 1``, else ``nfun`` is n_out as
-    an expression in :data:`_X`.  ``a, b, c, m`` may depend on ``_X`` (the
-    run's input size) when padding depends on n (TensorFlow ``same``).
+    ``c`` centre shift, all in input pixels of the run's input.  When
+    ``n_out = floor((x + g - 1)/den) + 1`` (``g = 1 + e``: one plus the
+    run's folded offset), ``g`` and ``den`` hold it; else ``g`` is None and
+    ``nfun`` is n_out as an expression in the generic input size.  ``a, b, c, m``
+    may depend on the input size when padding does (TensorFlow ``same``);
+    then ``xdep`` is set.  ``pad`` (Σ (p_L + p_R) J_{l-1}) may be a thunk.
     """
 
     m: Any
     a: Any
     b: Any
     c: Any
-    fold: tuple[Any, Any] | None
-    nfun: Any
+    g: Any
+    den: Any
+    nfun: Any = None
     count: int = 1  # layers in the run
     nsym: int = 0  # layers with a symbolic jump factor
-    pad: Any = None  # Σ (p_L + p_R) J_{l-1} when the n-denominators are the jumps (e = pad - a - 1)
+    pad_: Any = None  # Σ (p_L + p_R) J_{l-1} when the n-denominators are the jumps, or a thunk
+    xdep: bool = False  # m, a, b or c depend on the run's input size
+
+    @property
+    def folds(self) -> bool:
+        return self.g is not None
+
+    @property
+    def pad(self) -> Any:
+        if callable(self.pad_):
+            self.pad_ = self.pad_()
+        return self.pad_
+
+    @property
+    def e(self) -> Any:
+        return A.add(self.g, -1)
 
     def n_of(self, x: Any) -> Any:
-        if self.fold is not None:
-            e, den = self.fold
-            return A.add(A.floordiv(A.add(x, e), den), 1)
+        if self.g is not None:
+            return A.add(A.floordiv(A.add(x, self.e), self.den), 1)
         return _at(self.nfun, x)
 
 
@@ -312,18 +464,16 @@ _FACTS = ("integer", "positive", "nonnegative", "odd", "even")
 
 
 def _facts(v: Any) -> dict[str, bool]:
+    """The assumptions a placeholder for value v may carry (so sympy simplifies as it would on v)."""
     if isinstance(v, int):
-        out = {"integer": True}
-        if v > 0:
-            out["positive"] = True
-        elif v == 0:
-            out["nonnegative"] = True
-        out["odd" if v % 2 else "even"] = True
         if v == 0:
             return {"integer": True, "nonnegative": True, "even": True}
+        out = {"integer": True, "odd" if v % 2 else "even": True}
+        if v > 0:
+            out["positive"] = True
         return out
     if isinstance(v, Fraction):
-        return {"positive": True} if v > 0 else ({"nonnegative": True} if v == 0 else {})
+        return {"positive": True} if v > 0 else ({"nonnegative": True} if v == 0 else {"real": True})
     out = {}
     for f in _FACTS:
         if getattr(v, f"is_{f}", None):
@@ -335,16 +485,37 @@ def _facts(v: Any) -> dict[str, bool]:
     return out
 
 
+def _shape(value: Any) -> Any:
+    """A layer's structure without its parameter values (strings, flags and nesting kept)."""
+    from dataclasses import fields, is_dataclass
+
+    from .layers import Layer
+
+    if isinstance(value, Layer) and is_dataclass(value):
+        return (type(value),) + tuple(
+            (f.name, _shape(getattr(value, f.name))) for f in fields(value) if f.name != "name" and not f.name.startswith("_")
+        )
+    if isinstance(value, tuple):
+        return tuple(_shape(v) for v in value)
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    return "#"
+
+
 _TEMPLATES: dict[Any, Any] = {}
+_SIGNATURES: dict[Any, Any] = {}
 
 
-def _template(layer: Any, axis: int, convention: str) -> tuple[Any, list[Any]]:
-    """The layer with its parameter values replaced by placeholders (same assumptions) + the values."""
+def _template(layer: Any) -> tuple[Any, list[Any]]:
+    """The layer with its parameter values replaced by placeholders (same assumptions) + (placeholder, value)."""
     import sympy
 
     values: list[Any] = []
 
     def ph(v: Any) -> Any:
+        for sym, w in values:
+            if w is v or w == v:
+                return sym  # equal values share a placeholder: symmetric padding gives 2 p, not p + p
         facts = _facts(v)
         sym = sympy.Symbol(f"_rfsym_t{len(values)}_" + "_".join(sorted(facts)), **facts)
         values.append((sym, v))
@@ -358,48 +529,113 @@ def _template(layer: Any, axis: int, convention: str) -> tuple[Any, list[Any]]:
     return tl, values
 
 
-def _layer_map(layer: Any, axis: int, convention: str) -> _Map:
-    """The layer's transfer function, read as an affine map (cached per parameter shape)."""
+def _lookup(layer: Any, axis: int, convention: str) -> tuple[_Map, list[Any], list[Any]]:
+    """(template map, placeholders, values) for a layer; templates are shared by layers of one shape."""
     try:
-        tl, values = _template(layer, axis, convention)
+        allv = list(layer.values())
+        vals, pattern = [], []
+        for v in allv:
+            for i, w in enumerate(vals):
+                if w is v or w == v:
+                    pattern.append(i)
+                    break
+            else:
+                pattern.append(len(vals))
+                vals.append(v)
+        sig = (_shape(layer), tuple(tuple(sorted(_facts(v))) for v in vals), tuple(pattern), axis, convention)
+        hit = _SIGNATURES.get(sig)
+    except (TypeError, RfsymError):
+        sig, hit, vals = None, None, []
+    if hit is not None:
+        return hit[0], hit[1], vals
+    try:
+        tl, pairs = _template(layer)
         key = (type(tl), tl, axis, convention)
         hash(key)
     except (TypeError, RfsymError):
-        tl, values, key = layer, [], None
-    tmpl = _TEMPLATES.get(key) if key is not None else None
+        return _read_transfer(layer, axis, convention), [], []
+    tmpl = _TEMPLATES.get(key)
     if tmpl is None:
-        tmpl = _read_transfer(tl, axis, convention)
-        if key is not None:
-            _TEMPLATES[key] = tmpl
-    if not values:
+        tmpl = _TEMPLATES[key] = _read_transfer(tl, axis, convention)
+    phs = [s for s, _ in pairs]
+    if sig is not None and len(pairs) == len(vals) and all(v is w or v == w for (_, v), w in zip(pairs, vals)):
+        _SIGNATURES[sig] = (tmpl, phs)  # layer.values() visits the values in map_values' order
+    return tmpl, phs, [v for _, v in pairs]
+
+
+def _rebuild(e: Any, sub: dict[Any, Any]) -> Any:
+    """e with placeholders substituted, Add/Mul/Pow rebuilt without evaluation (fast; long stacks only)."""
+    import sympy
+
+    if e in sub:
+        return sub[e]
+    if not e.args:
+        return e
+    if isinstance(e, (sympy.Add, sympy.Mul, sympy.Pow)):
+        args = [_rebuild(a, sub) for a in e.args]
+        if any(not isinstance(a, sympy.Basic) or a.is_Number for a, b in zip(args, e.args) if a is not b):
+            return e.xreplace(sub)
+        return e.func(*args, evaluate=False)
+    return e.xreplace(sub)
+
+
+def _layer_map(layer: Any, axis: int, convention: str, fast: bool = False) -> _Map:
+    """The layer's transfer function, read as an affine map (cached per parameter shape).
+
+    ``fast``: build the per-layer expressions without sympy's evaluation (for
+    long stacks, whose forms are nested anyway).
+    """
+    tmpl, phs, vals = _lookup(layer, axis, convention)
+    if not phs:
         return tmpl
-    sub = {s: A.to_sympy(v) for s, v in values}
+    sub = {s: A.to_sympy(v) for s, v in zip(phs, vals)}
+    fast = fast and all(isinstance(v, sympy_Basic()) and not v.is_Number for v in sub.values())
 
     def f(e: Any) -> Any:
-        return A.norm(e.xreplace(sub)) if hasattr(e, "xreplace") else e
+        if e is None or A.is_num(e):
+            return e
+        if e.is_Symbol:
+            return A.norm(sub.get(e, e))
+        return _rebuild(e, sub) if fast else A.norm(e.xreplace(sub))
 
-    fold = (f(tmpl.fold[0]), f(tmpl.fold[1])) if tmpl.fold is not None else None
     m = f(tmpl.m)
     out = _Map(
-        m=m, a=f(tmpl.a), b=f(tmpl.b), c=f(tmpl.c), fold=fold, nfun=f(tmpl.nfun), nsym=0 if A.is_num(m) else 1, pad=f(tmpl.pad)
+        m=m,
+        a=f(tmpl.a),
+        b=f(tmpl.b),
+        c=f(tmpl.c),
+        g=f(tmpl.g),
+        den=f(tmpl.den),
+        nfun=f(tmpl.nfun),
+        nsym=0 if A.is_num(m) else 1,
+        pad_=(lambda: f(tmpl.pad)) if tmpl.pad is not None else None,
+        xdep=tmpl.xdep,
     )
-    if fold is None:
-        ff = _floor_form(out.nfun)
+    if out.g is None and not out.xdep:
+        ff = _floor_form(out.nfun)  # e.g. 'same' padding with stride 1: n_out = n_in
         if ff is not None:
-            out = replace(out, fold=ff, nfun=None, pad=_pad_of(out.m, out.a, ff))
+            out.g, out.den, out.nfun = A.add(1, ff[0]), ff[1], None
+            out.pad_ = _pad_of(out.m, out.a, out.g, out.den)
     return out
 
 
-def _pad_of(m: Any, a: Any, fold: tuple[Any, Any] | None) -> Any:
-    """p_L + p_R = e + 1 + a when the n-denominator is the jump factor, else None."""
+def sympy_Basic() -> type:
     import sympy
 
-    if fold is None or _depends_on_x(a) or not _same(m, fold[1]):
+    return sympy.Basic
+
+
+def _pad_of(m: Any, a: Any, g: Any, den: Any) -> Any:
+    """p_L + p_R = g + a when the n-denominator is the jump factor, else None."""
+    import sympy
+
+    if g is None or _depends_on_x(a) or not _same(m, den):
         return None
-    return A.norm(sympy.expand(A.to_sympy(fold[0]) + 1 + A.to_sympy(a)))
+    return A.norm(sympy.expand(A.to_sympy(g) + A.to_sympy(a)))
 
 
 def _read_transfer(layer: Any, axis: int, convention: str) -> _Map:
+    """Run the layer's transfer function on the generic state and read off the affine map."""
     import sympy
 
     g = _gen()
@@ -410,24 +646,38 @@ def _read_transfer(layer: Any, axis: int, convention: str) -> _Map:
     who = layer.label() if hasattr(layer, "label") else type(layer).__name__
 
     def coef(val: Any, base: Any, what: str) -> Any:
-        q = A.to_sympy(val) - base
-        q = q / J if base is not J else A.to_sympy(val) / J
+        q = (A.to_sympy(val) - base) / J if base is not None else A.to_sympy(val) / J
         if q.free_symbols & {J, R, S, P}:
             q = sympy.expand(q)
         if q.free_symbols & {J, R, S, P}:
             raise RfsymError(f"{who}: {what} is not affine in the incoming jump; no closed form for this layer kind")
         return A.norm(q)
 
-    m = coef(out.j, J, "the jump")
+    m = coef(out.j, None, "the jump")
     a = coef(out.r, R, "the receptive field")
     c = coef(out.start, S, "start")
     b = coef(out.P, P, "the effective padding")
     nf = A.norm(out.n)
     if getattr(nf, "free_symbols", set()) & {J, R, S, P}:
         raise RfsymError(f"{who}: n depends on the jump or receptive field; no closed form for this layer kind")
-    fold = _floor_form(nf)
+    ff = _floor_form(nf)
+    gg, den, pad = None, None, None
+    if ff is not None:
+        den = ff[1]
+        pad = _pad_of(m, a, A.add(1, ff[0]), den)
+        # g = 1 + e, written as p_L + p_R - (kappa - 1) when that is what it is
+        gg = A.add(pad, A.mul(-1, a)) if pad is not None else A.add(1, ff[0])
     return _Map(
-        m=m, a=a, b=b, c=c, fold=fold, nfun=None if fold else nf, nsym=0 if A.is_num(m) else 1, pad=_pad_of(m, a, fold)
+        m=m,
+        a=a,
+        b=b,
+        c=c,
+        g=gg,
+        den=den,
+        nfun=None if ff else nf,
+        nsym=0 if A.is_num(m) else 1,
+        pad_=pad,
+        xdep=any(_depends_on_x(v) for v in (m, a, b, c)),
     )
 
 
@@ -436,7 +686,7 @@ def _floor_form(nf: Any) -> tuple[Any, Any] | None:
     import sympy
 
     x = _gen()["x"]
-    if A.is_num(nf) or x not in nf.free_symbols:
+    if nf is None or A.is_num(nf) or x not in nf.free_symbols:
         return None
     terms = sympy.Add.make_args(nf)
     floors = [t for t in terms if isinstance(t, sympy.floor)]
@@ -466,26 +716,59 @@ def _floor_form(nf: Any) -> tuple[Any, Any] | None:
 # --------------------------------------------------------------------------
 
 
+class _Lazy:
+    """sympy Add/Mul without re-flattening (joins of long stacks: O(1) instead of O(size))."""
+
+    @staticmethod
+    def add(a: Any, b: Any) -> Any:
+        import sympy
+
+        if A.is_num(a) and A.is_num(b):
+            return A.add(a, b)
+        if A.is_num(a) and a == 0:
+            return b
+        if A.is_num(b) and b == 0:
+            return a
+        a, b = A.to_sympy(a), A.to_sympy(b)
+        args = (a.args if a.is_Add else (a,)) + (b.args if b.is_Add and len(b.args) <= 8 else (b,))
+        return sympy.Add(*args, evaluate=False)
+
+    @staticmethod
+    def mul(a: Any, b: Any) -> Any:
+        import sympy
+
+        if A.is_num(a) and A.is_num(b):
+            return A.mul(a, b)
+        if A.is_num(a) and a == 1:
+            return b
+        if A.is_num(b) and b == 1:
+            return a
+        if (A.is_num(a) and a == 0) or (A.is_num(b) and b == 0):
+            return 0
+        return sympy.Mul(A.to_sympy(a), A.to_sympy(b), evaluate=False)
+
+
 def _compose(X: _Map, Y: _Map) -> _Map:
     """The map of run X followed by run Y."""
-    if any(_depends_on_x(v) for v in (Y.m, Y.a, Y.b, Y.c)):
+    if Y.xdep:
         nx = X.n_of(_gen()["x"])
         Y = replace(Y, m=_at(Y.m, nx), a=_at(Y.a, nx), b=_at(Y.b, nx), c=_at(Y.c, nx))
-    m = A.mul(X.m, Y.m)
-    a = A.add(X.a, A.mul(X.m, Y.a))
-    b = A.add(X.b, A.mul(X.m, Y.b))
-    c = A.add(X.c, A.mul(X.m, Y.c))
-    pad = None
-    if X.fold is not None and Y.fold is not None:
-        (ex, dx), (ey, dy) = X.fold, Y.fold
-        fold = (A.add(ex, A.mul(dx, A.add(1, ey))), A.mul(dx, dy))
-        nfun = None
+    add, mul = A.add, A.mul
+    m = mul(X.m, Y.m)
+    a = add(X.a, mul(X.m, Y.a))
+    b = add(X.b, mul(X.m, Y.b))
+    c = add(X.c, mul(X.m, Y.c))
+    pad = g = den = nfun = None
+    if X.folds and Y.folds:
+        g = add(X.g, mul(X.den, Y.g))  # e = e_X + D_X (1 + e_Y): floor folding
+        den = mul(X.den, Y.den)
         if X.pad is not None and Y.pad is not None:
-            pad = A.add(X.pad, A.mul(X.m, Y.pad))
+            pad = add(X.pad, mul(X.m, Y.pad))
     else:
-        fold = None
         nfun = Y.n_of(X.n_of(_gen()["x"]))
-    return _Map(m=m, a=a, b=b, c=c, fold=fold, nfun=nfun, count=X.count + Y.count, nsym=X.nsym + Y.nsym, pad=pad)
+    return _Map(
+        m=m, a=a, b=b, c=c, g=g, den=den, nfun=nfun, count=X.count + Y.count, nsym=X.nsym + Y.nsym, pad_=pad, xdep=X.xdep or Y.xdep
+    )
 
 
 def _compose_flat(maps: Sequence[_Map]) -> _Map:
@@ -494,64 +777,85 @@ def _compose_flat(maps: Sequence[_Map]) -> _Map:
 
     if len(maps) == 1:
         return maps[0]
-    if any(_depends_on_x(v) for mp in maps for v in (mp.m, mp.a, mp.b, mp.c)) or any(mp.fold is None for mp in maps):
+    if any(mp.xdep or not mp.folds for mp in maps):
         out = maps[0]
         for mp in maps[1:]:
             out = _compose(out, mp)
         return out
     jm: Any = 1  # jump prefix product J_{l-1}
     dn: Any = 1  # n-denominator prefix product
-    ta, tb, tc, te, tp = [], [], [], [], []
-    e0 = maps[0].fold[0]  # type: ignore[index]
+    ta, tb, tc, tg, tp = [], [], [], [], []
     std = all(mp.pad is not None for mp in maps)
-    for i, mp in enumerate(maps):
+    for mp in maps:
         ta.append(A.to_sympy(A.mul(mp.a, jm)))
         tb.append(A.to_sympy(A.mul(mp.b, jm)))
         tc.append(A.to_sympy(A.mul(mp.c, jm)))
+        tg.append(A.to_sympy(A.mul(mp.g, dn)))
         if std:
             tp.append(A.to_sympy(A.mul(mp.pad, jm)))
-        if i:
-            te.append(A.to_sympy(A.mul(dn, A.add(1, mp.fold[0]))))  # type: ignore[index]
         jm = A.mul(jm, mp.m)
-        dn = A.mul(dn, mp.fold[1])  # type: ignore[index]
-    e = A.norm(sympy.Add(A.to_sympy(e0), *te))
+        dn = A.mul(dn, mp.den)
     return _Map(
         m=jm,
         a=A.norm(sympy.Add(*ta)),
         b=A.norm(sympy.Add(*tb)),
         c=A.norm(sympy.Add(*tc)),
-        fold=(e, dn),
-        nfun=None,
+        g=A.norm(sympy.Add(*tg)),
+        den=dn,
         count=sum(mp.count for mp in maps),
         nsym=sum(mp.nsym for mp in maps),
-        pad=A.norm(sympy.Add(*tp)) if std else None,
+        pad_=A.norm(sympy.Add(*tp)) if std else None,
     )
 
 
 def _compose_all(maps: Sequence[_Map]) -> _Map:
-    """Flat sums for small stacks; for many symbolic strides, Horner chunks joined by a balanced tree."""
+    """Flat sums for small stacks; nested Horner forms for many symbolic strides."""
+    if not maps:
+        return _identity()
     if sum(mp.nsym for mp in maps) <= FLAT_LIMIT:
         return _compose_flat(maps)
-    chunks = []
-    for i in range(0, len(maps), CHUNK):
-        run = maps[i : i + CHUNK]
-        acc = run[-1]
-        for mp in reversed(run[:-1]):
-            acc = _compose(mp, acc)  # Horner: a1 + m1 (a2 + m2 (a3 + ...))
-        chunks.append(acc)
-    while len(chunks) > 1:
-        nxt = [_compose(chunks[i], chunks[i + 1]) for i in range(0, len(chunks) - 1, 2)]
-        if len(chunks) % 2:
-            nxt.append(chunks[-1])
-        chunks = nxt
-    return chunks[0]
+    if any(mp.xdep or not mp.folds for mp in maps):
+        out = maps[0]
+        for mp in maps[1:]:
+            out = _compose(out, mp)
+        return out
+    return _compose_big(maps)
 
 
-_IDENTITY = None
+def _compose_big(maps: Sequence[_Map]) -> _Map:
+    """Linear-size forms of small depth for long stacks with symbolic strides.
+
+    Runs of about L^(1/3) layers are written in Horner form ``a1 + m1 (a2 + m2 (a3 + …))``
+    with flat products ``m``; the runs are grouped the same way, three levels
+    in all, so the forms have about 3 L factors and nesting depth about
+    3 L^(1/3).  Joins do not re-flatten their operands (``evaluate=False``), so
+    building is linear in the number of layers.
+    """
+    import sympy
+
+    lz_add, lz_mul = _Lazy.add, _Lazy.mul
+    nodes = [(mp.m, mp.a, mp.b, mp.c, mp.g, mp.den) for mp in maps]
+    width = max(2, round(len(nodes) ** (1 / 3)) + 1)
+    while len(nodes) > 1:
+        nxt = []
+        for i in range(0, len(nodes), width):
+            run = nodes[i : i + width]
+            _, a, b, c, g, _ = run[-1]
+            for mx, ax, bx, cx, gx, dx in reversed(run[:-1]):
+                a = lz_add(ax, lz_mul(mx, a))
+                b = lz_add(bx, lz_mul(mx, b))
+                c = lz_add(cx, lz_mul(mx, c))
+                g = lz_add(gx, lz_mul(dx, g))
+            m = A.norm(sympy.Mul(*[A.to_sympy(r[0]) for r in run]))
+            den = A.norm(sympy.Mul(*[A.to_sympy(r[5]) for r in run]))
+            nxt.append((m, a, b, c, g, den))
+        nodes = nxt
+    m, a, b, c, g, den = nodes[0]
+    return _Map(m=m, a=a, b=b, c=c, g=g, den=den, count=sum(mp.count for mp in maps), nsym=sum(mp.nsym for mp in maps))
 
 
 def _identity() -> _Map:
-    return _Map(m=1, a=0, b=0, c=0, fold=(-1, 1), nfun=None, count=0, pad=0)
+    return _Map(m=1, a=0, b=0, c=0, g=0, den=1, count=0, pad_=0)
 
 
 # --------------------------------------------------------------------------
@@ -580,7 +884,7 @@ def _repeat_map(rep: Any, axis: int, convention: str) -> _Map:
         syms = {s: v for s in e.free_symbols if getattr(s, "name", None) == idx_name}
         return e.xreplace(syms) if syms else e
 
-    if any(_depends_on_x(v) for v in (block.m, block.a, block.b, block.c)) or block.fold is None:
+    if block.xdep or not block.folds:
         raise RfsymError(
             f"{rep.label()}: the block's output size is not a single floor of its input "
             "(n-dependent 'same' padding or ceil_mode); no closed form in a symbolic number of copies "
@@ -591,23 +895,23 @@ def _repeat_map(rep: Any, axis: int, convention: str) -> _Map:
         return _doit(sympy.Product(at(e, t), (t, 1, upper)))
 
     jm_prev = prod(block.m, i - 1)
-    dn_prev = prod(block.fold[1], i - 1)
+    dn_prev = prod(block.den, i - 1)
 
     def total(e: Any, pre: Any) -> Any:
-        return _tidy(_doit(sympy.Sum(at(e, i) * pre, (i, 1, L))))
+        return A.norm(_tidy(_doit(sympy.Sum(at(e, i) * pre, (i, 1, L)))))
 
-    e, den = block.fold
-    m = _tidy(prod(block.m, L))
+    m = A.norm(_tidy(prod(block.m, L)))
+    std = block.pad is not None and _same(block.m, block.den)
     return _Map(
-        m=A.norm(m),
-        a=A.norm(total(block.a, jm_prev)),
-        b=A.norm(total(block.b, jm_prev)),
-        c=A.norm(total(block.c, jm_prev)),
-        fold=(A.norm(-1 + total(1 + A.to_sympy(e), dn_prev)), A.norm(_tidy(prod(den, L)))),
-        nfun=None,
+        m=m,
+        a=total(block.a, jm_prev),
+        b=total(block.b, jm_prev),
+        c=total(block.c, jm_prev),
+        g=total(block.g, dn_prev),  # e = -1 + Σ_i D_{i-1} (1 + e_i)
+        den=A.norm(_tidy(prod(block.den, L))),
         count=block.count,
-        nsym=FLAT_LIMIT + 1 if not A.is_num(m) else 0,
-        pad=A.norm(total(block.pad, jm_prev)) if block.pad is not None and _same(block.m, block.fold[1]) else None,
+        nsym=0 if A.is_num(m) else 1,
+        pad_=(lambda: total(block.pad, jm_prev)) if std else None,
     )
 
 
@@ -672,14 +976,36 @@ def _neg_leading(add: Any) -> bool:
 # --------------------------------------------------------------------------
 
 
-def _element_map(layer: Any, axis: int, convention: str) -> _Map:
+def _element_map(layer: Any, axis: int, convention: str, fast: bool = False) -> _Map:
     from .layers import Repeat
 
     if isinstance(layer, Repeat):
         if A.is_num(layer.times):
             return _compose_all([_element_map(lay, axis, convention) for lay in layer.unroll()])
         return _repeat_map(layer, axis, convention)
-    return _layer_map(layer, axis, convention)
+    return _layer_map(layer, axis, convention, fast)
+
+
+def _stack_map(layers: Sequence[Any], axis: int, convention: str) -> _Map:
+    """The composed map of a sequence of layers."""
+    from .layers import Repeat
+
+    flat: list[Any] = []
+    for lay in layers:
+        if isinstance(lay, Repeat) and A.is_num(lay.times):
+            flat.extend(lay.unroll())
+        else:
+            flat.append(lay)
+    if len(flat) > FLAT_LIMIT:
+        # long stack: count symbolic strides first; past FLAT_LIMIT the forms are nested and leaves built fast
+        nsym = 0
+        for lay in flat:
+            if hasattr(lay, "axis_params"):
+                nsym += 0 if A.is_num(lay.axis_params(axis)[1]) else 1
+        fast = nsym > FLAT_LIMIT
+    else:
+        fast = False
+    return _compose_all([_element_map(lay, axis, convention, fast) for lay in flat])
 
 
 def _input_symbols(net: Any, input: Any) -> tuple[Any, ...]:
@@ -720,6 +1046,8 @@ def _check_constraints(net: Any) -> None:
         if A.is_num(v):
             continue
         lo = ROLE_MIN.get(role, None)
+        if v.is_Symbol and v.name not in doms and v.is_integer and (lo is None or lo <= 0 and v.is_nonnegative or lo <= 1 and v.is_positive):
+            continue
         need = ROLE_TEXT.get(lo, "an integer") if lo is not None else "an integer"
         if v.is_integer is False:
             raise RfsymError(f"{lay.label()}: {fld} must be {need} (got {v}, which is never an integer)")
@@ -791,15 +1119,15 @@ def derive(net: Any, input: Any = None, *, axis: int | None = None, origin: Any 
         assumptions={k: v for f in forms for k, v in f.assumptions.items()},
         name=net.name,
         axes=tuple(forms),
-        total_padding=tuple(f.total_padding for f in forms) if all(f.total_padding is not None for f in forms) else None,
+        total_padding_=tuple(f.total_padding for f in forms) if all(f.total_padding is not None for f in forms) else None,
+        compact=any(f.compact for f in forms),
     )
 
 
 def _derive_axis(net: Any, n_in: Any, axis: int, origin: Any, convention: str) -> ClosedForms:
     import sympy
 
-    maps = [_element_map(lay, axis, convention) for lay in net.layers]
-    total = _compose_all(maps) if maps else _identity()
+    total = _stack_map(net.layers, axis, convention)
     conditions = _conditions(net, total)
     R = A.add(1, total.a)
     P = total.b
@@ -810,22 +1138,22 @@ def _derive_axis(net: Any, n_in: Any, axis: int, origin: Any, convention: str) -
     else:
         c_std = A.add(A.div(total.a, 2), A.mul(-1, P))
         start = A.add(origin, c_std) if _same(c_std, total.c) else A.add(origin, total.c)
-    if total.fold is not None:
-        e, den = total.fold
-        if total.pad is not None and not big:
+    if total.folds:
+        e, den = total.e, total.den
+        if not big and total.pad is not None:
             # the paper's form: floor((N + Σ (pL + pR) J_{l-1} - R) / J) + 1
             num = A.add(A.add(n_in, total.pad), A.mul(-1, R))
             pads = total.pad
         else:
-            num = A.add(n_in, e)
-            pads = total.pad if total.pad is not None else A.add(A.add(e, 1), total.a)
+            num = A.add(A.add(n_in, -1), total.g) if big else A.add(n_in, e)
+            pads = (lambda: A.add(total.g, total.a)) if big else A.add(total.g, total.a)
         n_out = _floor1(num, den, big)
         fold = (e, den)
     else:
         n_out = _at(total.nfun, n_in)
         pads = None
         fold = None
-    out = {k: A.norm(_at(v, n_in)) for k, v in (("j", total.m), ("r", R), ("start", start), ("P", P))}
+    out = {k: A.norm(_at(v, n_in) if total.xdep else v) for k, v in (("j", total.m), ("r", R), ("start", start), ("P", P))}
     out["n"] = A.norm(n_out)
     syms: set[Any] = set()
     for v in out.values():
@@ -843,8 +1171,9 @@ def _derive_axis(net: Any, n_in: Any, axis: int, origin: Any, convention: str) -
         conditions=conditions,
         assumptions=assumptions,
         name=net.name,
-        total_padding=A.norm(pads) if pads is not None else None,
+        total_padding_=pads if callable(pads) else (A.norm(pads) if pads is not None else None),
         _fold=fold,
+        compact=big,
     )
 
 
@@ -856,7 +1185,8 @@ def _floor1(num: Any, den: Any, big: bool) -> Any:
         return A.add(A.floordiv(num, den), 1)
     num, den = A.to_sympy(num), A.to_sympy(den)
     if big:
-        return sympy.floor(num / den, evaluate=False) + 1
+        frac = sympy.Mul(num, sympy.Pow(den, -1, evaluate=False), evaluate=False)
+        return sympy.Add(sympy.floor(frac, evaluate=False), 1, evaluate=False)
     if den.is_Number and isinstance(num, sympy.Add):
         if den == 1:
             return A.norm(sympy.floor(num) + 1)
@@ -886,7 +1216,7 @@ def _conditions(net: Any, total: _Map) -> tuple[str, ...]:
         "framework padding semantics: each layer's left padding is used as declared",
         "all kernel, stride, padding and dilation values are integers (kernel, stride, dilation >= 1, padding >= 0)",
     ]
-    if total.fold is not None:
+    if total.folds:
         out.append(
             "n: nested floors folded by floor((floor(x/a) + c)/b) = floor((x + a c)/(a b)) for integer x, c and positive integers a, b"
         )
