@@ -394,7 +394,8 @@ class TestSymbolic:
     """
 
     def test_kernel_from_symbolic_r(self) -> None:
-        """k = 1 + (R - 1)/(2**L - 1), an integer exactly when (2**L - 1) divides (R - 1)."""
+        """k = 1 + (R - 1)/(2**L - 1), an integer exactly when (2**L - 1) divides (R - 1);
+        checked against the seed loop for L <= 5, R < 120."""
         import sympy
 
         net = loads(self.NET)
@@ -406,13 +407,14 @@ class TestSymbolic:
         integral = res.conditions[0]
         for Lv in range(1, 6):
             for Rv in range(1, 120):
-                numeric = solve(net, r=Rv, given={"L": Lv}, domains={"k": range(1, 200)}, limit=None)
-                ks = [s["k"] for s in numeric.solutions]
+                ks = [k for k in range(1, 200) if seed_loop((k,) * Lv, (2,) * Lv)[1] == Rv]
                 holds = all(c.holds({"R": Rv, "L": Lv}) for c in res.conditions)
                 assert holds == bool(ks), (Lv, Rv)
                 assert integral.holds({"R": Rv, "L": Lv}) == ((Rv - 1) % (2**Lv - 1) == 0)
                 if ks:
                     assert ks == [expr.xreplace({R: Rv, L: Lv})]
+        numeric = solve(net, r=225, given={"L": 3}, domains={"k": range(1, 200)})
+        assert numeric.solutions == [{"k": 33}]
 
 
 class TestNearestAndErrors:
