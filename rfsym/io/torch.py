@@ -653,7 +653,9 @@ def parse_input_size(model: Any, input_size: Any) -> tuple[tuple[int, ...], int]
     elif isinstance(input_size, (list, tuple)) and input_size and all(isinstance(v, int) and not isinstance(v, bool) for v in input_size):
         vals = list(input_size)
         chans = None
-        if nd is not None and len(vals) == nd + 1:
+        if len(vals) == 1:
+            vals = vals * (nd or 1)
+        elif nd is not None and len(vals) == nd + 1:
             chans, vals = vals[0], vals[1:]
         elif nd is not None and len(vals) == nd + 2:
             chans, vals = vals[1], vals[2:]
