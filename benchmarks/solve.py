@@ -85,10 +85,10 @@ def main() -> None:
     print(f"    brute force {tb6:.2f} s, rfsym {tr6:.3f} s, ratio {tb6 / tr6:.0f}x")
     # 8 layers
     g8, tr8, c8 = with_rfsym(8, 99, 16)
-    est8 = tb6 * 64 * 8 / 6
+    low, high = tb6 * 64, tb6 * 64 * 8 / 6
     print(f"  8 layers, r=99 j=16: {c8} solutions listed by rfsym in {tr8:.3f} s")
-    print(f"    brute force extrapolated from 6 layers (x64 configurations, x8/6 layers each): {est8:.0f} s")
-    print(f"    ratio {est8 / tr8:.0f}x   target >= 100x: {'OK' if est8 / tr8 >= 100 else 'MISSED'}")
+    print(f"    brute force extrapolated from 6 layers: {low:.0f} s (x64 configurations) to {high:.0f} s (also x8/6 layers each)")
+    print(f"    ratio {low / tr8:.0f}x to {high / tr8:.0f}x   target >= 100x: {'OK' if low / tr8 >= 100 else 'MISSED'}")
     if full:
         b8, tb8 = brute(8, 99, 16)
         assert g8 == b8, "8-layer sets differ"

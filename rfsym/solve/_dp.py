@@ -86,8 +86,9 @@ def solve_dp(
             first.setdefault(s, i)
             last[s] = i
     for s in syms:
-        if s not in first:
-            raise RfsymError(f"unknown {s.name!r} does not appear in any layer")
+        if s not in first:  # e.g. b in dilation b**(l-1) with a single copy: any value works
+            first[s] = last[s] = 0
+            layer_syms[0] = sorted([*layer_syms[0], s], key=order.__getitem__)
     open_after = [tuple(s for s in syms if first[s] <= i < last[s]) for i in range(L)]
     new_at = [tuple(s for s in layer_syms[i] if first[s] == i) for i in range(L)]
     new_vals = [list(itertools.product(*(domains[s.name].values() for s in new_at[i]))) for i in range(L)]
