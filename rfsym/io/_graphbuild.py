@@ -36,6 +36,7 @@ class Value:
 
     node: str | None  # name of the producing node ("input" for the network input); None for constants
     flat: bool = False
+    restore: bool = False  # reshaped away from (N, C, *spatial) by a Reshape that a later Reshape undoes
 
     @property
     def is_map(self) -> bool:

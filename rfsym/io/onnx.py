@@ -241,8 +241,15 @@ def from_onnx(path_or_model: Any, input_size: Any = None, *, name: str | None = 
             out = Value(src.node, flat=True)
         elif op == "Reshape":
             shape = const_array(node.input[1]) if len(node.input) > 1 else None
-            if src.flat or (shape is not None and len(shape.reshape(-1)) == 2):
+            dims = None if shape is None else [int(v) for v in shape.reshape(-1)]
+            if src.restore:
+                # The second Reshape of a normalisation's decomposition (GroupNorm: reshape to
+                # (N, G, -1), InstanceNormalization, reshape back): the feature map again.
+                out = Value(src.node)
+            elif src.flat or (dims is not None and len(dims) == 2):
                 out = Value(src.node, flat=True)
+            elif dims is not None and len(dims) >= 3:
+                out = Value(src.node, flat=True, restore=True)
             else:
                 raise RfsymError(f"{name}: {where}: reshaping a feature map is not supported (only flattening to (N, features))")
         elif op in ("Gemm", "MatMul"):
