@@ -1,7 +1,7 @@
 """Run an rfsym graph's declared layers in PyTorch and read which input pixels reach each output.
 
 The network is made linear with positive weights so that no contribution
-cancels: convolutions have all-one kernels and no bias, pooling becomes an
+cancels: convolutions have constant kernels (1/fan-in) and no bias, pooling becomes an
 all-one depthwise convolution of the same geometry (a max-pool's gradient
 would reach one input only), upsampling is ``F.interpolate``
 (``align_corners=False``), ``add`` sums the (channel-summed) inputs and
@@ -19,6 +19,12 @@ import torch.nn.functional as F
 
 from rfsym.graph import Add, Concat
 from rfsym.layers import Conv, ConvTranspose, Identity, Pool, Upsample
+
+
+#: Relative size below which a derivative counts as zero.  Weights are 1/fan-in, so a pixel at
+#: the edge of ResNet-50's field still weighs about 1e-9 of the largest; bilinear weights that are
+#: exactly zero come out of float64 arithmetic as about 1e-16.
+TOL = 1e-13
 
 
 def _pair(p: Any) -> tuple[int, int]:
@@ -51,7 +57,7 @@ def forward(g: Any, x: torch.Tensor, axis: int | None = None) -> dict[str, torch
             c = h.shape[1]
             conv = F.conv1d if nd == 1 else F.conv2d
             if isinstance(lay, Conv):
-                w = torch.ones(1, c, *ks, dtype=h.dtype)
+                w = torch.ones(1, c, *ks, dtype=h.dtype) / float(c * torch.tensor(ks).prod())
                 h = conv(h, w, stride=ss, dilation=ds)
             else:
                 w = torch.ones(c, 1, *ks, dtype=h.dtype) / float(torch.tensor(ks).prod())
@@ -67,7 +73,7 @@ def forward(g: Any, x: torch.Tensor, axis: int | None = None) -> dict[str, torch
                 pads.append(_pair(p))
             c = h.shape[1]
             tconv = F.conv_transpose1d if nd == 1 else F.conv_transpose2d
-            w = torch.ones(c, 1, *ks, dtype=h.dtype)
+            w = torch.ones(c, 1, *ks, dtype=h.dtype) / float(torch.tensor(ks).prod())
             if all(pl == pr for pl, pr in pads):
                 h = tconv(h, w, stride=ss, padding=[p[0] for p in pads], output_padding=ops, dilation=ds)
             else:  # PyTorch pads symmetrically: crop the full output by hand
@@ -94,19 +100,21 @@ def forward(g: Any, x: torch.Tensor, axis: int | None = None) -> dict[str, torch
 
 
 def reach_1d(g: Any, n: int, nodes: list[str], axis: int = 0) -> dict[str, list[frozenset[int]]]:
-    """For each node, the input pixels with a non-zero gradient for every output unit (1-D run)."""
-    x = torch.ones(1, 1, n, dtype=torch.float64, requires_grad=True)
-    outs = forward(g, x, axis)
+    """For each node, the input pixels on which each output unit depends (1-D run).
+
+    The network is linear, so its Jacobian column for input pixel b is its
+    response to the one-hot input e_b: one batched forward pass gives the
+    derivative of every unit of every node with respect to every pixel (the
+    2-D checks use autograd gradients instead).
+    """
+    with torch.no_grad():
+        x = torch.eye(n, dtype=torch.float64).unsqueeze(1)  # [n, 1, n]: batch b is e_b
+        outs = forward(g, x, axis)
     res = {}
     for name in nodes:
-        y = outs[name].sum(1)[0]  # [n_out]
-        m = y.shape[0]
-        eye = torch.eye(m, dtype=torch.float64)
-        (grads,) = torch.autograd.grad(y, x, grad_outputs=eye, retain_graph=True, is_grads_batched=True)
-        grads = grads[:, 0, 0, :].abs()
-        tol = grads.amax(dim=1, keepdim=True) * 1e-9
-        nz = grads > tol
-        res[name] = [frozenset(torch.nonzero(nz[o]).flatten().tolist()) for o in range(m)]
+        jac = outs[name].sum(1).abs().T  # [n_out, n]
+        nz = jac > jac.amax(dim=1, keepdim=True) * TOL
+        res[name] = [frozenset(torch.nonzero(nz[o]).flatten().tolist()) for o in range(jac.shape[0])]
     return res
 
 
@@ -115,7 +123,7 @@ def reach_2d_unit(g: Any, size: tuple[int, int], node: str, unit: tuple[int, int
     x = torch.ones(1, 1, *size, dtype=torch.float64, requires_grad=True)
     y = forward(g, x)[node].sum(1)[0]
     (gr,) = torch.autograd.grad(y[unit], x)
-    nz = gr[0, 0].abs() > gr.abs().max() * 1e-9
+    nz = gr[0, 0].abs() > gr.abs().max() * TOL
     rows = frozenset(torch.nonzero(nz.any(dim=1)).flatten().tolist())
     cols = frozenset(torch.nonzero(nz.any(dim=0)).flatten().tolist())
     return rows, cols
