@@ -237,6 +237,9 @@ class _Context:
             res.minimize = minimize
         if minimize is not None:
             res.optimum, res.ties = optimum, (ties if total else 0)
+        if len(sols) == (ties if minimize is not None else total):
+            order = [s.name for s in self.unk]
+            sols = sorted(sols, key=lambda a: tuple(a[u] for u in order))
         shown = sols if limit is None or count_only else sols[:limit]
         res.solutions = [] if count_only else shown
         res.complete = not count_only and len(res.solutions) == (ties if minimize is not None else total)

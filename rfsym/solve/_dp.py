@@ -290,7 +290,7 @@ def _paths(history: list[dict], final: dict, optimum: Any, new_at: list[tuple], 
     """
     L = len(history) - 1
     vals: list[Any] = [None] * nsyms
-    for key in sorted(final, key=repr):
+    for key in sorted(final, key=lambda k: (k[0], k[1])):
         node = final[key]
         if optimum is not None and node.best != optimum:
             continue
