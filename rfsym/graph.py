@@ -349,7 +349,9 @@ class Graph:
         self._compiled = None
         return Node(who, self)
 
-    def conv(self, x: Node | str, kernel: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1, name: str | None = None) -> Node:
+    def conv(
+        self, x: Node | str, kernel: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1, name: str | None = None
+    ) -> Node:
         """A convolution fed by ``x``."""
         return self.layer(Conv(kernel=kernel, stride=stride, padding=padding, dilation=dilation, name=name), x)
 
@@ -365,7 +367,9 @@ class Graph:
         name: str | None = None,
     ) -> Node:
         """A max or average pooling fed by ``x`` (stride defaults to the kernel)."""
-        lay = Pool(kernel=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode, mode=mode, name=name)
+        lay = Pool(
+            kernel=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode, mode=mode, name=name
+        )
         return self.layer(lay, x)
 
     def conv_transpose(
@@ -439,7 +443,11 @@ class Graph:
                     raise RfsymError(f"{who}: a {lay.kind} layer needs 'inputs' with two or more names")
                 names: tuple[str, ...] = (prev,)
             else:
-                if isinstance(ins, str) or not isinstance(ins, (list, tuple)) or not all(isinstance(x, str) for x in ins):
+                if (
+                    isinstance(ins, str)
+                    or not isinstance(ins, (list, tuple))
+                    or not all(isinstance(x, str) for x in ins)
+                ):
                     raise RfsymError(f"{who}: inputs must be a list of layer names (got {ins!r})")
                 names = tuple(ins)
             _check_arity(lay, names)
@@ -487,7 +495,9 @@ class Graph:
         if self._compiled is None:
             if not self._nodes:
                 raise RfsymError(f"{self.name}: a graph needs at least one layer")
-            net = Network([lay for lay, _ in self._nodes.values()], input=self._input_size, name=self.name, symbols=self.symbols)
+            net = Network(
+                [lay for lay, _ in self._nodes.values()], input=self._input_size, name=self.name, symbols=self.symbols
+            )
             layers = {lay.label(): lay for lay in net.layers}
             self._compiled = (layers, net.input)
         return self._compiled
@@ -522,7 +532,9 @@ class Graph:
         def f(v: Any) -> Any:
             return v.xreplace(syms) if hasattr(v, "xreplace") and syms else v
 
-        g = Graph(input=tuple(A.norm(f(v)) for v in inp) if inp is not None else None, name=self.name, symbols=self.symbols)
+        g = Graph(
+            input=tuple(A.norm(f(v)) for v in inp) if inp is not None else None, name=self.name, symbols=self.symbols
+        )
         for who, (_, ins) in self._nodes.items():
             g._nodes[who] = (layers[who].map_values(f), ins)
         return g
@@ -603,7 +615,9 @@ class Graph:
             rows.append(Row(who, lay, states[who]))
         return GraphTable(self.name, inp, tuple(rows), convention, origin, None, inputs, dominant, tuple(aligns))
 
-    def alignment(self, input: Any = None, convention: str = "framework", origin: Any = Fraction(1, 2)) -> list[Alignment]:
+    def alignment(
+        self, input: Any = None, convention: str = "framework", origin: Any = Fraction(1, 2)
+    ) -> list[Alignment]:
         """Every merge's branch comparison (each input against the first), per axis.
 
         With symbols, ``condition`` is the sympy relation under which the
@@ -614,7 +628,12 @@ class Graph:
             return list(self.table(input, convention, origin).alignments)
 
     def paths(
-        self, node: Node | str, input: Any = None, convention: str = "framework", origin: Any = Fraction(1, 2), limit: int = 10_000
+        self,
+        node: Node | str,
+        input: Any = None,
+        convention: str = "framework",
+        origin: Any = Fraction(1, 2),
+        limit: int = 10_000,
     ) -> list[PathInfo]:
         """Every path from the input to ``node`` with the state that path alone gives (per axis)."""
         target = node.name if isinstance(node, Node) else node
@@ -633,7 +652,11 @@ class Graph:
             out: list[PathInfo] = []
             for x in self._nodes[name][1]:
                 for p in walk(x):
-                    sts = p.states if isinstance(lay, Merge) else tuple(lay.transfer(s, ax, convention) for ax, s in enumerate(p.states))
+                    sts = (
+                        p.states
+                        if isinstance(lay, Merge)
+                        else tuple(lay.transfer(s, ax, convention) for ax, s in enumerate(p.states))
+                    )
                     out.append(PathInfo(p.nodes + (name,), sts))
                     if len(out) > limit:
                         raise RfsymError(f"{self.name}: more than {limit} paths reach {name!r} (raise limit=)")
@@ -799,7 +822,9 @@ def _spec_merge(kind: str) -> Any:
     def build(d: dict[str, Any], name: str | None) -> Layer:
         ins = d.get("inputs")
         if not isinstance(ins, list) or len(ins) < 2:
-            raise RfsymError(f"{name or kind}: a {kind} layer needs 'inputs' with two or more layer names (got {ins!r})")
+            raise RfsymError(
+                f"{name or kind}: a {kind} layer needs 'inputs' with two or more layer names (got {ins!r})"
+            )
         return MERGE_KINDS[kind](name=name)
 
     return build
@@ -820,5 +845,6 @@ SPEC_KINDS: dict[str, tuple[set[str], Any]] = {
 def is_graph_spec(layers: list[Any]) -> bool:
     """True when a spec's layers need a graph: some layer has ``inputs`` or is a merge."""
     return any(
-        isinstance(d, dict) and (d.get("inputs") is not None or str(d.get("kind", "")).lower() in MERGE_KINDS) for d in layers
+        isinstance(d, dict) and (d.get("inputs") is not None or str(d.get("kind", "")).lower() in MERGE_KINDS)
+        for d in layers
     )

@@ -20,7 +20,6 @@ import torch.nn.functional as F
 from rfsym.graph import Add, Concat
 from rfsym.layers import Conv, ConvTranspose, Identity, Pool, Upsample
 
-
 #: Relative size below which a derivative counts as zero.  Weights are 1/fan-in, so a pixel at
 #: the edge of ResNet-50's field still weighs about 1e-9 of the largest; bilinear weights that are
 #: exactly zero come out of float64 arithmetic as about 1e-16.
@@ -118,7 +117,9 @@ def reach_1d(g: Any, n: int, nodes: list[str], axis: int = 0) -> dict[str, list[
     return res
 
 
-def reach_2d_unit(g: Any, size: tuple[int, int], node: str, unit: tuple[int, int]) -> tuple[frozenset[int], frozenset[int]]:
+def reach_2d_unit(
+    g: Any, size: tuple[int, int], node: str, unit: tuple[int, int]
+) -> tuple[frozenset[int], frozenset[int]]:
     """Projections on each axis of the input pixels reaching one unit of a 2-D run."""
     x = torch.ones(1, 1, *size, dtype=torch.float64, requires_grad=True)
     y = forward(g, x)[node].sum(1)[0]

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import rfsym
 from rfsym import ConvTranspose, Graph, Network, RfsymError, Upsample, loads
-from rfsym.graph import Add, AlignmentWarning, Concat, Merge
+from rfsym.graph import AlignmentWarning, Merge
 from rfsym.layers import Conv, Identity, Pool
 
 HALF = Fraction(1, 2)
@@ -261,7 +261,9 @@ inputs = ["skip", "body"]
 
     def test_condition_decides_numeric_alignment(self):
         """With [left, right] padding the sizes agree for pl + pr = d (k - 1); alignment needs pl = d (k - 1)/2."""
-        spec = self.SPEC.replace('padding = "p2"', 'padding = ["pl", "pr"]').replace("p2 = { min = 0 }", "pl = {}\npr = {}")
+        spec = self.SPEC.replace('padding = "p2"', 'padding = ["pl", "pr"]').replace(
+            "p2 = { min = 0 }", "pl = {}\npr = {}"
+        )
         g = loads(spec)
         (al,) = g.alignment()
         pl, d2, k2 = (next(s for s in g.free_symbols if s.name == nm) for nm in ("pl", "d2", "k2"))
@@ -279,7 +281,7 @@ inputs = ["skip", "body"]
                 'name = "a"\nkind = "conv"\nkernel = 1\nstride = "s"',
                 'name = "b"\nkind = "conv"\nkernel = 1\nstride = 2\ninputs = ["input"]',
                 'name = "m"\nkind = "add"\ninputs = ["a", "b"]',
-            ).replace("input = 16", 'input = 16\n[symbols]\ns = { min = 1 }')
+            ).replace("input = 16", "input = 16\n[symbols]\ns = { min = 1 }")
         )
         (al,) = g.alignment()
         s = next(iter(g.free_symbols))
@@ -344,9 +346,21 @@ def random_graph(draw, fractional: bool):
             pl = draw(st.integers(0, d * (k - 1)))
             pr = draw(st.sampled_from([pl, draw(st.integers(0, d * (k - 1)))]))
             op = draw(st.integers(0, max(s, d) - 1))
-            node = {"kind": "tconv", "kernel": k, "stride": s, "dilation": d, "padding": (pl, pr), "output_padding": op, "inputs": [src]}
+            node = {
+                "kind": "tconv",
+                "kernel": k,
+                "stride": s,
+                "dilation": d,
+                "padding": (pl, pr),
+                "output_padding": op,
+                "inputs": [src],
+            }
         elif kind == "up":
-            node = {"kind": draw(st.sampled_from(["nearest", "linear"])), "scale": draw(st.integers(1, 3)), "inputs": [src]}
+            node = {
+                "kind": draw(st.sampled_from(["nearest", "linear"])),
+                "scale": draw(st.integers(1, 3)),
+                "inputs": [src],
+            }
         elif kind == "identity":
             node = {"kind": "identity", "inputs": [src]}
         trial = dict(spec)
@@ -356,7 +370,14 @@ def random_graph(draw, fractional: bool):
             continue
         if kind in ("conv", "pool"):
             mk = g.conv if kind == "conv" else g.pool
-            mk(src, kernel=node["kernel"], stride=node["stride"], dilation=node["dilation"], padding=list(node["padding"]), name=name)
+            mk(
+                src,
+                kernel=node["kernel"],
+                stride=node["stride"],
+                dilation=node["dilation"],
+                padding=list(node["padding"]),
+                name=name,
+            )
         elif kind == "tconv":
             g.conv_transpose(
                 src,
@@ -512,7 +533,11 @@ class TestSpecAndCli:
         """`rfsym table` prints graphs in every format, one row per node."""
         f = tmp_path / "g8.toml"
         f.write_text(GOOGLE8)
-        res = subprocess.run([sys.executable, "-m", "rfsym", "table", str(f), "--origin", "0", "--format", fmt], capture_output=True, text=True)
+        res = subprocess.run(
+            [sys.executable, "-m", "rfsym", "table", str(f), "--origin", "0", "--format", fmt],
+            capture_output=True,
+            text=True,
+        )
         assert res.returncode == 0, res.stderr
         if fmt == "json":
             d = json.loads(res.stdout)
