@@ -508,7 +508,7 @@ class Graph:
 
     @property
     def ndim(self) -> int | None:
-        nds = {lay.ndim for lay in self._compile()[0].values()} - {None}
+        nds = {lay.ndim for lay in self._compile()[0].values() if lay.ndim is not None}
         if len(nds) > 1:
             raise RfsymError(f"{self.name}: layers disagree on the number of axes ({sorted(nds)})")
         return nds.pop() if nds else None
