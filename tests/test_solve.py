@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from oracle import count_windows, oracle
 
-from rfsym import Conv, Network, Pool, Repeat, RfsymError, SolveResult, loads, solve
+from rfsym import Conv, Network, Pool, RfsymError, SolveResult, loads, solve
 from rfsym.solve import Progression, parse_target_string
 from rfsym.values import SymbolDomain
 

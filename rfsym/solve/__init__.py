@@ -22,8 +22,9 @@ functions):
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from .. import _arith as A
 from ..errors import RfsymError
@@ -250,7 +251,7 @@ class _Context:
         total = 0
         sols: list[dict[str, int]] = []
         optimum: Any = None
-        ties = 0
+        ties: Any = 0
         for combo in itertools.product(*outer_vals):
             oassign = {s.name: v for s, v in zip(self.outer, combo)}
             layers, n0 = self.ev.layers(oassign)
@@ -289,10 +290,10 @@ class _Context:
                 found = [{s.name: f[s.name] for s in self.unk} for f in found]
             total += cnt
             if objective is not None:
-                if cnt and (optimum is None or best < optimum):
+                if cnt and best is not None and (optimum is None or best < optimum):
                     optimum, ties, sols = best, nties, found
                 elif cnt and best == optimum:
-                    ties += nties
+                    ties += nties or 0
                     sols.extend(found)
             else:
                 sols.extend(found)
@@ -321,7 +322,7 @@ class _Context:
             is_times = any(role == "times" for _, role, _, _ in occurrences(self.net, x))
             cap = ((1 << 16) if is_times else VALUE_CAP) // dom.step
 
-            def too_big(t: int) -> bool:
+            def too_big(t: int, x: Any = x, base: int = base, dom: Domain = dom, is_times: bool = is_times) -> bool:
                 sts = self.ev.states({**low, x.name: base + dom.step * t})
                 layers, states = sts[0], sts[1]
                 if states is None:

@@ -16,8 +16,9 @@ products over the remaining layers' options bound every completion.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .. import _arith as A
 from ..errors import RfsymError

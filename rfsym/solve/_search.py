@@ -17,8 +17,9 @@ maps n + s to n_out + 1.  One period, checked twice, gives the progressions
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import lcm
-from typing import Any, Callable
+from typing import Any
 
 from .. import _arith as A
 from ..errors import RfsymError
@@ -44,7 +45,7 @@ def occurrences(net: Network, x: Any) -> list[tuple[str, str, Any, Any]]:
             for b in lay.block:
                 visit(b, lay.index if lay.index is not None else index)
             return
-        for fld, role, v in lay.role_values():
+        for _fld, role, v in lay.role_values():
             if x in getattr(v, "free_symbols", ()):
                 out.append((lay.label(), role, v, index))
 
@@ -144,7 +145,7 @@ def _first_true(pred: Callable[[int], bool], t_lo: int, t_cap: int) -> int | Non
     return hi
 
 
-def solve_monotone(ev: Evaluator, x: Any, dom: Domain, targets: list[Target]) -> tuple[int | None, int | None, list[str]]:
+def solve_monotone(ev: Evaluator, x: Any, dom: Domain, targets: list[Target]) -> tuple[int, int | None, list[str]]:
     """The interval [a, b] (b None: unbounded) of domain *indices* t (x = base + step*t) meeting the targets."""
     notes: list[str] = []
     base = dom.first_at_least(dom.lo if dom.lo is not None else 0)
@@ -182,13 +183,21 @@ def solve_monotone(ev: Evaluator, x: Any, dom: Domain, targets: list[Target]) ->
                 return None
             return state_value(sts[position(layers, tg)], tg.quantity)
 
+        def reaches(t: int, tg: Target = tg) -> bool:
+            v = q(t)
+            return v is None or v >= tg.lo
+
+        def exceeds(t: int, tg: Target = tg) -> bool:
+            v = q(t)
+            return v is None or v > tg.hi
+
         if tg.lo is not None:
-            first = _first_true(lambda t, tg=tg: q(t) is None or q(t) >= tg.lo, a, max(a, b))
+            first = _first_true(reaches, a, max(a, b))
             if first is None or q(first) is None:
                 return 0, -1, notes
             a = max(a, first)
         if tg.hi is not None:
-            over = _first_true(lambda t, tg=tg: q(t) is None or q(t) > tg.hi, a, max(a, b))
+            over = _first_true(exceeds, a, max(a, b))
             if over is not None:
                 b = min(b, over - 1)
         if a > b:
@@ -235,13 +244,19 @@ def solve_input(
             layers, s, _ = sts(N)
             return state_value(s[position(layers, tg)], "n")
 
+        def n_reaches(t: int, tg: Target = tg, a: int = a) -> bool:
+            return bool(nval(a + t) >= tg.lo)
+
+        def n_exceeds(t: int, tg: Target = tg, a: int = a) -> bool:
+            return bool(nval(a + t) > tg.hi)
+
         if tg.lo is not None:
-            t = _first_true(lambda t, tg=tg: nval(a + t) >= tg.lo, 0, cap - a)
+            t = _first_true(n_reaches, 0, cap - a)
             if t is None:
                 return [], [], 0, notes
             a = a + t
         if tg.hi is not None:
-            t = _first_true(lambda t, tg=tg: nval(a + t) > tg.hi, 0, cap - a)
+            t = _first_true(n_exceeds, 0, cap - a)
             if t is not None:
                 b = a + t - 1 if b is None else min(b, a + t - 1)
     a = dom.first_at_least(a)

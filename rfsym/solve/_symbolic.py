@@ -74,8 +74,8 @@ def solve_symbolic(
         raise RfsymError(f"target value uses the unknown {sorted(clash)[0]!r}; name the wanted value differently")
     try:
         sols = sympy.solve(eqs, unk, dict=True)
-    except NotImplementedError as e:
-        raise RfsymError(f"sympy cannot solve {eqs} for {', '.join(s.name for s in unk)}: {e}") from None
+    except NotImplementedError as err:
+        raise RfsymError(f"sympy cannot solve {eqs} for {', '.join(s.name for s in unk)}: {err}") from None
     sols = [s for s in sols if all(v.is_real is not False for v in s.values())]
     res = SolveResult(net.name, tuple(s.name for s in unk), tuple(targets), count=None, complete=False)
     res.method = "symbolic: closed form solved by sympy"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from .. import _arith as A
 from .targets import Target
@@ -176,7 +177,8 @@ class SolveResult:
     def __contains__(self, assignment: dict[str, int]) -> bool:
         if self.parametric and all(len(p.fixed) + 1 == len(self.unknowns) for p in self.parametric):
             for p in self.parametric:
-                if all(assignment.get(k) == v for k, v in p.fixed.items()) and assignment.get(p.symbol) in p:
+                v = assignment.get(p.symbol)
+                if all(assignment.get(k) == w for k, w in p.fixed.items()) and v is not None and v in p:
                     return True
             return False
         return any(all(s[u] == assignment.get(u) for u in self.unknowns) for s in self.solutions)
@@ -226,9 +228,9 @@ class SolveResult:
             lines.append("no solution")
             if self.nearest:
                 lines.append("nearest achievable:")
-                for n in self.nearest:
-                    vals = ", ".join(f"{k} = {A.fmt(v)}" for k, v in n.values.items())
-                    asg = ", ".join(f"{k} = {v}" for k, v in n.assignment.items())
+                for near in self.nearest:
+                    vals = ", ".join(f"{k} = {A.fmt(v)}" for k, v in near.values.items())
+                    asg = ", ".join(f"{k} = {v}" for k, v in near.assignment.items())
                     lines.append(f"  {vals}  with {asg or '(nothing to choose)'}")
             return "\n".join(lines) + "\n"
         if self.count is None:
