@@ -94,6 +94,10 @@ def templates(draw: Any) -> tuple[list[dict], dict[str, list[int]]]:
         p: dict[str, Any] = {"kind": kind}
         for field, pool in (("kernel", [1, 2, 3, 4, 5]), ("stride", [1, 2, 3]), ("dilation", [1, 2])):
             if draw(st.integers(0, 2)) > 0 or field == "dilation" and draw(st.booleans()):
+                same_kind = [nm for nm in doms if nm[0] == field[0]]
+                if same_kind and draw(st.integers(0, 3)) == 0:
+                    p[field] = draw(st.sampled_from(same_kind))  # one symbol shared by several layers
+                    continue
                 name = f"{field[0]}{i}"
                 doms[name] = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True))
                 p[field] = name
@@ -533,3 +537,113 @@ def test_result_to_dict_roundtrips_json() -> None:
     data = json.loads(json.dumps(res.to_dict()))
     assert data["count"] == res.count and data["ties"] == res.ties and data["minimize"] == "depth"
     assert Fraction(1, 2)  # keep Fraction import used
+
+
+# --------------------------------------------------------------------------
+# one unbounded unknown and input sizes, against the oracle
+# --------------------------------------------------------------------------
+
+
+@st.composite
+def numeric_stacks(draw: Any, max_layers: int = 3) -> list[dict]:
+    out = []
+    for _ in range(draw(st.integers(1, max_layers))):
+        kind = draw(st.sampled_from(["conv", "conv", "pool"]))
+        out.append(
+            {
+                "kind": kind,
+                "kernel": draw(st.integers(1, 4)),
+                "stride": draw(st.integers(1, 3)),
+                "dilation": draw(st.integers(1, 2)),
+                "padding": draw(st.one_of(st.tuples(st.integers(0, 2), st.integers(0, 2)), st.just("same"))),
+                "ceil_mode": kind == "pool" and draw(st.booleans()),
+            }
+        )
+    return out
+
+
+class TestUnboundedAgainstOracle:
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(numeric_stacks(), st.data())
+    def test_one_unbounded_unknown(self, stack: list[dict], data: Any) -> None:
+        """x (a kernel, stride or dilation, min m, maybe odd, no max): the answer matches the oracle for x <= 60."""
+        pos = data.draw(st.integers(0, len(stack) - 1))
+        field = data.draw(st.sampled_from(["kernel", "stride", "dilation"]))
+        m = data.draw(st.integers(1, 3))
+        odd = data.draw(st.booleans())
+        n = data.draw(st.one_of(st.none(), st.integers(20, 60)))
+        template = [dict(p) for p in stack]
+        template[pos][field] = "x"
+        xs = [x for x in range(m, 61) if not odd or x % 2]
+        size = 10**4 if n is None else n
+        rows = {x: oracle_rows(instantiate(template, {"x": x}), size) for x in xs}
+        reach = [r for r in rows.values() if r is not None]
+        q = data.draw(st.sampled_from(["r", "j"]))
+        v = data.draw(st.sampled_from(reach))[-1][q] if reach else 1
+        op = data.draw(st.sampled_from(["==", ">=", "<=", "range"]))
+        spec: Any = v if op == "==" else ((v, v + data.draw(st.integers(0, 9))) if op == "range" else (op, v))
+        lo = v if op in ("==", ">=", "range") else None
+        hi = v if op in ("==", "<=") else (spec[1] if op == "range" else None)
+        want = {
+            x for x, r in rows.items() if r is not None and (lo is None or r[-1][q] >= lo) and (hi is None or r[-1][q] <= hi)
+        }
+        net = network(template, {}, n)
+        net = Network(net.layers, input=n, symbols={"x": SymbolDomain(min=m, odd=odd)})
+        res = solve(net, **{q: spec}, limit=None)
+        if res.count is None:
+            got = {x for x in xs if any(x in p for p in res.parametric)}
+        else:
+            got = {s["x"] for s in res.solutions if s["x"] <= 60}
+        assert got == want
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(numeric_stacks(), st.data())
+    def test_input_sizes(self, stack: list[dict], data: Any) -> None:
+        """Input size N as the unknown: n targets and exact divisions match window counting for N <= 300."""
+        exact = data.draw(st.booleans())
+        sizes = {}
+        for N in range(1, 301):
+            size, ok = N, True
+            for lay in stack:
+                size = count_windows(lay, size)
+                if size < 1:
+                    ok = False
+                    break
+            if ok:
+                sizes[N] = size
+        target: dict[str, Any] = {}
+        if sizes and data.draw(st.booleans()):
+            v = data.draw(st.sampled_from(sorted(set(sizes.values()))[:6]))
+            target["n"] = v if data.draw(st.booleans()) else (v, v + 2)
+        lo, hi = (target["n"], target["n"]) if isinstance(target.get("n"), int) else target.get("n", (None, None))
+        want = {
+            N
+            for N, nn in sizes.items()
+            if (lo is None or lo <= nn <= hi) and (not exact or no_pixel_dropped(stack, N))
+        }
+        net = network(stack, {}, "N")
+        net = Network(net.layers, input="N", symbols={"N": SymbolDomain(min=1)})
+        res = solve(net, **target, exact=exact, limit=None)
+        if res.count is None:
+            got = {N for N in range(1, 301) if any(N in p for p in res.parametric)}
+        else:
+            got = {s["N"] for s in res.solutions if s["N"] <= 300}
+        assert got == want
+
+
+def test_named_layer_inside_repeat() -> None:
+    """A target at 'conv.3' exists only for L >= 3; the answer is every L with that layer's r."""
+    net = loads(
+        """
+        [symbols]
+        L = { min = 1, max = 6 }
+        [[layers]]
+        name = "block"
+        kind = "repeat"
+        times = "L"
+        layers = [{ name = "conv", kind = "conv", kernel = 3, stride = 2 }]
+        """
+    )
+    assert [s["L"] for s in solve(net, targets={"conv.3.r": 15}).solutions] == [3, 4, 5, 6]
+    with pytest.raises(RfsymError, match="no layer named 'conv.9'"):
+        solve(net, targets={"conv.9.r": 15})

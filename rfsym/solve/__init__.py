@@ -249,6 +249,8 @@ class _Context:
     def _enumerate(self, tlist: list[Target], objective: str | None, want: int | None) -> tuple[int, list, Any, Any]:
         outer_vals = [self.doms[s.name].values() for s in self.outer]
         total = 0
+        missing: RfsymError | None = None
+        seen_layers = False
         sols: list[dict[str, int]] = []
         optimum: Any = None
         ties: Any = 0
@@ -257,7 +259,12 @@ class _Context:
             layers, n0 = self.ev.layers(oassign)
             if n0 is None and self.input_syms - set(self.outer):
                 n0 = None
-            pos = [(position(layers, t) - 1, t) for t in tlist]
+            try:
+                pos = [(position(layers, t) - 1, t) for t in tlist]
+            except RfsymError as e:  # a named layer inside a Repeat may exist only for larger counts
+                missing = e
+                continue
+            seen_layers = True
             if any(p < 0 for p, _ in pos):
                 raise RfsymError("targets at the input are not supported; name a layer")
             if self.inner:
@@ -297,6 +304,8 @@ class _Context:
                     sols.extend(found)
             else:
                 sols.extend(found)
+        if not seen_layers and missing is not None:
+            raise missing
         return total, sols, optimum, ties
 
     def _bound(self, infinite: list[Any], tlist: list[Target]) -> None:
