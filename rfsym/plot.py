@@ -8,8 +8,9 @@ rfsym[plot]``).  :func:`rf_figure` draws the geometry of
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any
 
 from . import _arith as A
 from .errors import RfsymError
@@ -51,7 +52,9 @@ def rf_figure(
     hi_y, hi_x = g.size[0] + g.pad_after[0], g.size[1] + g.pad_after[1]
     cells = max(hi_x - lo_x, hi_y - lo_y)
     fine = cells <= 64
-    ax.add_patch(Rectangle((lo_x, lo_y), hi_x - lo_x, hi_y - lo_y, facecolor="0.95", edgecolor="0.6", linestyle="--", lw=0.8))
+    ax.add_patch(
+        Rectangle((lo_x, lo_y), hi_x - lo_x, hi_y - lo_y, facecolor="0.95", edgecolor="0.6", linestyle="--", lw=0.8)
+    )
     ax.add_patch(Rectangle((0, 0), g.size[1], g.size[0], facecolor="#dfe6fb", edgecolor="#1f3a93", lw=1.0))
     if fine:
         for x in range(lo_x, hi_x + 1):

@@ -42,17 +42,36 @@ _COLUMN_ALIASES = {"k": "kernel", "s": "stride", "p": "padding", "d": "dilation"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "export", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_spec_argument(p)
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the .tex file to write ('-' for stdout)")
     p.add_argument("--standalone", action="store_true", help="a complete article document instead of a fragment")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     add_input_argument(p)
-    p.add_argument("--convention", choices=["framework", "seed"], default="framework", help="padding semantics (default framework)")
-    p.add_argument("--origin", choices=["0.5", "0"], default="0.5", help="coordinate of the first input pixel's centre (default 0.5)")
-    p.add_argument("--columns", metavar="LIST", help="table columns, comma-separated (layer,kernel,stride,padding,dilation,n,j,r,start,P)")
-    p.add_argument("--layer", metavar="NAME", help="layer drawn in the figure (default: the last layer)")
-    p.add_argument("--notation", choices=["subscript", "superscript"], default="subscript", help="k_l or k^(l) (default subscript)")
+    p.add_argument(
+        "--convention", choices=["framework", "seed"], default="framework", help="padding semantics (default framework)"
+    )
+    p.add_argument(
+        "--origin",
+        choices=["0.5", "0"],
+        default="0.5",
+        help="coordinate of the first input pixel's centre (default 0.5)",
+    )
+    p.add_argument(
+        "--columns",
+        metavar="LIST",
+        help="table columns, comma-separated (layer,kernel,stride,padding,dilation,n,j,r,start,P)",
+    )
+    p.add_argument(
+        "--layer",
+        metavar="NAME",
+        help="layer drawn in the figure (default: the deepest layer with two or more features per axis)",
+    )
+    p.add_argument(
+        "--notation", choices=["subscript", "superscript"], default="subscript", help="k_l or k^(l) (default subscript)"
+    )
     p.add_argument("--no-figure", dest="figure", action="store_false", help="leave out the TikZ figure")
     p.add_argument("--no-derivation", dest="derivation", action="store_false", help="leave out the derivation")
     p.set_defaults(run=run)
@@ -73,11 +92,11 @@ def write_atomic(path: str, data: str | bytes, force: bool = False) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise RfsymError(f"{path}: directory {folder} does not exist")
-    mode = "wb" if isinstance(data, bytes) else "w"
+    raw = data if isinstance(data, bytes) else data.encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=".rfsym-", suffix=os.path.splitext(path)[1], dir=folder)
     try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
-            f.write(data)
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -123,8 +142,9 @@ def export_body(
     expandable = _flat_depth_int(net)
     if expandable is not None:
         table = net.table(convention=convention, origin=origin)
-        size = "small" if len(columns or COLUMNS) > 7 else None
-        parts.append(table.to_latex(columns=columns or COLUMNS, label=f"tab:{key}", size=size, notation=notation))
+        parts.append(
+            table.to_latex(columns=columns or COLUMNS, label=f"tab:{key}", notation=notation, placement="htbp")
+        )
     numeric = not net.free_symbols
     if convention == "framework":
         parts.append(f"The output of \\texttt{{{name}}}:")
@@ -133,9 +153,7 @@ def export_body(
         parts.append(f"\\noindent Derivation for \\texttt{{{name}}}:")
         parts.append(derive_tex(net, label=f"eq:{key}-derivation", notation=notation, origin=origin))
     if figure and numeric and expandable is not None:
-        parts.append(
-            tikz_figure(net, layer, convention=convention, origin=origin, label=f"fig:{key}")
-        )
+        parts.append(tikz_figure(net, layer, convention=convention, origin=origin, label=f"fig:{key}"))
     return "\n".join(p.rstrip("\n") + "\n" for p in parts)
 
 

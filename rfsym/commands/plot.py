@@ -28,18 +28,38 @@ Files are written atomically; an existing file is kept unless --force is given.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("plot", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "plot", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_spec_argument(p)
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="fig.pdf, fig.png or fig.tex (TikZ)")
-    p.add_argument("--layer", metavar="NAME", help="the layer whose features are drawn (default: the last layer)")
-    p.add_argument("--feature", action="append", metavar="ROW,COL", help="a feature whose receptive field is drawn (repeatable)")
-    p.add_argument("--kind", choices=["rf", "layers"], default="rf", help="rf: the receptive-field picture (default); layers: r and j across layers")
+    p.add_argument(
+        "--layer",
+        metavar="NAME",
+        help="the layer whose features are drawn (default: the deepest layer with two or more features per axis)",
+    )
+    p.add_argument(
+        "--feature", action="append", metavar="ROW,COL", help="a feature whose receptive field is drawn (repeatable)"
+    )
+    p.add_argument(
+        "--kind",
+        choices=["rf", "layers"],
+        default="rf",
+        help="rf: the receptive-field picture (default); layers: r and j across layers",
+    )
     p.add_argument("--width", default="6cm", help="TikZ picture width (default 6cm)")
     p.add_argument("--standalone", action="store_true", help="for .tex: a complete article document around the picture")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     add_input_argument(p)
-    p.add_argument("--convention", choices=["framework", "seed"], default="framework", help="padding semantics (default framework)")
-    p.add_argument("--origin", choices=["0.5", "0"], default="0.5", help="coordinate of the first input pixel's centre (default 0.5)")
+    p.add_argument(
+        "--convention", choices=["framework", "seed"], default="framework", help="padding semantics (default framework)"
+    )
+    p.add_argument(
+        "--origin",
+        choices=["0.5", "0"],
+        default="0.5",
+        help="coordinate of the first input pixel's centre (default 0.5)",
+    )
     p.set_defaults(run=run)
 
 

@@ -47,8 +47,9 @@ Networks*, Distill 2019 (effective padding ``P``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from sympy.printing.latex import LatexPrinter
 
@@ -240,7 +241,8 @@ class RfsymLatexPrinter(LatexPrinter):
             if isinstance(item, tuple):
                 num, q = item
                 neg = num.could_extract_minus_sign()
-                body = r"\frac{%s}{%d}" % (self._print(-num if neg else num), q)
+                top = self._print(-num if neg else num)
+                body = r"(%s)/%d" % (top, q) if self._settings["fold_short_frac"] else r"\frac{%s}{%d}" % (top, q)
             else:
                 neg = item.could_extract_minus_sign()
                 term = -item if neg else item
@@ -254,17 +256,26 @@ class RfsymLatexPrinter(LatexPrinter):
         return tex
 
     def _hprint_floor_arg(self, arg: Any) -> str:
+        """The argument as one fraction; with ``fold_short_frac`` (tables) as ``(a + b)/c`` on one line."""
         import sympy
 
+        num = den = None
         if arg.is_Add and _small(arg, 200):
             num, den = sympy.fraction(sympy.together(arg))
-            if den != 1:
-                return r"\frac{%s}{%s}" % (self._print(sympy.expand(num)), self._print(den))
+            num = sympy.expand(num)
         elif arg.is_Mul:
             num, den = sympy.fraction(arg)
-            if den != 1:
-                return r"\frac{%s}{%s}" % (self._print(num), self._print(den))
-        return self._print(arg)
+        if den is None or den == 1:
+            return self._print(arg)
+        if self._settings["fold_short_frac"]:
+            top = self._print(num)
+            if num.is_Add:
+                top = r"(%s)" % top
+            bottom = self._print(den)
+            if not (den.is_Atom or den.is_Indexed):
+                bottom = r"(%s)" % bottom
+            return f"{top}/{bottom}"
+        return r"\frac{%s}{%s}" % (self._print(num), self._print(den))
 
     def _hprint_bracket(self, expr: Any, left: str, right: str, name: str, exp: Any = None) -> str:
         arg = self._hprint_floor_arg(expr.args[0])
@@ -446,7 +457,9 @@ def solve_relations(p: RfsymLatexPrinter, res: Any) -> list[tuple[str, str, str 
         return rels
     items = [
         (str(sol[unknowns[0]]) if len(unknowns) == 1 else "(%s)" % ", ".join(str(sol[u]) for u in unknowns))
-        for sol in (res.solutions if res.minimize else sorted(res.solutions, key=lambda d: tuple(d[u] for u in unknowns)))
+        for sol in (
+            res.solutions if res.minimize else sorted(res.solutions, key=lambda d: tuple(d[u] for u in unknowns))
+        )
     ]
     more = r", \dots" if not res.complete or len(items) < (res.count or 0) else ""
     chunks = [", ".join(items[i : i + 6]) for i in range(0, len(items), 6)] or [""]
@@ -462,7 +475,9 @@ def solve_relations(p: RfsymLatexPrinter, res: Any) -> list[tuple[str, str, str 
 
 
 def _objective_tex(name: str) -> str:
-    return {"depth": r"\text{depth}", "sum_k2": r"\textstyle\sum_\ell k_\ell^2"}.get(name, r"\text{%s}" % _tex_text(name))
+    return {"depth": r"\text{depth}", "sum_k2": r"\textstyle\sum_\ell k_\ell^2"}.get(
+        name, r"\text{%s}" % _tex_text(name)
+    )
 
 
 def _target_tex(p: RfsymLatexPrinter, t: Any) -> str:
@@ -497,8 +512,12 @@ def _shift_indices(expr: Any) -> Any:
             body = walk(e.function)
             limits = []
             for v, a, b in e.limits:
-                body = body.xreplace({v: v + 1})
-                limits.append((v, a - 1, b - 1))
+                # the new variable starts at 0: same name, non-negative instead of positive
+                w = (sympy.Dummy if isinstance(v, sympy.Dummy) else sympy.Symbol)(
+                    v.name, integer=True, nonnegative=True
+                )
+                body = body.xreplace({v: w + 1})
+                limits.append((w, a - 1, b - 1))
             return type(e)(body, *limits)
         if not e.args or e.is_Atom:
             return e
@@ -556,7 +575,9 @@ def _check_settings(s: dict[str, Any]) -> None:
             f"LaTeX setting environment must be one of {', '.join(str(e) for e in ENVIRONMENTS)} (got {s['environment']!r})"
         )
     if "floor_style" in s and s["floor_style"] not in FLOOR_STYLES:
-        raise RfsymError(f"LaTeX setting floor_style must be one of {', '.join(FLOOR_STYLES)} (got {s['floor_style']!r})")
+        raise RfsymError(
+            f"LaTeX setting floor_style must be one of {', '.join(FLOOR_STYLES)} (got {s['floor_style']!r})"
+        )
     if "index_base" in s and s["index_base"] not in (0, 1):
         raise RfsymError(f"LaTeX setting index_base must be 0 or 1 (got {s['index_base']!r})")
     if s.get("names") is not None:
@@ -564,16 +585,22 @@ def _check_settings(s: dict[str, Any]) -> None:
             raise RfsymError(f"LaTeX setting names must be a dict (got {s['names']!r})")
         bad = sorted(set(s["names"]) - set(DEFAULT_NAMES))
         if bad:
-            raise RfsymError(f"LaTeX setting names: unknown quantity {bad[0]!r} (choose from {', '.join(DEFAULT_NAMES)})")
+            raise RfsymError(
+                f"LaTeX setting names: unknown quantity {bad[0]!r} (choose from {', '.join(DEFAULT_NAMES)})"
+            )
         for k, v in s["names"].items():
             if not isinstance(v, str) or not v:
                 raise RfsymError(f"LaTeX setting names[{k!r}] must be a non-empty string (got {v!r})")
     if "quantities" in s:
         q = s["quantities"]
         if isinstance(q, str) or not all(x in QUANTITIES for x in q) or not q:
-            raise RfsymError(f"LaTeX setting quantities must be a non-empty list from {', '.join(QUANTITIES)} (got {q!r})")
+            raise RfsymError(
+                f"LaTeX setting quantities must be a non-empty list from {', '.join(QUANTITIES)} (got {q!r})"
+            )
     if "compact_threshold" in s and (not isinstance(s["compact_threshold"], int) or s["compact_threshold"] < 0):
-        raise RfsymError(f"LaTeX setting compact_threshold must be a non-negative integer (got {s['compact_threshold']!r})")
+        raise RfsymError(
+            f"LaTeX setting compact_threshold must be a non-negative integer (got {s['compact_threshold']!r})"
+        )
     if "label" in s and s["label"] is not None and not isinstance(s["label"], str):
         raise RfsymError(f"LaTeX setting label must be a string (got {s['label']!r})")
     if "index" in s and (not isinstance(s["index"], str) or not s["index"]):
@@ -622,7 +649,9 @@ def wrap(p: RfsymLatexPrinter, rels: Sequence[tuple[str, str, str | None]] | Non
             lhs, rhs, _ = rels[0]
             inner = f"{lhs} = {rhs}"
         else:
-            inner = "\\begin{aligned}\n" + " \\\\\n".join(f"  {lhs} &= {rhs}" for lhs, rhs, _ in rels) + "\n\\end{aligned}"
+            inner = (
+                "\\begin{aligned}\n" + " \\\\\n".join(f"  {lhs} &= {rhs}" for lhs, rhs, _ in rels) + "\n\\end{aligned}"
+            )
         lab = "" if star else _label(p)
         return "\\begin{%s}%s\n%s\n\\end{%s}" % (env, lab, inner, env)
     lines = []
@@ -806,12 +835,21 @@ def _generic_recurrence(convention: str = "framework") -> tuple[Any, Any, Any]:
     k, d = _indexed("k", ell, **pos), _indexed("d", ell, **pos)
     unit = AxisState(n=_indexed("n", 0, **pos), j=1, r=1, start=0, P=0)
     kappa_def = Conv(kernel=k, dilation=d).transfer(unit).r  # r of one layer on a unit state: d (k - 1) + 1
-    return ell, kappa_def, (_indexed("kappa", ell, **pos), _indexed("s", ell, **pos), _indexed("pL", ell, **nonneg), _indexed("pR", ell, **nonneg))
+    return (
+        ell,
+        kappa_def,
+        (
+            _indexed("kappa", ell, **pos),
+            _indexed("s", ell, **pos),
+            _indexed("pL", ell, **nonneg),
+            _indexed("pR", ell, **nonneg),
+        ),
+    )
 
 
 def recurrence_lines(p: RfsymLatexPrinter, convention: str = "framework") -> list[tuple[str, str, str | None]]:
     """The per-layer recurrence ``q_ell = f(q_{ell-1})``, one line per quantity, from Conv.transfer."""
-    from ..layers import AxisState, Conv
+    from ..layers import Conv
 
     ell, kappa_def, (kap, s, pl, pr) = _generic_recurrence(convention)
     base = p._settings["index_base"]
@@ -839,7 +877,10 @@ def _symbolic_state(index: Any) -> Any:
 
 
 def _input_lines(p: RfsymLatexPrinter, state: Any) -> list[tuple[str, str, str | None]]:
-    return [(p._hprint_indexed(q, "0"), p._hprint_value(state.as_dict()[_STATE_KEY.get(q, q)]), None) for q in p._settings["quantities"]]
+    return [
+        (p._hprint_indexed(q, "0"), p._hprint_value(state.as_dict()[_STATE_KEY.get(q, q)]), None)
+        for q in p._settings["quantities"]
+    ]
 
 
 def _natural(name: str) -> tuple[Any, ...]:
@@ -858,7 +899,11 @@ def _assumption_lines(p: RfsymLatexPrinter, net: Any) -> list[str]:
         if vals is not None:
             rel = (r"&\in \{%s\}" % ", ".join(str(v) for v in vals), "")
         else:
-            lo = dom.lower if dom is not None and dom.lower is not None else (1 if sym.is_positive else 0 if sym.is_nonnegative else None)
+            lo = (
+                dom.lower
+                if dom is not None and dom.lower is not None
+                else (1 if sym.is_positive else 0 if sym.is_nonnegative else None)
+            )
             hi = dom.max if dom is not None else None
             if lo is not None and hi is not None:
                 rel = (r"&\leq %d,\quad %s" % (hi, kind), r"%d \leq " % lo)
@@ -971,7 +1016,11 @@ def derivation_lines(
         elif _few_symbols(net):
             vals = _derived(net, axis, origin)
         if vals is not None and all(A.is_num(v) or _small(A.to_sympy(v), 400) for v in vals.values()):
-            inter(r"With the parameters of %s this is" % name if general is not None else r"The closed form of the output of %s:" % name)
+            inter(
+                r"With the parameters of %s this is" % name
+                if general is not None
+                else r"The closed form of the output of %s:" % name
+            )
             for q in p._settings["quantities"]:
                 line(p._hprint_indexed(q, index), p._hprint_value(p._hprint_reindex(vals[q])), q, number=True)
         elif general is None:
@@ -1037,7 +1086,9 @@ def _general_form(net: Any, depth: Any, n_in: Any, origin: Any) -> dict[str, Any
         for ind in out[q].atoms(sympy.Indexed):
             lab = str(ind.base.label)
             if lab in ("a", "b"):
-                rename[ind.base] = sympy.IndexedBase(_PREFIX + ("pL" if lab == "a" else "pR"), integer=True, nonnegative=True)
+                rename[ind.base] = sympy.IndexedBase(
+                    _PREFIX + ("pL" if lab == "a" else "pR"), integer=True, nonnegative=True
+                )
     if rename:
         out = {q: v.xreplace(rename) for q, v in out.items()}
     return out
@@ -1059,7 +1110,16 @@ def _join_intertext(rows: list[str]) -> list[str]:
 
 
 def _tex_text(s: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"), ("$", r"\$"), ("{", r"\{"), ("}", r"\}")):
+    for a, b in (
+        ("\\", r"\textbackslash{}"),
+        ("_", r"\_"),
+        ("&", r"\&"),
+        ("%", r"\%"),
+        ("#", r"\#"),
+        ("$", r"\$"),
+        ("{", r"\{"),
+        ("}", r"\}"),
+    ):
         s = s.replace(a, b)
     return s
 

@@ -15,8 +15,9 @@ seed post's table.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .. import _arith as A
 from ..errors import RfsymError
@@ -68,7 +69,9 @@ def _raw_cells(table: Table, column: str) -> list[list[Any]]:
         if column == "layer":
             out.append([row.name])
         elif column in _PARAM:
-            out.append([row.layer.params(ax).get(column) if row.layer is not None else None for ax in range(table.ndim)])
+            out.append(
+                [row.layer.params(ax).get(column) if row.layer is not None else None for ax in range(table.ndim)]
+            )
         else:
             out.append([s.as_dict()[_STATE[column]] for s in row.states])
     return out
@@ -114,11 +117,46 @@ def table_html(table: Table, columns: Sequence[str] = COLUMNS, caption: str | No
     out.append("</tr></thead><tbody>")
     for row in table_cells(table, cols):
         cells = [
-            f'<td style="text-align:{"left" if c == "layer" else "right"}">{html.escape(v)}</td>' for c, v in zip(cols, row)
+            f'<td style="text-align:{"left" if c == "layer" else "right"}">{html.escape(v)}</td>'
+            for c, v in zip(cols, row)
         ]
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     return "\n".join(out) + "\n"
+
+
+#: font sizes (pt, at an 11pt base: the larger of the usual bases) tried in turn for wide tables
+#: (size, font pt, ems per counted glyph): measured with pdflatex on symbolic tables (glyphs plus the space
+#: around binary operators; at tiny size subscripts stop shrinking, so each glyph takes more ems)
+_FONT_PT = (
+    ("", 10.95, 0.55),
+    ("small", 10.0, 0.55),
+    ("footnotesize", 9.0, 0.55),
+    ("scriptsize", 8.0, 0.55),
+    ("tiny", 6.0, 0.65),
+)
+_TEXTWIDTH_PT = 345.0  # article, 10pt and 11pt: the narrower
+
+
+def _visible_chars(cell: str) -> int:
+    """Rough count of the glyphs a cell sets: commands count as one glyph, markup as none."""
+    import re
+
+    t = re.sub(r"\\(left|right|mathrm|text|texttt|quad|,|\s)\b", "", cell)
+    t = re.sub(r"\\[A-Za-z]+", "#", t)
+    return len(re.sub(r"[{}$\s^_]", "", t))
+
+
+def _auto_size(rows: list[list[str]]) -> tuple[str | None, str | None]:
+    """(font size, tabcolsep) for which the estimated width fits the text width (article class)."""
+    ncol = max(len(r) for r in rows)
+    widths = [max(_visible_chars(r[c]) for r in rows if c < len(r)) for c in range(ncol)]
+    chars = sum(widths)
+    for name, pt, em in _FONT_PT:
+        for sep in (6.0, 4.0, 3.0):
+            if chars * em * pt + (ncol - 1) * 2 * sep <= _TEXTWIDTH_PT:
+                return (name or None), (None if sep == 6.0 else f"{sep:g}pt")
+    return "tiny", "3pt"
 
 
 def _default_caption_text(table: Table) -> str:
@@ -140,22 +178,26 @@ def table_latex(
     *,
     placement: str = "t",
     floating: bool = True,
-    size: str | None = None,
+    size: str | None = "auto",
     printer: RfsymLatexPrinter | None = None,
     **settings: Any,
 ) -> str:
     r"""A booktabs table: ``\begin{table}`` with caption and label, or only the ``tabular`` (``floating=False``).
 
     ``caption`` is LaTeX (not escaped); the default names the network, input,
-    convention and origin.  ``size`` is one of ``tiny, scriptsize,
-    footnotesize, small, normalsize``.  Other keyword arguments are settings of
+    convention and origin.  ``size`` is ``"auto"`` (default: the largest of
+    normal, small, footnote, script and tiny size whose estimated width
+    fits an article's text width) or one of ``tiny, scriptsize, footnotesize, small,
+    normalsize``.  Other keyword arguments are settings of
     :func:`rfsym.latex` (``names``, ``floor_style``, …) used for the symbolic cells.
     """
     from .latex import printer_for
 
     cols = _check_columns(columns)
-    if size is not None and size not in SIZES:
-        raise RfsymError(f"table size must be one of {', '.join(SIZES)} (got {size!r})")
+    if size is not None and size != "auto" and size not in SIZES:
+        raise RfsymError(f"table size must be 'auto' or one of {', '.join(SIZES)} (got {size!r})")
+    settings.setdefault("fold_short_frac", True)  # k/2 rather than a stacked fraction: rows stay one line high
+    settings.setdefault("floor_style", "fixed")
     p = printer_for(printer, **settings)
 
     def tex(v: Any, column: str) -> str:
@@ -200,6 +242,11 @@ def table_latex(
         name = p._names[_PARAM.get(c, c)]
         return f"${name}$"
 
+    sep = None
+    if size == "auto":
+        size, sep = _auto_size(
+            [[head(c) for c in cols]] + [ln[: -len(r" \\")].split(" & ") for ln in lines if "&" in ln]
+        )
     spec = "".join("l" if c == "layer" else "r" for c in cols)
     tabular = [
         r"\begin{tabular}{@{}" + spec + "@{}}",
@@ -211,20 +258,23 @@ def table_latex(
         r"\end{tabular}",
     ]
     if not floating:
-        pre = [r"{\%s" % size] if size else []
-        return "\n".join(pre + tabular + (["}"] if size else [])) + "\n"
+        pre = ([r"{\%s" % size] if size else []) + ([r"\setlength{\tabcolsep}{%s}" % sep] if sep else [])
+        if sep and not size:
+            pre.insert(0, "{")
+        return "\n".join(pre + tabular + (["}"] if size or sep else [])) + "\n"
     if caption is None:
         inp = _join([tex(v, "n") for v in table.input], r" \times ")
         caption = (
             f"Receptive-field arithmetic of \\texttt{{{_tex_text(table.name)}}} (input ${inp}$, "
             f"{table.convention} convention, origin ${tex(table.origin, 'start')}$)."
         )
-    out = [r"\begin{table}[%s]" % placement, r"\centering"]
-    if size:
-        out.append("\\" + size)
-    out.append(r"\caption{" + caption + "}")
+    out = [r"\begin{table}[%s]" % placement, r"\centering", r"\caption{" + caption + "}"]
     if label:
         out.append(r"\label{" + label + "}")
+    if size:
+        out.append("\\" + size)
+    if sep:
+        out.append(r"\setlength{\tabcolsep}{%s}" % sep)
     out += tabular
     out.append(r"\end{table}")
     return "\n".join(out) + "\n"

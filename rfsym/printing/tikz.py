@@ -19,9 +19,10 @@ table's origin (its centre is ``origin + i`` in table coordinates).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any
 
 from .. import _arith as A
 from ..errors import RfsymError
@@ -67,14 +68,20 @@ def figure_geometry(
     convention: str = "framework",
     origin: Any = Fraction(1, 2),
 ) -> Figure:
-    """The picture's geometry for one layer of ``net`` (default: the last layer).
+    """The picture's geometry for one layer of ``net`` (default: the deepest layer with at least two
+    features per axis, else the last).
 
     ``features`` are 0-based (row, column) indices, or single indices for both
     axes; the default is the first and the last feature.
     """
     table = net.table(input=input, convention=convention, origin=origin)
     if layer is None:
+        # the deepest layer with at least two features per axis shows the most; else the output
         row = table.rows[-1]
+        for cand in reversed(table.rows[1:]):
+            if all(A.is_num(st.n) and st.n >= 2 for st in cand.states):
+                row = cand
+                break
     else:
         try:
             row = table[layer]
@@ -175,7 +182,9 @@ def tikz_figure(
     lines.append(rf"  \draw[blue!70!black] (0,0) rectangle ({g.size[1]},{g.size[0]});")
     ys = ",".join(_num(c) for c in g.centres[0])
     xs = ",".join(_num(c) for c in g.centres[1])
-    lines.append(rf"  \foreach \y in {{{ys}}} \foreach \x in {{{xs}}} \fill[green!50!black] (\x,\y) circle[radius={dot:.3g}];")
+    lines.append(
+        rf"  \foreach \y in {{{ys}}} \foreach \x in {{{xs}}} \fill[green!50!black] (\x,\y) circle[radius={dot:.3g}];"
+    )
     for f in g.features:
         y0, x0, y1, x1 = g.box(f)
         cy, cx = g.centres[0][f[0]], g.centres[1][f[1]]
@@ -193,7 +202,7 @@ def tikz_figure(
             r"input pixels (blue), padding (dashed), feature centres (green) and the receptive fields of "
             r"the marked features (orange)."
         )
-    out = [r"\begin{figure}[t]", r"\centering", body.rstrip("\n"), r"\caption{" + caption + "}"]
+    out = [r"\begin{figure}[htbp]", r"\centering", body.rstrip("\n"), r"\caption{" + caption + "}"]
     if label:
         out.append(r"\label{" + label + "}")
     out.append(r"\end{figure}")
