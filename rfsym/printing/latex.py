@@ -58,6 +58,9 @@ from ..errors import RfsymError
 
 __all__ = ["RfsymLatexPrinter", "latex", "derivation", "QUANTITIES"]
 
+#: One printed relation: (left-hand side, right-hand side, quantity key for labels or None).
+Rel = tuple[str, str, "str | None"]
+
 QUANTITIES = ("n", "j", "r", "start", "P")
 DEFAULT_NAMES = {
     "n": "n",
@@ -265,7 +268,7 @@ class RfsymLatexPrinter(LatexPrinter):
             num = sympy.expand(num)
         elif arg.is_Mul:
             num, den = sympy.fraction(arg)
-        if den is None or den == 1:
+        if num is None or den is None or den == 1:
             return self._print(arg)
         if self._settings["fold_short_frac"]:
             top = self._print(num)
@@ -366,7 +369,7 @@ class RfsymLatexPrinter(LatexPrinter):
         rels = [(self._hprint_name(q), rhs) for _, rhs, q in self._hprint_state_relations([state], 0)]
         return self._hprint_relations(rels)
 
-    def _hprint_network_relations(self, net: Any) -> list[tuple[str, str, str]]:
+    def _hprint_network_relations(self, net: Any) -> list[Rel]:
         return output_relations(self, net)
 
     def _print_Network(self, net: Any) -> str:
@@ -383,7 +386,7 @@ class RfsymLatexPrinter(LatexPrinter):
             return v
         return _shift_indices(v)
 
-    def _hprint_relations_ClosedForms(self, cf: Any) -> list[tuple[str, str, str | None]]:
+    def _hprint_relations_ClosedForms(self, cf: Any) -> list[Rel]:
         axes = [cf] if cf.axes is None else list(cf.axes)
         index = self._settings.get("_depth") or depth_symbol()
         return _value_relations(self, index, {q: [getattr(a, q) for a in axes] for q in QUANTITIES})
@@ -391,7 +394,7 @@ class RfsymLatexPrinter(LatexPrinter):
     def _print_ClosedForms(self, cf: Any) -> str:
         return self._hprint_relations([(lhs, rhs) for lhs, rhs, _ in self._hprint_relations_ClosedForms(cf)])
 
-    def _hprint_relations_SolveResult(self, res: Any) -> list[tuple[str, str, str | None]]:
+    def _hprint_relations_SolveResult(self, res: Any) -> list[Rel]:
         return solve_relations(self, res)
 
     def _print_SolveResult(self, res: Any) -> str:
@@ -422,7 +425,7 @@ def _tidy(expr: Any) -> Any:
     return walk(expr)
 
 
-def solve_relations(p: RfsymLatexPrinter, res: Any) -> list[tuple[str, str, str | None]]:
+def solve_relations(p: RfsymLatexPrinter, res: Any) -> list[Rel]:
     """A solution set as relations: the set of tuples, progressions, or symbolic solutions with conditions."""
     import sympy
 
@@ -434,7 +437,7 @@ def solve_relations(p: RfsymLatexPrinter, res: Any) -> list[tuple[str, str, str 
     unknowns = list(res.unknowns)
     tup = sym(unknowns[0]) if len(unknowns) == 1 else r"(%s)" % ", ".join(sym(u) for u in unknowns)
     targets = r",\ ".join(_target_tex(p, t) for t in res.targets)
-    rels: list[tuple[str, str, str | None]] = []
+    rels: list[Rel] = []
     if res.symbolic is not None:
         for k, v in res.symbolic.items():
             rels.append((sym(k), p._hprint_value(v), k))
@@ -626,7 +629,7 @@ def _label(p: RfsymLatexPrinter, key: str | None = None) -> str:
     return r"\label{%s}" % (f"{lab}:{key}" if key else lab)
 
 
-def wrap(p: RfsymLatexPrinter, rels: Sequence[tuple[str, str, str | None]] | None, body: str | None = None) -> str:
+def wrap(p: RfsymLatexPrinter, rels: Sequence[Rel] | None, body: str | None = None) -> str:
     """Put relations (lhs, rhs, key) or one body in the chosen environment."""
     env = p._settings["environment"]
     if rels is None:
@@ -661,7 +664,7 @@ def wrap(p: RfsymLatexPrinter, rels: Sequence[tuple[str, str, str | None]] | Non
     return "\\begin{%s}\n%s\n\\end{%s}" % (env, " \\\\\n".join(lines), env)
 
 
-def relations_of(p: RfsymLatexPrinter, obj: Any) -> list[tuple[str, str, str | None]] | None:
+def relations_of(p: RfsymLatexPrinter, obj: Any) -> list[Rel] | None:
     """The relations an object prints as, or None when it prints as one expression."""
     from ..layers import AxisState
     from ..network import Network, Row
@@ -809,13 +812,13 @@ def _output_values(net: Any) -> tuple[Any, dict[str, list[Any]]]:
     return depth, {q: [getattr(a, q) for a in axes] for q in QUANTITIES}
 
 
-def output_relations(p: RfsymLatexPrinter, net: Any) -> list[tuple[str, str, str | None]]:
+def output_relations(p: RfsymLatexPrinter, net: Any) -> list[Rel]:
     """``n_L = …``, ``j_L = …``, … of the network's output."""
     depth, vals = _output_values(net)
     return _value_relations(p, depth, vals)
 
 
-def _value_relations(p: RfsymLatexPrinter, index: Any, vals: dict[str, list[Any]]) -> list[tuple[str, str, str | None]]:
+def _value_relations(p: RfsymLatexPrinter, index: Any, vals: dict[str, list[Any]]) -> list[Rel]:
     idx = p._hprint_value(index)
     rels = []
     for q in p._settings["quantities"]:
@@ -847,7 +850,7 @@ def _generic_recurrence(convention: str = "framework") -> tuple[Any, Any, Any]:
     )
 
 
-def recurrence_lines(p: RfsymLatexPrinter, convention: str = "framework") -> list[tuple[str, str, str | None]]:
+def recurrence_lines(p: RfsymLatexPrinter, convention: str = "framework") -> list[Rel]:
     """The per-layer recurrence ``q_ell = f(q_{ell-1})``, one line per quantity, from Conv.transfer."""
     from ..layers import Conv
 
@@ -856,7 +859,7 @@ def recurrence_lines(p: RfsymLatexPrinter, convention: str = "framework") -> lis
     i_in, i_out = ell - base, ell + 1 - base
     prev = _symbolic_state(i_in)
     out = Conv(kernel=kap, stride=s, padding=(pl, pr)).transfer(prev, 0, convention)
-    lines = [(p._print(kap), p._print(kappa_def), "kappa")]
+    lines: list[Rel] = [(p._print(kap), p._print(kappa_def), "kappa")]
     for q in p._settings["quantities"]:
         lines.append((p._print(_indexed(q, i_out)), p._print(getattr(out, q)), q))
     return lines
@@ -876,7 +879,7 @@ def _symbolic_state(index: Any) -> Any:
     )
 
 
-def _input_lines(p: RfsymLatexPrinter, state: Any) -> list[tuple[str, str, str | None]]:
+def _input_lines(p: RfsymLatexPrinter, state: Any) -> list[Rel]:
     return [
         (p._hprint_indexed(q, "0"), p._hprint_value(state.as_dict()[_STATE_KEY.get(q, q)]), None)
         for q in p._settings["quantities"]
@@ -889,7 +892,7 @@ def _natural(name: str) -> tuple[Any, ...]:
 
 def _assumption_lines(p: RfsymLatexPrinter, net: Any) -> list[str]:
     """One line per domain: the free symbols that share it (runs such as ``k_0, k_1, …, k_999`` abbreviated)."""
-    groups: dict[tuple[str, str], list[Any]] = {}
+    groups: dict[tuple[str, str, str], list[Any]] = {}
     for sym in sorted(net.free_symbols, key=lambda x: _natural(x.name)):
         dom = net.symbols.get(sym.name)
         vals = dom.values(limit=12) if dom is not None else None
@@ -912,13 +915,13 @@ def _assumption_lines(p: RfsymLatexPrinter, net: Any) -> list[str]:
             else:
                 rel = (r"&\in \text{integers}", "")
         stem = re.sub(r"_?\d+$", "", sym.name)
-        groups.setdefault((stem, *rel), []).append(sym)  # type: ignore[arg-type]
+        groups.setdefault((stem, rel[0], rel[1]), []).append(sym)
     out = []
-    for (_, rel, pre), syms in groups.items():
+    for (_, relation, prefix), syms in groups.items():
         names = [p._print(x) for x in syms]
         if len(names) > 4:
             names = [names[0], names[1], r"\dots", names[-1]]
-        out.append(r"%s%s %s" % (pre, ", ".join(names), rel))
+        out.append(r"%s%s %s" % (prefix, ", ".join(names), relation))
     return out
 
 

@@ -64,7 +64,7 @@ def _decimal(v: Any) -> str | None:
 
 def _raw_cells(table: Table, column: str) -> list[list[Any]]:
     """Per row, the values of one column on each axis (None where a row has none)."""
-    out = []
+    out: list[list[Any]] = []
     for row in table.rows:
         if column == "layer":
             out.append([row.name])
