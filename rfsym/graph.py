@@ -4,7 +4,7 @@ A :class:`Graph` is built node by node; every call returns a :class:`Node`
 handle to feed into later calls::
 
     g = Graph(input=224, name="block")
-    x = g.input                                   # the network input, node "input"
+    x = g.input_node                              # the network input, node "input"
     a = g.conv(x, kernel=3, padding=1, name="a")
     b = g.conv(x, kernel=1, name="b")
     y = g.add(a, b, name="sum")                   # or g.concat(a, b)
@@ -37,7 +37,7 @@ from typing import Any
 
 from . import _arith as A
 from .errors import RfsymError
-from .layers import CONVENTIONS, AxisState, Conv, ConvTranspose, Identity, Layer, Pool, Upsample
+from .layers import CONVENTIONS, AxisState, Conv, ConvTranspose, Identity, Layer, Pool, Repeat, Upsample
 from .network import Network, Row, Table, _check_convention, parse_origin
 from .values import SymbolDomain
 
@@ -286,8 +286,8 @@ class Graph:
     """A network whose layers form a directed acyclic graph.
 
     >>> g = Graph(input=16, name="demo")
-    >>> a = g.conv(g.input, kernel=3, padding=1, name="a")
-    >>> b = g.conv(g.input, kernel=5, padding=2, name="b")
+    >>> a = g.conv("input", kernel=3, padding=1, name="a")
+    >>> b = g.conv(g.input_node, kernel=5, padding=2, name="b")
     >>> y = g.add(a, b, name="y")
     >>> st = g.table()["y"].states[0]
     >>> st.r, st.j, st.P
@@ -304,14 +304,14 @@ class Graph:
 
     # -- building ----------------------------------------------------------
     @property
-    def input(self) -> Node:
-        """The network input, node ``"input"``."""
+    def input_node(self) -> Node:
+        """The network input, node ``"input"`` (the string ``"input"`` works as well)."""
         return Node(INPUT, self)
 
     @property
-    def input_size(self) -> tuple[Any, ...] | None:
-        """The declared input size per axis (or None)."""
-        return self._input_size
+    def input(self) -> tuple[Any, ...] | None:
+        """The declared input size per axis, or None (as ``Network.input``)."""
+        return self._compile()[1] if self._nodes else self._input_size
 
     def _name_of(self, x: Node | str, who: str) -> str:
         if isinstance(x, Node):
@@ -502,9 +502,21 @@ class Graph:
             self._compiled = (layers, net.input)
         return self._compiled
 
-    @property
-    def input_sizes(self) -> tuple[Any, ...] | None:
-        return self._compile()[1]
+    def flat_layers(self) -> list[Layer]:
+        """The layers of a graph that is one chain (no merges, one path), for code written for ``Network``."""
+        layers, _ = self._compile()
+        prev = INPUT
+        for who, (_, ins) in self._nodes.items():
+            if isinstance(layers[who], Merge) or ins != (prev,):
+                raise RfsymError(
+                    f"{self.name}: this graph has branches (at {who!r}); closed forms and solving need a "
+                    "sequential network (use table(), alignment() or paths() on graphs)"
+                )
+            prev = who
+        out: list[Layer] = []
+        for lay in layers.values():
+            out.extend(lay.unroll() if isinstance(lay, Repeat) else [lay])
+        return out
 
     @property
     def ndim(self) -> int | None:

@@ -61,7 +61,7 @@ def quiet_table(g: Graph, **kw):
 def google_net(n: int, pool: bool = False) -> Graph:
     """receptive_field_test.create_test_network_1 (and _2 with max-pooling), 1-D."""
     g = Graph(input=n, name="google1")
-    x = g.input
+    x = g.input_node
     if pool:
         l1 = g.conv(x, kernel=1, stride=4, name="L1")
         l2 = g.pool(x, kernel=3, stride=2, padding=[1, 0], name="L2")
@@ -141,7 +141,7 @@ class TestGoogleGraphs:
     def test_unaligned_reported(self):
         """create_test_network_3: the misaligned graph warns, naming the merge and both paths; strict refuses."""
         g = Graph(input=7, name="google3")
-        x = g.input
+        x = g.input_node
         l1 = g.conv(x, kernel=5, stride=2, padding=[2, 1], name="L1")
         l2 = g.conv(x, kernel=3, name="L2")
         l3 = g.conv(l2, kernel=3, name="L3")
@@ -187,8 +187,8 @@ class TestErrors:
     def test_shape_incompatible_merge(self):
         """Merging maps of different sizes names the merge, both inputs and their sizes."""
         g = Graph(input=16)
-        a = g.conv(g.input, kernel=3, name="a")
-        b = g.conv(g.input, kernel=3, stride=2, name="b")
+        a = g.conv(g.input_node, kernel=3, name="a")
+        b = g.conv(g.input_node, kernel=3, stride=2, name="b")
         g.concat(a, b, name="cat")
         with pytest.raises(RfsymError, match=r"cat: inputs have different sizes: a has 14 features, b has 7"):
             g.table()
@@ -196,13 +196,13 @@ class TestErrors:
     def test_arity(self):
         """Merges need two or more distinct inputs; other layers exactly one."""
         g = Graph(input=16)
-        a = g.conv(g.input, kernel=3, name="a")
+        a = g.conv(g.input_node, kernel=3, name="a")
         with pytest.raises(RfsymError, match="needs two or more inputs"):
             g.add(a, name="m")
         with pytest.raises(RfsymError, match="appears twice"):
             g.add(a, a, name="m")
         with pytest.raises(RfsymError, match="takes exactly one input"):
-            g.layer(Conv(kernel=3, name="c"), a, g.input)
+            g.layer(Conv(kernel=3, name="c"), a, g.input_node)
         with pytest.raises(RfsymError, match="needs 'inputs' with two or more"):
             loads(_spec('kind = "add"'))
 
@@ -210,13 +210,13 @@ class TestErrors:
         """'input' is reserved, names are unique, nodes of another graph are refused."""
         g = Graph(input=16)
         with pytest.raises(RfsymError, match="reserved"):
-            g.conv(g.input, kernel=3, name="input")
-        g.conv(g.input, kernel=3, name="a")
+            g.conv(g.input_node, kernel=3, name="input")
+        g.conv(g.input_node, kernel=3, name="a")
         with pytest.raises(RfsymError, match="duplicate layer name 'a'"):
-            g.conv(g.input, kernel=3, name="a")
+            g.conv(g.input_node, kernel=3, name="a")
         other = Graph(input=16)
         with pytest.raises(RfsymError, match="another graph"):
-            g.conv(other.input, kernel=3)
+            g.conv(other.input_node, kernel=3)
 
     def test_bad_inputs_field(self):
         """'inputs' must be a list of names."""
@@ -401,7 +401,7 @@ def random_graph(draw, fractional: bool):
         strided = kind in ("conv", "pool") and node["stride"] > 1
         loose[name] = any(loose[x] for x in ins) or (strided and up[src])
     if not spec:
-        g.identity(g.input, name="only")
+        g.identity(g.input_node, name="only")
         loose["only"] = False
     return g, loose
 
