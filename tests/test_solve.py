@@ -647,3 +647,41 @@ def test_named_layer_inside_repeat() -> None:
     assert [s["L"] for s in solve(net, targets={"conv.3.r": 15}).solutions] == [3, 4, 5, 6]
     with pytest.raises(RfsymError, match="no layer named 'conv.9'"):
         solve(net, targets={"conv.9.r": 15})
+
+
+class TestSympyPath:
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(numeric_stacks(), st.data())
+    def test_unbounded_padding(self, stack: list[dict], data: Any) -> None:
+        """An unbounded left padding p with targets on start or P: sympy on the closed form, checked by the oracle."""
+        stack = [dict(lay, padding=(0, 0) if lay["padding"] == "same" else lay["padding"]) for lay in stack]
+        pos = data.draw(st.integers(0, len(stack) - 1))
+        template = [dict(p) for p in stack]
+        template[pos]["padding"] = ("p", template[pos]["padding"][1])
+        n = data.draw(st.one_of(st.none(), st.integers(20, 60)))
+        ps = list(range(0, 41))
+        size = 10**4 if n is None else n
+        rows = {p: oracle_rows([dict(lay, padding=tuple({"p": p}.get(v, v) for v in lay["padding"])) for lay in template], size) for p in ps}
+        reach = [r for r in rows.values() if r is not None]
+        q = data.draw(st.sampled_from(["start", "effective_padding"]))
+        v = data.draw(st.sampled_from(reach))[-1][QKEY[q]] if reach else 0
+        op = data.draw(st.sampled_from(["==", "range"] + ([">=", "<="] if n is None else [])))
+        width = data.draw(st.integers(0, 6))
+        spec: Any = v if op == "==" else ((v, v + width) if op == "range" else (op, v))
+        lo = v if op in ("==", ">=", "range") else None
+        hi = v if op in ("==", "<=") else (v + width if op == "range" else None)
+        want = {p for p, r in rows.items() if r is not None and (lo is None or r[-1][QKEY[q]] >= lo) and (hi is None or r[-1][QKEY[q]] <= hi)}
+        layers = []
+        for i, lay in enumerate(template):
+            cls = Conv if lay["kind"] == "conv" else Pool
+            kw = dict(kernel=lay["kernel"], stride=lay["stride"], dilation=lay["dilation"], padding=list(lay["padding"]))
+            if cls is Pool:
+                kw["ceil_mode"] = lay["ceil_mode"]
+            layers.append(cls(name=f"l{i}", **kw))
+        net = Network(layers, input=n, symbols={"p": SymbolDomain(min=0)})
+        res = solve(net, **{q: spec}, limit=None)
+        if res.count is None:
+            got = {p for p in ps if any(p in pr for pr in res.parametric)}
+        else:
+            got = {s["p"] for s in res.solutions if s["p"] <= 40}
+        assert got == want

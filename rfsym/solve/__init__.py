@@ -380,8 +380,10 @@ class _Context:
         if self.exact:
             raise RfsymError(f"exact=True with an unbounded unknown ({x.name}): give it a max under [symbols]")
         why = check_monotone(self.net, x)
+        if why is None and any(t.quantity not in ("r", "j") for t in tlist):
+            why = "the targets are not all on r or j"
         if why is not None:
-            raise RfsymError(f"{x.name} has an unbounded domain and {why}; give {x.name} a max under [symbols]")
+            return self._solve_one_sympy(res, x, dom, tlist, limit, count_only, why)
         a, b, notes = solve_monotone(self.ev, x, dom, tlist)
         res.notes.extend(notes)
         res.method = "monotone bracketing"
@@ -402,6 +404,49 @@ class _Context:
         if res.count > (limit or 0):
             res.parametric = [prog]
         return res
+
+    def _solve_one_sympy(
+        self, res: SolveResult, x: Any, dom: Domain, tlist: list[Target], limit: int | None, count_only: bool, why: str
+    ) -> SolveResult:
+        """Closed forms solved by sympy; every candidate checked with the transfer functions."""
+        from ._symbolic import solve_one_sympy
+
+        try:
+            head, tail = solve_one_sympy(
+                self.net, x, dom.lo, dom.hi, tlist, axis=self.axis, convention=self.convention, origin=self.origin
+            )
+        except RfsymError as e:
+            raise RfsymError(
+                f"{x.name} has an unbounded domain, {why}, and the closed form cannot be solved ({e}); "
+                f"give {x.name} a max under [symbols]"
+            ) from None
+        has_input = self.net.input is not None and all(A.is_num(v) for v in self.net.input)
+        if tail is not None and has_input:
+            raise RfsymError(
+                f"{x.name}: the targets hold for every {x.name} >= {tail}, and validity for an unbounded "
+                f"{x.name} cannot be decided here; give {x.name} a max under [symbols]"
+            )
+        vals = [v for v in head if self._in_domain(dom, v) and self.ev.check({x.name: v}, tlist, self.exact)]
+        res.method = "closed form solved by sympy, integers checked with the transfer functions"
+        if tail is None:
+            res.count = len(vals)
+            res.solutions = [] if count_only else [{x.name: v} for v in (vals if limit is None else vals[:limit])]
+            res.complete = not count_only and len(res.solutions) == res.count
+            return res
+        first = dom.first_at_least(tail)
+        prog = Progression(x.name, dom.step, first % dom.step, first // dom.step)
+        res.count = None
+        res.complete = False
+        res.parametric = [Progression(x.name, dom.step, v % dom.step, v // dom.step, v // dom.step) for v in vals] + [prog]
+        listed = vals + prog.values(10)
+        res.solutions = [] if count_only else [{x.name: v} for v in listed[: min(limit or 0, 10)]]
+        return res
+
+    @staticmethod
+    def _in_domain(dom: Domain, v: int) -> bool:
+        if dom.choices is not None:
+            return v in dom.choices
+        return (dom.lo is None or v >= dom.lo) and (dom.hi is None or v <= dom.hi) and (v - dom.offset) % dom.step == 0
 
     # -- nearest achievable values -----------------------------------------------
     def nearest(self, tlist: list[Target], how_many: int) -> list[Nearest]:

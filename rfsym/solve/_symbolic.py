@@ -29,7 +29,10 @@ def _forms(net: Network, t: Target, axis: int, convention: str, origin: Any) -> 
                 f"target {t.key}: symbolic solving needs a top-level layer name (layers: {', '.join(names)})"
             )
         net = Network(net.layers[: names.index(t.at) + 1], input=net.input, name=net.name, symbols=net.symbols)
-    cf = derive(net, axis=axis, origin=origin, convention=convention)
+    inp = None
+    if net.input is not None:
+        inp = net.input[axis] if len(net.input) > axis else net.input[0]
+    cf = derive(net, input=inp, axis=axis, origin=origin, convention=convention)
     return A.to_sympy(cf.as_dict()[t.quantity])
 
 
@@ -112,3 +115,62 @@ def solve_symbolic(
     res.symbolic = symbolic
     res.conditions = conds
     return res
+
+
+def solve_one_sympy(
+    net: Network, x: Any, lo: int | None, hi: int | None, targets: list[Target], *, axis: int, convention: str, origin: Any
+) -> tuple[list[int], int | None]:
+    """One unknown, closed forms solved exactly by sympy.
+
+    Returns the integer candidates below the tail and the start of an unbounded
+    tail (None when the set is bounded).  Candidates are only *candidates*:
+    the caller checks each with the transfer functions (domain, validity).
+    """
+    import sympy
+
+    real = sympy.S.Reals
+    sset = sympy.Interval(-sympy.oo if lo is None else lo, sympy.oo if hi is None else hi)
+    for t in targets:
+        expr = _forms(net, t, axis, convention, origin)
+        extra = {s.name for s in getattr(expr, "free_symbols", ())} - {x.name}
+        if extra:
+            raise RfsymError(f"the closed form of {t.key} also depends on {', '.join(sorted(extra))}")
+        xs = [s for s in expr.free_symbols if s.name == x.name]
+        var = xs[0] if xs else x
+        parts = []
+        if t.is_equality:
+            parts.append(sympy.Eq(expr, A.to_sympy(t.lo)))
+        else:
+            if t.lo is not None:
+                parts.append((expr > A.to_sympy(t.lo)) if t.lo_strict else (expr >= A.to_sympy(t.lo)))
+            if t.hi is not None:
+                parts.append((expr < A.to_sympy(t.hi)) if t.hi_strict else (expr <= A.to_sympy(t.hi)))
+        for cond in parts:
+            if cond is sympy.true:
+                continue
+            if cond is sympy.false:
+                return [], None
+            got = sympy.solveset(cond, var, real)
+            if isinstance(got, sympy.ConditionSet) or got.has(sympy.ConditionSet):
+                raise RfsymError(f"sympy cannot solve {cond} for {x.name}")
+            sset = sympy.Intersection(sset, got.xreplace({var: x}) if var != x else got)
+    if sset.is_empty:
+        return [], None
+    if isinstance(sset, sympy.FiniteSet):
+        return sorted(int(v) for v in sset if v.is_integer), None
+    sup, inf = sset.sup, sset.inf
+    if inf == -sympy.oo:
+        raise RfsymError(f"the solution set {sset} of {x.name} is unbounded below")
+    a = int(sympy.ceiling(inf))
+    if sup != sympy.oo:
+        b = int(sympy.floor(sup))
+        if b - a > 2_000_000:
+            raise RfsymError(f"{x.name}: {b - a + 1} candidates between {a} and {b}; narrow the targets")
+        return [v for v in range(a, b + 1) if sset.contains(v) == sympy.true], None
+    # unbounded above: the last interval of the set is the tail
+    last = sset.args[-1] if isinstance(sset, sympy.Union) else sset
+    tail = int(sympy.ceiling(last.inf))
+    if tail - a > 2_000_000:
+        raise RfsymError(f"{x.name}: too many values before the unbounded part of {sset}")
+    head = [v for v in range(a, tail) if sset.contains(v) == sympy.true]
+    return head, tail
