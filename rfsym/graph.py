@@ -232,6 +232,14 @@ class GraphTable(Table):
     inputs: dict[str, tuple[str, ...]] = field(default_factory=dict)
     dominant: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     alignments: tuple[Alignment, ...] = ()
+    size_conditions: tuple[tuple[str, int, Any], ...] = ()
+
+    def to_text(self) -> str:
+        out = super().to_text()
+        for merge, ax, cond in self.size_conditions:
+            axis = f" (axis {ax})" if self.ndim > 1 else ""
+            out += f"merge {merge}{axis} needs equal sizes: {cond.lhs} = {cond.rhs}\n"
+        return out
 
     def path(self, node: str, axis: int = 0) -> tuple[str, ...]:
         """The path from the input that sets ``node``'s receptive field (ties: first input)."""
@@ -252,6 +260,10 @@ class GraphTable(Table):
         out = super().to_dict()
         for d in out["layers"]:
             d["inputs"] = list(self.inputs.get(d["name"], ()))
+        if self.size_conditions:
+            out["size_conditions"] = [
+                {"merge": m, "axis": ax, "condition": str(c)} for m, ax, c in self.size_conditions
+            ]
         if self.alignments:
             out["alignment"] = [
                 {
@@ -590,6 +602,7 @@ class Graph:
         inputs: dict[str, tuple[str, ...]] = {}
         rows = [Row(INPUT, None, states[INPUT])]
         aligns: list[Alignment] = []
+        size_conds: list[tuple[str, int, Any]] = []
         partial = GraphTable(self.name, inp, (), convention, origin, None, inputs, dominant)
         for who, (_, ins) in self._nodes.items():
             lay = layers[who]
@@ -598,7 +611,7 @@ class Graph:
                 new, doms = [], []
                 for ax in range(len(inp)):
                     ins_st = [states[x][ax] for x in ins]
-                    _check_sizes(who, ins, ins_st, ax, len(inp), inp)
+                    size_conds += _check_sizes(who, ins, ins_st, ax, len(inp), inp)
                     st, d = lay.merge(ins_st)
                     new.append(st)
                     doms.append(d)
@@ -625,7 +638,9 @@ class Graph:
                 states[who] = new_t
                 dominant[who] = (0,) * len(inp)
             rows.append(Row(who, lay, states[who]))
-        return GraphTable(self.name, inp, tuple(rows), convention, origin, None, inputs, dominant, tuple(aligns))
+        return GraphTable(
+            self.name, inp, tuple(rows), convention, origin, None, inputs, dominant, tuple(aligns), tuple(size_conds)
+        )
 
     def alignment(
         self, input: Any = None, convention: str = "framework", origin: Any = Fraction(1, 2)
@@ -742,17 +757,26 @@ def _toposort(wanted: dict[str, tuple[str, ...]]) -> list[str]:
     return order
 
 
-def _check_sizes(who: str, ins: tuple[str, ...], sts: list[AxisState], ax: int, nd: int, inp: tuple[Any, ...]) -> None:
+def _check_sizes(
+    who: str, ins: tuple[str, ...], sts: list[AxisState], ax: int, nd: int, inp: tuple[Any, ...]
+) -> list[tuple[str, int, Any]]:
+    """Refuse merges of provably different sizes; return the conditions that symbols leave open."""
     n0 = sts[0].n
+    open_: list[tuple[str, int, Any]] = []
     for x, st in zip(ins[1:], sts[1:]):
         diff = A.add(st.n, A.mul(-1, n0))
         bad = (A.is_num(diff) and diff != 0) or (not A.is_num(diff) and getattr(diff, "is_zero", None) is False)
+        if not bad and not A.is_num(diff) and not _zero(diff):
+            import sympy
+
+            open_.append((who, ax, sympy.Eq(A.to_sympy(n0), A.to_sympy(st.n))))
         if bad:
             axis = f" on axis {ax}" if nd > 1 else ""
             raise RfsymError(
                 f"{who}: inputs have different sizes{axis}: {ins[0]} has {A.fmt(n0)} features, {x} has "
                 f"{A.fmt(st.n)} (network input {', '.join(A.fmt(v) for v in inp)})"
             )
+    return open_
 
 
 def _centre(st: AxisState) -> Any:

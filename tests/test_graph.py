@@ -287,6 +287,23 @@ inputs = ["skip", "body"]
         s = next(iter(g.free_symbols))
         assert al.condition == sympy.Eq(s, 2)
 
+    def test_symbolic_merge_sizes(self):
+        """A symbolic input leaves each merge's size equality as a condition; numbers that break one are refused."""
+        g = rfsym.load("unet")
+        t = g.table(input="n")
+        conds = {m: c for m, _, c in t.size_conditions}
+        assert set(conds) == {"cat1", "cat2", "cat3", "cat4"}
+        n = next(iter(t.input[0].free_symbols))
+        for v in (256, 48, 250, 100):
+            ok = all(bool(c.subs(n, v)) for c in conds.values())
+            assert ok == (v % 16 == 0)
+            if ok:
+                g.table(input=v)
+            else:
+                with pytest.raises(RfsymError, match="inputs have different sizes"):
+                    g.table(input=v)
+        assert "merge cat1 needs equal sizes: n = 2*floor(n/2)" in t.to_text()
+
     def test_symbolic_table_matches_numeric(self):
         """Substituting numbers into the symbolic table gives the numeric table."""
         g = loads(self.SPEC)
