@@ -50,10 +50,10 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AlignmentWarning)
             r_table = g.table()[out].states[0].r
-            t_table = best(lambda: g.table())
+            t_table = best(lambda g=g: g.table())
             paths = g.paths(out, limit=10**6)
             r_paths = max(p.states[0].r for p in paths)
-            t_paths = best(lambda: g.paths(out, limit=10**6), repeat=1)
+            t_paths = best(lambda g=g, out=out: g.paths(out, limit=10**6), repeat=1)
         assert r_table == r_paths
         print(f"{g.name:<16} {len(paths):>6} {t_table * 1e3:>11.1f} {t_paths * 1e3:>15.1f} {t_paths / t_table:>7.0f}")
 
