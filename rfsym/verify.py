@@ -11,7 +11,9 @@ The check (after Araujo et al., Distill 2019, and Luo et al., NeurIPS 2016):
    (group, instance and layer norm) are replaced by the identity: rfsym treats
    them as pass-through, and their statistics would otherwise reach every pixel;
 2. feed an all-ones input and backpropagate from the first, centre and last
-   output unit (all axes at once);
+   output unit and the first unit whose box lies inside the input (all axes
+   at once; summed over the output channels, since after a concatenation each
+   channel sees one branch only);
 3. on each axis, read the extent of the non-zero input gradient and compare it
    with rfsym's box of that unit, ``[c - r/2, c + r/2)`` with centre
    ``c = start + i*j`` (origin 0.5: pixel p spans ``[p, p + 1)``), clipped to
@@ -43,12 +45,16 @@ class UnitCheck:
     expected: tuple[int, int] | None  # (first, last) input pixel, clipped; None when only padding is seen
     observed: tuple[int, int] | None
     holes: int = 0  # input pixels inside the observed extent with zero gradient (dilation leaves gaps)
-    exact: bool = True  # False: the box is a bound (fractional jumps), the gradient must lie within it
+    exact: bool = True  # False: the box is only a bound (clipped box, fractional jumps): the gradient lies within it
 
     @property
     def ok(self) -> bool:
-        if self.exact or self.observed is None or self.expected is None:
+        if self.exact:
             return self.expected == self.observed
+        if self.observed is None:  # the unit reads only padding
+            return True
+        if self.expected is None:
+            return False
         return self.expected[0] <= self.observed[0] and self.observed[1] <= self.expected[1]
 
 
@@ -141,7 +147,10 @@ class VerifyReport:
             for r in rows:
                 lines.append(f"  {r[0].rjust(w[0])}  {r[1].ljust(w[1])}  {r[2].ljust(w[2])}  {r[3]}".rstrip())
         if not all(u.exact for u in self.units):
-            lines.append("note: fractional jumps (transposed convolution, upsampling): r is a bound, each gradient must lie within its box")
+            lines.append(
+                "note: 'within': a box that reaches outside the input, or any box with fractional jumps (transposed "
+                "convolution, upsampling), is a bound; the gradient must lie within it (padding can cut it short)"
+            )
         lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines) + "\n"
 
@@ -299,13 +308,20 @@ def verify(
         network = from_torch(model, input_size, passthrough=passthrough, name=name)
     name = name or network.name
     sizes, chans = parse_input_size(model, input_size)
-    table = network.table(input=list(sizes), origin=Fraction(1, 2))
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = network.table(input=list(sizes), origin=Fraction(1, 2))
+    align_notes = [str(w.message) for w in caught if type(w.message).__name__ == "AlignmentWarning"]
     out_states = table.output
     if len(out_states) != len(sizes):
         raise RfsymError(f"{name}: the network has {len(out_states)} axes but the input has {len(sizes)}")
     from .layers import ConvTranspose, Upsample
 
-    layers = network.flat_layers() if hasattr(network, "flat_layers") else list(network.layers)
+    from .graph import Graph
+
+    layers = list(network.layers) if isinstance(network, Graph) else network.flat_layers()
     exact = not any(isinstance(lay, (ConvTranspose, Upsample)) for lay in layers)
     m = _prepare(model)
     x = torch.ones((1, chans, *sizes), dtype=torch.float64, requires_grad=True)
@@ -324,6 +340,8 @@ def verify(
     nd = len(sizes)
     spatial = y.dim() == nd + 2
     notes = []
+    if align_notes:
+        notes.append(f"{len(align_notes)} merge(s) with unaligned branches (checked as unions); first: {align_notes[0]}")
     if not spatial:
         notes.append(f"the model output has shape {tuple(y.shape)} (no spatial axes): one unit checked, it sees the whole map")
     axes = []
@@ -333,8 +351,11 @@ def verify(
         axes.append((ax, st, n_model))
     if spatial:
         ns = [int(y.shape[2 + ax]) for ax in range(nd)]
-        for which in ("first", "centre", "last"):
-            idx = tuple({"first": 0, "centre": (n - 1) // 2, "last": n - 1}[which] for n in ns)
+        for which in ("first", "centre", "last", "inside"):
+            if which == "inside":  # the first unit whose box lies inside the input, on every axis
+                idx = tuple(_first_inside(out_states[ax], sizes[ax], ns[ax]) for ax in range(nd))
+            else:
+                idx = tuple({"first": 0, "centre": (n - 1) // 2, "last": n - 1}[which] for n in ns)
             if idx not in picks:
                 picks.append(idx)
     else:
@@ -342,7 +363,8 @@ def verify(
     units: list[UnitCheck] = []
     r_obs: dict[int, int] = {}
     for idx in picks:
-        sel = y[(0, 0, *idx)] if spatial else y.reshape(y.shape[0], -1)[0, 0]
+        # Sum over the output channels: after a concatenation each channel sees one branch only.
+        sel = y[(0, slice(None), *idx)].sum() if spatial else y.reshape(y.shape[0], -1)[0].sum()
         (g,) = torch.autograd.grad(sel, x, retain_graph=True)
         mask = g[0].abs().sum(dim=0) != 0
         for ax in range(nd):
@@ -353,9 +375,11 @@ def verify(
             holes = (nz[-1] - nz[0] + 1 - len(nz)) if nz else 0
             st = out_states[ax]
             exp = expected_box(sizes[ax], st.r, st.j, st.start, idx[ax])
-            units.append(UnitCheck(ax, idx[ax], exp, observed, holes, exact))
             c = Fraction(A.add(st.start, A.mul(idx[ax], st.j)))
             unclipped = c - Fraction(st.r) / 2 >= 0 and c + Fraction(st.r) / 2 <= sizes[ax]
+            # A box that reaches outside the input is a bound: padding at some layer (a unit reading
+            # only padding, dilation taps that land in it) can cut the region short of the clipped box.
+            units.append(UnitCheck(ax, idx[ax], exp, observed, holes, exact and unclipped))
             if observed and unclipped and A.is_num(st.r):
                 r_obs.setdefault(ax, observed[1] - observed[0] + 1)
     summaries = tuple(
@@ -366,6 +390,17 @@ def verify(
     if strict and not report.ok:
         raise RfsymError(f"{name}: receptive fields disagree with the gradients: " + "; ".join(report.mismatches))
     return report
+
+
+def _first_inside(st: Any, n_input: int, n_out: int) -> int:
+    """Index of the first output unit whose box lies inside the input (the centre unit if none does)."""
+    if A.is_num(st.j) and A.is_num(st.r) and A.is_num(st.start):
+        j, half, start = Fraction(st.j), Fraction(st.r) / 2, Fraction(st.start)
+        if j > 0:
+            u = max(0, math.ceil((half - start) / j))
+            if u < n_out and start + u * j + half <= n_input:
+                return u
+    return (n_out - 1) // 2
 
 
 def _first_tensor(out: Any) -> Any:
