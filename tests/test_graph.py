@@ -493,14 +493,14 @@ def check_against_oracle(g: Graph, loose: dict[str, bool], origin) -> int:
 
 
 class TestRandomDAGs:
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(random_graph(fractional=False), st.sampled_from([HALF, 0]))
     def test_integer_dags(self, gl, origin):
         """Conv/pool/add DAGs: n, r, start, j, P of every node equal brute-force index propagation."""
         g, loose = gl
         check_against_oracle(g, loose, origin)
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(random_graph(fractional=True), st.sampled_from([HALF, 0]))
     def test_fractional_dags(self, gl, origin):
         """With transposed convolutions and upsampling: regions lie in their windows, tight unless a stride follows."""
@@ -544,6 +544,16 @@ class TestSpecAndCli:
         t = loads(text).table()
         assert [r.name for r in t.rows] == ["input", "a", "b", "m"]
         assert t["m"].states[0].r == 5
+
+    def test_repeat_node(self):
+        """A repeat block can be a graph node: it reads its inputs and unrolls inside the node."""
+        text = _spec(
+            'name = "a"\nkind = "conv"\nkernel = 3\npadding = 1',
+            'name = "rep"\nkind = "repeat"\ntimes = 3\ninputs = ["input"]\nlayers = [ { kind = "conv", kernel = 3, padding = 1 } ]',
+            'name = "m"\nkind = "add"\ninputs = ["a", "rep"]',
+        )
+        t = loads(text).table(strict=True)
+        assert t["rep"].states[0].r == 7 and t["m"].states[0].r == 7
 
     @pytest.mark.parametrize("fmt", ["text", "json", "markdown", "latex"])
     def test_cli_table(self, tmp_path, fmt):

@@ -153,7 +153,7 @@ def _layer(d: Any, i: int, source: str) -> Layer:
                 mode=mode,
             )
         if kind == "repeat":
-            check_keys({"name", "kind", "times", "index", "layers"})
+            check_keys({"name", "kind", "times", "index", "layers", "inputs"})
             if "times" not in d:
                 raise RfsymError(f"{name or 'repeat'}: times is required")
             block = d.get("layers")
