@@ -81,6 +81,20 @@ def seed_example() -> Network:
     )
 
 
+SPEC_INPUT = """
+input = "N"
+[symbols]
+N = { min = 1 }
+[[layers]]
+kind = "conv"
+kernel = 3
+stride = 2
+[[layers]]
+kind = "conv"
+kernel = 3
+stride = 2
+"""
+
 SPEC_SOLVE = """
 input = 64
 [symbols]
@@ -518,6 +532,17 @@ class TestSolutions:
         assert sympy.latex(res) == latex(res)
         assert res._repr_latex_().startswith("$\\begin{aligned}")
 
+    def test_infinite_set(self) -> None:
+        """An infinite set prints as the union of its progressions, each with its range of t."""
+        res = solve(loads(SPEC_INPUT), n=">=5")
+        out = latex(res)
+        assert out.startswith(r"\{N : n \geq 5\} = ")
+        sets = out.split(" = ", 1)[1].split(r" \cup ")
+        assert len(sets) == len(res.parametric)
+        t = sympy.Symbol("t", integer=True)
+        for prog, text in zip(res.parametric, sets):
+            assert text == r"\{%s : t \geq %d\}" % (latex(prog.offset + prog.step * t), prog.t_min)
+
     def test_long_set_breaks_lines_in_align(self) -> None:
         """Long sets break into lines of six tuples in align."""
         res = solve(loads(SPEC_SOLVE), r=">=7")
@@ -608,7 +633,13 @@ class TestCompile:
         """Solution sets compile, short and long."""
         res = solve(loads(SPEC_SOLVE), r=11)
         long = solve(loads(SPEC_SOLVE), r=">=7")
-        compile_tex(tmp_path, latex(res, environment="align") + latex(long, environment="align", label="eq:long"))
+        infinite = solve(loads(SPEC_INPUT), n=">=5")
+        compile_tex(
+            tmp_path,
+            latex(res, environment="align")
+            + latex(long, environment="align", label="eq:long")
+            + latex(infinite, environment="equation"),
+        )
 
     def test_tikz_figure(self, tmp_path: Path) -> None:
         """The TikZ figures compile (small and AlexNet-sized grids)."""

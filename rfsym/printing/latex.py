@@ -447,16 +447,25 @@ def solve_relations(p: RfsymLatexPrinter, res: Any) -> list[Rel]:
     if res.count == 0:
         rels.append((r"\{%s : %s\}" % (tup, targets), r"\varnothing", "solutions"))
         return rels
+    multiline = str(p._settings["environment"]).startswith(("align", "equation"))
     if res.count is None:
+        # an infinite set: the union of arithmetic progressions, the other unknowns fixed in each
         t = sympy.Symbol("t", integer=True)
-        for i, prog in enumerate(res.parametric):
-            x = sym(prog.symbol)
-            rhs = p._print(prog.offset + prog.step * t) + r",\quad t \geq %d" % prog.t_min
-            if prog.t_max is not None:
-                rhs += r",\ t \leq %d" % prog.t_max
-            for k, v in prog.fixed.items():
-                rhs += r",\quad %s = %d" % (sym(k), v)
-            rels.append((x, rhs, f"solution{i + 1}"))
+        sets = []
+        for prog in res.parametric:
+            value = p._print(prog.offset + prog.step * t)
+            parts = [value if u == prog.symbol else str(prog.fixed.get(u, "?")) for u in unknowns]
+            elem = parts[0] if len(parts) == 1 else "(%s)" % ", ".join(parts)
+            cond = r"t \geq %d" % prog.t_min + (r",\ t \leq %d" % prog.t_max if prog.t_max is not None else "")
+            sets.append(r"\{%s : %s\}" % (elem, cond))
+        lines = [r" \cup ".join(sets[i : i + 3]) for i in range(0, len(sets), 3)]
+        rels.append(
+            (
+                r"\{%s : %s\}" % (tup, targets),
+                (r" \\ &\qquad \cup " if multiline else r" \cup ").join(lines),
+                "solutions",
+            )
+        )
         return rels
     items = [
         (str(sol[unknowns[0]]) if len(unknowns) == 1 else "(%s)" % ", ".join(str(sol[u]) for u in unknowns))
@@ -466,7 +475,6 @@ def solve_relations(p: RfsymLatexPrinter, res: Any) -> list[Rel]:
     ]
     more = r", \dots" if not res.complete or len(items) < (res.count or 0) else ""
     chunks = [", ".join(items[i : i + 6]) for i in range(0, len(items), 6)] or [""]
-    multiline = str(p._settings["environment"]).startswith(("align", "equation"))
     body = (r", \\ &\qquad " if multiline else ", ").join(chunks)
     lhs = r"\{%s : %s\}" % (tup, targets)
     rels.append((lhs, r"\{%s%s\}" % (body, more), "solutions"))
@@ -648,7 +656,7 @@ def wrap(p: RfsymLatexPrinter, rels: Sequence[Rel] | None, body: str | None = No
         return "$" + p._hprint_relations([(lhs, rhs) for lhs, rhs, _ in rels]) + "$"
     star = env.endswith("*")
     if env.startswith("equation"):
-        if len(rels) == 1:
+        if len(rels) == 1 and "&" not in rels[0][1]:
             lhs, rhs, _ = rels[0]
             inner = f"{lhs} = {rhs}"
         else:
