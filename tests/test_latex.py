@@ -515,6 +515,26 @@ class TestTables:
         assert html == table_html(t)
 
 
+class TestGraphs:
+    def test_output_of_a_graph(self) -> None:
+        """A graph prints the state of its output node (values from its table)."""
+        g = load("resnet18")
+        row = g.table().rows[-1]
+        name = row.name.replace("_", r"\_")
+        assert latex(g, quantities=["r"]) == r"r_{\text{%s}} = %d" % (name, row.states[0].r)
+        assert sympy.latex(g) == latex(g)
+
+    def test_derivation_refused(self) -> None:
+        """Derivations cover sequential networks only."""
+        with pytest.raises(RfsymError, match="sequential"):
+            derivation(load("resnet18"))
+
+    def test_export_compiles(self, tmp_path: Path) -> None:
+        """A graph's export (table, output, figure) compiles without overfull boxes."""
+        log = compile_tex(tmp_path, export_body(load("resnet18")))
+        assert overfull(log) == []
+
+
 # -- solution sets ----------------------------------------------------------------
 
 

@@ -149,7 +149,9 @@ def export_body(
     if convention == "framework":
         parts.append(f"The output of \\texttt{{{name}}}:")
         parts.append(latex(net, environment="align", label=f"eq:{key}", notation=notation))
-    if derivation and convention == "framework":
+    from ..printing.latex import _is_graph
+
+    if derivation and convention == "framework" and not _is_graph(net):
         parts.append(f"\\noindent Derivation for \\texttt{{{name}}}:")
         parts.append(derive_tex(net, label=f"eq:{key}-derivation", notation=notation, origin=origin))
     if figure and numeric and expandable is not None:

@@ -375,6 +375,27 @@ class RfsymLatexPrinter(LatexPrinter):
     def _print_Network(self, net: Any) -> str:
         return self._hprint_relations([(lhs, rhs) for lhs, rhs, _ in self._hprint_network_relations(net)])
 
+    def _hprint_relations_Graph(self, graph: Any) -> list[Rel]:
+        """A graph prints the state of its output node, indexed by the node's name."""
+        if graph.free_symbols:
+            from ..closed_form import derive
+
+            try:
+                cf = derive(graph)
+            except (RfsymError, AttributeError, TypeError) as e:
+                raise RfsymError(f"{graph.name}: no closed form of this graph to print ({e})") from None
+            axes = [cf] if cf.axes is None else list(cf.axes)
+            vals = {q: [getattr(a, q) for a in axes] for q in QUANTITIES}
+            node = getattr(graph, "outputs", ("output",))[-1]
+        else:
+            row = graph.table().rows[-1]
+            node = row.name
+            vals = {q: [st.as_dict()[_STATE_KEY.get(q, q)] for st in row.states] for q in QUANTITIES}
+        return _value_relations(self, r"\text{%s}" % _tex_text(node), vals)
+
+    def _print_Graph(self, graph: Any) -> str:
+        return self._hprint_relations([(lhs, rhs) for lhs, rhs, _ in self._hprint_relations_Graph(graph)])
+
     def _print_Table(self, table: Any) -> str:
         from .table import table_latex
 
@@ -755,12 +776,16 @@ def _install_foundation() -> None:
     install([Layer, AxisState, Network, Row, Table])
     import importlib
 
-    for modname, clsname in (("rfsym.closed_form", "ClosedForms"), ("rfsym.solve.result", "SolveResult")):
+    for modname, clsname, jupyter in (
+        ("rfsym.closed_form", "ClosedForms", True),
+        ("rfsym.solve.result", "SolveResult", True),
+        ("rfsym.graph", "Graph", False),
+    ):
         try:
             cls = getattr(importlib.import_module(modname), clsname)
         except (ImportError, AttributeError):  # pragma: no cover - modules written in parallel
             continue
-        install([cls], jupyter=True)
+        install([cls], jupyter=jupyter)
     if "_repr_html_" not in Table.__dict__:
         Table._repr_html_ = table_html  # type: ignore[attr-defined]
 
@@ -827,7 +852,7 @@ def output_relations(p: RfsymLatexPrinter, net: Any) -> list[Rel]:
 
 
 def _value_relations(p: RfsymLatexPrinter, index: Any, vals: dict[str, list[Any]]) -> list[Rel]:
-    idx = p._hprint_value(index)
+    idx = index if isinstance(index, str) else p._hprint_value(index)
     rels = []
     for q in p._settings["quantities"]:
         texts = [p._hprint_value(p._hprint_reindex(v)) for v in vals[q]]
@@ -947,6 +972,11 @@ def derivation_lines(
     from ..network import parse_origin
 
     origin = parse_origin(Fraction(1, 2) if origin is None else origin)
+    if _is_graph(net):
+        raise RfsymError(
+            f"{net.name}: derivations cover sequential networks; for a graph print its table "
+            "(rfsym.latex(net.table())) and its output (rfsym.latex(net))"
+        )
     if convention != "framework":
         raise RfsymError(
             f"derivations use the framework convention (got {convention!r}); the seed convention's left padding "
@@ -1046,6 +1076,12 @@ def derivation_lines(
             rows.append(f"  {a_line}" + ("" if star else r"\notag"))
     env = p._settings["environment"]
     return "\\begin{%s}\n%s\n\\end{%s}\n" % (env, " \\\\\n".join(_join_intertext(rows)), env)
+
+
+def _is_graph(net: Any) -> bool:
+    from ..network import Network
+
+    return not isinstance(net, Network) and hasattr(net, "outputs") and hasattr(net, "table")
 
 
 def _derived(net: Any, axis: int, origin: Any) -> dict[str, Any]:
