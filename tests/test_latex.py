@@ -463,6 +463,14 @@ class TestDerivation:
         assert r"k_{0}, k_{1}, \dots, k_{999} &\geq 1" in out
         assert len(out) < 5000
 
+    def test_deep_network_prints_compact(self) -> None:
+        """latex(net) of a 1000-layer symbolic stack prints sums and products, fast."""
+        net = Network([Conv(kernel=f"k{i}", stride=f"s{i}", padding=f"p{i}") for i in range(1000)], input="N")
+        t0 = time.perf_counter()
+        out = latex(net, environment="align")
+        assert time.perf_counter() - t0 < 1.5
+        assert r"r_{1000} &= \sum_{\ell=1}^{1000}" in out and len(out) < 2000
+
     def test_seed_convention_refused(self) -> None:
         """Derivations use the framework convention."""
         with pytest.raises(RfsymError, match="framework"):

@@ -831,13 +831,25 @@ def _flat_depth(net: Any) -> Any:
     return depth(net.layers)
 
 
-def _output_values(net: Any) -> tuple[Any, dict[str, list[Any]]]:
+def _output_values(net: Any, threshold: int | None = None) -> tuple[Any, dict[str, list[Any]]]:
     """(depth, {quantity: [value per axis]}) of the network's output: exact numbers from the table,
-    closed forms (rfsym.closed_form, floors folded) when anything is symbolic."""
+    closed forms (rfsym.closed_form, floors folded) when anything is symbolic, and the general stack's
+    sums and products for networks deeper than ``threshold`` with many symbols (not a page of terms)."""
     depth = _flat_depth(net)
     if not net.free_symbols:
         states = net.table().output
         return depth, {q: [st.as_dict()[_STATE_KEY.get(q, q)] for st in states] for q in QUANTITIES}
+    deep = not isinstance(depth, int) or (threshold is not None and depth > threshold)
+    if deep and not _few_symbols(net):
+        try:
+            inputs = net.axes_input()
+        except RfsymError:
+            from ..values import symbol
+
+            inputs = (symbol("n", "input"),)
+        forms = [_general_form(net, depth, n, Fraction(1, 2)) for n in inputs]
+        if all(f is not None for f in forms):
+            return depth, {q: [f[q] for f in forms] for q in QUANTITIES}  # type: ignore[index]
     from ..closed_form import derive
 
     cf = derive(net)
@@ -847,7 +859,7 @@ def _output_values(net: Any) -> tuple[Any, dict[str, list[Any]]]:
 
 def output_relations(p: RfsymLatexPrinter, net: Any) -> list[Rel]:
     """``n_L = …``, ``j_L = …``, … of the network's output."""
-    depth, vals = _output_values(net)
+    depth, vals = _output_values(net, p._settings["compact_threshold"])
     return _value_relations(p, depth, vals)
 
 
