@@ -537,6 +537,14 @@ class TestGraphs:
         with pytest.raises(RfsymError, match="sequential"):
             derivation(load("resnet18"))
 
+    def test_export_with_input_keeps_the_graph(self) -> None:
+        """export --input on a graph sets the input size and keeps the branches."""
+        from rfsym.commands.export import with_input
+
+        g = with_input(load("resnet18"), 96)
+        assert type(g).__name__ == "Graph"
+        assert g.table().rows[-1].states[0].as_dict() == load("resnet18").table(input=96).rows[-1].states[0].as_dict()
+
     def test_export_compiles(self, tmp_path: Path) -> None:
         """A graph's export (table, output, figure) compiles without overfull boxes."""
         log = compile_tex(tmp_path, export_body(load("resnet18")))

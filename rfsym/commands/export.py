@@ -135,9 +135,7 @@ def export_body(
     key = "".join(c if c.isalnum() else "-" for c in net.name)
     name = _tex_text(net.name)
     if input is not None:
-        from ..network import Network
-
-        net = Network(net.layers, input=input, name=net.name, symbols=net.symbols)
+        net = with_input(net, input)
     parts = [f"% rfsym export of {net.name} ({convention} convention, origin {origin}); needs amsmath, booktabs, tikz"]
     expandable = _flat_depth_int(net)
     if expandable is not None:
@@ -157,6 +155,19 @@ def export_body(
     if figure and numeric and expandable is not None:
         parts.append(tikz_figure(net, layer, convention=convention, origin=origin, label=f"fig:{key}"))
     return "\n".join(p.rstrip("\n") + "\n" for p in parts)
+
+
+def with_input(net: Any, input: Any) -> Any:
+    """The same network (sequential or graph) with another input size."""
+    from ..network import Network
+    from ..printing.latex import _is_graph
+
+    if isinstance(net, Network):
+        return Network(net.layers, input=input, name=net.name, symbols=net.symbols)
+    if _is_graph(net):
+        entries = [(lay, net.inputs_of(node)) for node, lay in zip(net.nodes, net.layers)]
+        return type(net).from_layers(entries, input=input, name=net.name, symbols=net.symbols)
+    raise RfsymError(f"{getattr(net, 'name', net)!r}: cannot set the input size of a {type(net).__name__}")
 
 
 def _flat_depth_int(net: Any) -> int | None:
