@@ -215,6 +215,12 @@ class RfsymLatexPrinter(LatexPrinter):
 
         return sorted(terms, key=key)
 
+    def _needs_mul_brackets(self, expr: Any, first: bool = False, last: bool = False) -> bool:
+        """No brackets around a sum that prints as one fraction (``\\frac{k - 1}{2} j``)."""
+        if expr.is_Add and not self._settings["fold_short_frac"] and _one_fraction(expr):
+            return False
+        return super()._needs_mul_brackets(expr, first=first, last=last)
+
     def _print_Add(self, expr: Any, order: Any = None) -> str:
         """sympy's, but terms sharing a denominator print as one fraction: ``\\frac{\\kappa - 1}{2} - p``."""
         import sympy
@@ -556,6 +562,17 @@ def _shift_indices(expr: Any) -> Any:
         return e.func(*[walk(a) for a in e.args])
 
     return walk(expr)
+
+
+def _one_fraction(add: Any) -> bool:
+    """True when every term of a sum has a rational coefficient with the same denominator q > 1."""
+    qs = set()
+    for t in add.args:
+        c = t.as_coeff_Mul()[0]
+        if not (c.is_Rational and c.q > 1):
+            return False
+        qs.add(int(c.q))
+    return len(qs) == 1
 
 
 def _small(expr: Any, limit: int) -> bool:
