@@ -2,14 +2,17 @@
 
 The check (after Araujo et al., Distill 2019, and Luo et al., NeurIPS 2016):
 
-1. copy the model, in float64 and eval mode, with every weight and bias set
+1. copy the model, in eval mode, with every weight and bias set
    to a positive constant (weights ``1/fan_in``, biases ``0.01``, norm scales
    1, running statistics 0/1) so that no contribution cancels, and with every
    max-pooling replaced by average pooling of the same geometry (kernel,
    stride, padding, dilation, ceil_mode) -- a max-pool's gradient would reach
    one input only.  Normalisations that pool statistics over the spatial axes
    (group, instance and layer norm) are replaced by the identity: rfsym treats
-   them as pass-through, and their statistics would otherwise reach every pixel;
+   them as pass-through, and their statistics would otherwise reach every pixel.
+   The copy runs in float32 when the network is shallow enough that no
+   gradient share can underflow (sum of log10(kernel) over layers and axes
+   below 20), else in float64; a float32 mismatch is re-checked in float64;
 2. feed an all-ones input and backpropagate from the first, centre and last
    output unit and the first unit whose box lies inside the input (all axes
    at once; summed over the output channels, since after a concatenation each
@@ -26,9 +29,10 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Iterable
+from typing import Any
 
 from . import _arith as A
 from .errors import RfsymError
@@ -116,14 +120,25 @@ class VerifyReport:
             "output_shape": list(self.output_shape),
             "axes": [
                 {
-                    "axis": a.axis, "n": A.to_json(a.n), "n_model": a.n_model, "j": A.to_json(a.j), "r": A.to_json(a.r),
-                    "start": A.to_json(a.start), "r_observed": a.r_observed,
+                    "axis": a.axis,
+                    "n": A.to_json(a.n),
+                    "n_model": a.n_model,
+                    "j": A.to_json(a.j),
+                    "r": A.to_json(a.r),
+                    "start": A.to_json(a.start),
+                    "r_observed": a.r_observed,
                 }
                 for a in self.axes
             ],
             "units": [
-                {"axis": u.axis, "unit": u.unit, "expected": list(u.expected) if u.expected else None,
-                 "observed": list(u.observed) if u.observed else None, "holes": u.holes, "ok": u.ok}
+                {
+                    "axis": u.axis,
+                    "unit": u.unit,
+                    "expected": list(u.expected) if u.expected else None,
+                    "observed": list(u.observed) if u.observed else None,
+                    "holes": u.holes,
+                    "ok": u.ok,
+                }
                 for u in self.units
             ],
             "notes": list(self.notes),
@@ -131,11 +146,15 @@ class VerifyReport:
 
     def to_text(self) -> str:
         size = "x".join(str(v) for v in self.input)
-        lines = [f"verify {self.name} at input {size} (origin 0.5, pixel p spans [p, p+1)): {'OK' if self.ok else 'MISMATCH'}"]
+        lines = [
+            f"verify {self.name} at input {size} (origin 0.5, pixel p spans [p, p+1)): {'OK' if self.ok else 'MISMATCH'}"
+        ]
         for a in self.axes:
             nm = "" if a.n_model is None else f" (model {a.n_model})"
             ro = "" if a.r_observed is None else f" (gradient {a.r_observed})"
-            lines.append(f"axis {a.axis}: n {A.fmt(a.n)}{nm}, j {A.fmt(a.j)}, r {A.fmt(a.r)}{ro}, start {A.fmt(a.start)}")
+            lines.append(
+                f"axis {a.axis}: n {A.fmt(a.n)}{nm}, j {A.fmt(a.j)}, r {A.fmt(a.r)}{ro}, start {A.fmt(a.start)}"
+            )
             rows = [("unit", "rfsym box", "gradient box", "")]
             for u in self.units:
                 if u.axis == a.axis:
@@ -258,8 +277,13 @@ def _mode_class() -> Any:
                 vals = dict(zip(names, args))
                 vals.update(kwargs)
                 out = _avg_for_max(
-                    vals["input"], maxes[func], vals["kernel_size"], vals.get("stride"), vals.get("padding", 0),
-                    vals.get("dilation", 1), bool(vals.get("ceil_mode", False)),
+                    vals["input"],
+                    maxes[func],
+                    vals["kernel_size"],
+                    vals.get("stride"),
+                    vals.get("padding", 0),
+                    vals.get("dilation", 1),
+                    bool(vals.get("ceil_mode", False)),
                 )
                 if vals.get("return_indices") or "with_indices" in getattr(func, "__name__", ""):
                     return out, torch.zeros_like(out, dtype=torch.long)
@@ -299,7 +323,7 @@ def verify(
     >>> rep.ok, rep.axes[0].r
     (True, 5)
     """
-    from .io.torch import _pick_output, _torch, from_torch, parse_input_size
+    from .io.torch import _torch, from_torch, parse_input_size
 
     torch = _torch()
     if not isinstance(model, torch.nn.Module):
@@ -317,14 +341,51 @@ def verify(
     out_states = table.output
     if len(out_states) != len(sizes):
         raise RfsymError(f"{name}: the network has {len(out_states)} axes but the input has {len(sizes)}")
-    from .layers import ConvTranspose, Upsample
-
     from .graph import Graph
+    from .layers import ConvTranspose, Upsample
 
     layers = list(network.layers) if isinstance(network, Graph) else network.flat_layers()
     exact = not any(isinstance(lay, (ConvTranspose, Upsample)) for lay in layers)
-    m = _prepare(model)
-    x = torch.ones((1, chans, *sizes), dtype=torch.float64, requires_grad=True)
+    dtype = torch.float32 if _magnitude_exponent(layers, len(sizes)) < 20 else torch.float64
+    report = _run(model, chans, sizes, out_states, exact, name, align_notes, dtype)
+    if not report.ok and dtype == torch.float32:
+        # A mismatch in float32 could be an underflowed gradient tail: confirm in float64.
+        report = _run(model, chans, sizes, out_states, exact, name, align_notes, torch.float64)
+    if strict and not report.ok:
+        raise RfsymError(f"{name}: receptive fields disagree with the gradients: " + "; ".join(report.mismatches))
+    return report
+
+
+def _magnitude_exponent(layers: list[Any], nd: int) -> float:
+    """log10 of 1 / (smallest gradient share of an extreme pixel): sum of log10(kernel) over layers and axes.
+
+    With weights 1/fan_in every layer averages, so the extreme pixel of a
+    receptive field gets about prod(1/k) of the unit's gradient; float32 holds
+    that without underflow while this stays well above 1e-38.
+    """
+    total = 0.0
+    for lay in layers:
+        for ax in range(nd):
+            k = lay.params(ax).get("kernel") if hasattr(lay, "params") else None
+            if k is not None and A.is_num(k) and k > 1:
+                total += math.log10(k)
+    return total
+
+
+def _run(
+    model: Any,
+    chans: int,
+    sizes: tuple[int, ...],
+    out_states: Any,
+    exact: bool,
+    name: str,
+    align_notes: list[str],
+    dtype: Any,
+) -> VerifyReport:
+    import torch
+
+    m = _prepare(model).to(dtype)
+    x = torch.ones((1, chans, *sizes), dtype=dtype, requires_grad=True)
     Mode = _mode_class()
     try:
         with Mode():
@@ -339,11 +400,15 @@ def verify(
         raise RfsymError(f"{name}: the model returned no tensor")
     nd = len(sizes)
     spatial = y.dim() == nd + 2
-    notes = []
+    notes = [f"gradients in {str(dtype).replace('torch.', '')}"]
     if align_notes:
-        notes.append(f"{len(align_notes)} merge(s) with unaligned branches (checked as unions); first: {align_notes[0]}")
+        notes.append(
+            f"{len(align_notes)} merge(s) with unaligned branches (checked as unions); first: {align_notes[0]}"
+        )
     if not spatial:
-        notes.append(f"the model output has shape {tuple(y.shape)} (no spatial axes): one unit checked, it sees the whole map")
+        notes.append(
+            f"the model output has shape {tuple(y.shape)} (no spatial axes): one unit checked, it sees the whole map"
+        )
     axes = []
     picks: list[tuple[int, ...]] = []
     for ax, st in enumerate(out_states):
@@ -385,11 +450,7 @@ def verify(
     summaries = tuple(
         AxisSummary(ax, st.n, n_model, st.j, st.r, st.start, r_obs.get(ax), exact) for ax, st, n_model in axes
     )
-    del _pick_output
-    report = VerifyReport(name, tuple(sizes), summaries, tuple(units), tuple(int(v) for v in y.shape), tuple(notes))
-    if strict and not report.ok:
-        raise RfsymError(f"{name}: receptive fields disagree with the gradients: " + "; ".join(report.mismatches))
-    return report
+    return VerifyReport(name, tuple(sizes), summaries, tuple(units), tuple(int(v) for v in y.shape), tuple(notes))
 
 
 def _first_inside(st: Any, n_input: int, n_out: int) -> int:

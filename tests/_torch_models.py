@@ -25,7 +25,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
 # -- AlexNet and VGG --------------------------------------------------------------
 
 
@@ -83,8 +82,12 @@ class VGG(nn.Module):
         self.features = features
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
         self.classifier = nn.Sequential(
-            nn.Linear(512 * 7 * 7, 4096), nn.ReLU(True), nn.Dropout(),
-            nn.Linear(4096, 4096), nn.ReLU(True), nn.Dropout(),
+            nn.Linear(512 * 7 * 7, 4096),
+            nn.ReLU(True),
+            nn.Dropout(),
+            nn.Linear(4096, 4096),
+            nn.ReLU(True),
+            nn.Dropout(),
             nn.Linear(4096, num_classes),
         )
 
@@ -170,8 +173,13 @@ class Bottleneck(nn.Module):
         return self.relu(out)
 
 
-RESNETS = {18: (BasicBlock, [2, 2, 2, 2]), 34: (BasicBlock, [3, 4, 6, 3]), 50: (Bottleneck, [3, 4, 6, 3]),
-           101: (Bottleneck, [3, 4, 23, 3]), 152: (Bottleneck, [3, 8, 36, 3])}
+RESNETS = {
+    18: (BasicBlock, [2, 2, 2, 2]),
+    34: (BasicBlock, [3, 4, 6, 3]),
+    50: (Bottleneck, [3, 4, 6, 3]),
+    101: (Bottleneck, [3, 4, 23, 3]),
+    152: (Bottleneck, [3, 8, 36, 3]),
+}
 
 
 class ResNet(nn.Module):
@@ -192,7 +200,9 @@ class ResNet(nn.Module):
     def _make_layer(self, block: type, planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
         downsample = None
         if stride != 1 or self.inplanes != planes * block.expansion:
-            downsample = nn.Sequential(conv1x1(self.inplanes, planes * block.expansion, stride), nn.BatchNorm2d(planes * block.expansion))
+            downsample = nn.Sequential(
+                conv1x1(self.inplanes, planes * block.expansion, stride), nn.BatchNorm2d(planes * block.expansion)
+            )
         layers = [block(self.inplanes, planes, stride, downsample)]
         self.inplanes = planes * block.expansion
         layers += [block(self.inplanes, planes) for _ in range(1, blocks)]
@@ -385,8 +395,12 @@ def inception_v3(w: int = 1) -> Inception3:
 
 def _dw(i: int, o: int, stride: int) -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(i, i, 3, stride, 1, groups=i, bias=False), nn.BatchNorm2d(i), nn.ReLU(inplace=True),
-        nn.Conv2d(i, o, 1, 1, 0, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True),
+        nn.Conv2d(i, i, 3, stride, 1, groups=i, bias=False),
+        nn.BatchNorm2d(i),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(i, o, 1, 1, 0, bias=False),
+        nn.BatchNorm2d(o),
+        nn.ReLU(inplace=True),
     )
 
 
@@ -396,7 +410,9 @@ MOBILENET_V1 = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(5
 class MobileNetV1(nn.Module):
     def __init__(self, w: int = 1, num_classes: int = 1000) -> None:
         super().__init__()
-        layers: list[nn.Module] = [nn.Sequential(nn.Conv2d(3, 32 // w, 3, 2, 1, bias=False), nn.BatchNorm2d(32 // w), nn.ReLU(inplace=True))]
+        layers: list[nn.Module] = [
+            nn.Sequential(nn.Conv2d(3, 32 // w, 3, 2, 1, bias=False), nn.BatchNorm2d(32 // w), nn.ReLU(inplace=True))
+        ]
         c = 32 // w
         for o, s in MOBILENET_V1:
             layers.append(_dw(c, o // w, s))
@@ -426,7 +442,9 @@ class UNetEncoder(nn.Module):
         self.blocks = nn.ModuleList()
         for o in chans:
             o //= w
-            self.blocks.append(nn.Sequential(nn.Conv2d(c, o, 3), nn.ReLU(inplace=True), nn.Conv2d(o, o, 3), nn.ReLU(inplace=True)))
+            self.blocks.append(
+                nn.Sequential(nn.Conv2d(c, o, 3), nn.ReLU(inplace=True), nn.Conv2d(o, o, 3), nn.ReLU(inplace=True))
+            )
             c = o
         self.pool = nn.MaxPool2d(2)
 

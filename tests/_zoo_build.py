@@ -55,10 +55,12 @@ def dump(net: Any, nd: int, header: str, name: str, input: Any, rename: dict[str
     lines = header.strip().splitlines()
     src = next((ln for ln in lines if ln.startswith("# source:")), None)
     if src:
-        out.append(f'source = "{src[len("# source:"):].strip()}"')
+        out.append(f'source = "{src[len("# source:") :].strip()}"')
     out.append(f"input = {input}")
     is_graph = isinstance(net, rfsym.Graph)
-    entries = [(lay, net.inputs_of(lay.name)) for lay in net.layers] if is_graph else [(lay, None) for lay in net.layers]
+    entries = (
+        [(lay, net.inputs_of(lay.name)) for lay in net.layers] if is_graph else [(lay, None) for lay in net.layers]
+    )
     prev = "input"
     for lay, ins in entries:
         nm = rename.get(lay.name, lay.name)
@@ -91,7 +93,7 @@ def dump(net: Any, nd: int, header: str, name: str, input: Any, rename: dict[str
 
 
 def _strip(net: Any) -> dict[str, str]:
-    return {lay.name: lay.name[len("model."):] for lay in net.layers if lay.name.startswith("model.")}
+    return {lay.name: lay.name[len("model.") :] for lay in net.layers if lay.name.startswith("model.")}
 
 
 def chain_names(net: Any, scheme: str) -> dict[str, str]:
@@ -191,7 +193,10 @@ def main() -> None:
         print("wrote", fname)
 
     net = from_torch(M.alexnet().features, 224)
-    write("alexnet_torchvision", dump(net, 2, HEADERS["alexnet_torchvision"], "alexnet_torchvision", 224, chain_names(net, "alexnet")))
+    write(
+        "alexnet_torchvision",
+        dump(net, 2, HEADERS["alexnet_torchvision"], "alexnet_torchvision", 224, chain_names(net, "alexnet")),
+    )
     for d in (11, 13, 19):
         net = from_torch(M.vgg(d).features, 224)
         write(f"vgg{d}", dump(net, 2, HEADERS[f"vgg{d}"], f"vgg{d}", 224, chain_names(net, "vgg")))
@@ -205,7 +210,12 @@ def main() -> None:
     net = from_torch(M.unet_encoder(), 572)
     write("unet_encoder", dump(net, 2, HEADERS["unet_encoder"], "unet_encoder", 572, chain_names(net, "unet")))
     net = from_torch(M.wav2vec2_feature_encoder(), 16000)
-    write("wav2vec2_feature_encoder", dump(net, 1, HEADERS["wav2vec2_feature_encoder"], "wav2vec2_feature_encoder", 16000, chain_names(net, "wav2vec2")))
+    write(
+        "wav2vec2_feature_encoder",
+        dump(
+            net, 1, HEADERS["wav2vec2_feature_encoder"], "wav2vec2_feature_encoder", 16000, chain_names(net, "wav2vec2")
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -32,7 +32,11 @@ def export(model: nn.Module, shape: tuple[int, ...], **kw) -> bytes:
 
 def geometry(table):
     """(n, j, r, start, P) of every row whose layer changes the receptive field, in order."""
-    return [tuple((s.n, s.j, s.r, s.start, s.P) for s in row.states) for row in table.rows[1:] if row.layer.kind not in ("identity",)]
+    return [
+        tuple((s.n, s.j, s.r, s.start, s.P) for s in row.states)
+        for row in table.rows[1:]
+        if row.layer.kind not in ("identity",)
+    ]
 
 
 # -- exported from PyTorch --------------------------------------------------------------
@@ -45,7 +49,12 @@ class TestExported:
             (lambda: alexnet().features, (1, 3, 224, 224)),
             (lambda: Trunk(mobilenet_v1(8)), (1, 3, 224, 224)),
             (lambda: wav2vec2_feature_encoder(32), (1, 1, 16000)),
-            (lambda: nn.Sequential(nn.Conv3d(1, 2, (3, 1, 5), (1, 2, 2), (1, 0, 2), (1, 1, 2)), nn.MaxPool3d(2, ceil_mode=True)), (1, 1, 9, 10, 11)),
+            (
+                lambda: nn.Sequential(
+                    nn.Conv3d(1, 2, (3, 1, 5), (1, 2, 2), (1, 0, 2), (1, 1, 2)), nn.MaxPool3d(2, ceil_mode=True)
+                ),
+                (1, 1, 9, 10, 11),
+            ),
         ],
     )
     def test_chains_equal_torch_import(self, make, shape):
@@ -56,7 +65,9 @@ class TestExported:
         b = from_torch(model, shape[2:]).table()
         assert geometry(a) == geometry(b)
 
-    @pytest.mark.parametrize("make, size", [(lambda: Trunk(resnet(18, width=8)), 224), (lambda: Trunk(inception_v3(8)), 299)])
+    @pytest.mark.parametrize(
+        "make, size", [(lambda: Trunk(resnet(18, width=8)), 224), (lambda: Trunk(inception_v3(8)), 299)]
+    )
     def test_graphs_equal_torch_import(self, make, size):
         """Exported ResNet-18 (Add) and Inception v3 (Concat) give graphs with the torch import's output."""
         model = make()
@@ -142,15 +153,24 @@ def build_onnx(layers, n):
         nodes.append(helper.make_node(lay["op"], inputs, [f"y{i}"], name=f"{lay['op'].lower()}{i}", **attrs))
         prev = f"y{i}"
     graph = helper.make_graph(
-        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, n])],
-        [helper.make_tensor_value_info(prev, TensorProto.FLOAT, [1, 1, "m"])], inits,
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, n])],
+        [helper.make_tensor_value_info(prev, TensorProto.FLOAT, [1, 1, "m"])],
+        inits,
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
 
 
 def as_oracle(lay):
     pad = {"SAME_UPPER": "same", "SAME_LOWER": "same_lower", "VALID": "valid"}.get(lay["auto_pad"], lay.get("pads"))
-    return {"kernel": lay["kernel"], "stride": lay["stride"], "dilation": lay["dilation"], "padding": pad, "ceil_mode": lay["ceil_mode"]}
+    return {
+        "kernel": lay["kernel"],
+        "stride": lay["stride"],
+        "dilation": lay["dilation"],
+        "padding": pad,
+        "ceil_mode": lay["ceil_mode"],
+    }
 
 
 class TestHandBuilt:
@@ -172,8 +192,18 @@ class TestHandBuilt:
 
     def test_same_lower_puts_the_extra_pad_left(self):
         """SAME_LOWER with an even kernel: the odd padding pixel is on the left (start moves left by one)."""
-        up = from_onnx(build_onnx([{"op": "Conv", "kernel": 4, "stride": 1, "dilation": 1, "auto_pad": "SAME_UPPER", "ceil_mode": False}], 10))
-        lo = from_onnx(build_onnx([{"op": "Conv", "kernel": 4, "stride": 1, "dilation": 1, "auto_pad": "SAME_LOWER", "ceil_mode": False}], 10))
+        up = from_onnx(
+            build_onnx(
+                [{"op": "Conv", "kernel": 4, "stride": 1, "dilation": 1, "auto_pad": "SAME_UPPER", "ceil_mode": False}],
+                10,
+            )
+        )
+        lo = from_onnx(
+            build_onnx(
+                [{"op": "Conv", "kernel": 4, "stride": 1, "dilation": 1, "auto_pad": "SAME_LOWER", "ceil_mode": False}],
+                10,
+            )
+        )
         (a,), (b,) = up.table().output, lo.table().output
         assert a.n == b.n == 10 and a.start - b.start == 1
 
@@ -189,8 +219,13 @@ class TestHandBuilt:
             helper.make_node("Concat", ["s", "a"], ["c"], axis=1, name="cat"),
             helper.make_node("Sigmoid", ["c"], ["y"]),
         ]
-        g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 20])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w3, w5])
+        g = helper.make_graph(
+            nodes,
+            "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 20])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+            [w3, w5],
+        )
         net = from_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]))
         assert isinstance(net, Graph)
         assert net.inputs_of("sum") == ("a", "b") and net.inputs_of("cat") == ("sum", "a")
@@ -215,8 +250,12 @@ class TestErrors:
     def test_unsupported_operator(self):
         """An operator that moves pixels (here SpaceToDepth) is named in the error."""
         node = helper.make_node("SpaceToDepth", ["x"], ["y"], blocksize=2, name="s2d")
-        g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+        g = helper.make_graph(
+            [node],
+            "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        )
         with pytest.raises(RfsymError, match=r"s2d \(SpaceToDepth\): unsupported operator"):
             from_onnx(helper.make_model(g))
 

@@ -32,8 +32,13 @@ def torch_layer(draw):
     k = draw(st.integers(1, 6))
     s = draw(st.integers(1, 3))
     if kind == "conv":
-        return {"kind": "conv", "kernel": k, "stride": s, "dilation": draw(st.integers(1, 3)),
-                "padding": (draw(st.integers(0, 3)), draw(st.integers(0, 3)))}
+        return {
+            "kind": "conv",
+            "kernel": k,
+            "stride": s,
+            "dilation": draw(st.integers(1, 3)),
+            "padding": (draw(st.integers(0, 3)), draw(st.integers(0, 3))),
+        }
     p = draw(st.integers(0, k // 2))  # PyTorch: pooling padding at most half the kernel
     d = draw(st.integers(1, 3)) if kind == "maxpool" else 1
     return {"kind": kind, "kernel": k, "stride": s, "dilation": d, "padding": (p, p), "ceil_mode": draw(st.booleans())}
@@ -51,7 +56,9 @@ def to_module(params):
             else:  # asymmetric: explicit padding, then an unpadded convolution
                 mods += [nn.ConstantPad1d((pl, pr), 0.0), nn.Conv1d(1, 1, p["kernel"], p["stride"], 0, p["dilation"])]
         elif p["kind"] == "maxpool":
-            mods.append(nn.MaxPool1d(p["kernel"], p["stride"], p["padding"][0], p["dilation"], ceil_mode=p["ceil_mode"]))
+            mods.append(
+                nn.MaxPool1d(p["kernel"], p["stride"], p["padding"][0], p["dilation"], ceil_mode=p["ceil_mode"])
+            )
         else:
             mods.append(nn.AvgPool1d(p["kernel"], p["stride"], p["padding"][0], ceil_mode=p["ceil_mode"]))
     return nn.Sequential(*mods)
@@ -80,7 +87,13 @@ class TestRandomStacks:
         model = to_module(params)
         expect = oracle(as_oracle(params), n)[-1]
         out = from_torch(model, n).table().output[0]
-        assert (out.n, out.j, out.r, Fraction(out.start), out.P) == (expect["n"], expect["j"], expect["r"], expect["start"], expect["P"])
+        assert (out.n, out.j, out.r, Fraction(out.start), out.P) == (
+            expect["n"],
+            expect["j"],
+            expect["r"],
+            expect["start"],
+            expect["P"],
+        )
         with torch.no_grad():
             assert model(torch.zeros(1, 1, n)).shape[-1] == out.n
 
@@ -159,7 +172,9 @@ class TestModules:
 
     def test_flatten_linear_sees_whole_map(self):
         """Flatten then Linear: one output whose window is the whole remaining map (as the gradient shows)."""
-        m = nn.Sequential(nn.Conv2d(1, 2, 3, stride=2), nn.Flatten(), nn.Linear(2 * 7 * 7, 5), nn.ReLU(), nn.Linear(5, 3))
+        m = nn.Sequential(
+            nn.Conv2d(1, 2, 3, stride=2), nn.Flatten(), nn.Linear(2 * 7 * 7, 5), nn.ReLU(), nn.Linear(5, 3)
+        )
         (a, b) = out_state(m, 15)
         assert a.n == 1 and a.r == 15 and a.start == Fraction(15, 2)
         x = torch.ones(1, 1, 15, 15, requires_grad=True)
@@ -190,8 +205,19 @@ class TestModules:
 
     def test_pass_through_modules(self):
         """Activations, norms, dropout and Identity add rows to nothing: the table equals the bare convolution's."""
-        body = [nn.BatchNorm2d(2), nn.GroupNorm(1, 2), nn.LayerNorm([2, 9, 9]), nn.Dropout2d(), nn.Identity(),
-                nn.GELU(), nn.SiLU(), nn.Hardswish(), nn.LeakyReLU(), nn.Softmax(dim=1), nn.InstanceNorm2d(2)]
+        body = [
+            nn.BatchNorm2d(2),
+            nn.GroupNorm(1, 2),
+            nn.LayerNorm([2, 9, 9]),
+            nn.Dropout2d(),
+            nn.Identity(),
+            nn.GELU(),
+            nn.SiLU(),
+            nn.Hardswish(),
+            nn.LeakyReLU(),
+            nn.Softmax(dim=1),
+            nn.InstanceNorm2d(2),
+        ]
         m = nn.Sequential(nn.Conv2d(1, 2, 3), *body)
         net = from_torch(m, 11)
         assert len(net.layers) == 1 and net.layers[0].name == "0"

@@ -12,7 +12,17 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from _torch_models import Trunk, inception_v3, mobilenet_v1, resnet, tcn, unet_encoder, vgg, wav2vec2_feature_encoder, wavenet
+from _torch_models import (
+    Trunk,
+    inception_v3,
+    mobilenet_v1,
+    resnet,
+    tcn,
+    unet_encoder,
+    vgg,
+    wav2vec2_feature_encoder,
+    wavenet,
+)
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_torch import oracle_ok, to_module, torch_layer
@@ -193,7 +203,9 @@ class TestCli:
         f = io.BytesIO()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.export(nn.Sequential(nn.Conv2d(1, 1, 5, stride=2), nn.ReLU()), (torch.zeros(1, 1, 16, 16),), f, dynamo=False)
+            torch.onnx.export(
+                nn.Sequential(nn.Conv2d(1, 1, 5, stride=2), nn.ReLU()), (torch.zeros(1, 1, 16, 16),), f, dynamo=False
+            )
         (pkg / "m.onnx").write_bytes(f.getvalue())
         out = self.run("table", "m.onnx", "--input", "33", "--format", "json", cwd=pkg)
         assert out.returncode == 0, out.stderr

@@ -64,7 +64,9 @@ class TestSpecsAgainstModules:
                 key = row.name.removeprefix("model.")
                 assert per_axis(tab[key].states, nd) == row.states, key
         elif name not in ("wavenet", "tcn"):  # chains: the same layers in the same order
-            mine = [per_axis(r.states, nd) for r in tab.rows[1:] if r.layer.kind != "identity" and r.layer.kind != "relu"]
+            mine = [
+                per_axis(r.states, nd) for r in tab.rows[1:] if r.layer.kind != "identity" and r.layer.kind != "relu"
+            ]
             theirs = [r.states for r in imported.rows[1:]]
             assert mine == theirs
 
@@ -95,8 +97,14 @@ class TestSpecsAgainstModules:
 class TestPublishedNumbers:
     @pytest.mark.parametrize(
         "name, layer, r",
-        [("alexnet", "pool5", 195), ("alexnet_torchvision", "pool5", 195), ("vgg11", "pool5", 150),
-         ("vgg13", "pool5", 156), ("vgg16", "pool5", 212), ("vgg19", "pool5", 268)],
+        [
+            ("alexnet", "pool5", 195),
+            ("alexnet_torchvision", "pool5", 195),
+            ("vgg11", "pool5", 150),
+            ("vgg13", "pool5", 156),
+            ("vgg16", "pool5", 212),
+            ("vgg19", "pool5", 268),
+        ],
     )
     def test_r_at_pool5(self, name, layer, r):
         """r at pool5 as published: AlexNet 195, VGG-11 150, VGG-13 156, VGG-16 212, VGG-19 268."""
@@ -173,7 +181,11 @@ class TestPublishedNumbers:
 
     @pytest.mark.parametrize(
         "name, layer, r",
-        [("resnet50", "layer4.2.add", 427), ("inception_v3", "Mixed_7c.cat_3", 1311), ("mobilenet_v1", "conv13_pw", 315)],
+        [
+            ("resnet50", "layer4.2.add", 427),
+            ("inception_v3", "Mixed_7c.cat_3", 1311),
+            ("mobilenet_v1", "conv13_pw", 315),
+        ],
     )
     def test_well_known_trunks(self, name, layer, r):
         """ResNet-50 (torchvision v1.5) 427; Inception v3 1311 and MobileNet v1 315 as in Araujo et al., Distill 2019."""

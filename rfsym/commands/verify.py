@@ -26,10 +26,18 @@ exit status: 0 when everything agrees, 1 on a mismatch, 2 on bad input.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("verify", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "verify", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("spec", metavar="SPEC", help="package.module:factory (a callable returning a torch.nn.Module)")
     p.add_argument("--input", metavar="N", required=True, help="input size: one number or one per axis (96,80)")
-    p.add_argument("--passthrough", metavar="NAME", action="append", default=[], help="treat this module as pass-through (repeatable)")
+    p.add_argument(
+        "--passthrough",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="treat this module as pass-through (repeatable)",
+    )
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
     p.add_argument("--strict", action="store_true", help="a mismatch is an error (exit 2, message on stderr)")
     p.set_defaults(run=run)
@@ -40,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     from ..verify import verify
 
     if is_onnx(args.spec):
-        raise RfsymError(f"{args.spec}: verify needs a PyTorch model (package.module:factory); ONNX models cannot be run here")
+        raise RfsymError(
+            f"{args.spec}: verify needs a PyTorch model (package.module:factory); ONNX models cannot be run here"
+        )
     if not is_factory(args.spec):
         raise RfsymError(f"{args.spec}: verify needs a PyTorch model given as package.module:factory")
     size = parse_cli_input(args.input, args.spec, required=True)

@@ -125,7 +125,9 @@ class Builder:
         else:
             kern = tuple(sizes) if self.ndim > 1 else sizes[0]
             # Window = stride = the whole map, as adaptive pooling to one output does.
-            lay: Layer = Pool(kernel=kern, stride=kern, mode=mode) if mode in ("avg", "max") else Conv(kernel=kern, stride=kern)
+            lay: Layer = (
+                Pool(kernel=kern, stride=kern, mode=mode) if mode in ("avg", "max") else Conv(kernel=kern, stride=kern)
+            )
             v = self.layer(name, lay, src, what + f", sees the whole {_fmt_size(sizes)} map")
         return Value(v.node, flat=keep)
 

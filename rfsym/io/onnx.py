@@ -30,17 +30,89 @@ from ._graphbuild import CONST, Builder, Value
 __all__ = ["from_onnx"]
 
 PASS_OPS = {
-    "Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Celu", "Gelu",
-    "Softplus", "Softsign", "Mish", "Clip", "Erf", "Exp", "Log", "Abs", "Neg", "Sqrt", "Reciprocal", "Floor",
-    "Ceil", "Round", "Sign", "Not", "IsNaN", "IsInf", "Cast", "CastLike", "Identity", "Dropout",
-    "BatchNormalization", "InstanceNormalization", "LayerNormalization", "GroupNormalization",
-    "LpNormalization", "MeanVarianceNormalization", "LRN", "ThresholdedRelu", "Shrink", "Sin", "Cos",
-    "QuantizeLinear", "DequantizeLinear",
+    "Relu",
+    "LeakyRelu",
+    "PRelu",
+    "Sigmoid",
+    "HardSigmoid",
+    "HardSwish",
+    "Tanh",
+    "Elu",
+    "Selu",
+    "Celu",
+    "Gelu",
+    "Softplus",
+    "Softsign",
+    "Mish",
+    "Clip",
+    "Erf",
+    "Exp",
+    "Log",
+    "Abs",
+    "Neg",
+    "Sqrt",
+    "Reciprocal",
+    "Floor",
+    "Ceil",
+    "Round",
+    "Sign",
+    "Not",
+    "IsNaN",
+    "IsInf",
+    "Cast",
+    "CastLike",
+    "Identity",
+    "Dropout",
+    "BatchNormalization",
+    "InstanceNormalization",
+    "LayerNormalization",
+    "GroupNormalization",
+    "LpNormalization",
+    "MeanVarianceNormalization",
+    "LRN",
+    "ThresholdedRelu",
+    "Shrink",
+    "Sin",
+    "Cos",
+    "QuantizeLinear",
+    "DequantizeLinear",
 }
-BINARY_OPS = {"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Max", "Min", "Mean", "And", "Or", "Xor", "Equal",
-              "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Where", "Mod", "BitShift"}
-META_OPS = {"Shape", "Size", "Constant", "ConstantOfShape", "Gather", "Unsqueeze", "Squeeze", "Slice", "Range",
-            "NonZero", "Expand", "Tile"}
+BINARY_OPS = {
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Pow",
+    "Sum",
+    "Max",
+    "Min",
+    "Mean",
+    "And",
+    "Or",
+    "Xor",
+    "Equal",
+    "Greater",
+    "Less",
+    "GreaterOrEqual",
+    "LessOrEqual",
+    "Where",
+    "Mod",
+    "BitShift",
+}
+META_OPS = {
+    "Shape",
+    "Size",
+    "Constant",
+    "ConstantOfShape",
+    "Gather",
+    "Unsqueeze",
+    "Squeeze",
+    "Slice",
+    "Range",
+    "NonZero",
+    "Expand",
+    "Tile",
+}
 
 
 def _onnx() -> Any:
@@ -64,7 +136,9 @@ def _load(path_or_model: Any) -> tuple[Any, str]:
         try:
             model = onnx.load(str(path), load_external_data=False)
         except Exception as e:  # noqa: BLE001 - protobuf raises several kinds
-            raise RfsymError(f"{path}: not a valid ONNX model ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+            raise RfsymError(
+                f"{path}: not a valid ONNX model ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
+            ) from None
         if not model.graph.node:
             raise RfsymError(f"{path}: not a valid ONNX model (it has no graph nodes)")
         return model, path.stem
@@ -109,7 +183,9 @@ def _window_padding(at: dict[str, Any], nd: int, where: str) -> Any:
     return pairs[0] if nd == 1 else [list(p) for p in pairs]
 
 
-def from_onnx(path_or_model: Any, input_size: Any = None, *, name: str | None = None, input_name: str | None = None) -> Any:
+def from_onnx(
+    path_or_model: Any, input_size: Any = None, *, name: str | None = None, input_name: str | None = None
+) -> Any:
     """The rfsym network of an ONNX model (a file path or an ``onnx.ModelProto``).
 
     ``input_size``: one size for every spatial axis or one per axis; default:
@@ -144,7 +220,9 @@ def from_onnx(path_or_model: Any, input_size: Any = None, *, name: str | None = 
             try:
                 input_size = [int(v) for v in input_size.split(",")]
             except ValueError:
-                raise RfsymError(f"input_size must be a positive integer or a tuple of them (got {input_size!r})") from None
+                raise RfsymError(
+                    f"input_size must be a positive integer or a tuple of them (got {input_size!r})"
+                ) from None
         vals = list(input_size) if isinstance(input_size, (list, tuple)) else [input_size]
         if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in vals):
             raise RfsymError(f"input_size must be a positive integer or a tuple of them (got {input_size!r})")
@@ -210,8 +288,14 @@ def from_onnx(path_or_model: Any, input_size: Any = None, *, name: str | None = 
             if op == "Conv":
                 lay: Any = Conv(kernel=_pk(k), stride=_pk(s), padding=pad, dilation=_pk(d))
             else:
-                lay = Pool(kernel=_pk(k), stride=_pk(s), padding=pad, dilation=_pk(d),
-                           ceil_mode=bool(at.get("ceil_mode", 0)), mode="max" if op == "MaxPool" else "avg")
+                lay = Pool(
+                    kernel=_pk(k),
+                    stride=_pk(s),
+                    padding=pad,
+                    dilation=_pk(d),
+                    ceil_mode=bool(at.get("ceil_mode", 0)),
+                    mode="max" if op == "MaxPool" else "avg",
+                )
             out = b.layer(nm, lay, src, op)
         elif op == "ConvTranspose":
             out = b.layer(nm, _transpose(node, at, const_array, nd, f"{name}: {where}", b.sizes(src)), src, op)
@@ -251,16 +335,22 @@ def from_onnx(path_or_model: Any, input_size: Any = None, *, name: str | None = 
             elif dims is not None and len(dims) >= 3:
                 out = Value(src.node, flat=True, restore=True)
             else:
-                raise RfsymError(f"{name}: {where}: reshaping a feature map is not supported (only flattening to (N, features))")
+                raise RfsymError(
+                    f"{name}: {where}: reshaping a feature map is not supported (only flattening to (N, features))"
+                )
         elif op in ("Gemm", "MatMul"):
             if not src.flat and not all(n == 1 for n in b.sizes(src)):
-                raise RfsymError(f"{name}: {where}: a matrix product over a feature map mixes its last spatial axis; flatten first")
+                raise RfsymError(
+                    f"{name}: {where}: a matrix product over a feature map mixes its last spatial axis; flatten first"
+                )
             out = b.whole(nm, src, op, mode="conv", flat=True)
         elif op == "Concat":
             axis = at.get("axis", 1)
             rank = nd + 2
             if (axis + rank if axis < 0 else axis) != 1 and not src.flat:
-                raise RfsymError(f"{name}: {where}: concatenation along axis {axis} is not along channels; not supported")
+                raise RfsymError(
+                    f"{name}: {where}: concatenation along axis {axis} is not along channels; not supported"
+                )
             out = b.merge(nm, "concat", maps, op)
         elif op in BINARY_OPS:
             out = src if len(maps) == 1 else b.merge(nm, "add", maps, op)
@@ -331,8 +421,13 @@ def _transpose(node: Any, at: dict[str, Any], const_array: Any, nd: int, where: 
         pad: Any = [[int(pads[i]), int(pads[i + nd])] for i in range(nd)]
     else:
         pad = _pk(pads[:nd])
-    return cls(kernel=_pk(k), stride=_pk(at.get("strides", [1] * nd)), padding=pad,
-               output_padding=_pk(at.get("output_padding", [0] * nd)), dilation=_pk(at.get("dilations", [1] * nd)))
+    return cls(
+        kernel=_pk(k),
+        stride=_pk(at.get("strides", [1] * nd)),
+        padding=pad,
+        output_padding=_pk(at.get("output_padding", [0] * nd)),
+        dilation=_pk(at.get("dilations", [1] * nd)),
+    )
 
 
 def _resize(node: Any, at: dict[str, Any], const_array: Any, nd: int, where: str, sizes: Any) -> Any:
@@ -373,7 +468,9 @@ def _resize(node: Any, at: dict[str, Any], const_array: Any, nd: int, where: str
     return cls(scale=_pk([int(v) for v in sp]), mode=mode)
 
 
-def _pad(b: Builder, nm: str, node: Any, at: dict[str, Any], const_array: Any, nd: int, src: Value, where: str) -> Value:
+def _pad(
+    b: Builder, nm: str, node: Any, at: dict[str, Any], const_array: Any, nd: int, src: Value, where: str
+) -> Value:
     mode = at.get("mode", "constant")
     if mode == "wrap":
         raise RfsymError(f"{where}: mode 'wrap' wraps around the map; not supported")

@@ -31,7 +31,8 @@ type; ``passthrough=["name", ...]`` treats the named modules as pass-through.
 from __future__ import annotations
 
 import operator
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ..errors import RfsymError
 from ..layers import Conv, Identity, Pool
@@ -55,22 +56,128 @@ class _Meta:
 META = _Meta()
 
 _UNARY = {
-    "relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "hardswish", "hardsigmoid", "hardtanh", "leaky_relu",
-    "elu", "selu", "celu", "softplus", "softsign", "mish", "logsigmoid", "prelu", "rrelu", "glu_channel",
-    "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
-    "batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm", "rms_norm", "normalize",
-    "abs", "neg", "exp", "log", "sqrt", "rsqrt", "clamp", "clamp_min", "clamp_max", "clip", "square", "sign",
-    "reciprocal", "erf", "contiguous", "clone", "float", "double", "half", "bfloat16", "to", "type", "type_as",
-    "detach", "requires_grad_", "cpu", "cuda", "pos", "nan_to_num", "threshold",
+    "relu",
+    "relu6",
+    "gelu",
+    "silu",
+    "sigmoid",
+    "tanh",
+    "hardswish",
+    "hardsigmoid",
+    "hardtanh",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "celu",
+    "softplus",
+    "softsign",
+    "mish",
+    "logsigmoid",
+    "prelu",
+    "rrelu",
+    "glu_channel",
+    "dropout",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "alpha_dropout",
+    "feature_alpha_dropout",
+    "batch_norm",
+    "layer_norm",
+    "group_norm",
+    "instance_norm",
+    "local_response_norm",
+    "rms_norm",
+    "normalize",
+    "abs",
+    "neg",
+    "exp",
+    "log",
+    "sqrt",
+    "rsqrt",
+    "clamp",
+    "clamp_min",
+    "clamp_max",
+    "clip",
+    "square",
+    "sign",
+    "reciprocal",
+    "erf",
+    "contiguous",
+    "clone",
+    "float",
+    "double",
+    "half",
+    "bfloat16",
+    "to",
+    "type",
+    "type_as",
+    "detach",
+    "requires_grad_",
+    "cpu",
+    "cuda",
+    "pos",
+    "nan_to_num",
+    "threshold",
 }
 _BINARY = {
-    "add", "sub", "mul", "div", "truediv", "floordiv", "pow", "rsub", "radd", "rmul", "rtruediv", "maximum", "minimum",
-    "true_divide", "multiply", "subtract", "gt", "lt", "ge", "le", "eq", "ne", "and", "or", "xor", "logical_and",
-    "logical_or", "logical_not", "bitwise_and", "bitwise_or", "fmod", "remainder", "mod",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "truediv",
+    "floordiv",
+    "pow",
+    "rsub",
+    "radd",
+    "rmul",
+    "rtruediv",
+    "maximum",
+    "minimum",
+    "true_divide",
+    "multiply",
+    "subtract",
+    "gt",
+    "lt",
+    "ge",
+    "le",
+    "eq",
+    "ne",
+    "and",
+    "or",
+    "xor",
+    "logical_and",
+    "logical_or",
+    "logical_not",
+    "bitwise_and",
+    "bitwise_or",
+    "fmod",
+    "remainder",
+    "mod",
 }
 _META_OPS = {
-    "size", "dim", "getattr", "len", "numel", "ndimension", "__get__", "shape", "bool", "item", "tolist", "any", "all",
-    "int", "numpy", "is_floating_point", "is_contiguous", "data_ptr", "stride", "element_size", "format", "repr",
+    "size",
+    "dim",
+    "getattr",
+    "len",
+    "numel",
+    "ndimension",
+    "__get__",
+    "shape",
+    "bool",
+    "item",
+    "tolist",
+    "any",
+    "all",
+    "int",
+    "numpy",
+    "is_floating_point",
+    "is_contiguous",
+    "data_ptr",
+    "stride",
+    "element_size",
+    "format",
+    "repr",
 }
 
 
@@ -163,8 +270,12 @@ class _Importer:
             pad = getattr(mod, "padding", 0)
             dil = getattr(mod, "dilation", 1)
             lay = Pool(
-                kernel=_pk(k), stride=_pk(s), padding=_padding(pad, nd, where), dilation=_pk(_tuple(dil, nd, where)),
-                ceil_mode=bool(mod.ceil_mode), mode=mode,
+                kernel=_pk(k),
+                stride=_pk(s),
+                padding=_padding(pad, nd, where),
+                dilation=_pk(_tuple(dil, nd, where)),
+                ceil_mode=bool(mod.ceil_mode),
+                mode=mode,
             )
             return b.layer(path, lay, src, what)
         if isinstance(mod, (pooling._AdaptiveAvgPoolNd, pooling._AdaptiveMaxPoolNd)):
@@ -185,10 +296,24 @@ class _Importer:
             if mod.dim not in (1, -(nd + 1)):
                 raise RfsymError(f"{where}: softmax over dim {mod.dim} mixes a spatial axis; not supported")
             return src
-        if isinstance(mod, (nn.Identity, dropout._DropoutNd, batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm,
-                            nn.LocalResponseNorm, nn.CrossMapLRN2d, nn.Softmax2d, nn.ChannelShuffle)) or (
-            type(mod).__module__ == "torch.nn.modules.activation" and not isinstance(mod, nn.MultiheadAttention)
-        ) or type(mod).__name__ == "RMSNorm":
+        if (
+            isinstance(
+                mod,
+                (
+                    nn.Identity,
+                    dropout._DropoutNd,
+                    batchnorm._NormBase,
+                    nn.GroupNorm,
+                    nn.LayerNorm,
+                    nn.LocalResponseNorm,
+                    nn.CrossMapLRN2d,
+                    nn.Softmax2d,
+                    nn.ChannelShuffle,
+                ),
+            )
+            or (type(mod).__module__ == "torch.nn.modules.activation" and not isinstance(mod, nn.MultiheadAttention))
+            or type(mod).__name__ == "RMSNorm"
+        ):
             return src
         raise RfsymError(
             f"{where}: unsupported module for receptive-field import "
@@ -236,7 +361,9 @@ class _Importer:
             return self.b.whole(path, src, what, mode="conv", flat=True)
         if all(n == 1 for n in self.b.sizes(src)):
             return self.b.layer(path, Identity(op="identity"), src, what)
-        raise RfsymError(f"{where}: a Linear layer on a feature map mixes its last spatial axis; flatten first or list it in passthrough=[...]")
+        raise RfsymError(
+            f"{where}: a Linear layer on a feature map mixes its last spatial axis; flatten first or list it in passthrough=[...]"
+        )
 
     def pad(self, path: str, src: Value, pad: Any, where: str, what: str) -> Value:
         pad = tuple(int(p) for p in pad)
@@ -275,8 +402,10 @@ class _Importer:
             k = tuple(int(x) for x in w.shape[2:])
             pad = arg(4, "padding", 0)
             lay = Conv(
-                kernel=_pk(k), stride=_pk(_tuple(arg(3, "stride", 1), nd, where)),
-                padding=_padding(pad, nd, where), dilation=_pk(_tuple(arg(5, "dilation", 1), nd, where)),
+                kernel=_pk(k),
+                stride=_pk(_tuple(arg(3, "stride", 1), nd, where)),
+                padding=_padding(pad, nd, where),
+                dilation=_pk(_tuple(arg(5, "dilation", 1), nd, where)),
             )
             return b.layer(name, lay, src, what)
         if op in ("conv_transpose1d", "conv_transpose2d", "conv_transpose3d"):
@@ -284,11 +413,19 @@ class _Importer:
             if not hasattr(w, "shape"):
                 raise RfsymError(f"{where} ({fname}): the weight is not a parameter of the model; not supported")
             lay = _transpose_layer(
-                tuple(int(x) for x in w.shape[2:]), _tuple(arg(3, "stride", 1), nd, where), _tuple(arg(4, "padding", 0), nd, where),
-                _tuple(arg(5, "output_padding", 0), nd, where), _tuple(arg(7, "dilation", 1), nd, where), where,
+                tuple(int(x) for x in w.shape[2:]),
+                _tuple(arg(3, "stride", 1), nd, where),
+                _tuple(arg(4, "padding", 0), nd, where),
+                _tuple(arg(5, "output_padding", 0), nd, where),
+                _tuple(arg(7, "dilation", 1), nd, where),
+                where,
             )
             return b.layer(name, lay, src, what)
-        if op.startswith(("max_pool", "avg_pool", "lp_pool")) and op[-2:] in ("1d", "2d", "3d") or op.endswith("_with_indices"):
+        if (
+            op.startswith(("max_pool", "avg_pool", "lp_pool"))
+            and op[-2:] in ("1d", "2d", "3d")
+            or op.endswith("_with_indices")
+        ):
             mode = "max" if op.startswith("max") else "avg"
             off = 1 if op.startswith("lp_pool") else 0
             k = _tuple(arg(1 + off, "kernel_size", None), nd, where)
@@ -300,14 +437,23 @@ class _Importer:
                 pad, dil, ceil = 0, 1, arg(4, "ceil_mode", False)
             else:
                 pad, dil, ceil = arg(3, "padding", 0), 1, arg(4, "ceil_mode", False)
-            lay = Pool(kernel=_pk(k), stride=_pk(s), padding=_padding(pad, nd, where), dilation=_pk(_tuple(dil, nd, where)), ceil_mode=bool(ceil), mode=mode)
+            lay = Pool(
+                kernel=_pk(k),
+                stride=_pk(s),
+                padding=_padding(pad, nd, where),
+                dilation=_pk(_tuple(dil, nd, where)),
+                ceil_mode=bool(ceil),
+                mode=mode,
+            )
             out = b.layer(name, lay, src, what)
             return (out, CONST) if op.endswith("_with_indices") or arg(6, "return_indices", False) is True else out
         if op.startswith(("adaptive_avg_pool", "adaptive_max_pool")):
             out = self.adaptive(name, src, arg(1, "output_size", None), "max" if "max" in op else "avg", what)
             return (out, CONST) if arg(2, "return_indices", False) is True else out
         if op in ("interpolate", "upsample", "upsample_nearest", "upsample_bilinear"):
-            lay = _upsample(arg(1, "size", None), arg(2, "scale_factor", None), arg(3, "mode", "nearest"), b.sizes(src), nd, where)
+            lay = _upsample(
+                arg(1, "size", None), arg(2, "scale_factor", None), arg(3, "mode", "nearest"), b.sizes(src), nd, where
+            )
             return b.layer(name, lay, src, what)
         if op == "pad":
             mode = arg(2, "mode", "constant")
@@ -318,7 +464,9 @@ class _Importer:
             dim = arg(1, "dim", 0)
             rank = nd + 2
             if (dim + rank if dim < 0 else dim) != 1:
-                raise RfsymError(f"{where} ({fname}): concatenation along dim {dim} is not along channels; not supported")
+                raise RfsymError(
+                    f"{where} ({fname}): concatenation along dim {dim} is not along channels; not supported"
+                )
             tensors = list(args[0]) if args else list(kwargs.get("tensors", ()))
             return b.merge(name, "concat", [t for t in tensors if isinstance(t, Value)], what)
         if op in ("flatten",):
@@ -337,7 +485,11 @@ class _Importer:
             dim = arg(1, "dim", None)
             keep = bool(arg(2, "keepdim", False))
             rank = nd + 2
-            dims = None if dim is None else {(d + rank if d < 0 else d) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+            dims = (
+                None
+                if dim is None
+                else {(d + rank if d < 0 else d) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+            )
             if dims is None or dims >= set(range(2, rank)):
                 return b.whole(name, src, what + " over the spatial axes", mode="avg", flat=not keep)
             if dims & set(range(2, rank)):
@@ -372,7 +524,9 @@ class _Importer:
         if op in _UNARY or op.endswith("_"):
             if op.rstrip("_") in _UNARY or op in _UNARY:
                 return src
-        raise RfsymError(f"{where}: unsupported operation {fname!r} on a feature map (list the module in passthrough=[...] if it does not change the receptive field)")
+        raise RfsymError(
+            f"{where}: unsupported operation {fname!r} on a feature map (list the module in passthrough=[...] if it does not change the receptive field)"
+        )
 
 
 class _Split:
@@ -394,21 +548,33 @@ def _flat_args(args: Sequence[Any], kwargs: dict[str, Any]) -> list[Any]:
     return out
 
 
-def _transpose_layer(k: Sequence[int], s: Sequence[int], p: Sequence[int], op: Sequence[int], d: Sequence[int], where: str) -> Any:
+def _transpose_layer(
+    k: Sequence[int], s: Sequence[int], p: Sequence[int], op: Sequence[int], d: Sequence[int], where: str
+) -> Any:
     from .. import layers
 
     cls = getattr(layers, "ConvTranspose", None)
     if cls is None:
         raise RfsymError(f"{where}: transposed convolution is not supported by this version of rfsym")
-    return cls(kernel=_pk(k), stride=_pk(s), padding=_pads([(x, x) for x in p]) if len(p) > 1 else p[0], output_padding=_pk(op), dilation=_pk(d))
+    return cls(
+        kernel=_pk(k),
+        stride=_pk(s),
+        padding=_pads([(x, x) for x in p]) if len(p) > 1 else p[0],
+        output_padding=_pk(op),
+        dilation=_pk(d),
+    )
 
 
 def _conv_transpose(mod: Any, nd: int, where: str) -> Any:
     if getattr(mod, "padding_mode", "zeros") != "zeros":
         raise RfsymError(f"{where}: padding_mode {mod.padding_mode!r} is not supported for transposed convolution")
     return _transpose_layer(
-        _tuple(mod.kernel_size, nd, where), _tuple(mod.stride, nd, where), _tuple(mod.padding, nd, where),
-        _tuple(mod.output_padding, nd, where), _tuple(mod.dilation, nd, where), where,
+        _tuple(mod.kernel_size, nd, where),
+        _tuple(mod.stride, nd, where),
+        _tuple(mod.padding, nd, where),
+        _tuple(mod.output_padding, nd, where),
+        _tuple(mod.dilation, nd, where),
+        where,
     )
 
 
@@ -481,7 +647,9 @@ def _fx_import(imp: _Importer, model: Any) -> Value:
             fname = getattr(t, "__name__", str(t))
             env[node] = imp.function(_node_name(node, model), fname, res(node.args), res(node.kwargs), _where(node))
         elif node.op == "call_method":
-            env[node] = imp.function(_node_name(node, model), str(node.target), res(node.args), res(node.kwargs), _where(node))
+            env[node] = imp.function(
+                _node_name(node, model), str(node.target), res(node.args), res(node.kwargs), _where(node)
+            )
         elif node.op == "output":
             out = res(node.args[0])
     return _pick_output(out)
@@ -608,9 +776,7 @@ def _hook_import(imp: _Importer, model: Any, shape: tuple[int, ...]) -> Value:
         raise
     except Exception as e:  # noqa: BLE001 - any failure inside the model becomes one clear line
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise RfsymError(
-            f"{imp.b.name}: the model failed to run on an input of shape {tuple(shape)}: {msg}"
-        ) from None
+        raise RfsymError(f"{imp.b.name}: the model failed to run on an input of shape {tuple(shape)}: {msg}") from None
     finally:
         for h in handles:
             h.remove()
@@ -626,8 +792,10 @@ def _is_leaf(m: Any) -> bool:
 def _spatial_ndim(model: Any) -> int | None:
     for m in model.modules():
         name = type(m).__name__
-        if m.__module__.startswith("torch.nn") and name[-2:] in ("1d", "2d", "3d") and any(
-            key in name for key in ("Conv", "Pool", "Pad")
+        if (
+            m.__module__.startswith("torch.nn")
+            and name[-2:] in ("1d", "2d", "3d")
+            and any(key in name for key in ("Conv", "Pool", "Pad"))
         ):
             return int(name[-2])
     return None
@@ -650,7 +818,11 @@ def parse_input_size(model: Any, input_size: Any) -> tuple[tuple[int, ...], int]
     if isinstance(input_size, int):
         vals: list[int] = [input_size] * (nd or 2)
         chans = None
-    elif isinstance(input_size, (list, tuple)) and input_size and all(isinstance(v, int) and not isinstance(v, bool) for v in input_size):
+    elif (
+        isinstance(input_size, (list, tuple))
+        and input_size
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in input_size)
+    ):
         vals = list(input_size)
         chans = None
         if len(vals) == 1:
@@ -713,7 +885,9 @@ def from_torch(
             raise
         except Exception as e:  # noqa: BLE001 - fx cannot trace this model: fall back to hooks
             if method == "fx":
-                raise RfsymError(f"{name}: torch.fx cannot trace the model: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+                raise RfsymError(
+                    f"{name}: torch.fx cannot trace the model: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+                ) from None
             value = None
     if value is None:
         imp = _Importer(model, sizes, name, passthrough)
