@@ -16,6 +16,7 @@ import tempfile
 from fractions import Fraction
 from typing import Any
 
+from .. import _arith as A
 from ..errors import RfsymError
 from ._common import add_input_argument, add_spec_argument, load_network
 
@@ -136,7 +137,9 @@ def export_body(
     name = _tex_text(net.name)
     if input is not None:
         net = with_input(net, input)
-    parts = [f"% rfsym export of {net.name} ({convention} convention, origin {origin}); needs amsmath, booktabs, tikz"]
+    parts = [
+        f"% rfsym export of {net.name} ({convention} convention, origin {A.fmt(origin)}); needs amsmath, booktabs, tikz"
+    ]
     expandable = _flat_depth_int(net)
     if expandable is not None:
         table = net.table(convention=convention, origin=origin)
