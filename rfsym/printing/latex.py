@@ -1063,8 +1063,8 @@ def derivation_lines(
             vals = {q: table.output[axis].as_dict()[_STATE_KEY.get(q, q)] for q in QUANTITIES}
         else:
             inter(
-                r"Folding the nested floors with $\left\lfloor \frac{\lfloor x/a \rfloor + c}{b} \right\rfloor = "
-                r"\left\lfloor \frac{x + ac}{ab} \right\rfloor$ (integers $x$, $c$; positive integers $a$, $b$) "
+                r"Folding the nested floors with $\lfloor (\lfloor x/a \rfloor + c)/b \rfloor = "
+                r"\lfloor (x + ac)/(ab) \rfloor$ (integers $x$, $c$; positive integers $a$, $b$) "
                 r"gives the closed form of the output:"
             )
             vals = _derived(net, axis, origin)
@@ -1100,7 +1100,7 @@ def derivation_lines(
             )
     assumptions = _assumption_lines(p, net)
     if assumptions:
-        inter("for")
+        inter("where")
         for a_line in assumptions:
             rows.append(f"  {a_line}" + ("" if star else r"\notag"))
     env = p._settings["environment"]
