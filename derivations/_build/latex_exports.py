@@ -303,6 +303,8 @@ def main() -> None:
     nb = nbf.v4.new_notebook()
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     nb.cells = [nbf.v4.new_markdown_cell(t) if kind == "md" else nbf.v4.new_code_cell(t) for kind, t in cells]
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"latex-{i:02d}"  # stable ids: regenerating gives the same file
     nbf.write(nb, OUT)
     print(f"wrote {OUT}")
 
