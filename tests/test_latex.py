@@ -22,7 +22,22 @@ from oracle import count_windows, from_layer, oracle, reads
 from strategies import build, stacks
 
 import rfsym
-from rfsym import AxisState, Conv, Identity, Network, Pool, Repeat, RfsymError, derivation, latex, load, loads, solve
+from rfsym import (
+    AxisState,
+    Conv,
+    ConvTranspose,
+    Identity,
+    Network,
+    Pool,
+    Repeat,
+    RfsymError,
+    Upsample,
+    derivation,
+    latex,
+    load,
+    loads,
+    solve,
+)
 from rfsym.cli import main
 from rfsym.closed_form import derive, general_stack
 from rfsym.commands.export import PREAMBLE, document, export_body
@@ -244,6 +259,17 @@ class TestLayers:
         rep = Repeat(block=[Conv(kernel=3, dilation="2**(i-1)", padding="2**(i-1)")], times="L", index="i")
         assert latex(rep) == r"\mathrm{conv}(k = 3,\ p = 2^{i - 1},\ d = 2^{i - 1})_{i = 1}^{L}"
 
+    def test_conv_transpose(self) -> None:
+        """A transposed convolution prints its declared (upsampling) stride and output padding."""
+        assert latex(ConvTranspose(kernel=4, stride=2, padding=1)) == r"\mathrm{convtranspose}(k = 4,\ s = 2,\ p = 1)"
+        assert latex(ConvTranspose(kernel=3, stride=2, output_padding=1)) == (
+            r"\mathrm{convtranspose}(k = 3,\ s = 2,\ p_{\mathrm{out}} = 1)"
+        )
+
+    def test_upsample(self) -> None:
+        """Upsampling prints its mode and scale."""
+        assert latex(Upsample(scale=2, mode="bilinear")) == r"\mathrm{upsample}_{\mathrm{bilinear}}(\times 2)"
+
     def test_sympy_latex_uses_rfsym(self) -> None:
         """sympy.latex on a layer goes through rfsym's printer."""
         assert sympy.latex(Conv(kernel=3, stride=2)) == latex(Conv(kernel=3, stride=2))
@@ -290,6 +316,12 @@ class TestStates:
     def test_per_axis_values(self) -> None:
         """Per-axis outputs print as 2 x 4."""
         assert latex(Network([Conv(kernel=3)], input=[4, 6]), quantities=["n"]) == r"n_{1} = 2 \times 4"
+
+    def test_network_without_input(self) -> None:
+        """A network without an input size prints its closed forms in the symbol n."""
+        assert latex(Network([Conv(kernel=3, stride=2)]), quantities=["n"]) == (
+            r"n_{1} = \left\lfloor \frac{n - 3}{2} \right\rfloor + 1"
+        )
 
     def test_sympy_latex_network(self) -> None:
         """sympy.latex(net) equals rfsym.latex(net)."""

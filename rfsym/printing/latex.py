@@ -341,6 +341,28 @@ class RfsymLatexPrinter(LatexPrinter):
         name = "maxpool" if layer.mode == "max" else "avgpool"
         return r"\mathrm{%s}(%s)" % (name, r",\ ".join(self._hprint_layer_params(layer)))
 
+    def _print_ConvTranspose(self, layer: Any) -> str:
+        """``\\mathrm{convtranspose}(k = 4,\\ s = 2,\\ p = 1)`` with the declared (upsampling) stride."""
+        nd = layer.ndim or 1
+        rows = [layer.tconv_params(ax) for ax in range(nd)]  # (k, s, (pL, pR), output_padding, d)
+        out = []
+        for i, (sym, default) in enumerate((("k", None), ("s", 1), ("p", (0, 0)), (None, 0), ("d", 1))):
+            vals = [r[i] for r in rows]
+            if default is not None and all(v == default for v in vals):
+                continue
+            texts = [self._hprint_param(v) for v in vals]
+            body = texts[0] if all(t == texts[0] for t in texts) else r" \times ".join(texts)
+            name = self._names[sym] if sym else self._names["p"] + r"_{\mathrm{out}}"
+            out.append(f"{name} = {body}")
+        return r"\mathrm{convtranspose}(%s)" % r",\ ".join(out)
+
+    def _print_Upsample(self, layer: Any) -> str:
+        """``\\mathrm{upsample}_{\\mathrm{nearest}}(\\times 2)``."""
+        scale = layer.scale if isinstance(layer.scale, tuple) else (layer.scale,)
+        texts = [self._hprint_value(v) for v in scale]
+        body = texts[0] if all(t == texts[0] for t in texts) else r" \times ".join(texts)
+        return r"\mathrm{upsample}_{\mathrm{%s}}(\times %s)" % (layer.mode, body)
+
     def _print_Identity(self, expr: Any) -> str:
         from ..layers import Identity
 
@@ -853,7 +875,7 @@ def _output_values(net: Any, threshold: int | None = None) -> tuple[Any, dict[st
     closed forms (rfsym.closed_form, floors folded) when anything is symbolic, and the general stack's
     sums and products for networks deeper than ``threshold`` with many symbols (not a page of terms)."""
     depth = _flat_depth(net)
-    if not net.free_symbols:
+    if not net.free_symbols and net.input is not None:
         states = net.table().output
         return depth, {q: [st.as_dict()[_STATE_KEY.get(q, q)] for st in states] for q in QUANTITIES}
     deep = not isinstance(depth, int) or (threshold is not None and depth > threshold)
