@@ -427,7 +427,7 @@ class RfsymLatexPrinter(LatexPrinter):
     def _print_Table(self, table: Any) -> str:
         from .table import table_latex
 
-        return table_latex(table, printer=self)
+        return table_latex(table, label=self._settings["label"], printer=self)
 
     def _hprint_reindex(self, v: Any) -> Any:
         """With ``index_base=0``, shift indexed parameters and the limits of sums and products down by one."""
