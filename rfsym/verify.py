@@ -429,7 +429,8 @@ def _run(
     r_obs: dict[int, int] = {}
     for idx in picks:
         # Sum over the output channels: after a concatenation each channel sees one branch only.
-        sel = y[(0, slice(None), *idx)].sum() if spatial else y.reshape(y.shape[0], -1)[0].sum()
+        key = (0, slice(None)) + tuple(idx)
+        sel = y[key].sum() if spatial else y.reshape(y.shape[0], -1)[0].sum()
         (g,) = torch.autograd.grad(sel, x, retain_graph=True)
         mask = g[0].abs().sum(dim=0) != 0
         for ax in range(nd):

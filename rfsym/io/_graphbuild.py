@@ -194,9 +194,12 @@ class Builder:
                 f"{self.source}: branching model ({where.merge or 'branch'} at {where.name!r}, {where.what}): "
                 "graph networks are not supported by this version of rfsym"
             ) from None
-        entries = []
+        entries: list[tuple[Layer, list[str]]] = []
         for nd in self.nodes:
-            lay = nd.layer if nd.merge is None else (Add(name=nd.name) if nd.merge == "add" else Concat(name=nd.name))
+            lay: Layer | None = (
+                nd.layer if nd.merge is None else (Add(name=nd.name) if nd.merge == "add" else Concat(name=nd.name))
+            )
+            assert lay is not None
             entries.append((lay, list(nd.inputs)))
         return Graph.from_layers(entries, input=list(self.input), name=self.name)
 

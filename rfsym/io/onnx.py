@@ -325,14 +325,14 @@ def from_onnx(
             out = Value(src.node, flat=True)
         elif op == "Reshape":
             shape = const_array(node.input[1]) if len(node.input) > 1 else None
-            dims = None if shape is None else [int(v) for v in shape.reshape(-1)]
+            target = None if shape is None else [int(v) for v in shape.reshape(-1)]
             if src.restore:
                 # The second Reshape of a normalisation's decomposition (GroupNorm: reshape to
                 # (N, G, -1), InstanceNormalization, reshape back): the feature map again.
                 out = Value(src.node)
-            elif src.flat or (dims is not None and len(dims) == 2):
+            elif src.flat or (target is not None and len(target) == 2):
                 out = Value(src.node, flat=True)
-            elif dims is not None and len(dims) >= 3:
+            elif target is not None and len(target) >= 3:
                 out = Value(src.node, flat=True, restore=True)
             else:
                 raise RfsymError(

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..errors import RfsymError
-from ..layers import Conv, Identity, Pool
+from ..layers import Conv, Identity, Layer, Pool
 from ._graphbuild import CONST, Builder, Value
 
 __all__ = ["from_torch"]
@@ -255,7 +255,7 @@ class _Importer:
             self._expect_map(src, where)
             if getattr(mod, "padding_mode", "zeros") == "circular":
                 raise RfsymError(f"{where}: padding_mode 'circular' wraps around the map; not supported")
-            lay = Conv(
+            lay: Layer = Conv(
                 kernel=_pk(_tuple(mod.kernel_size, nd, where)),
                 stride=_pk(_tuple(mod.stride, nd, where)),
                 padding=_padding(mod.padding, nd, where),
@@ -437,7 +437,7 @@ class _Importer:
                 pad, dil, ceil = 0, 1, arg(4, "ceil_mode", False)
             else:
                 pad, dil, ceil = arg(3, "padding", 0), 1, arg(4, "ceil_mode", False)
-            lay = Pool(
+            pool: Layer = Pool(
                 kernel=_pk(k),
                 stride=_pk(s),
                 padding=_padding(pad, nd, where),
@@ -445,7 +445,7 @@ class _Importer:
                 ceil_mode=bool(ceil),
                 mode=mode,
             )
-            out = b.layer(name, lay, src, what)
+            out = b.layer(name, pool, src, what)
             return (out, CONST) if op.endswith("_with_indices") or arg(6, "return_indices", False) is True else out
         if op.startswith(("adaptive_avg_pool", "adaptive_max_pool")):
             out = self.adaptive(name, src, arg(1, "output_size", None), "max" if "max" in op else "avg", what)
@@ -765,8 +765,8 @@ def _hook_import(imp: _Importer, model: Any, shape: tuple[int, ...]) -> Value:
     paths: list[str] = []
     for p, m in model.named_modules():
         if p and id(m) not in leaf_ids:  # containers: track the path for naming function calls
-            handles.append(m.register_forward_pre_hook(lambda mod, a, p=p: paths.append(p) and None))
-            handles.append(m.register_forward_hook(lambda mod, a, r: (paths.pop() if paths else None) and None))
+            handles.append(m.register_forward_pre_hook(_push(paths, p)))
+            handles.append(m.register_forward_hook(_pop(paths)))
     x = torch.zeros(shape)
     known[id(x)] = Value("input")
     try:
@@ -781,6 +781,21 @@ def _hook_import(imp: _Importer, model: Any, shape: tuple[int, ...]) -> Value:
         for h in handles:
             h.remove()
     return _pick_output(look(out) if not isinstance(out, torch.Tensor) else known.get(id(out), CONST))
+
+
+def _push(paths: list[str], path: str) -> Any:
+    def hook(mod: Any, args: Any) -> None:
+        paths.append(path)
+
+    return hook
+
+
+def _pop(paths: list[str]) -> Any:
+    def hook(mod: Any, args: Any, result: Any) -> None:
+        if paths:
+            paths.pop()
+
+    return hook
 
 
 def _is_leaf(m: Any) -> bool:
