@@ -449,7 +449,7 @@ class TestDerivation:
     def test_zero_based_recurrence(self) -> None:
         """With index_base=0, layer l maps state l to state l + 1."""
         out = derivation(symbolic_stack(), index_base=0)
-        assert r"  j_{\ell + 1} &= j_{\ell} s_{\ell}\notag" in out
+        assert r"  j_{\ell + 1} &= s_{\ell} j_{\ell}\notag" in out
 
     def test_unrolled_and_folded(self) -> None:
         """The unrolling shows nested floors; the closed form folds them (as rfsym.derive does)."""

@@ -215,6 +215,22 @@ class RfsymLatexPrinter(LatexPrinter):
 
         return sorted(terms, key=key)
 
+    def _print_Mul(self, expr: Any) -> str:
+        """sympy's, but a state quantity comes after the layer's parameters: ``p^{\\mathrm{L}}_{\\ell} j_{\\ell - 1}``."""
+        import sympy
+
+        factors = list(expr.as_ordered_factors())
+        states = [f for f in factors if _is_state(f)]
+        if not states or len(states) == len(factors) or factors[-len(states) :] == states:
+            return super()._print_Mul(expr)
+        ordered = [f for f in factors if not _is_state(f)] + states
+        saved = self._settings["order"]
+        self._settings["order"] = "none"
+        try:
+            return super()._print_Mul(sympy.Mul(*ordered, evaluate=False))
+        finally:
+            self._settings["order"] = saved
+
     def _needs_mul_brackets(self, expr: Any, first: bool = False, last: bool = False) -> bool:
         """No brackets around a sum that prints as one fraction (``\\frac{k - 1}{2} j``)."""
         if expr.is_Add and not self._settings["fold_short_frac"] and _one_fraction(expr):
@@ -584,6 +600,14 @@ def _shift_indices(expr: Any) -> Any:
         return e.func(*[walk(a) for a in e.args])
 
     return walk(expr)
+
+
+def _is_state(f: Any) -> bool:
+    """A factor that is a state quantity (``j_{\\ell - 1}``) of the recurrence."""
+    if not getattr(f, "is_Indexed", False):
+        return False
+    label = str(f.base.label)
+    return label.startswith(_PREFIX) and label[len(_PREFIX) :] in QUANTITIES
 
 
 def _one_fraction(add: Any) -> bool:
