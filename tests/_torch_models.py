@@ -561,3 +561,32 @@ class Wav2Vec2FeatureEncoder(nn.Module):
 
 def wav2vec2_feature_encoder(w: int = 1) -> Wav2Vec2FeatureEncoder:
     return Wav2Vec2FeatureEncoder(w)
+
+
+class UNet(nn.Module):
+    """A two-level U-Net (padded 3x3 convolutions, max-pool down, transposed convolution up, skip concatenation)."""
+
+    def __init__(self, c: int = 4, up: str = "transpose") -> None:
+        super().__init__()
+
+        def block(i: int, o: int) -> nn.Sequential:
+            return nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.ReLU(), nn.Conv2d(o, o, 3, padding=1), nn.ReLU())
+
+        self.enc1, self.enc2, self.bottom = block(1, c), block(c, 2 * c), block(2 * c, 4 * c)
+        self.pool = nn.MaxPool2d(2)
+        if up == "transpose":
+            self.up2 = nn.ConvTranspose2d(4 * c, 2 * c, 2, stride=2)
+            self.up1 = nn.ConvTranspose2d(2 * c, c, 2, stride=2)
+        else:
+            self.up2 = nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear"), nn.Conv2d(4 * c, 2 * c, 1))
+            self.up1 = nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear"), nn.Conv2d(2 * c, c, 1))
+        self.dec2, self.dec1 = block(4 * c, 2 * c), block(2 * c, c)
+        self.head = nn.Conv2d(c, 2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        e1 = self.enc1(x)
+        e2 = self.enc2(self.pool(e1))
+        b = self.bottom(self.pool(e2))
+        d2 = self.dec2(torch.cat([self.up2(b), e2], dim=1))
+        d1 = self.dec1(torch.cat([self.up1(d2), e1], dim=1))
+        return self.head(d1)

@@ -271,3 +271,14 @@ class TestErrors:
         with pytest.raises(RfsymError, match="give input_size"):
             from_onnx(data)
         assert from_onnx(data, 8).table().output[0].n == 6
+
+
+def test_unet_export_equals_torch_import():
+    """An exported U-Net (ConvTranspose, Concat with skips) gives the torch import's graph output."""
+    from _torch_models import UNet
+
+    for up in ("transpose", "bilinear"):
+        model = UNet(up=up)
+        a = from_onnx(export(model, (1, 1, 32, 32)))
+        assert isinstance(a, Graph)
+        assert a.table().output == from_torch(model, 32).table().output

@@ -240,3 +240,12 @@ class TestCli:
         assert out.returncode == 1 and "MISMATCH" in out.stdout
         out = self.run("verify", "mymodels:net", "--input", "20", "--passthrough", "3", "--strict", cwd=pkg)
         assert out.returncode == 2 and "disagree with the gradients" in out.stderr
+
+
+@pytest.mark.parametrize("up", ["transpose", "bilinear"])
+def test_unet_decoder(up):
+    """A U-Net decoder (transposed convolution or bilinear upsampling, skip concatenations) agrees with its gradients."""
+    from _torch_models import UNet
+
+    rep = verify(UNet(up=up), 48, strict=True)
+    assert rep.ok and rep.axes[0].n == 48
