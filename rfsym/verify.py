@@ -158,7 +158,12 @@ class VerifyReport:
             rows = [("unit", "rfsym box", "gradient box", "")]
             for u in self.units:
                 if u.axis == a.axis:
-                    extra = ("ok" if u.exact else "ok (within)") if u.ok else "MISMATCH"
+                    if not u.ok:
+                        extra = "MISMATCH"
+                    elif u.exact or u.observed != u.expected:
+                        extra = "ok" if u.exact else "ok (within)"
+                    else:
+                        extra = "ok (within, equal)"
                     if u.holes:
                         extra += f" ({u.holes} zero pixels inside: dilation gaps)"
                     rows.append((str(u.unit), _box(u.expected), _box(u.observed), extra))
