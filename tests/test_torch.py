@@ -203,6 +203,21 @@ class TestModules:
         out = g.table().output
         assert out[0].n == 1 and out[0].r == 10
 
+    def test_matmul_head(self):
+        """`torch.flatten(x, 1) @ W` is a fully connected head: one output seeing the whole map."""
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c = nn.Conv2d(1, 2, 3)
+                self.w = nn.Parameter(torch.zeros(2 * 6 * 6, 3))
+
+            def forward(self, x):
+                return torch.flatten(self.c(x), 1) @ self.w
+
+        out = out_state(Net(), 8)
+        assert [(s.n, s.r) for s in out] == [(1, 8), (1, 8)]
+
     def test_pass_through_modules(self):
         """Activations, norms, dropout and Identity add rows to nothing: the table equals the bare convolution's."""
         body = [

@@ -500,7 +500,7 @@ class _Importer:
             if dim not in (1, -(nd + 1)):
                 raise RfsymError(f"{where} ({fname}): softmax over dim {dim} mixes a spatial axis; not supported")
             return src
-        if op in ("linear",):
+        if op in ("linear", "matmul", "mm", "addmm"):  # a fully connected layer on a flattened map
             return self.linear(name, src, where, what)
         if op in ("chunk", "split", "tensor_split", "unbind"):
             dim = arg(2, "dim", 0)
