@@ -404,6 +404,16 @@ class TestErrors:
         with pytest.raises(RfsymError, match="no module 'nope'"):
             from_torch(m, 8, passthrough=["nope"])
 
+    def test_smallest_input_hint(self):
+        """The error names the smallest input that works; PyTorch agrees (runs at it, fails one below)."""
+        m = nn.Sequential(nn.Conv2d(1, 1, 5), nn.MaxPool2d(2), nn.Conv2d(1, 1, 5, dilation=2))
+        with pytest.raises(RfsymError, match=r"smallest input that works is (\d+)\)") as info:
+            from_torch(m, 10)
+        n = int(info.value.args[0].rsplit(" ", 1)[-1].rstrip(")"))
+        assert m(torch.zeros(1, 1, n, n)).shape[-1] == 1
+        with pytest.raises(RuntimeError):
+            m(torch.zeros(1, 1, n - 1, n - 1))
+
     def test_too_small_input_graph(self):
         """A too-small input in a branching model names the layer where the map vanishes."""
         with pytest.raises(RfsymError, match=r"Mixed_\w+.*needs a larger input"):

@@ -896,7 +896,11 @@ def from_torch(
         imp = _Importer(model, sizes, name, passthrough)
         try:
             value = _fx_import(imp, model)
-        except RfsymError:
+        except RfsymError as e:
+            if "needs a larger input" in str(e) and len(set(sizes)) == 1:
+                smallest = _smallest_input(model, len(sizes), sizes[0], name, passthrough)
+                if smallest is not None:
+                    raise RfsymError(f"{e} (the smallest input that works is {smallest})") from None
             raise
         except Exception as e:  # noqa: BLE001 - fx cannot trace this model: fall back to hooks
             if method == "fx":
@@ -913,6 +917,32 @@ def from_torch(
         finally:
             model.train(was)
     return imp.b.build(value)
+
+
+def _smallest_input(model: Any, nd: int, tried: int, name: str, passthrough: list[str]) -> int | None:
+    """Smallest size (the same on every axis) that the model accepts, by doubling and bisection on the fx import."""
+
+    def ok(n: int) -> bool:
+        try:
+            _fx_import(_Importer(model, (n,) * nd, name, passthrough), model)
+        except RfsymError as e:
+            if "needs a larger input" in str(e):
+                return False
+            raise
+        return True
+
+    lo, hi = tried, max(2 * tried, 2)
+    try:
+        while not ok(hi):
+            lo, hi = hi, 2 * hi
+            if hi > 1 << 20:
+                return None
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    except Exception:  # noqa: BLE001 - only a hint: give up quietly
+        return None
+    return hi
 
 
 # Tell linters the operator module is used for its functions' names in fx graphs.
