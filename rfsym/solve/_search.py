@@ -54,22 +54,46 @@ def occurrences(net: Network, x: Any) -> list[tuple[str, str, Any, Any]]:
     return out
 
 
-def check_monotone(net: Network, x: Any) -> str | None:
-    """None when r and j provably never decrease in x; else the reason they might."""
+def _grows(expr: Any, x: Any) -> tuple[bool, bool]:
+    """(never decreases in x, is never negative) for x >= 0, by the structure of expr.
+
+    Constants are non-decreasing; sums of non-decreasing terms are too; products
+    and powers with a constant non-negative exponent keep both properties when
+    every factor has both; ``c**e`` with ``c >= 1`` and e non-decreasing grows.
+    ``False`` means "not shown", not "decreasing".
+    """
     import sympy
 
-    for label, role, v, index in occurrences(net, x):
+    if x not in expr.free_symbols:
+        return True, bool(expr.is_nonnegative)
+    if expr == x:
+        return True, bool(x.is_nonnegative)
+    if isinstance(expr, sympy.Add):
+        props = [_grows(a, x) for a in expr.args]
+        return all(g for g, _ in props), all(n for _, n in props)
+    if isinstance(expr, sympy.Mul):
+        props = [_grows(a, x) for a in expr.args]
+        ok = all(g and n for g, n in props)
+        return ok, ok
+    if isinstance(expr, sympy.Pow):
+        base, exp = expr.args
+        if x not in exp.free_symbols and bool(exp.is_nonnegative):
+            g, n = _grows(base, x)
+            return g and n, n
+        if x not in base.free_symbols and bool((base - 1).is_nonnegative):
+            g, _ = _grows(exp, x)
+            return g, True
+    return False, False
+
+
+def check_monotone(net: Network, x: Any) -> str | None:
+    """None when r and j provably never decrease in x; else the reason they might."""
+    for label, role, v, _index in occurrences(net, x):
         if role not in MONOTONE_ROLES:
             return f"{x.name} appears in the {role} of {label}"
         if v == x:
             continue
-        diff = sympy.expand(A.to_sympy(v).subs(x, x + 1) - A.to_sympy(v))
-        if diff.is_nonnegative:
-            continue
-        ok = index is not None and all(
-            sympy.expand(diff.subs(index, i)).is_nonnegative for i in range(1, 9)
-        ) and diff.subs(index, 1).is_nonnegative is not None
-        if not ok:
+        if not _grows(A.to_sympy(v), x)[0]:
             return f"cannot show that the {role} {v} of {label} never decreases in {x.name}"
     return None
 
@@ -82,13 +106,30 @@ class Evaluator:
         self.calls = 0
 
     def layers(self, assignment: dict[str, int]) -> tuple[list[Any], Any]:
-        sub = self.net.subs(assignment) if assignment else self.net
+        """The numeric layers and input size for an assignment (layers cached per non-input values)."""
+        inp = None
+        if self.net.input is not None:
+            inp = self.net.input[self.axis] if len(self.net.input) > self.axis else self.net.input[0]
+        in_name = inp.name if getattr(inp, "is_Symbol", False) else None
+        if in_name is not None and any(in_name == sym.name for lay in self.net.layers for sym in lay.free_symbols):
+            in_name = None  # the input size also appears in a layer: substitute it everywhere
+        rest = {k: v for k, v in assignment.items() if k != in_name}
+        key = tuple(sorted(rest.items()))
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            sub = self.net.subs(rest) if rest else self.net
+            cache[key] = sub.flat_layers()
+            if len(cache) > 4096:
+                cache.pop(next(iter(cache)))
         n0 = self.n0
-        if n0 is None and sub.input is not None:
-            n0 = sub.input[self.axis] if len(sub.input) > self.axis else sub.input[0]
+        if n0 is None and inp is not None:
+            n0 = assignment[in_name] if in_name in assignment else A.norm(inp.xreplace({})) if hasattr(inp, "xreplace") else inp
+            if not A.is_num(n0) and hasattr(n0, "free_symbols"):
+                vals = {s: assignment[s.name] for s in n0.free_symbols if s.name in assignment}
+                n0 = A.norm(n0.xreplace(vals)) if vals else n0
         if n0 is not None and not A.is_num(n0):
             n0 = None
-        return sub.flat_layers(), n0
+        return cache[key], n0
 
     def states(self, assignment: dict[str, int]) -> tuple[list[Any], list[Any] | None, Any]:
         self.calls += 1
