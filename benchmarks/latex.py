@@ -37,8 +37,11 @@ def best(fn, repeat: int = 3) -> tuple[float, object]:
 
 def main() -> None:
     net = Network([Conv(kernel=f"k{i}", stride=f"s{i}", padding=f"p{i}") for i in range(1000)], input="N")
+    t_cold, _ = best(lambda: derivation(net), repeat=1)  # includes deriving the general stack once per process
     t_ours, tex = best(lambda: derivation(net))
-    print(f"1000-layer symbolic derivation (rfsym.derivation): {t_ours * 1000:8.1f} ms, {len(tex):>8} characters")
+    print(
+        f"1000-layer symbolic derivation (rfsym.derivation): {t_ours * 1000:8.1f} ms warm, {t_cold * 1000:.1f} ms cold, {len(tex)} characters"
+    )
 
     def flat() -> str:
         forms = derive(net)
@@ -47,7 +50,9 @@ def main() -> None:
     t_flat, flat_tex = best(flat, repeat=1)
     print(f"  alternative: derive + sympy.latex, term by term:  {t_flat * 1000:8.1f} ms, {len(flat_tex):>8} characters")
     print(f"  ratio (alternative / rfsym): {t_flat / t_ours:.1f}x time, {len(flat_tex) / len(tex):.0f}x length")
-    print(f"  target < 1 s: {'met' if t_ours < 1.0 else 'MISSED'}")
+    print(f"  target < 1 s: {'met' if max(t_ours, t_cold) < 1.0 else 'MISSED'}")
+    t_net, _ = best(lambda: latex(net, environment="align"))
+    print(f"1000-layer symbolic network, latex(net) (sums and products): {t_net * 1000:8.1f} ms")
 
     for name in ("alexnet", "vgg16"):
         spec = load(name)

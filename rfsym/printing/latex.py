@@ -46,6 +46,7 @@ Networks*, Distill 2019 (effective padding ``P``).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
@@ -1026,9 +1027,10 @@ def _assumption_lines(p: RfsymLatexPrinter, net: Any) -> list[str]:
         groups.setdefault((stem, rel[0], rel[1]), []).append(sym)
     out = []
     for (_, relation, prefix), syms in groups.items():
-        names = [p._print(x) for x in syms]
-        if len(names) > 4:
-            names = [names[0], names[1], r"\dots", names[-1]]
+        if len(syms) > 4:
+            names = [p._print(syms[0]), p._print(syms[1]), r"\dots", p._print(syms[-1])]
+        else:
+            names = [p._print(x) for x in syms]
         out.append(r"%s%s %s" % (prefix, ", ".join(names), relation))
     return out
 
@@ -1170,12 +1172,20 @@ def _few_symbols(net: Any, limit: int = 24) -> bool:
     return len(net.free_symbols) <= limit
 
 
-def _general_form(net: Any, depth: Any, n_in: Any, origin: Any) -> dict[str, Any] | None:
+@functools.lru_cache(maxsize=2)
+def _general_stack(asymmetric: bool) -> Any:
+    from ..closed_form import general_stack
+
+    return general_stack("L", asymmetric=asymmetric)
+
+
+def _general_form(
+    net: Any, depth: Any, n_in: Any, origin: Any, *, numeric_depth: bool = False
+) -> dict[str, Any] | None:
     """The general L-layer stack's forms (sums and products over indexed parameters) with L = depth,
     or None when the network is not a plain stack of convolutions/poolings with explicit padding."""
     import sympy
 
-    from ..closed_form import general_stack
     from ..layers import Conv, Identity, Pool, Repeat
 
     def plain(layers: Iterable[Any]) -> bool:
@@ -1195,11 +1205,14 @@ def _general_form(net: Any, depth: Any, n_in: Any, origin: Any) -> dict[str, Any
 
     if not plain(net.layers):
         return None
-    g = general_stack("L", asymmetric=True)
+    g = _general_stack(True)
     L = next(s for s in g.j.free_symbols if s.name == "L")
     n = g.input
-    sub = {L: A.to_sympy(depth), n: A.to_sympy(n_in)}
-    out = {q: A.to_sympy(getattr(g, q)).xreplace(sub) for q in QUANTITIES}
+    # a numeric depth stands in as a symbol printed as the number: substituting the number makes
+    # sympy try to evaluate the floor of 1000-term sums and products (slow, and not what we print)
+    L_to = A.to_sympy(depth) if numeric_depth or not isinstance(depth, int) else sympy.Symbol(_PREFIX + str(depth))
+    sub = {L: L_to, n: A.to_sympy(n_in)}
+    out = {q: _replace_unevaluated(A.to_sympy(getattr(g, q)), sub) for q in QUANTITIES}
     if A.norm(origin) != Fraction(1, 2):
         out["start"] = out["start"] - sympy.Rational(1, 2) + A.to_sympy(origin)
     # a, b are the generic left/right paddings of the general stack: print them as p^L, p^R
@@ -1212,8 +1225,34 @@ def _general_form(net: Any, depth: Any, n_in: Any, origin: Any) -> dict[str, Any
                     _PREFIX + ("pL" if lab == "a" else "pR"), integer=True, nonnegative=True
                 )
     if rename:
-        out = {q: v.xreplace(rename) for q, v in out.items()}
+        out = {q: _replace_unevaluated(v, rename) for q, v in out.items()}
     return out
+
+
+def _replace_unevaluated(expr: Any, mapping: dict[Any, Any]) -> Any:
+    """``expr.xreplace(mapping)`` without re-evaluating the nodes above a replacement (sympy would ask the
+    assumptions of every 1000-term sum under a floor); only what is printed is built."""
+
+    import sympy
+
+    def walk(e: Any) -> Any:
+        if e in mapping:
+            return mapping[e]
+        if isinstance(e, sympy.Indexed):  # an Atom to sympy, but its base and indices may change
+            base = mapping.get(e.base, e.base)
+            indices = [walk(i) for i in e.indices]
+            return e if base is e.base and all(a is b for a, b in zip(indices, e.indices)) else base[tuple(indices)]
+        if e.is_Atom or not e.args:
+            return e
+        args = [walk(a) for a in e.args]
+        if all(a is b for a, b in zip(args, e.args)):
+            return e
+        try:
+            return e.func(*args, evaluate=False)
+        except TypeError:
+            return e.func(*args)
+
+    return walk(expr)
 
 
 def _join_intertext(rows: list[str]) -> list[str]:
