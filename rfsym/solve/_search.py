@@ -107,7 +107,7 @@ class Evaluator:
 
     def layers(self, assignment: dict[str, int]) -> tuple[list[Any], Any]:
         """The numeric layers and input size for an assignment (layers cached per non-input values)."""
-        inp = None
+        inp: Any = None
         if self.net.input is not None:
             inp = self.net.input[self.axis] if len(self.net.input) > self.axis else self.net.input[0]
         in_name = inp.name if getattr(inp, "is_Symbol", False) else None
@@ -121,9 +121,9 @@ class Evaluator:
             cache[key] = sub.flat_layers()
             if len(cache) > 4096:
                 cache.pop(next(iter(cache)))
-        n0 = self.n0
+        n0: Any = self.n0
         if n0 is None and inp is not None:
-            n0 = assignment[in_name] if in_name in assignment else A.norm(inp.xreplace({})) if hasattr(inp, "xreplace") else inp
+            n0 = assignment[in_name] if in_name is not None and in_name in assignment else inp
             if not A.is_num(n0) and hasattr(n0, "free_symbols"):
                 vals = {s: assignment[s.name] for s in n0.free_symbols if s.name in assignment}
                 n0 = A.norm(n0.xreplace(vals)) if vals else n0
