@@ -685,3 +685,55 @@ class TestSympyPath:
         else:
             got = {s["p"] for s in res.solutions if s["p"] <= 40}
         assert got == want
+
+
+class TestMoreAnswers:
+    def test_no_unknowns(self) -> None:
+        """A numeric network: one (empty) solution when the targets hold, none with nearest values otherwise."""
+        import rfsym
+
+        alex = rfsym.load("alexnet")
+        assert solve(alex, r=355, j=32).solutions == [{}]
+        miss = solve(alex, r=354)
+        assert miss.count == 0 and [n.values["r"] for n in miss.nearest] == [355]
+
+    def test_graph_is_refused(self) -> None:
+        """Networks with branches get a clear error, not a crash."""
+        from rfsym import Graph
+
+        g = Graph()
+        with pytest.raises(RfsymError, match="sequential"):
+            solve(g, r=3)
+
+    def test_callable_objective(self) -> None:
+        """minimize=callable: optimum and ties over the complete solution set, against brute force."""
+        net = template_net(3)
+        res = solve(net, r=15, j=4, minimize=lambda a: a["k1"] - a["k3"], limit=None)
+        sols = [
+            dict(zip(("k1", "k2", "k3", "s1", "s2", "s3"), ks + ss))
+            for ks in itertools.product((1, 3, 5, 7), repeat=3)
+            for ss in itertools.product((1, 2), repeat=3)
+            if seed_loop(ks, ss) == (4, 15)
+        ]
+        best = min(s["k1"] - s["k3"] for s in sols)
+        assert res.optimum == best and res.ties == sum(1 for s in sols if s["k1"] - s["k3"] == best)
+
+    def test_minimize_depth_with_repeat_count(self) -> None:
+        """minimize='depth' with a repeat count L: the fewest layers reaching r >= 40, and its ties."""
+        net = loads(
+            """
+            [symbols]
+            L = { min = 1, max = 12 }
+            k = { choices = [3, 5] }
+            [[layers]]
+            name = "block"
+            kind = "repeat"
+            times = "L"
+            layers = [{ kind = "conv", kernel = "k" }]
+            """
+        )
+        res = solve(net, r=">=40", minimize="depth", limit=None)
+        brute_sols = [(L, k) for L in range(1, 13) for k in (3, 5) if seed_loop((k,) * L, (1,) * L)[1] >= 40]
+        best = min(L for L, _ in brute_sols)
+        assert res.optimum == best == 10
+        assert {(s["L"], s["k"]) for s in res.solutions} == {(L, k) for L, k in brute_sols if L == best}

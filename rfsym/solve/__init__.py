@@ -147,6 +147,11 @@ def solve(
     >>> solve(net, r=9).solutions
     [{'k': 7}]
     """
+    if not isinstance(net, Network):
+        raise RfsymError(
+            f"solve works on sequential networks (rfsym.Network); got {type(net).__name__} "
+            "(networks with branches are not supported yet)"
+        )
     convention = convention if convention in ("framework", "seed") else _bad_convention(convention)
     origin = parse_origin(origin)
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
