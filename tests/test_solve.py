@@ -421,6 +421,30 @@ class TestSymbolic:
         assert numeric.solutions == [{"k": 33}]
 
 
+    def test_depth_from_symbolic_r(self) -> None:
+        """L 3x3 layers: L = (R - 1)/2 when 2 divides (R - 1) and L >= 1, against the seed loop."""
+        net = loads(
+            """
+            [symbols]
+            L = { min = 1 }
+            [[layers]]
+            name = "block"
+            kind = "repeat"
+            times = "L"
+            layers = [{ kind = "conv", kernel = 3, padding = 1 }]
+            """
+        )
+        res = solve(net, r="R", unknowns=["L"])
+        expr = res.symbolic["L"]
+        (R,) = expr.free_symbols
+        assert any("2 divides" in c.text for c in res.conditions)
+        for Rv in range(1, 200):
+            Ls = [L for L in range(1, 120) if seed_loop((3,) * L, (1,) * L)[1] == Rv]
+            assert all(c.holds({"R": Rv}) for c in res.conditions) == bool(Ls), Rv
+            if Ls:
+                assert Ls == [expr.xreplace({R: Rv})]
+
+
 class TestNearestAndErrors:
     def test_nearest_values(self) -> None:
         """No odd kernel gives r = 10: the nearest achievable r are 9 and 11, with their kernels."""

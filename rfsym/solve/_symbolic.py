@@ -40,14 +40,22 @@ def integrality(expr: Any) -> tuple[Any, list[Condition]]:
     """``expr`` as quotient + remainder/denominator, and the condition that it is an integer."""
     import sympy
 
-    num, den = sympy.fraction(sympy.cancel(sympy.together(expr)))
+    num, den = sympy.fraction(sympy.together(expr))
+    g = sympy.gcd(num, den)
+    if g != 1 and not g.is_number:
+        num, den = sympy.cancel(num / g), sympy.cancel(den / g)
+    if den.is_number and den < 0:
+        num, den = -num, -den
     if den.is_number and den == 1:
         return expr, []
     if den.is_number and num.is_number:
         return expr, []
+    if den.is_number:  # an integer denominator: d | num, coefficients reduced modulo d
+        cond = sympy.Eq(sympy.Mod(num, den), 0)
+        return expr, [Condition(cond, f"{den} divides ({num})")]
     try:
-        q, rem = sympy.div(num, den)
-    except (sympy.PolynomialError, sympy.GeneratorsNeeded):
+        q, rem = sympy.div(num, den, domain="ZZ")
+    except (sympy.PolynomialError, sympy.GeneratorsNeeded, sympy.polys.polyerrors.CoercionFailed):
         q, rem = 0, num
     nice = sympy.Add(q, rem / den, evaluate=False) if q != 0 else rem / den
     if rem == 0:
