@@ -282,3 +282,25 @@ def test_unet_export_equals_torch_import():
         a = from_onnx(export(model, (1, 1, 32, 32)))
         assert isinstance(a, Graph)
         assert a.table().output == from_torch(model, 32).table().output
+
+
+def test_dynamic_shapes_flatten_and_resize_to_skip():
+    """Exported with dynamic axes: view(x.size(0), -1) and interpolate(size=skip.shape[-2:]) still import."""
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(1, 2, 3, padding=1)
+            self.b = nn.Conv2d(2, 2, 3, stride=2, padding=1)
+            self.fc = nn.Linear(2 * 8 * 8, 3)
+
+        def forward(self, x):
+            skip = self.a(x)
+            y = F.interpolate(self.b(skip), size=skip.shape[-2:], mode="nearest") + skip
+            y = F.max_pool2d(y, 2)
+            return self.fc(y.view(y.size(0), -1))
+
+    data = export(M(), (1, 1, 16, 16), input_names=["x"], dynamic_axes={"x": {0: "batch", 2: "h", 3: "w"}})
+    a = from_onnx(data, 16).table()
+    b = from_torch(M(), 16).table()
+    assert a.output == b.output and a.output[0].n == 1

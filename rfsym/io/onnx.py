@@ -366,8 +366,17 @@ def from_onnx(
             out = src
         elif op in PASS_OPS:
             out = src
+        elif op == "Shape":
+            # The shape of a feature map, for exporters' shape arithmetic (flatten, resize to a skip's size):
+            # batch 1, spatial sizes exact; the channel count is not tracked (1).
+            import numpy as np
+
+            full = [1, -1] if src.flat else [1, 1, *[int(v) for v in b.sizes(src)]]
+            lo, hi = at.get("start", 0), at.get("end", len(full))
+            consts[node.output[0]] = np.array(full[lo:hi], dtype=np.int64)
+            out = CONST
         elif op in META_OPS:
-            out = CONST if op in ("Shape", "Size") else src if op in ("Squeeze", "Unsqueeze") and src.flat else None
+            out = CONST if op == "Size" else src if op in ("Squeeze", "Unsqueeze") and src.flat else None
             if out is None:
                 raise RfsymError(f"{name}: {where}: unsupported operator on a feature map")
         else:
