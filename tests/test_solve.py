@@ -761,3 +761,36 @@ class TestMoreAnswers:
         best = min(L for L, _ in brute_sols)
         assert res.optimum == best == 10
         assert {(s["L"], s["k"]) for s in res.solutions} == {(L, k) for L, k in brute_sols if L == best}
+
+
+def test_seed_convention_start_targets() -> None:
+    """The seed convention's start depends on n (not affine): DP with numeric transfers matches the seed program."""
+    depth = 3
+    layers = [Conv(kernel=f"k{i}", stride=f"s{i}", padding=1, name=f"c{i}") for i in range(1, depth + 1)]
+    doms = {f"k{i}": SymbolDomain(choices=(1, 3, 5)) for i in range(1, depth + 1)}
+    doms.update({f"s{i}": SymbolDomain(choices=(1, 2)) for i in range(1, depth + 1)})
+    net = Network(layers, input=27, symbols=doms)
+
+    def seed_program(ks: tuple, ss: tuple) -> tuple | None:
+        n, j, r, start = 27, 1, 1, 0.5
+        for k, s in zip(ks, ss):
+            n_out = math.floor((n - k + 2) / s) + 1
+            if n_out < 1:
+                return None
+            actual = (n_out - 1) * s - n + k
+            pl = math.floor(actual / 2)
+            n, j, r, start = n_out, j * s, r + (k - 1) * j, start + ((k - 1) / 2 - pl) * j
+        return n, j, r, start
+
+    results = {}
+    for ks in itertools.product((1, 3, 5), repeat=depth):
+        for ss in itertools.product((1, 2), repeat=depth):
+            out = seed_program(ks, ss)
+            if out is not None:
+                results[ks + ss] = out
+    starts = sorted({v[3] for v in results.values()})
+    for target in starts[:: max(1, len(starts) // 6)]:
+        res = solve(net, start=Fraction(target), convention="seed", limit=None)
+        names = [f"k{i}" for i in range(1, depth + 1)] + [f"s{i}" for i in range(1, depth + 1)]
+        got = {tuple(s[n] for n in names) for s in res.solutions}
+        assert got == {c for c, v in results.items() if v[3] == target}
