@@ -16,6 +16,7 @@ products over the remaining layers' options bound every completion.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 from .. import _arith as A
 from ..errors import RfsymError
 from ..layers import AxisState, Layer
-from ._model import AFFINE_Q, QORDER, Coeffs, Domain, coefficients, concrete
+from ._model import AFFINE_Q, QORDER, CoeffTemplate, Coeffs, Domain, coefficients, concrete, weights_of
 from .targets import Target
 
 _QI = {q: i for i, q in enumerate(QORDER)}
@@ -103,6 +104,8 @@ def solve_dp(
         raise RfsymError("targets on n need an input size (give the spec an 'input' or pass input=)")
 
     opt_cache: list[dict[tuple, _Option | None]] = [dict() for _ in range(L)]
+    templates: list[CoeffTemplate | None] = [None] * L
+    n_options = [math.prod(domains[s.name].size() or 0 for s in layer_syms[i]) for i in range(L)]
 
     def option(i: int, vals: tuple) -> _Option | None:
         cache = opt_cache[i]
@@ -112,7 +115,16 @@ def solve_dp(
         if lay is None:
             cache[vals] = None
             return None
-        co = coefficients(lay, axis, convention, ndim)
+        co = None
+        if layer_syms[i] and n_options[i] > 16:  # many options: one symbolic run, then substitution
+            if templates[i] is None:
+                templates[i] = CoeffTemplate(layers[i], axis, convention)
+            got = templates[i].for_values(dict(zip(layer_syms[i], vals)))
+            if got is not None and all(got[1][q] is not None for q in AFFINE_Q if track[q]):
+                a, c = got
+                co = Coeffs(a, c, 0 if (a == 1 and c["r"] == 0) else 1, weights_of(lay, axis, ndim))
+        if co is None:
+            co = coefficients(lay, axis, convention, ndim)
         fast = all(co.c[q] is not None for q in AFFINE_Q if track[q])
         if not fast and not track["n"]:
             raise RfsymError(

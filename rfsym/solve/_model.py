@@ -207,6 +207,57 @@ def coefficients(layer: Layer, axis: int, convention: str, ndim: int) -> Coeffs:
     return Coeffs(a, c, depth, weights)
 
 
+class CoeffTemplate:
+    """Coefficients of a layer whose parameters hold unknowns, read off ONE symbolic run of its
+    transfer function (state and unknowns symbolic); numbers for an option by substitution.
+
+    ``for_values`` returns None when a coefficient is not a number after substitution (then
+    the caller falls back to :func:`coefficients` on the concrete layer).
+    """
+
+    def __init__(self, layer: Layer, axis: int, convention: str):
+        import sympy
+
+        self.ok = False
+        try:
+            n, j = sympy.Symbol("n_", integer=True, positive=True), sympy.Symbol("j_", positive=True)
+            r, st, P = sympy.Symbol("r_", positive=True), sympy.Symbol("start_"), sympy.Symbol("P_")
+            out = layer.transfer(AxisState(n, j, r, st, P), axis, convention)
+            self.a = sympy.cancel(A.to_sympy(out.j) / j)
+            self.c = {
+                "r": sympy.expand((A.to_sympy(out.r) - r) / j),
+                "start": sympy.expand((A.to_sympy(out.start) - st) / j),
+                "effective_padding": sympy.expand((A.to_sympy(out.P) - P) / j),
+            }
+            self.ok = True
+        except Exception:  # noqa: BLE001 - any trouble: use the per-option path
+            self.ok = False
+
+    def for_values(self, values: dict[Any, int]) -> tuple[Any, dict[str, Any]] | None:
+        if not self.ok:
+            return None
+        a = A.norm(self.a.xreplace(values))
+        if not A.is_num(a) or a <= 0:
+            return None
+        c = {}
+        for q, e in self.c.items():
+            v = A.norm(e.xreplace(values))
+            c[q] = v if A.is_num(v) else None
+        if c["r"] is None:
+            return None
+        return a, c
+
+
+def weights_of(layer: Layer, axis: int, ndim: int) -> int:
+    """Kernel area of a convolution (k squared on one axis); 0 for other layers."""
+    if layer.kind not in ("conv", "conv_transpose") or not hasattr(layer, "axis_params"):
+        return 0
+    w = 1
+    for ax in (range(ndim) if ndim > 1 else (axis, axis)):
+        w *= int(layer.axis_params(ax)[0])  # type: ignore[attr-defined]
+    return w
+
+
 def concrete(layer: Layer, values: dict[Any, int]) -> Layer | None:
     """The layer with symbols replaced by numbers; None when that makes a parameter invalid."""
     if not values:
