@@ -24,7 +24,7 @@ from typing import Any
 from .. import _arith as A
 from ..errors import RfsymError
 from ..layers import AxisState, Layer
-from ._model import AFFINE_Q, QORDER, CoeffTemplate, Coeffs, Domain, coefficients, concrete, weights_of
+from ._model import AFFINE_Q, QORDER, Coeffs, CoeffTemplate, Domain, coefficients, concrete, weights_of
 from .targets import Target
 
 _QI = {q: i for i, q in enumerate(QORDER)}
@@ -117,9 +117,10 @@ def solve_dp(
             return None
         co = None
         if layer_syms[i] and n_options[i] > 16:  # many options: one symbolic run, then substitution
-            if templates[i] is None:
-                templates[i] = CoeffTemplate(layers[i], axis, convention)
-            got = templates[i].for_values(dict(zip(layer_syms[i], vals)))
+            tmpl = templates[i]
+            if tmpl is None:
+                tmpl = templates[i] = CoeffTemplate(layers[i], axis, convention)
+            got = tmpl.for_values(dict(zip(layer_syms[i], vals)))
             if got is not None and all(got[1][q] is not None for q in AFFINE_Q if track[q]):
                 a, c = got
                 co = Coeffs(a, c, 0 if (a == 1 and c["r"] == 0) else 1, weights_of(lay, axis, ndim))
