@@ -158,6 +158,12 @@ def solve(
         raise RfsymError(f"limit must be a non-negative integer or None (got {limit!r})")
     tlist = _collect_targets(targets, quantities, at)
     if given:
+        free = {s.name for s in net.free_symbols}
+        for name, v in given.items():
+            if str(name) not in free:
+                raise RfsymError(f"given: {name!r} is not a free symbol of {net.name} (free: {', '.join(sorted(free)) or 'none'})")
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise RfsymError(f"given: {name} must be an integer (got {v!r})")
         net = net.subs(given)
     if input is not None:
         net = Network(net.layers, input=input, name=net.name, symbols=net.symbols)
