@@ -9,6 +9,7 @@ from .graph import Graph
 from .layers import AxisState, Conv, ConvTranspose, Identity, Pool, Repeat, Upsample
 from .network import Network, Table
 from .printing.latex import derivation, latex
+from .simplify import simplify
 from .solve import SolveResult, Target, solve
 from .verify import VerifyReport, verify  # imports torch only when called
 
@@ -37,6 +38,7 @@ __all__ = [
     "latex",
     "load",
     "loads",
+    "simplify",
     "solve",
     "verify",
 ]

@@ -17,7 +17,7 @@ from .errors import RfsymError
 __all__ = ["main"]
 
 #: Sub-commands, in the order ``rfsym --help`` lists them.
-COMMANDS = ["table", "solve", "verify", "export", "plot"]
+COMMANDS = ["table", "derive", "solve", "verify", "export", "plot"]
 
 DESCRIPTION = """\
 Symbolic receptive-field arithmetic for convolutional networks.

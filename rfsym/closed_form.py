@@ -156,7 +156,8 @@ class ClosedForms:
             vals = [val] if self.axes is None else list(val)
             for ax, v in enumerate(vals):
                 sub = "" if self.axes is None else f"^{{({ax})}}"
-                out.append(f"{names[key]}{sub} &= {printer.doprint(A.to_sympy(v))}")
+                shown = A.to_sympy(v) if self.compact else display(v)
+                out.append(f"{names[key]}{sub} &= {printer.doprint(shown)}")
         return out
 
     def to_latex(self, **settings: Any) -> str:
@@ -172,14 +173,28 @@ class ClosedForms:
 
     def subs(self, mapping: dict[Any, Any]) -> ClosedForms:
         """Forms with symbols (by name or Symbol) replaced; ``doit`` evaluates sums and products."""
-        by_name = {str(k): A.to_sympy(v) for k, v in mapping.items()}
+        by_name = {k: A.to_sympy(v) for k, v in mapping.items() if isinstance(k, str)}
+        direct = {k: A.to_sympy(v) for k, v in mapping.items() if not isinstance(k, str)}
 
         def f(e: Any) -> Any:
             if isinstance(e, tuple):
                 return tuple(f(x) for x in e)
             e = A.to_sympy(e)
-            syms = {s: by_name[s.name] for s in getattr(e, "free_symbols", ()) if getattr(s, "name", None) in by_name}
-            return A.norm(e.xreplace(syms).doit()) if syms else e
+            if not hasattr(e, "free_symbols"):
+                return e
+            import sympy
+
+            labels = {b.label for b in e.atoms(sympy.IndexedBase)} if e.has(sympy.Indexed) else set()
+            syms = {
+                s: by_name[s.name] for s in e.free_symbols if getattr(s, "name", None) in by_name and s not in labels and s.is_Symbol
+            }
+            syms.update({s: v for s, v in direct.items() if s in e.free_symbols})
+            if not syms:
+                return e
+            out = e.subs(syms).doit()
+            if direct and out.free_symbols & set(direct):  # indexed values appear only after doit
+                out = out.xreplace(direct)
+            return A.norm(out)
 
         return replace(
             self,
@@ -371,13 +386,19 @@ def _natural_key(s: Any) -> tuple[Any, ...]:
 
 
 def _json(v: Any) -> Any:
-    return A.to_json(v)
+    v = A.norm(v)
+    return A.to_json(v if A.is_num(v) else display(v))
+
+
+def _fmt(v: Any) -> str:
+    v = A.norm(v)
+    return A.fmt(v) if A.is_num(v) else str(display(v))
 
 
 def _axes_str(v: Any, axes: Any) -> str:
     if axes is None:
-        return A.fmt(v)
-    return "[" + ", ".join(A.fmt(x) for x in v) + "]"
+        return _fmt(v)
+    return "[" + ", ".join(_fmt(x) for x in v) + "]"
 
 
 # --------------------------------------------------------------------------
@@ -409,6 +430,7 @@ class _Map:
     nsym: int = 0  # layers with a symbolic jump factor
     pad_: Any = None  # Σ (p_L + p_R) J_{l-1} when the n-denominators are the jumps, or a thunk
     xdep: bool = False  # m, a, b or c depend on the run's input size
+    centred: bool = False  # c == a/2 - b: start = origin + (R - 1)/2 - P
 
     @property
     def folds(self) -> bool:
@@ -588,6 +610,25 @@ def _layer_map(layer: Any, axis: int, convention: str, fast: bool = False) -> _M
     tmpl, phs, vals = _lookup(layer, axis, convention)
     if not phs:
         return tmpl
+    numeric = all(A.is_num(v) for v in vals)
+    if numeric:  # layers with the same numbers (ResNet blocks, VGG convs) share their map
+        key = (id(tmpl), tuple(vals))
+        hit = _NUMERIC.get(key)
+        if hit is not None:
+            return replace(hit)
+    out = _instantiate(tmpl, phs, vals, fast)
+    if numeric:
+        if len(_NUMERIC) > 4096:
+            _NUMERIC.clear()
+        _NUMERIC[key] = replace(out, pad_=out.pad)
+    return out
+
+
+_NUMERIC: dict[Any, _Map] = {}
+
+
+def _instantiate(tmpl: _Map, phs: list[Any], vals: list[Any], fast: bool) -> _Map:
+    """The template's expressions with the layer's values put in."""
     sub = {s: A.to_sympy(v) for s, v in zip(phs, vals)}
     fast = fast and all(isinstance(v, sympy_Basic()) and not v.is_Number for v in sub.values())
 
@@ -610,7 +651,10 @@ def _layer_map(layer: Any, axis: int, convention: str, fast: bool = False) -> _M
         nsym=0 if A.is_num(m) else 1,
         pad_=(lambda: f(tmpl.pad)) if tmpl.pad is not None else None,
         xdep=tmpl.xdep,
+        centred=tmpl.centred,
     )
+    if out.xdep:
+        out.xdep = any(_depends_on_x(v) for v in (out.m, out.a, out.b, out.c))
     if out.g is None and not out.xdep:
         ff = _floor_form(out.nfun)  # e.g. 'same' padding with stride 1: n_out = n_in
         if ff is not None:
@@ -631,7 +675,7 @@ def _pad_of(m: Any, a: Any, g: Any, den: Any) -> Any:
 
     if g is None or _depends_on_x(a) or not _same(m, den):
         return None
-    return A.norm(sympy.expand(A.to_sympy(g) + A.to_sympy(a)))
+    return A.norm(sympy.factor_terms(sympy.expand(A.to_sympy(g) + A.to_sympy(a))))
 
 
 def _read_transfer(layer: Any, axis: int, convention: str) -> _Map:
@@ -678,6 +722,7 @@ def _read_transfer(layer: Any, axis: int, convention: str) -> _Map:
         nsym=0 if A.is_num(m) else 1,
         pad_=pad,
         xdep=any(_depends_on_x(v) for v in (m, a, b, c)),
+        centred=_same(c, A.add(A.div(a, 2), A.mul(-1, b))),
     )
 
 
@@ -767,7 +812,18 @@ def _compose(X: _Map, Y: _Map) -> _Map:
     else:
         nfun = Y.n_of(X.n_of(_gen()["x"]))
     return _Map(
-        m=m, a=a, b=b, c=c, g=g, den=den, nfun=nfun, count=X.count + Y.count, nsym=X.nsym + Y.nsym, pad_=pad, xdep=X.xdep or Y.xdep
+        m=m,
+        a=a,
+        b=b,
+        c=c,
+        g=g,
+        den=den,
+        nfun=nfun,
+        count=X.count + Y.count,
+        nsym=X.nsym + Y.nsym,
+        pad_=pad,
+        xdep=X.xdep or Y.xdep,
+        centred=X.centred and Y.centred,
     )
 
 
@@ -805,6 +861,7 @@ def _compose_flat(maps: Sequence[_Map]) -> _Map:
         count=sum(mp.count for mp in maps),
         nsym=sum(mp.nsym for mp in maps),
         pad_=A.norm(sympy.Add(*tp)) if std else None,
+        centred=all(mp.centred for mp in maps),
     )
 
 
@@ -851,11 +908,21 @@ def _compose_big(maps: Sequence[_Map]) -> _Map:
             nxt.append((m, a, b, c, g, den))
         nodes = nxt
     m, a, b, c, g, den = nodes[0]
-    return _Map(m=m, a=a, b=b, c=c, g=g, den=den, count=sum(mp.count for mp in maps), nsym=sum(mp.nsym for mp in maps))
+    return _Map(
+        m=m,
+        a=a,
+        b=b,
+        c=c,
+        g=g,
+        den=den,
+        count=sum(mp.count for mp in maps),
+        nsym=sum(mp.nsym for mp in maps),
+        centred=all(mp.centred for mp in maps),
+    )
 
 
 def _identity() -> _Map:
-    return _Map(m=1, a=0, b=0, c=0, g=0, den=1, count=0, pad_=0)
+    return _Map(m=1, a=0, b=0, c=0, g=0, den=1, count=0, pad_=0, centred=True)
 
 
 # --------------------------------------------------------------------------
@@ -875,7 +942,7 @@ def _repeat_map(rep: Any, axis: int, convention: str) -> _Map:
     else:
         idx_name = None
         i = sympy.Symbol("i", integer=True, positive=True)
-    t = sympy.Dummy("t", integer=True, positive=True)
+    t = sympy.Dummy("i", integer=True, positive=True)
 
     def at(e: Any, v: Any) -> Any:
         e = A.to_sympy(e)
@@ -901,6 +968,7 @@ def _repeat_map(rep: Any, axis: int, convention: str) -> _Map:
         return A.norm(_tidy(_doit(sympy.Sum(at(e, i) * pre, (i, 1, L)))))
 
     m = A.norm(_tidy(prod(block.m, L)))
+    den = A.norm(_tidy(prod(block.den, L)))
     std = block.pad is not None and _same(block.m, block.den)
     return _Map(
         m=m,
@@ -908,10 +976,11 @@ def _repeat_map(rep: Any, axis: int, convention: str) -> _Map:
         b=total(block.b, jm_prev),
         c=total(block.c, jm_prev),
         g=total(block.g, dn_prev),  # e = -1 + Σ_i D_{i-1} (1 + e_i)
-        den=A.norm(_tidy(prod(block.den, L))),
+        den=den,
         count=block.count,
         nsym=0 if A.is_num(m) else 1,
         pad_=(lambda: total(block.pad, jm_prev)) if std else None,
+        centred=block.centred,
     )
 
 
@@ -926,49 +995,23 @@ def _doit(expr: Any) -> Any:
     return out
 
 
-def _tidy(expr: Any) -> Any:
-    """(1 - b**L)/(1 - b) → (b**L - 1)/(b - 1); Piecewise branches factored out of sums."""
+def _tidy(expr: Any, domains: dict[str, Any] | None = None) -> Any:
+    """Piecewise folded to the top and its branches simplified (rfsym.simplify rules)."""
     import sympy
+
+    from .simplify import simplify
 
     expr = A.to_sympy(expr)
     if not isinstance(expr, sympy.Basic):
         return expr
-
-    def flip(e: Any) -> Any:
-        if isinstance(e, sympy.Mul):
-            nums = [f for f in e.args if isinstance(f, sympy.Add) and _neg_leading(f)]
-            dens = [
-                f for f in e.args if isinstance(f, sympy.Pow) and f.exp == -1 and isinstance(f.base, sympy.Add) and _neg_leading(f.base)
-            ]
-            if nums and dens:
-                rest = [f for f in e.args if f is not nums[0] and f is not dens[0]]
-                return sympy.Mul(*rest, -nums[0], evaluate=False) * sympy.Pow(-dens[0].base, -1)
-        return e
-
-    expr = expr.replace(lambda e: isinstance(e, sympy.Mul), flip)
-    if expr.has(sympy.Piecewise):
-        expr = sympy.piecewise_fold(expr)
-        if isinstance(expr, sympy.Piecewise):
-            expr = sympy.Piecewise(*[(_tidy_branch(b), c) for b, c in expr.args])
-    return expr
-
-
-def _tidy_branch(e: Any) -> Any:
-    import sympy
-
-    e = sympy.expand(e) if not e.has(sympy.Sum, sympy.Product) else e
     try:
-        f = sympy.factor_terms(e)
-    except Exception:  # pragma: no cover - defensive
-        return e
-    return f if sympy.count_ops(f) <= sympy.count_ops(e) else e
-
-
-def _neg_leading(add: Any) -> bool:
-    """1 - X: a constant 1 and one negative term."""
-    import sympy
-
-    return len(add.args) == 2 and sympy.S.One in add.args and any(a.could_extract_minus_sign() for a in add.args)
+        if expr.has(sympy.Piecewise) and all(
+            isinstance(c, (sympy.Eq, sympy.Ne)) or c is sympy.true for pw in expr.atoms(sympy.Piecewise) for _, c in pw.args
+        ):
+            expr = sympy.piecewise_fold(expr)  # case splits of geometric sums (s = 1), not ceil_mode's
+        return simplify(expr, domains=domains)
+    except (ArithmeticError, ValueError, TypeError):  # sympy gave up (e.g. PrecisionExhausted): keep the form
+        return expr
 
 
 # --------------------------------------------------------------------------
@@ -1133,11 +1176,10 @@ def _derive_axis(net: Any, n_in: Any, axis: int, origin: Any, convention: str) -
     P = total.b
     big = total.nsym > FLAT_LIMIT
     # start: origin + (R - 1)/2 - P whenever each layer centres its window (framework semantics)
-    if big:
-        start = A.add(origin, total.c)  # one tree instead of two: Σ ((κ_l - 1)/2 - p_l) J_{l-1}
+    if total.centred and not big:
+        start = A.add(origin, A.add(A.div(total.a, 2), A.mul(-1, P)))
     else:
-        c_std = A.add(A.div(total.a, 2), A.mul(-1, P))
-        start = A.add(origin, c_std) if _same(c_std, total.c) else A.add(origin, total.c)
+        start = A.add(origin, total.c)  # long stacks: one tree instead of two
     if total.folds:
         e, den = total.e, total.den
         if not big and total.pad is not None:
@@ -1155,6 +1197,8 @@ def _derive_axis(net: Any, n_in: Any, axis: int, origin: Any, convention: str) -
         fold = None
     out = {k: A.norm(_at(v, n_in) if total.xdep else v) for k, v in (("j", total.m), ("r", R), ("start", start), ("P", P))}
     out["n"] = A.norm(n_out)
+    if not big:
+        out = {k: _tidy(v, net.symbols) for k, v in out.items()}
     syms: set[Any] = set()
     for v in out.values():
         syms |= getattr(v, "free_symbols", set())
@@ -1184,18 +1228,34 @@ def _floor1(num: Any, den: Any, big: bool) -> Any:
     if A.is_num(num) and A.is_num(den):
         return A.add(A.floordiv(num, den), 1)
     num, den = A.to_sympy(num), A.to_sympy(den)
+    if den == 1:
+        return A.norm(num + 1)  # an integer by construction: sums of integer parameters times integer jumps
     if big:
         frac = sympy.Mul(num, sympy.Pow(den, -1, evaluate=False), evaluate=False)
         return sympy.Add(sympy.floor(frac, evaluate=False), 1, evaluate=False)
-    if den.is_Number and isinstance(num, sympy.Add):
-        if den == 1:
-            return A.norm(sympy.floor(num) + 1)
-        arg = sympy.Mul(num, sympy.Pow(den, -1, evaluate=False), evaluate=False)
-        out = sympy.floor(arg)
-        if isinstance(out, sympy.floor):
-            return out + 1
-        return A.norm(out + 1)
     return A.norm(sympy.floor(num / den) + 1)
+
+
+def display(expr: Any) -> Any:
+    """expr for printing: ``floor(n/32 - 227/32)`` shown as ``floor((n - 227)/32)`` (same value, unevaluated)."""
+    import sympy
+
+    expr = A.to_sympy(expr)
+    if not isinstance(expr, sympy.Basic) or not expr.has(sympy.floor, sympy.ceiling):
+        return expr
+
+    def one(f: Any) -> Any:
+        u = f.args[0]
+        if not u.is_Add:
+            return f
+        q = sympy.ilcm(*[sympy.fraction(t.as_coeff_Mul()[0])[1] for t in u.args])
+        if q == 1:
+            return f
+        inner = sympy.expand(u * q)
+        arg = sympy.Mul(inner, sympy.Pow(q, -1, evaluate=False), evaluate=False)
+        return f.func(arg, evaluate=False)
+
+    return expr.replace(lambda e: isinstance(e, (sympy.floor, sympy.ceiling)), one)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -1,0 +1,43 @@
+"""``rfsym derive``: closed forms of a network's output n, j, r, start and effective padding."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import add_input_argument, add_spec_argument, emit, load_network
+
+HELP = "closed forms of the output's n, j, r, start and effective padding"
+EPILOG = """\
+examples:
+  rfsym derive alexnet                         n as a function of the input size n
+  rfsym derive net.toml --format latex         LaTeX (align*) of the five forms
+  rfsym derive net.toml --input 224 --format json
+
+Symbols in the spec stay symbols; the input defaults to the spec's input when
+it is symbolic, else to a symbol n.  Closed forms use the framework padding
+convention (left padding as declared); JSON values are exact strings in sympy
+syntax (integers as integers), one entry per axis for N-D specs.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("derive", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_spec_argument(p)
+    add_input_argument(p)
+    p.add_argument("--origin", choices=["0.5", "0"], default="0.5", help="coordinate of the first input pixel's centre (default 0.5)")
+    p.add_argument("--format", choices=["text", "json", "latex"], default="text", help="output format (default text)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..closed_form import derive
+
+    net = load_network(args.spec, args.input)
+    forms = derive(net, input=args.input, origin=args.origin)
+    if args.format == "json":
+        emit(forms.to_json())
+    elif args.format == "latex":
+        emit(forms.to_latex())
+    else:
+        emit(forms.to_text())
+    return 0

@@ -1,0 +1,255 @@
+"""Simplification rules for receptive-field closed forms, each with the condition it needs.
+
+sympy's own ``simplify`` does not know the rules that receptive-field
+arithmetic relies on (nested floors fold only for integers), and it cannot see
+the domains declared in a spec (``k = { min = 1, odd = true }``).  The rules
+here are applied bottom-up; each states when it holds and is only applied when
+sympy's assumptions (or the declared domains, or an explicit assertion) prove
+that condition.
+
+======================  ===============================================  =========================================
+rule                    rewrite                                          condition
+======================  ===============================================  =========================================
+``fold``                floor((floor(v) + c)/b) → floor((v + c)/b)       c integer, b positive integer, v real
+``integer_floor``       floor(x) → x, ceiling(x) → x                     x integer (e.g. d(k-1)/2 with k odd)
+``exact_division``      floor(a/b) → a/b                                 the caller asserts b divides a (``exact``)
+``domain_piecewise``    drop Piecewise branches a domain rules out       declared symbol domains (min/max/choices)
+``branch_value``        in a branch under Eq(s, v), put s = v            the branch's own condition
+``geometric``           (1 - s^L)/(1 - s) → (s^L - 1)/(s - 1), factored  s ≠ 1 (the branch that has it)
+``max_nonnegative``     Max(x, 0) → x                                    x >= 0 under the assumptions/domains
+======================  ===============================================  =========================================
+
+"same" padding (TensorFlow) with stride 1 has total padding d(k-1); with an
+odd kernel its halves are d(k-1)/2 exactly: that is ``integer_floor`` once k
+is known to be odd.
+
+>>> import sympy
+>>> x = sympy.Symbol("x", integer=True)
+>>> simplify(sympy.floor((sympy.floor(x / 4) + 1) / 2))
+floor((x + 4)/8)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import _arith as A
+
+__all__ = ["RULES", "Rule", "simplify"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rewrite and the condition under which it holds."""
+
+    name: str
+    rewrite: str
+    condition: str
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("fold", "floor((floor(v) + c)/b) = floor((v + c)/b)", "c an integer, b a positive integer, v real"),
+    Rule("integer_floor", "floor(x) = ceiling(x) = x", "x an integer (sympy proves it from the symbols' assumptions)"),
+    Rule("exact_division", "floor(a/b) = a/b", "asserted by the caller: b divides a (exact=True)"),
+    Rule("domain_piecewise", "drop Piecewise branches that the declared domains rule out", "the spec's [symbols] domains"),
+    Rule("branch_value", "inside a branch with condition Eq(s, v), s = v", "that branch's condition"),
+    Rule("geometric", "(1 - s**L)/(1 - s) = (s**L - 1)/(s - 1), each branch factored", "s != 1 in that branch"),
+    Rule("max_nonnegative", "Max(x, 0) = x", "x >= 0 under the assumptions or the domains' lower bounds"),
+)
+
+
+def simplify(expr: Any, *, domains: dict[str, Any] | None = None, exact: bool = False, integer: bool = False) -> Any:
+    """Apply the rules of :data:`RULES` to ``expr`` (bottom-up) and return the result.
+
+    ``domains`` maps symbol names to :class:`~rfsym.values.SymbolDomain` (odd,
+    even, min, max, choices refine the symbols' assumptions); ``exact=True``
+    asserts that every floor division is exact; ``integer=True`` treats
+    symbols without assumptions as positive integers (for plain sympy input).
+    Closed forms (:class:`~rfsym.closed_form.ClosedForms`) are simplified form by form.
+
+    >>> import sympy
+    >>> from rfsym.values import SymbolDomain
+    >>> k, d = sympy.symbols("k d", integer=True, positive=True)
+    >>> simplify(sympy.floor(d * (k - 1) / 2), domains={"k": SymbolDomain(odd=True)})
+    d*(k - 1)/2
+    """
+    from .closed_form import ClosedForms
+
+    if isinstance(expr, ClosedForms):
+        return _simplify_forms(expr, domains=domains, exact=exact, integer=integer)
+    if isinstance(expr, tuple):
+        return tuple(simplify(e, domains=domains, exact=exact, integer=integer) for e in expr)
+    if A.is_num(expr) or not hasattr(expr, "free_symbols"):
+        return expr
+    import sympy
+
+    expr = A.to_sympy(expr)
+    forward, back = _refine_symbols(expr, domains or {}, integer)
+    if forward:
+        expr = expr.xreplace(forward)
+    expr = _rewrite(expr, domains or {}, exact)
+    if back:
+        expr = expr.xreplace(back)
+    return A.norm(expr) if not isinstance(expr, sympy.Basic) or expr.is_Number else expr
+
+
+def _simplify_forms(forms: Any, **kw: Any) -> Any:
+    from dataclasses import replace
+
+    if forms.compact:
+        return forms  # long stacks: nested on purpose; rewriting them would flatten the nesting
+    new = {k: simplify(getattr(forms, k), **kw) for k in ("n", "j", "r", "start", "P")}
+    return replace(forms, **new)
+
+
+def _refine_symbols(expr: Any, domains: dict[str, Any], integer: bool) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    """Symbols with the domains' assumptions (odd, positive …); the map there and back."""
+    import sympy
+
+    forward, back = {}, {}
+    for s in expr.free_symbols:
+        if not isinstance(s, sympy.Symbol) or isinstance(s, sympy.Dummy):
+            continue
+        assume = {k: v for k, v in s.assumptions0.items() if v and k in ("integer", "positive", "nonnegative", "odd", "even")}
+        if integer and not assume:
+            assume = {"integer": True, "positive": True}
+        dom = domains.get(s.name)
+        if dom is not None:
+            assume = dom.assumptions(assume)
+            assume.setdefault("integer", True)
+            if dom.max is not None and dom.max <= 0:
+                assume.pop("positive", None)
+        if assume.get("positive"):
+            assume.pop("nonnegative", None)
+        t = sympy.Symbol(s.name, **assume)
+        if t != s:
+            forward[s] = t
+            back[t] = s
+    return forward, back
+
+
+def _rewrite(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
+    import sympy
+
+    if not isinstance(expr, sympy.Basic) or not expr.args:
+        return expr
+    if isinstance(expr, (sympy.Sum, sympy.Product)):
+        return expr
+    args = [_rewrite(a, domains, exact) for a in expr.args]
+    if any(a is not b for a, b in zip(args, expr.args)):
+        expr = expr.func(*args)
+    if isinstance(expr, sympy.floor):
+        return _floor_rules(expr, exact)
+    if isinstance(expr, sympy.ceiling):
+        if expr.args[0].is_integer:
+            return expr.args[0]
+        if exact:
+            return expr.args[0]
+        return expr
+    if isinstance(expr, sympy.Max):
+        return _max_rule(expr, domains)
+    if isinstance(expr, sympy.Piecewise):
+        return _piecewise_rules(expr, domains, exact)
+    return expr
+
+
+def _floor_rules(expr: Any, exact: bool) -> Any:
+    import sympy
+
+    u = expr.args[0]
+    if u.is_integer:
+        return u  # integer_floor
+    if u.has(sympy.floor):
+        num, den = sympy.fraction(sympy.together(u))
+        if den.is_integer and den.is_positive:
+            inner = [t for t in sympy.Add.make_args(num) if isinstance(t, sympy.floor)]
+            if len(inner) == 1:
+                c = sympy.expand(num - inner[0])
+                if c.is_integer:  # fold: floor((floor(v) + c)/b) = floor((v + c)/b)
+                    return _floor_rules(sympy.floor((inner[0].args[0] + c) / den), exact)
+    if exact:
+        return u  # exact_division (asserted)
+    return expr
+
+
+def _max_rule(expr: Any, domains: dict[str, Any]) -> Any:
+    import sympy
+
+    args = list(expr.args)
+    if len(args) == 2 and sympy.S.Zero in args:
+        other = args[0] if args[1] == 0 else args[1]
+        if other.is_nonnegative:
+            return other
+    return expr
+
+
+def _eq_holds(cond: Any, domains: dict[str, Any]) -> Any:
+    """True/False when the domains decide Eq(s, v) (or a conjunction of them), else None."""
+    import sympy
+
+    if isinstance(cond, sympy.Eq):
+        lhs, rhs = cond.args
+        if lhs.is_Symbol and rhs.is_Number:
+            s, v = lhs, rhs
+        elif rhs.is_Symbol and lhs.is_Number:
+            s, v = rhs, lhs
+        else:
+            return None
+        dom = domains.get(s.name)
+        if dom is not None:
+            vals = dom.values(limit=10_000)
+            if vals is not None:
+                if all(x == v for x in vals):
+                    return True
+                if v not in vals:
+                    return False
+            elif not (v.is_Integer and dom.contains(int(v))):
+                return False
+        if (s.is_positive and v <= 0) or (s.is_nonnegative and v < 0):
+            return False
+        if (s.is_odd and v.is_Integer and v % 2 == 0) or (s.is_even and v.is_Integer and v % 2 == 1):
+            return False
+        return None
+    if isinstance(cond, sympy.Ne):
+        r = _eq_holds(sympy.Eq(*cond.args), domains)
+        return None if r is None else not r
+    return None
+
+
+def _piecewise_rules(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
+    import sympy
+
+    pieces = []
+    for val, cond in expr.args:
+        decided = _eq_holds(cond, domains) if cond is not sympy.true else True
+        if decided is False:
+            continue  # domain_piecewise
+        if isinstance(cond, sympy.Eq) and cond.args[0].is_Symbol and cond.args[1].is_Number:
+            val = val.xreplace({cond.args[0]: cond.args[1]})  # branch_value
+        elif isinstance(cond, sympy.Eq) and cond.args[1].is_Symbol and cond.args[0].is_Number:
+            val = val.xreplace({cond.args[1]: cond.args[0]})
+        val = _geometric(val)
+        pieces.append((val, cond))
+        if decided is True:
+            break
+    if not pieces:
+        return expr
+    if len(pieces) == 1 or pieces[0][1] is sympy.true:
+        return pieces[0][0]
+    if all(p[0] == pieces[0][0] for p in pieces):
+        return pieces[0][0]
+    return sympy.Piecewise(*pieces)
+
+
+def _geometric(val: Any) -> Any:
+    """Factor a branch when that shortens it: (1 - s**L)/(1 - s) → (s**L - 1)/(s - 1)."""
+    import sympy
+
+    if not val.has(sympy.Pow) or val.has(sympy.Sum, sympy.Product, sympy.floor, sympy.Piecewise, sympy.Indexed):
+        return val
+    try:
+        f = sympy.factor(val)
+    except (sympy.PolynomialError, NotImplementedError, TypeError):  # pragma: no cover - sympy limits
+        return val
+    return f if sympy.count_ops(f) <= sympy.count_ops(val) else val
