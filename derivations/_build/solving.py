@@ -1,7 +1,9 @@
 """Write derivations/solving.ipynb: the issue-4 design questions, each answered by
 rfsym.solve and checked against brute-force enumeration.
 
-Run from the repository root: ``python derivations/_build/solving.py``.
+Run from the repository root: ``python derivations/_build/solving.py``; it writes
+the notebook and executes it in place (so the stored notebook shows its outputs).
+tests/test_notebooks.py executes it again.
 """
 
 from __future__ import annotations
@@ -399,7 +401,12 @@ def main() -> None:
     for kind, text in cells:
         nb.cells.append(nbf.v4.new_markdown_cell(text) if kind == "md" else nbf.v4.new_code_cell(text))
     nbf.write(nb, OUT)
-    print(f"wrote {OUT}")
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    nb = nbf.read(OUT, as_version=4)
+    ExecutePreprocessor(timeout=600, kernel_name="python3").preprocess(nb, {"metadata": {"path": str(OUT.parent)}})
+    nbf.write(nb, OUT)
+    print(f"wrote and executed {OUT}")
 
 
 if __name__ == "__main__":
