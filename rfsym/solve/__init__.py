@@ -268,8 +268,6 @@ class _Context:
         for combo in itertools.product(*outer_vals):
             oassign = {s.name: v for s, v in zip(self.outer, combo)}
             layers, n0 = self.ev.layers(oassign)
-            if n0 is None and self.input_syms - set(self.outer):
-                n0 = None
             try:
                 pos = [(position(layers, t) - 1, t) for t in tlist]
             except RfsymError as e:  # a named layer inside a Repeat may exist only for larger counts

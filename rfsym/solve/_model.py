@@ -44,8 +44,7 @@ def symbol_order(net: Network) -> list[Any]:
             return
         for v in lay.values():
             for s in sorted(getattr(v, "free_symbols", ()), key=str):
-                if isinstance(lay, Repeat) or True:
-                    seen.setdefault(s.name, s)
+                seen.setdefault(s.name, s)
 
     for lay in net.layers:
         visit(lay)
