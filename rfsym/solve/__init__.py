@@ -223,21 +223,25 @@ class _Context:
         infinite = [s for s in self.unk if not self.doms[s.name].finite]
         objective = minimize if isinstance(minimize, str) else None
         if infinite:
-            if minimize is not None:
-                raise RfsymError(
-                    f"minimize needs finite domains; give {', '.join(s.name for s in infinite)} a max under [symbols]"
-                )
             if len(self.unk) == 1:
+                if minimize is not None:
+                    raise RfsymError(
+                        f"minimize needs a finite domain; give {infinite[0].name} a max under [symbols]"
+                    )
                 return self._solve_one(res, tlist, limit, count_only)
             self._bound(infinite, tlist)
             res.notes.extend(self.bound_notes)
+        if callable(minimize):
+            n_all = self._enumerate(tlist, None, 0)[0]
+            if n_all > 1_000_000:
+                raise RfsymError(
+                    f"{n_all} solutions: too many for a callable objective; add targets or use depth/sum_k2"
+                )
         want = 0 if count_only else (None if callable(minimize) else limit)
         total, sols, optimum, ties = self._enumerate(tlist, objective, want)
         res.count = total
         res.method = "dynamic programming over layers" if self.inner else "enumeration"
         if callable(minimize):
-            if total > 1_000_000:
-                raise RfsymError(f"{total} solutions: too many for a callable objective; add targets or use depth/sum_k2")
             scored = [(minimize(dict(s)), s) for s in sols]
             if scored:
                 optimum = min(v for v, _ in scored)
