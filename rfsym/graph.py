@@ -116,9 +116,13 @@ class Merge(Layer):
         jumps_differ = any(A.is_num(A.add(st.j, A.mul(-1, first.j))) and st.j != first.j for st in states[1:])
         if jumps_differ and A.is_num(n):
             last = n - 1
-            lo = min(st.start + last * st.j - h for st, h in zip(states, half))
-            hi = max(st.start + last * st.j + h for st, h in zip(states, half))
-            r = A.maximum(r, A.norm(hi - lo + 1))
+            lo = hi = None
+            for st, h in zip(states, half):
+                c = A.add(st.start, A.mul(last, st.j))
+                a, b = A.add(c, A.mul(-1, h)), A.add(c, h)
+                lo = a if lo is None else A.minimum(lo, a)
+                hi = b if hi is None else A.maximum(hi, b)
+            r = A.maximum(r, A.add(A.add(hi, A.mul(-1, lo)), 1))
         return AxisState(n=n, j=j, r=A.norm(r), start=A.norm(start), P=P), dom
 
 
