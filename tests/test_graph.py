@@ -304,6 +304,24 @@ inputs = ["skip", "body"]
                     g.table(input=v)
         assert "merge cat1 needs equal sizes: n = 2*floor(n/2)" in t.to_text()
 
+    def test_symbolic_misaligned_jumps(self):
+        """Different jumps with a symbolic padding: the widest union is an exact Max that matches numbers."""
+        g = loads(
+            _spec(
+                'name = "a"\nkind = "conv"\nkernel = 1\nstride = 2',
+                'name = "b"\nkind = "conv"\nkernel = 5\npadding = ["p", 0]\ninputs = ["input"]',
+                'name = "m"\nkind = "add"\ninputs = ["a", "b"]',
+                input=8,
+            ).replace("input = 8", "input = 8\n[symbols]\np = { min = 0 }")
+        )
+        t = quiet_table(g)
+        (al,) = t.alignments
+        assert al.aligned is False  # the jumps differ whatever p is
+        num = quiet_table(g.subs({"p": 0}))
+        p = next(iter(g.free_symbols))
+        for key in ("r", "start"):
+            assert sympy.sympify(getattr(t["m"].states[0], key)).subs(p, 0) == getattr(num["m"].states[0], key)
+
     def test_symbolic_table_matches_numeric(self):
         """Substituting numbers into the symbolic table gives the numeric table."""
         g = loads(self.SPEC)
