@@ -138,6 +138,22 @@ class TestGoogleGraphs:
         out = g.table(origin=0, strict=True)["output"].states[0]
         assert (out.r, out.j, out.P) == (11, 8, 5)
 
+    def test_same_padding_depends_on_input(self):
+        """create_test_network_4 (TensorFlow SAME padding): aligned 3/4/1 at input 9, misaligned at input 8."""
+
+        def net(n: int) -> Graph:
+            g = Graph(input=n, name="google4")
+            l1 = g.conv("input", kernel=1, stride=4, padding="same", name="L1")
+            l2 = g.conv("input", kernel=3, stride=2, padding="same", name="L2")
+            l3 = g.conv(l2, kernel=1, stride=2, padding="valid", name="L3")
+            g.add(l1, l3, name="output")
+            return g
+
+        out = net(9).table(origin=0, strict=True)["output"].states[0]
+        assert (out.r, out.j, out.P) == (3, 4, 1)
+        with pytest.raises(RfsymError, match="merge 'output'.*not aligned"):
+            net(8).table(origin=0, strict=True)
+
     def test_unaligned_reported(self):
         """create_test_network_3: the misaligned graph warns, naming the merge and both paths; strict refuses."""
         g = Graph(input=7, name="google3")
