@@ -284,6 +284,7 @@ def test_unet_export_equals_torch_import():
         assert a.table().output == from_torch(model, 32).table().output
 
 
+@pytest.mark.filterwarnings("ignore::rfsym.graph.AlignmentWarning")  # nearest upsampling shifts the centre
 def test_dynamic_shapes_flatten_and_resize_to_skip():
     """Exported with dynamic axes: view(x.size(0), -1) and interpolate(size=skip.shape[-2:]) still import."""
 
@@ -304,3 +305,50 @@ def test_dynamic_shapes_flatten_and_resize_to_skip():
     a = from_onnx(data, 16).table()
     b = from_torch(M(), 16).table()
     assert a.output == b.output and a.output[0].n == 1
+
+
+@pytest.mark.parametrize(
+    "opset, node, extra",
+    [
+        (2, helper.make_node("Pad", ["x"], ["y"], pads=[0, 0, 1, 0, 0, 2], mode="reflect"), []),
+        (
+            13,
+            helper.make_node("Pad", ["x", "p"], ["y"]),
+            [numpy_helper.from_array(np.array([0, 0, 1, 0, 0, 2], dtype=np.int64), "p")],
+        ),
+        (
+            9,
+            helper.make_node("Upsample", ["x", "s"], ["y"], mode="nearest"),
+            [numpy_helper.from_array(np.array([1, 1, 3], dtype=np.float32), "s")],
+        ),
+        (
+            10,
+            helper.make_node("Resize", ["x", "s"], ["y"], mode="linear"),
+            [numpy_helper.from_array(np.array([1, 1, 3], dtype=np.float32), "s")],
+        ),
+        (
+            13,
+            helper.make_node("Resize", ["x", "", "s"], ["y"], mode="nearest"),
+            [numpy_helper.from_array(np.array([1, 1, 3], dtype=np.float32), "s")],
+        ),
+        (
+            13,
+            helper.make_node("Resize", ["x", "", "", "z"], ["y"]),
+            [numpy_helper.from_array(np.array([1, 1, 30], dtype=np.int64), "z")],
+        ),
+    ],
+)
+def test_pad_and_resize_opset_forms(opset, node, extra):
+    """Pad with attribute or input pads, Upsample and Resize with scales or sizes, across opsets."""
+    g = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 10])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        extra,
+    )
+    (st_,) = from_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])).table().output
+    if node.op_type == "Pad":
+        assert (st_.n, st_.r, st_.start) == (13, 1, Fraction(1, 2) - 1)
+    else:
+        assert (st_.n, st_.j) == (30, Fraction(1, 3))
