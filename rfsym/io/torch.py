@@ -481,8 +481,12 @@ class _Importer:
             if len(shape) == 2:
                 return Value(src.node, flat=True)
             raise RfsymError(f"{where} ({fname}): reshaping a feature map to {len(shape)} axes is not supported")
+        if op in ("max", "min") and len(maps) > 1:  # element-wise maximum of two feature maps
+            return b.merge(name, "add", maps, what)
         if op in ("mean", "amax", "amin", "sum", "max", "min", "logsumexp", "nanmean"):
             dim = arg(1, "dim", None)
+            if not isinstance(dim, (int, tuple, list, type(None))):
+                raise RfsymError(f"{where} ({fname}): reduction over dim {dim!r} is not supported")
             keep = bool(arg(2, "keepdim", False))
             rank = nd + 2
             dims = (
