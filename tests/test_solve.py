@@ -794,3 +794,27 @@ def test_seed_convention_start_targets() -> None:
         names = [f"k{i}" for i in range(1, depth + 1)] + [f"s{i}" for i in range(1, depth + 1)]
         got = {tuple(s[n] for n in names) for s in res.solutions}
         assert got == {c for c, v in results.items() if v[3] == target}
+
+
+def test_several_unbounded_unknowns_are_bounded_first() -> None:
+    """k >= 2 and L >= 1 without max, r = R: bounded by the target, then solved; against the seed loop."""
+    net = loads(
+        """
+        [symbols]
+        k = { min = 2 }
+        L = { min = 1 }
+        [[layers]]
+        name = "stage"
+        kind = "repeat"
+        times = "L"
+        layers = [{ kind = "conv", kernel = "k", stride = 2 }]
+        """
+    )
+    for R in (225, 226, 300, 1024):
+        res = solve(net, r=R, limit=None)
+        # r >= 1 + (k - 1)(2**L - 1) >= k and >= 2**L, so k <= R and L <= log2(R) bound the brute force
+        brute_sols = {(L, k) for L in range(1, 11) for k in range(2, R + 1) if seed_loop((k,) * L, (2,) * L)[1] == R}
+        assert {(s["L"], s["k"]) for s in res.solutions} == brute_sols and res.count == len(brute_sols)
+        assert any("<=" in n for n in res.notes)
+    with pytest.raises(RfsymError, match="do not bound"):
+        solve(net, r=">=100")

@@ -213,6 +213,7 @@ class _Context:
         self.outer = [s for s in unk if s not in inner]
         self.input_syms = {s for v in (net.input or ()) for s in getattr(v, "free_symbols", ())}
         self.ndim = net.ndim or 1
+        self.shared: dict = {}  # concrete layers and coefficients, shared across DP runs
 
     # -- the main dispatch ------------------------------------------------------
     def solve(self, tlist: list[Target], minimize: Any, count_only: bool, limit: int | None) -> SolveResult:
@@ -295,6 +296,7 @@ class _Context:
                     objective=objective,
                     enumerate_limit=left if objective is None else want,
                     exact=self.exact,
+                    shared=self.shared,
                     progress=self.progress,
                 )
                 cnt, found, best, nties = r.count, r.solutions, r.optimum, r.ties
@@ -342,7 +344,7 @@ class _Context:
             dom = self.doms[x.name]
             base = low[x.name]
             is_times = any(role == "times" for _, role, _, _ in occurrences(self.net, x))
-            cap = ((1 << 16) if is_times else VALUE_CAP) // dom.step
+            cap = ((1 << 12) if is_times else VALUE_CAP) // dom.step
 
             def too_big(t: int, x: Any = x, base: int = base, dom: Domain = dom, is_times: bool = is_times) -> bool:
                 sts = self.ev.states({**low, x.name: base + dom.step * t})
@@ -360,8 +362,9 @@ class _Context:
             first = _first_true(too_big, 0, cap)
             if first is None:
                 raise RfsymError(
-                    f"{x.name} has an unbounded domain and the targets do not bound it "
-                    f"(no upper bound on r or j that {x.name} could exceed); give {x.name} a max under [symbols]"
+                    f"{x.name} has an unbounded domain and the targets do not bound it (with the other unknowns "
+                    f"at their smallest values, no upper bound on r or j is exceeded up to {x.name} = "
+                    f"{base + dom.step * cap}); give {x.name} a max under [symbols]"
                 )
             hi = base + dom.step * (first - 1)
             self.doms[x.name] = Domain(dom.name, dom.lo, hi, dom.step, dom.offset)

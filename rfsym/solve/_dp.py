@@ -24,7 +24,7 @@ from typing import Any
 from .. import _arith as A
 from ..errors import RfsymError
 from ..layers import AxisState, Layer
-from ._model import AFFINE_Q, QORDER, Coeffs, CoeffTemplate, Domain, coefficients, concrete, weights_of
+from ._model import AFFINE_Q, QORDER, Coeffs, CoeffTemplate, Domain, coefficients, concrete, layer_key, weights_of
 from .targets import Target
 
 _QI = {q: i for i, q in enumerate(QORDER)}
@@ -69,6 +69,7 @@ def solve_dp(
     objective: str | None = None,
     enumerate_limit: int | None = 0,
     exact: bool = False,
+    shared: dict | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> DPResult:
     """Count (and list up to ``enumerate_limit``) the assignments of ``syms`` meeting ``targets``.
@@ -104,28 +105,44 @@ def solve_dp(
         raise RfsymError("targets on n need an input size (give the spec an 'input' or pass input=)")
 
     opt_cache: list[dict[tuple, _Option | None]] = [dict() for _ in range(L)]
-    templates: list[CoeffTemplate | None] = [None] * L
     n_options = [math.prod(domains[s.name].size() or 0 for s in layer_syms[i]) for i in range(L)]
 
-    def option(i: int, vals: tuple) -> _Option | None:
-        cache = opt_cache[i]
-        if vals in cache:
-            return cache[vals]
+    shared = {} if shared is None else shared
+    lkeys = [layer_key(lay) for lay in layers]
+
+    def build(i: int, vals: tuple) -> tuple[Layer, Coeffs] | None:
+        """The concrete layer and its coefficients; shared by identical layers (copies of a block)."""
+        skey = (lkeys[i], axis, convention, tuple(s.name for s in layer_syms[i]), vals)
+        if skey in shared:
+            return shared[skey]  # type: ignore[no-any-return]
         lay = concrete(layers[i], dict(zip(layer_syms[i], vals)))
         if lay is None:
-            cache[vals] = None
+            shared[skey] = None
             return None
         co = None
         if layer_syms[i] and n_options[i] > 16:  # many options: one symbolic run, then substitution
-            tmpl = templates[i]
+            tkey = ("template", lkeys[i], axis, convention)
+            tmpl = shared.get(tkey)
             if tmpl is None:
-                tmpl = templates[i] = CoeffTemplate(layers[i], axis, convention)
+                tmpl = shared[tkey] = CoeffTemplate(layers[i], axis, convention)
             got = tmpl.for_values(dict(zip(layer_syms[i], vals)))
             if got is not None and all(got[1][q] is not None for q in AFFINE_Q if track[q]):
                 a, c = got
                 co = Coeffs(a, c, 0 if (a == 1 and c["r"] == 0) else 1, weights_of(lay, axis, ndim))
         if co is None:
             co = coefficients(lay, axis, convention, ndim)
+        shared[skey] = (lay, co)
+        return lay, co
+
+    def option(i: int, vals: tuple) -> _Option | None:
+        cache = opt_cache[i]
+        if vals in cache:
+            return cache[vals]
+        built = build(i, vals)
+        if built is None:
+            cache[vals] = None
+            return None
+        lay, co = built
         fast = all(co.c[q] is not None for q in AFFINE_Q if track[q])
         if not fast and not track["n"]:
             raise RfsymError(

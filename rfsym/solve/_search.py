@@ -30,7 +30,7 @@ from .result import Progression
 from .targets import Target
 
 MONOTONE_ROLES = ("kernel", "stride", "dilation", "times")
-TIMES_CAP = 1 << 16
+TIMES_CAP = 1 << 12
 VALUE_CAP = 1 << 62
 
 
@@ -235,6 +235,8 @@ def solve_monotone(ev: Evaluator, x: Any, dom: Domain, targets: list[Target]) ->
         if tg.lo is not None:
             first = _first_true(reaches, a, max(a, b))
             if first is None or q(first) is None:
+                if first is None and b == t_cap and dom.hi is None:
+                    notes.append(f"no {x.name} up to {val(t_cap)} reaches {tg}; larger values were not searched")
                 return 0, -1, notes
             a = max(a, first)
         if tg.hi is not None:

@@ -232,6 +232,8 @@ class SolveResult:
                     vals = ", ".join(f"{k} = {A.fmt(v)}" for k, v in near.values.items())
                     asg = ", ".join(f"{k} = {v}" for k, v in near.assignment.items())
                     lines.append(f"  {vals}  with {asg or '(nothing to choose)'}")
+            for note in self.notes:
+                lines.append(f"note: {note}")
             return "\n".join(lines) + "\n"
         if self.count is None:
             lines.append("infinitely many solutions:")
