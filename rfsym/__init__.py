@@ -1,19 +1,36 @@
-"""rfsym: symbolic receptive-field arithmetic for convolutional networks."""
+"""rfsym: symbolic receptive-field arithmetic for convolutional networks.
 
-from .closed_form import ClosedForms, derive
+The light core (layers, networks, tables, specs) is imported eagerly; the
+parts that need sympy, torch or onnx load on first use, so that
+``rfsym table`` on a numeric spec never imports them.
+"""
+
+from importlib import import_module
+from typing import Any
+
 from .errors import RfsymError
-from .io.onnx import from_onnx  # imports onnx only when called
-from .io.spec import load, loads
-from .io.torch import from_torch  # imports torch only when called
 from .graph import Graph
+from .io.spec import load, loads
 from .layers import AxisState, Conv, ConvTranspose, Identity, Pool, Repeat, Upsample
 from .network import Network, Table
-from .printing.latex import derivation, latex
-from .simplify import simplify
-from .solve import SolveResult, Target, solve
-from .verify import VerifyReport, verify  # imports torch only when called
 
 __version__ = "0.1.0"
+
+#: Public names loaded on first use: name -> module.
+_LAZY = {
+    "ClosedForms": ".closed_form",
+    "derive": ".closed_form",
+    "simplify": ".simplify",
+    "latex": ".printing.latex",
+    "derivation": ".printing.latex",
+    "SolveResult": ".solve",
+    "Target": ".solve",
+    "solve": ".solve",
+    "from_onnx": ".io.onnx",
+    "from_torch": ".io.torch",
+    "VerifyReport": ".verify",
+    "verify": ".verify",
+}
 
 __all__ = [
     "AxisState",
@@ -42,3 +59,15 @@ __all__ = [
     "solve",
     "verify",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rfsym' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

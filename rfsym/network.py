@@ -402,10 +402,14 @@ class Network:
                 else:
                     lo = mid
             return hi
+        from .layers import Conv, Identity, Pool
+
         need: Any = 1
         for lay in reversed(layers):
-            if not hasattr(lay, "axis_params"):
+            if isinstance(lay, Identity):
                 continue
+            if type(lay) not in (Conv, Pool):
+                return None  # transposed convolution, upsampling: no backward recurrence here
             k, s, pad, d = lay.axis_params(axis)  # type: ignore[attr-defined]
             if isinstance(pad, str) or getattr(lay, "ceil_mode", False):
                 return None  # n-dependent padding / ceil mode: no closed form here
