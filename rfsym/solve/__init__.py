@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from fractions import Fraction
+from operator import itemgetter
 from typing import Any
 
 from .. import _arith as A
@@ -255,8 +256,8 @@ class _Context:
         if minimize is not None:
             res.optimum, res.ties = optimum, (ties if total else 0)
         if len(sols) == (ties if minimize is not None else total):
-            order = [s.name for s in self.unk]
-            sols = sorted(sols, key=lambda a: tuple(a[u] for u in order))
+            if self.unk:
+                sols = sorted(sols, key=itemgetter(*(s.name for s in self.unk)))
         shown = sols if limit is None or count_only else sols[:limit]
         res.solutions = [] if count_only else shown
         res.complete = not count_only and len(res.solutions) == (ties if minimize is not None else total)
