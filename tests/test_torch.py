@@ -335,6 +335,28 @@ class TestFunctionalAndGraphs:
         nz = torch.nonzero(x.grad[0, 0]).flatten()
         assert int(nz[-1] - nz[0] + 1) == st_.r == 7
 
+    def test_squeeze_excitation_broadcast(self):
+        """A gate computed from a global pooling and broadcast back (SE block) makes every unit see the whole input."""
+
+        class SE(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c = nn.Conv2d(1, 4, 3, padding=1)
+                self.pool = nn.AdaptiveAvgPool2d(1)
+                self.fc = nn.Conv2d(4, 4, 1)
+
+            def forward(self, x):
+                y = self.c(x)
+                return y * torch.sigmoid(self.fc(self.pool(y)))
+
+        g = from_torch(SE(), 12)
+        kinds = {row.name: type(row.layer) for row in g.table().rows[1:]}
+        assert kinds["mul.broadcast"] is Upsample
+        out = g.table().output
+        assert out[0].n == 12 and out[0].r >= 2 * 12 - 1  # every unit's box covers the whole input
+        rep = rfsym.verify(SE(), 12, strict=True)
+        assert all(u.observed == (0, 11) for u in rep.units)
+
     def test_concat_along_space_is_refused(self):
         """torch.cat along a spatial axis is an unsupported op with a clear message."""
 

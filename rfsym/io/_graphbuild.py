@@ -144,11 +144,37 @@ class Builder:
                 f"{self.source}: {name} ({what}): concatenated feature maps differ in size "
                 f"({', '.join(_fmt_size(s) for s in sizes)})"
             )
+        if len(sizes) > 1:
+            maps = [self._broadcast(name, s, sizes, what) for s in maps]
         self.nodes.append(_Node(name, None, tuple(s.node for s in maps), merge=kind, what=what))  # type: ignore[misc]
         # The merged map has the size of its inputs (broadcasting keeps the larger one).
         first = max(maps, key=lambda s: tuple(self.sizes(s)))
         self.states[name] = self.states[first.node]  # type: ignore[index]
         return Value(name, flat=any(s.flat for s in maps))
+
+    def _broadcast(self, name: str, src: Value, sizes: set[tuple[Any, ...]], what: str) -> Value:
+        """A 1-wide map broadcast against a larger one (squeeze-and-excitation gates): nearest upsampling.
+
+        Every position of the broadcast map reads the same feature, whose region (the whole
+        map, after a global pooling) every output then sees; nearest upsampling by the other
+        map's size has exactly that reading pattern.
+        """
+        from ..layers import Upsample
+
+        target = tuple(max(s[ax] for s in sizes) for ax in range(self.ndim))
+        mine = self.sizes(src)
+        if mine == target:
+            return src
+        if any(a != b and a != 1 for a, b in zip(mine, target)):
+            raise RfsymError(
+                f"{self.source}: {name} ({what}): feature maps of sizes {_fmt_size(mine)} and "
+                f"{_fmt_size(target)} are merged; only a 1-wide map broadcasts"
+            )
+        scale = [b // a for a, b in zip(mine, target)]
+        lay = Upsample(scale=scale if self.ndim > 1 else scale[0], mode="nearest")
+        return self.layer(
+            f"{name}.broadcast", lay, src, "broadcast of a 1-wide map: every position reads its one feature"
+        )
 
     # -- output -------------------------------------------------------------
     def is_chain(self, out: str) -> bool:
