@@ -818,3 +818,21 @@ def test_several_unbounded_unknowns_are_bounded_first() -> None:
         assert any("<=" in n for n in res.notes)
     with pytest.raises(RfsymError, match="do not bound"):
         solve(net, r=">=100")
+
+
+@pytest.mark.parametrize(
+    "first", ["import rfsym.solve.result", "from rfsym.solve import SolveResult", "import rfsym"]
+)
+def test_rfsym_solve_is_callable_whatever_is_imported_first(first: str) -> None:
+    """`rfsym.solve(...)` works even when the rfsym.solve package was imported before the function."""
+    code = f"""
+{first}
+import sys, rfsym
+from rfsym import Conv, Network
+net = Network([Conv(kernel="k", name="c1")])
+assert rfsym.solve(net, r=5).solutions == [{{"k": 5}}]
+from rfsym import solve
+assert solve(net, r=5).solutions == [{{"k": 5}}]
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
