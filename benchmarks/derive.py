@@ -25,11 +25,13 @@ sys.setrecursionlimit(1000)  # Python's default: the limit naive sympy runs into
 
 import sympy  # noqa: E402
 
-from rfsym import Conv, Network, Pool, derive  # noqa: E402
+from rfsym import Conv, Network, derive  # noqa: E402
 
 
 def symbolic_stack(L: int) -> Network:
-    return Network([Conv(kernel=f"k{i}", stride=f"s{i}", padding=f"p{i}", dilation=f"d{i}", name=f"c{i}") for i in range(1, L + 1)])
+    return Network(
+        [Conv(kernel=f"k{i}", stride=f"s{i}", padding=f"p{i}", dilation=f"d{i}", name=f"c{i}") for i in range(1, L + 1)]
+    )
 
 
 def best_of(fn, repeat: int = 3) -> tuple[float, object]:

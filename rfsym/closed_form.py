@@ -35,9 +35,10 @@ arithmetic for CNNs*, 2017.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any
 
 from . import _arith as A
 from .errors import RfsymError
@@ -186,14 +187,19 @@ class ClosedForms:
 
             labels = {b.label for b in e.atoms(sympy.IndexedBase)} if e.has(sympy.Indexed) else set()
             syms = {
-                s: by_name[s.name] for s in e.free_symbols if getattr(s, "name", None) in by_name and s not in labels and s.is_Symbol
+                s: by_name[s.name]
+                for s in e.free_symbols
+                if getattr(s, "name", None) in by_name and s not in labels and s.is_Symbol
             }
             syms.update({s: v for s, v in direct.items() if s in e.free_symbols})
             if not syms:
                 return e
-            out = e.subs(syms).doit()
-            if direct and out.free_symbols & set(direct):  # indexed values appear only after doit
-                out = out.xreplace(direct)
+            if e.has(sympy.Sum, sympy.Product):
+                out = e.subs(syms).doit()  # subs respects bound indices
+                if direct and out.free_symbols & set(direct):  # indexed values appear only after doit
+                    out = out.xreplace(direct)
+            else:
+                out = e.xreplace(syms)  # fast on long (nested) forms; subs is quadratic there
             return A.norm(out)
 
         return replace(
@@ -230,13 +236,16 @@ class ClosedForms:
             raise RfsymError(f"{self.name}: n is not a single floor here; sweep needs a floor-folded n")
         e, den = self._fold
         if not (A.is_num(e) and isinstance(den, int)):
-            raise RfsymError(f"{self.name}: sweep needs numeric layer parameters (free: {self.free_symbols - {self.input} })")
+            raise RfsymError(
+                f"{self.name}: sweep needs numeric layer parameters (free: {self.free_symbols - {self.input}})"
+            )
         others = {k: A.norm(getattr(self, k)) for k in ("j", "r", "start", "P")}
         if not all(A.is_num(v) for v in others.values()):
             raise RfsymError(f"{self.name}: j, r, start and P depend on the input; sweep needs them constant")
         if isinstance(e, int):
 
             def run(sizes: Any) -> tuple[Any, ...]:
+                nn: Any
                 try:
                     import numpy as np
 
@@ -507,21 +516,27 @@ def _facts(v: Any) -> dict[str, bool]:
     return out
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _shape(value: Any) -> Any:
     """A layer's structure without its parameter values (strings, flags and nesting kept)."""
-    from dataclasses import fields, is_dataclass
-
-    from .layers import Layer
-
-    if isinstance(value, Layer) and is_dataclass(value):
-        return (type(value),) + tuple(
-            (f.name, _shape(getattr(value, f.name))) for f in fields(value) if f.name != "name" and not f.name.startswith("_")
-        )
     if isinstance(value, tuple):
         return tuple(_shape(v) for v in value)
     if value is None or isinstance(value, (str, bool)):
         return value
-    return "#"
+    names = _FIELDS.get(type(value))
+    if names is None:
+        from dataclasses import fields, is_dataclass
+
+        from .layers import Layer
+
+        if not (isinstance(value, Layer) and is_dataclass(value)):
+            return "#"
+        names = _FIELDS[type(value)] = tuple(
+            f.name for f in fields(value) if f.name != "name" and not f.name.startswith("_")
+        )
+    return (type(value),) + tuple((n, _shape(getattr(value, n))) for n in names)
 
 
 _TEMPLATES: dict[Any, Any] = {}
@@ -555,7 +570,8 @@ def _lookup(layer: Any, axis: int, convention: str) -> tuple[_Map, list[Any], li
     """(template map, placeholders, values) for a layer; templates are shared by layers of one shape."""
     try:
         allv = list(layer.values())
-        vals, pattern = [], []
+        vals: list[Any] = []
+        pattern: list[int] = []
         for v in allv:
             for i, w in enumerate(vals):
                 if w is v or w == v:
@@ -630,7 +646,7 @@ _NUMERIC: dict[Any, _Map] = {}
 def _instantiate(tmpl: _Map, phs: list[Any], vals: list[Any], fast: bool) -> _Map:
     """The template's expressions with the layer's values put in."""
     sub = {s: A.to_sympy(v) for s, v in zip(phs, vals)}
-    fast = fast and all(isinstance(v, sympy_Basic()) and not v.is_Number for v in sub.values())
+    fast = fast and all(isinstance(v, sympy_Basic()) and not getattr(v, "is_Number", True) for v in sub.values())
 
     def f(e: Any) -> Any:
         if e is None or A.is_num(e):
@@ -751,7 +767,9 @@ def _floor_form(nf: Any) -> tuple[Any, Any] | None:
         return A.norm(e + (rest - 1) * A.to_sympy(den)), den
     # n_out = x + c: floor((x + c - 1)/1) + 1
     rest = sympy.expand(nf - x)
-    if x not in rest.free_symbols and not rest.has(sympy.floor, sympy.ceiling, sympy.Piecewise, sympy.Max, sympy.Min, sympy.Mod):
+    if x not in rest.free_symbols and not rest.has(
+        sympy.floor, sympy.ceiling, sympy.Piecewise, sympy.Max, sympy.Min, sympy.Mod
+    ):
         return A.norm(rest - 1), 1
     return None
 
@@ -843,24 +861,31 @@ def _compose_flat(maps: Sequence[_Map]) -> _Map:
     ta, tb, tc, tg, tp = [], [], [], [], []
     std = all(mp.pad is not None for mp in maps)
     for mp in maps:
-        ta.append(A.to_sympy(A.mul(mp.a, jm)))
-        tb.append(A.to_sympy(A.mul(mp.b, jm)))
-        tc.append(A.to_sympy(A.mul(mp.c, jm)))
-        tg.append(A.to_sympy(A.mul(mp.g, dn)))
+        ta.append(A.mul(mp.a, jm))
+        tb.append(A.mul(mp.b, jm))
+        tc.append(A.mul(mp.c, jm))
+        tg.append(A.mul(mp.g, dn))
         if std:
-            tp.append(A.to_sympy(A.mul(mp.pad, jm)))
+            tp.append(A.mul(mp.pad, jm))
         jm = A.mul(jm, mp.m)
         dn = A.mul(dn, mp.den)
+
+    def total(terms: list[Any]) -> Any:
+        nums = [t for t in terms if A.is_num(t)]
+        rest = [A.to_sympy(t) for t in terms if not A.is_num(t)]
+        s = sum(nums)
+        return A.norm(sympy.Add(A.to_sympy(s), *rest)) if rest else A.norm(s)
+
     return _Map(
         m=jm,
-        a=A.norm(sympy.Add(*ta)),
-        b=A.norm(sympy.Add(*tb)),
-        c=A.norm(sympy.Add(*tc)),
-        g=A.norm(sympy.Add(*tg)),
+        a=total(ta),
+        b=total(tb),
+        c=total(tc),
+        g=total(tg),
         den=dn,
         count=sum(mp.count for mp in maps),
         nsym=sum(mp.nsym for mp in maps),
-        pad_=A.norm(sympy.Add(*tp)) if std else None,
+        pad_=total(tp) if std else None,
         centred=all(mp.centred for mp in maps),
     )
 
@@ -984,6 +1009,28 @@ def _repeat_map(rep: Any, axis: int, convention: str) -> _Map:
     )
 
 
+def _shortest(expr: Any) -> Any:
+    """expr, or its expansion inside each floor and at the top when that is shorter (terms that cancel)."""
+    import sympy
+
+    if not isinstance(expr, sympy.Basic) or expr.is_Atom or expr.has(sympy.Sum, sympy.Product):
+        return expr
+    ops = sympy.count_ops(expr)
+    if ops > 400:
+        return expr
+
+    def expand_floor(f: Any) -> Any:
+        e = sympy.expand(f.args[0])
+        return f.func(e) if sympy.count_ops(e) < sympy.count_ops(f.args[0]) else f
+
+    best = expr.replace(lambda e: isinstance(e, (sympy.floor, sympy.ceiling)), expand_floor)
+    flat = sympy.expand(best) if not best.has(sympy.floor, sympy.ceiling, sympy.Piecewise) else best
+    for cand in (best, flat):
+        if sympy.count_ops(cand) < ops:
+            expr, ops = cand, sympy.count_ops(cand)
+    return expr
+
+
 def _doit(expr: Any) -> Any:
     """Evaluate sums/products sympy can do; keep the rest unevaluated (indexed symbols)."""
     import sympy
@@ -1001,15 +1048,20 @@ def _tidy(expr: Any, domains: dict[str, Any] | None = None) -> Any:
 
     from .simplify import simplify
 
+    if A.is_num(expr):
+        return expr
     expr = A.to_sympy(expr)
     if not isinstance(expr, sympy.Basic):
         return expr
     try:
         if expr.has(sympy.Piecewise) and all(
-            isinstance(c, (sympy.Eq, sympy.Ne)) or c is sympy.true for pw in expr.atoms(sympy.Piecewise) for _, c in pw.args
+            isinstance(c, (sympy.Eq, sympy.Ne)) or c is sympy.true
+            for pw in expr.atoms(sympy.Piecewise)
+            for _, c in pw.args
         ):
             expr = sympy.piecewise_fold(expr)  # case splits of geometric sums (s = 1), not ceil_mode's
-        return simplify(expr, domains=domains)
+        expr = simplify(expr, domains=domains)
+        return _shortest(expr)
     except (ArithmeticError, ValueError, TypeError):  # sympy gave up (e.g. PrecisionExhausted): keep the form
         return expr
 
@@ -1078,8 +1130,7 @@ def _check_constraints(net: Any) -> None:
         for lay in layers:
             if isinstance(lay, Repeat):
                 yield lay, "times", "times", lay.times
-                for b in walk(lay.block):
-                    yield b
+                yield from walk(lay.block)
             else:
                 for fld, role, v in lay.role_values():
                     yield lay, fld, role, v
@@ -1089,7 +1140,12 @@ def _check_constraints(net: Any) -> None:
         if A.is_num(v):
             continue
         lo = ROLE_MIN.get(role, None)
-        if v.is_Symbol and v.name not in doms and v.is_integer and (lo is None or lo <= 0 and v.is_nonnegative or lo <= 1 and v.is_positive):
+        if (
+            v.is_Symbol
+            and v.name not in doms
+            and v.is_integer
+            and (lo is None or lo <= 0 and v.is_nonnegative or lo <= 1 and v.is_positive)
+        ):
             continue
         need = ROLE_TEXT.get(lo, "an integer") if lo is not None else "an integer"
         if v.is_integer is False:
@@ -1122,7 +1178,9 @@ def _check_constraints(net: Any) -> None:
                     )
 
 
-def derive(net: Any, input: Any = None, *, axis: int | None = None, origin: Any = Fraction(1, 2), convention: str = "framework") -> ClosedForms:
+def derive(
+    net: Any, input: Any = None, *, axis: int | None = None, origin: Any = Fraction(1, 2), convention: str = "framework"
+) -> ClosedForms:
     """Closed forms of the output's n, j, r, start and effective padding P.
 
     ``input`` defaults to the network's input when it is symbolic, else to a
@@ -1133,7 +1191,7 @@ def derive(net: Any, input: Any = None, *, axis: int | None = None, origin: Any 
     >>> from rfsym import Conv, Network
     >>> f = derive(Network([Conv(kernel="k", stride="s", padding="p")]))
     >>> f.n, f.j, f.r, f.start, f.P
-    (floor((n + 2*p - k)/s) + 1, s, k, k/2 - p, p)
+    (floor((-k + n + 2*p)/s) + 1, s, k, k/2 - p, p)
     """
     from .network import _check_convention, parse_origin
 
@@ -1151,6 +1209,8 @@ def derive(net: Any, input: Any = None, *, axis: int | None = None, origin: Any 
     if axis is not None and not 0 <= axis < len(inp):
         raise RfsymError(f"{net.name}: axis {axis} out of range (the network has {len(inp)} axes)")
     forms = [_derive_axis(net, inp[ax], ax, origin, convention) for ax in axes]
+    for ax, f in zip(axes, forms):
+        _check_input(net, f, ax, len(inp))
     if len(forms) == 1:
         return forms[0]
     return ClosedForms(
@@ -1162,7 +1222,9 @@ def derive(net: Any, input: Any = None, *, axis: int | None = None, origin: Any 
         assumptions={k: v for f in forms for k, v in f.assumptions.items()},
         name=net.name,
         axes=tuple(forms),
-        total_padding_=tuple(f.total_padding for f in forms) if all(f.total_padding is not None for f in forms) else None,
+        total_padding_=tuple(f.total_padding for f in forms)
+        if all(f.total_padding is not None for f in forms)
+        else None,
         compact=any(f.compact for f in forms),
     )
 
@@ -1195,7 +1257,9 @@ def _derive_axis(net: Any, n_in: Any, axis: int, origin: Any, convention: str) -
         n_out = _at(total.nfun, n_in)
         pads = None
         fold = None
-    out = {k: A.norm(_at(v, n_in) if total.xdep else v) for k, v in (("j", total.m), ("r", R), ("start", start), ("P", P))}
+    out = {
+        k: A.norm(_at(v, n_in) if total.xdep else v) for k, v in (("j", total.m), ("r", R), ("start", start), ("P", P))
+    }
     out["n"] = A.norm(n_out)
     if not big:
         out = {k: _tidy(v, net.symbols) for k, v in out.items()}
@@ -1203,7 +1267,11 @@ def _derive_axis(net: Any, n_in: Any, axis: int, origin: Any, convention: str) -
     for v in out.values():
         syms |= getattr(v, "free_symbols", set())
     assumptions = {
-        s.name: tuple(sorted(k for k, v in s.assumptions0.items() if v and k in ("integer", "positive", "nonnegative", "odd", "even")))
+        s.name: tuple(
+            sorted(
+                k for k, v in s.assumptions0.items() if v and k in ("integer", "positive", "nonnegative", "odd", "even")
+            )
+        )
         for s in sorted(syms, key=lambda s: s.name)
         if isinstance(s, sympy.Symbol)
     }
@@ -1219,6 +1287,32 @@ def _derive_axis(net: Any, n_in: Any, axis: int, origin: Any, convention: str) -
         _fold=fold,
         compact=big,
     )
+
+
+def _check_input(net: Any, forms: ClosedForms, axis: int, ndim: int) -> None:
+    """A numeric input must leave every layer's output non-empty; symbolic inputs get a validity condition."""
+    from .layers import Repeat
+
+    if any(isinstance(lay, Repeat) and not A.is_num(lay.times) for lay in net.layers):
+        return
+    numeric_layers = not any(lay.free_symbols for lay in net.layers)
+    if not numeric_layers:
+        return
+    try:
+        lo = net.min_input_size(axis)
+    except RfsymError:
+        return
+    where = f" (axis {axis})" if ndim > 1 else ""
+    if A.is_num(forms.input):
+        if lo is not None and forms.input < lo:
+            raise RfsymError(
+                f"{net.name}: the output is empty for input {A.fmt(forms.input)}{where}; "
+                f"the smallest input with a non-empty output is {A.fmt(lo)}"
+            )
+    elif lo is not None and lo > 1:
+        object.__setattr__(
+            forms, "conditions", forms.conditions + (f"valid for input sizes {forms.input} >= {lo}{where}",)
+        )
 
 
 def _floor1(num: Any, den: Any, big: bool) -> Any:
@@ -1281,7 +1375,9 @@ def _conditions(net: Any, total: _Map) -> tuple[str, ...]:
             "n: nested floors folded by floor((floor(x/a) + c)/b) = floor((x + a c)/(a b)) for integer x, c and positive integers a, b"
         )
     else:
-        out.append("n: some layer's output size is not a single floor of its input (n-dependent padding or ceil_mode); n is nested")
+        out.append(
+            "n: some layer's output size is not a single floor of its input (n-dependent padding or ceil_mode); n is nested"
+        )
     return tuple(out)
 
 
@@ -1295,14 +1391,20 @@ def equivalent(net: Any, *, axis: int | None = None) -> Any:
     for ax, g in enumerate(axes):
         where = f" (axis {ax})" if len(axes) > 1 else ""
         if g.total_padding is None:
-            raise RfsymError(f"{net.name}{where}: the output size is not a single floor of the input; no single equivalent layer")
+            raise RfsymError(
+                f"{net.name}{where}: the output size is not a single floor of the input; no single equivalent layer"
+            )
         if any(_depends_on_x(v) or g.input in getattr(v, "free_symbols", ()) for v in (g.j, g.r, g.P)):
             raise RfsymError(f"{net.name}{where}: padding depends on the input size; no single equivalent layer")
         j = A.norm(g.j)
         if not (isinstance(j, int) or getattr(A.to_sympy(j), "is_integer", False)):
-            raise RfsymError(f"{net.name}{where}: the jump {A.fmt(j)} is not an integer; no single equivalent convolution")
+            raise RfsymError(
+                f"{net.name}{where}: the jump {A.fmt(j)} is not an integer; no single equivalent convolution"
+            )
         if g._fold is not None and A.norm(A.add(g._fold[1], A.mul(-1, j))) != 0:
-            raise RfsymError(f"{net.name}{where}: the output size does not step with the jump; no single equivalent layer")
+            raise RfsymError(
+                f"{net.name}{where}: the output size does not step with the jump; no single equivalent layer"
+            )
         ks.append(g.r)
         ss.append(j)
         pads.append((g.P, A.norm(A.add(g.total_padding, A.mul(-1, g.P)))))

@@ -25,8 +25,8 @@ is known to be odd.
 
 >>> import sympy
 >>> x = sympy.Symbol("x", integer=True)
->>> simplify(sympy.floor((sympy.floor(x / 4) + 1) / 2))
-floor((x + 4)/8)
+>>> simplify(sympy.floor((sympy.floor(x / 4) + 1) / 2)) == sympy.floor((x + 4) / 8)
+True
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ RULES: tuple[Rule, ...] = (
     Rule("fold", "floor((floor(v) + c)/b) = floor((v + c)/b)", "c an integer, b a positive integer, v real"),
     Rule("integer_floor", "floor(x) = ceiling(x) = x", "x an integer (sympy proves it from the symbols' assumptions)"),
     Rule("exact_division", "floor(a/b) = a/b", "asserted by the caller: b divides a (exact=True)"),
-    Rule("domain_piecewise", "drop Piecewise branches that the declared domains rule out", "the spec's [symbols] domains"),
+    Rule(
+        "domain_piecewise", "drop Piecewise branches that the declared domains rule out", "the spec's [symbols] domains"
+    ),
     Rule("branch_value", "inside a branch with condition Eq(s, v), s = v", "that branch's condition"),
     Rule("geometric", "(1 - s**L)/(1 - s) = (s**L - 1)/(s - 1), each branch factored", "s != 1 in that branch"),
     Rule("max_nonnegative", "Max(x, 0) = x", "x >= 0 under the assumptions or the domains' lower bounds"),
@@ -111,7 +113,9 @@ def _refine_symbols(expr: Any, domains: dict[str, Any], integer: bool) -> tuple[
     for s in expr.free_symbols:
         if not isinstance(s, sympy.Symbol) or isinstance(s, sympy.Dummy):
             continue
-        assume = {k: v for k, v in s.assumptions0.items() if v and k in ("integer", "positive", "nonnegative", "odd", "even")}
+        assume = {
+            k: v for k, v in s.assumptions0.items() if v and k in ("integer", "positive", "nonnegative", "odd", "even")
+        }
         if integer and not assume:
             assume = {"integer": True, "positive": True}
         dom = domains.get(s.name)
@@ -160,6 +164,10 @@ def _floor_rules(expr: Any, exact: bool) -> Any:
     u = expr.args[0]
     if u.is_integer:
         return u  # integer_floor
+    if u.is_Add:
+        v = sympy.factor_terms(u)  # k/2 - 1/2 -> (k - 1)/2, whose integrality sympy can see (k odd)
+        if v.is_integer:
+            return v
     if u.has(sympy.floor):
         num, den = sympy.fraction(sympy.together(u))
         if den.is_integer and den.is_positive:

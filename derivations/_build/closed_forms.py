@@ -406,7 +406,7 @@ R_tcn_general = 1 + (k - 1) * (bb**Lc - 1) / (bb - 1)
 tcn_branch_ok = sp.simplify(sp.piecewise_fold(R_tcn).args[1][0] - R_tcn_general) == 0
 R_tcn, tcn_branch_ok
 """),
-    md("## Checks\n\n(a) rfsym's `Repeat(block, times=\"L\")` forms minus ours simplify to 0 (both branches)."),
+    md('## Checks\n\n(a) rfsym\'s `Repeat(block, times="L")` forms minus ours simplify to 0 (both branches).'),
     code(r"""
 def same(x, y):
     # compare Piecewise results branch by branch (same conditions), else directly
@@ -524,7 +524,9 @@ step_ok = all(
 )
 step_ok
 """),
-    md("## Checks\n\n(a) rfsym's `general_stack()` minus ours simplifies to 0 — symbolically in L, and after `doit` for L = 1..6."),
+    md(
+        "## Checks\n\n(a) rfsym's `general_stack()` minus ours simplifies to 0 — symbolically in L, and after `doit` for L = 1..6."
+    ),
     code(r"""
 from rfsym.closed_form import general_stack
 

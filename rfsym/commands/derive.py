@@ -21,10 +21,17 @@ syntax (integers as integers), one entry per axis for N-D specs.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("derive", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "derive", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_spec_argument(p)
     add_input_argument(p)
-    p.add_argument("--origin", choices=["0.5", "0"], default="0.5", help="coordinate of the first input pixel's centre (default 0.5)")
+    p.add_argument(
+        "--origin",
+        choices=["0.5", "0"],
+        default="0.5",
+        help="coordinate of the first input pixel's centre (default 0.5)",
+    )
     p.add_argument("--format", choices=["text", "json", "latex"], default="text", help="output format (default text)")
     p.set_defaults(run=run)
 
