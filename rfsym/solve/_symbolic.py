@@ -51,7 +51,7 @@ def integrality(expr: Any) -> tuple[Any, list[Condition]]:
     if den.is_number and num.is_number:
         return expr, []
     if den.is_number:  # an integer denominator: d | num, coefficients reduced modulo d
-        cond = sympy.Eq(sympy.Mod(num, den), 0)
+        cond = sympy.Eq(sympy.Mod(num, den, evaluate=False), 0)
         return expr, [Condition(cond, f"{den} divides ({num})")]
     try:
         q, rem = sympy.div(num, den, domain="ZZ")
@@ -60,7 +60,7 @@ def integrality(expr: Any) -> tuple[Any, list[Condition]]:
     nice = sympy.Add(q, rem / den, evaluate=False) if q != 0 else rem / den
     if rem == 0:
         return q, []
-    cond = sympy.Eq(sympy.Mod(rem, den), 0)
+    cond = sympy.Eq(sympy.Mod(rem, den, evaluate=False), 0)
     return nice, [Condition(cond, f"({den}) divides ({rem})")]
 
 
