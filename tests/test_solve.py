@@ -836,3 +836,32 @@ assert solve(net, r=5).solutions == [{{"k": 5}}]
 """
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize("target", [">=20", "<=15", "==15", (30, 200)])
+def test_dilation_schedule_against_seed_loop(target: Any) -> None:
+    """Dilation b**(l-1) over L levels, kernel k: unknowns inside and outside the repeated block."""
+    net = loads(
+        """
+        [symbols]
+        k = { choices = [2, 3] }
+        b = { choices = [1, 2, 3] }
+        L = { min = 1, max = 6 }
+        [[layers]]
+        name = "level"
+        kind = "repeat"
+        times = "L"
+        index = "l"
+        layers = [{ kind = "conv", kernel = "k", dilation = "b**(l - 1)" }]
+        """
+    )
+    res = solve(net, r=target, limit=None)
+    t = parse_target_string(f"r{target}" if isinstance(target, str) else f"r={target[0]}..{target[1]}")
+    brute_sols = {
+        (L, k, b)
+        for L in range(1, 7)
+        for k in (2, 3)
+        for b in (1, 2, 3)
+        if t.contains(seed_loop(tuple(b ** (l - 1) * (k - 1) + 1 for l in range(1, L + 1)), (1,) * L)[1])
+    }
+    assert {(s["L"], s["k"], s["b"]) for s in res.solutions} == brute_sols and res.count == len(brute_sols)
