@@ -862,6 +862,6 @@ def test_dilation_schedule_against_seed_loop(target: Any) -> None:
         for L in range(1, 7)
         for k in (2, 3)
         for b in (1, 2, 3)
-        if t.contains(seed_loop(tuple(b ** (l - 1) * (k - 1) + 1 for l in range(1, L + 1)), (1,) * L)[1])
+        if t.contains(seed_loop(tuple(b ** (lev - 1) * (k - 1) + 1 for lev in range(1, L + 1)), (1,) * L)[1])
     }
     assert {(s["L"], s["k"], s["b"]) for s in res.solutions} == brute_sols and res.count == len(brute_sols)
