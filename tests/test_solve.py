@@ -865,3 +865,30 @@ def test_dilation_schedule_against_seed_loop(target: Any) -> None:
         if t.contains(seed_loop(tuple(b ** (lev - 1) * (k - 1) + 1 for lev in range(1, L + 1)), (1,) * L)[1])
     }
     assert {(s["L"], s["k"], s["b"]) for s in res.solutions} == brute_sols and res.count == len(brute_sols)
+
+
+class TestNearestAgainstBruteForce:
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(templates(), st.integers(3, 30), st.sampled_from(["r", "j", "n"]), st.integers(1, 60))
+    def test_nearest_is_closest(self, tpl: Any, n: int, q: str, v: int) -> None:
+        """With no solution, the nearest values are exactly the achievable values closest to the target."""
+        template, doms = tpl
+        names = list(doms)
+        reach = {}
+        for combo in itertools.product(*(doms[k] for k in names)):
+            rows = oracle_rows(instantiate(template, dict(zip(names, combo))), n)
+            if rows is not None:
+                reach.setdefault(rows[-1][q], combo)
+        res = solve(network(template, doms, n), **{q: v}, nearest=10)
+        if v in reach:
+            assert res.count and res.count > 0
+            return
+        assert res.count == 0
+        if not reach:
+            assert res.nearest == []
+            return
+        best = min(abs(x - v) for x in reach)
+        assert sorted(nb.values[q] for nb in res.nearest) == sorted(x for x in reach if abs(x - v) == best)
+        for nb in res.nearest:
+            rows = oracle_rows(instantiate(template, nb.assignment), n)
+            assert rows is not None and rows[-1][q] == nb.values[q] and nb.distance == best
