@@ -306,11 +306,60 @@ def solve_dp(
         history.append(final)
         limit = enumerate_limit
         new_idx = [tuple(order[s] for s in new_at[i]) for i in range(L)]
-        for path in _paths(history, final, optimum if objective is not None else None, new_idx, len(syms)):
-            sols.append(dict(zip(names, path)))
-            if limit is not None and len(sols) >= limit:
-                break
+        listed = (ties or 0) if objective is not None else count
+        if listed <= 2_000_000 and (limit is None or limit >= listed):
+            # every solution is wanted: build them as tuples, sharing suffixes (fast path)
+            flat = [names[k] for i in range(L) for k in new_idx[i]]
+            for tup in _all_paths(history, final, optimum if objective is not None else None):
+                sols.append(dict(zip(flat, tup)))
+        else:
+            for path in _paths(history, final, optimum if objective is not None else None, new_idx, len(syms)):
+                sols.append(dict(zip(names, path)))
+                if limit is not None and len(sols) >= limit:
+                    break
     return DPResult(count, sols, optimum, ties, total_states)
+
+
+def _all_paths(history: list[dict], final: dict, optimum: Any) -> list[tuple]:
+    """Every path from the start to the final states (optimal ones only with an optimum), as the
+    concatenation of the layers' new values in layer order.
+
+    ``pre[key]`` at layer i lists the value tuples of the prefixes ending in that state; each
+    prefix list is built once and shared by all its extensions.
+    """
+    L = len(history) - 1
+    # which states lie on a wanted path: walk back from the final states
+    live: list[dict[tuple, Any]] = [dict() for _ in range(L + 1)]
+    for key, node in final.items():
+        if optimum is None or node.best == optimum:
+            live[L][key] = node.best
+    for i in range(L, 0, -1):
+        for key, need in live[i].items():
+            for pkey, _nv, cost in history[i][key].preds:
+                prev = history[i - 1][pkey]
+                if optimum is not None and prev.best + cost != need:
+                    continue
+                live[i - 1][pkey] = prev.best
+    pre: dict[tuple, list[tuple]] = {key: [()] for key in live[0]}
+    for i in range(1, L + 1):
+        nxt: dict[tuple, list[tuple]] = {}
+        for key, need in live[i].items():
+            out: list[tuple] = []
+            for pkey, nv, cost in history[i][key].preds:
+                if pkey not in pre:
+                    continue
+                if optimum is not None and history[i - 1][pkey].best + cost != need:
+                    continue
+                if nv:
+                    out.extend([p + nv for p in pre[pkey]])
+                else:
+                    out.extend(pre[pkey])
+            nxt[key] = out
+        pre = nxt
+    result: list[tuple] = []
+    for key in sorted(pre, key=lambda k: (k[0], k[1])):
+        result.extend(pre[key])
+    return result
 
 
 def _paths(history: list[dict], final: dict, optimum: Any, new_at: list[tuple], nsyms: int) -> Iterator[list[int]]:
