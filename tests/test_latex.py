@@ -804,6 +804,22 @@ def test_compileall_has_no_invalid_escapes() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_hooks_without_importing_the_printer() -> None:
+    """In a fresh process, sympy.latex(net) uses rfsym's printer although rfsym.printing.latex was never
+    imported, and importing rfsym alone imports no sympy."""
+    code = (
+        "import sys, rfsym\n"
+        "assert 'sympy' not in sys.modules\n"
+        "import sympy\n"
+        "net = rfsym.load('alexnet')\n"
+        "out = sympy.latex(net)\n"
+        "assert out.startswith('n_{10} = 1,'), out\n"
+        "assert net.table()._repr_html_().startswith('<table')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_public_api() -> None:
     """latex and derivation are public."""
     assert "latex" in rfsym.__all__ and "derivation" in rfsym.__all__

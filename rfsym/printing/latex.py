@@ -821,37 +821,32 @@ def derivation(net: Any, *, axis: int = 0, origin: Any = None, convention: str =
 
 
 def install(classes: Iterable[type], jupyter: bool = False) -> None:
-    """Give rfsym classes ``_latex`` (so ``sympy.latex(obj)`` works) and, with ``jupyter``, ``_repr_latex_``.
+    """Give classes ``_latex`` (so ``sympy.latex(obj)`` works) and, with ``jupyter``, ``_repr_latex_``.
 
-    Classes that define their own methods keep them.
+    Classes that define their own methods keep them.  The core classes get
+    theirs from :mod:`rfsym.printing._hooks` when rfsym is imported.
     """
+    from ._hooks import latex_hook, repr_latex_hook
+
     for cls in classes:
         if "_latex" not in cls.__dict__:
-            cls._latex = _latex_method  # type: ignore[attr-defined]
+            cls._latex = latex_hook  # type: ignore[attr-defined]
         if jupyter and "_repr_latex_" not in cls.__dict__:
-            cls._repr_latex_ = repr_latex  # type: ignore[attr-defined]
+            cls._repr_latex_ = repr_latex_hook  # type: ignore[attr-defined]
 
 
-def _install_foundation() -> None:
-    from ..layers import AxisState, Layer
-    from ..network import Network, Row, Table
-    from .table import table_html
-
-    install([Layer, AxisState, Network, Row, Table])
+def _install_results() -> None:
+    """Closed forms and solution sets (their modules load lazily): hooked when this module is imported."""
     import importlib
 
-    for modname, clsname, jupyter in (
-        ("rfsym.closed_form", "ClosedForms", True),
-        ("rfsym.solve.result", "SolveResult", True),
-        ("rfsym.graph", "Graph", False),
-    ):
+    from . import _hooks  # noqa: F401 - the core classes
+
+    for modname, clsname in (("rfsym.closed_form", "ClosedForms"), ("rfsym.solve.result", "SolveResult")):
         try:
             cls = getattr(importlib.import_module(modname), clsname)
         except (ImportError, AttributeError):  # pragma: no cover - modules written in parallel
             continue
-        install([cls], jupyter=jupyter)
-    if "_repr_html_" not in Table.__dict__:
-        Table._repr_html_ = table_html  # type: ignore[attr-defined]
+        install([cls], jupyter=True)
 
 
 def _latex_method(self: Any, printer: Any, **kwargs: Any) -> str:
@@ -1285,4 +1280,4 @@ def _tex_text(s: str) -> str:
     return s
 
 
-_install_foundation()
+_install_results()
