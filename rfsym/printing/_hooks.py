@@ -41,7 +41,7 @@ def install_core() -> None:
 
     for cls in (Layer, AxisState, Network, Row, Table, Graph):
         if "_latex" not in cls.__dict__:
-            cls._latex = latex_hook  # type: ignore[attr-defined]
+            setattr(cls, "_latex", latex_hook)  # noqa: B010 - installed on several classes
     if "_repr_html_" not in Table.__dict__:
         Table._repr_html_ = table_html_hook  # type: ignore[attr-defined]
 
