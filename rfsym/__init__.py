@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "ClosedForms": ".closed_form",
     "derive": ".closed_form",
-    "simplify": ".simplify",
+    "simplify": ".simplification",
     "latex": ".printing.latex",
     "derivation": ".printing.latex",
     "SolveResult": ".solve",

@@ -43,7 +43,7 @@ from typing import Any
 from . import _arith as A
 from .errors import RfsymError
 
-__all__ = ["ClosedForms", "derive", "equivalent", "general_stack"]
+__all__ = ["ClosedForms", "derive", "display", "equivalent", "general_stack"]
 
 #: Above this many layers with a symbolic jump factor, compose as a balanced tree.
 FLAT_LIMIT = 48
@@ -646,7 +646,7 @@ _NUMERIC: dict[Any, _Map] = {}
 def _instantiate(tmpl: _Map, phs: list[Any], vals: list[Any], fast: bool) -> _Map:
     """The template's expressions with the layer's values put in."""
     sub = {s: A.to_sympy(v) for s, v in zip(phs, vals)}
-    fast = fast and all(isinstance(v, sympy_Basic()) and not getattr(v, "is_Number", True) for v in sub.values())
+    fast = fast and all(isinstance(v, _sympy_basic()) and not getattr(v, "is_Number", True) for v in sub.values())
 
     def f(e: Any) -> Any:
         if e is None or A.is_num(e):
@@ -679,7 +679,7 @@ def _instantiate(tmpl: _Map, phs: list[Any], vals: list[Any], fast: bool) -> _Ma
     return out
 
 
-def sympy_Basic() -> type:
+def _sympy_basic() -> type:
     import sympy
 
     return sympy.Basic
@@ -1046,7 +1046,7 @@ def _tidy(expr: Any, domains: dict[str, Any] | None = None) -> Any:
     """Piecewise folded to the top and its branches simplified (rfsym.simplify rules)."""
     import sympy
 
-    from .simplify import simplify
+    from .simplification import simplify
 
     if A.is_num(expr):
         return expr

@@ -1,5 +1,8 @@
 """Simplification rules for receptive-field closed forms, each with the condition it needs.
 
+The public entry point is ``rfsym.simplify`` (this module is not named
+``simplify`` so that the package attribute stays the function).
+
 sympy's own ``simplify`` does not know the rules that receptive-field
 arithmetic relies on (nested floors fold only for integers), and it cannot see
 the domains declared in a spec (``k = { min = 1, odd = true }``).  The rules

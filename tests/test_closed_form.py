@@ -19,7 +19,7 @@ import rfsym
 from rfsym import Conv, Identity, Network, Pool, Repeat, RfsymError, derive
 from rfsym import _arith as A
 from rfsym.closed_form import ClosedForms, general_stack
-from rfsym.simplify import RULES, simplify
+from rfsym.simplification import RULES, simplify
 from rfsym.values import SymbolDomain
 
 KEYS = ("n", "j", "r", "start", "P")
