@@ -200,6 +200,8 @@ class ClosedForms:
                     out = out.xreplace(direct)
             else:
                 out = e.xreplace(syms)  # fast on long (nested) forms; subs is quadratic there
+                if out.has(sympy.Subs):
+                    out = out.doit()
             return A.norm(out)
 
         return replace(
@@ -220,6 +222,8 @@ class ClosedForms:
             e = A.to_sympy(getattr(self, k))
             if hasattr(sym, "free_symbols") and getattr(sym, "is_Symbol", False):
                 e = e.xreplace({sym: A.to_sympy(n)})
+            if hasattr(e, "has") and e.has(_subs_class()):
+                e = e.doit()
             out[k] = A.norm(e)
         return out
 
@@ -269,6 +273,8 @@ class ClosedForms:
 
     # set by derive: (e, D) of the folded floor n = floor((N + e)/D) + 1, or None
     _fold: Any = field(default=None, repr=False, compare=False)
+    # set by derive for numeric stacks: the smallest input with non-empty outputs
+    _min_input: Any = field(default=None, repr=False, compare=False)
 
 
 def _forms_printer(settings: dict[str, Any]) -> Any:
@@ -394,6 +400,12 @@ def _natural_key(s: Any) -> tuple[Any, ...]:
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s.name))
 
 
+def _subs_class() -> type:
+    import sympy
+
+    return sympy.Subs
+
+
 def _json(v: Any) -> Any:
     v = A.norm(v)
     return A.to_json(v if A.is_num(v) else display(v))
@@ -440,6 +452,7 @@ class _Map:
     pad_: Any = None  # Σ (p_L + p_R) J_{l-1} when the n-denominators are the jumps, or a thunk
     xdep: bool = False  # m, a, b or c depend on the run's input size
     centred: bool = False  # c == a/2 - b: start = origin + (R - 1)/2 - P
+    min_in: Any = None  # smallest input with a non-empty output at every layer (numeric stacks)
 
     @property
     def folds(self) -> bool:
@@ -457,7 +470,14 @@ class _Map:
 
     def n_of(self, x: Any) -> Any:
         if self.g is not None:
-            return A.add(A.floordiv(A.add(x, self.e), self.den), 1)
+            try:
+                return A.add(A.floordiv(A.add(x, self.e), self.den), 1)
+            except (ArithmeticError, ValueError, TypeError):  # see _at: keep the composition unevaluated
+                import sympy
+
+                m = sympy.Dummy("m", integer=True)
+                inner = A.add(A.floordiv(A.add(m, self.e), self.den), 1)
+                return sympy.Subs(A.to_sympy(inner), m, A.to_sympy(x))
         return _at(self.nfun, x)
 
 
@@ -483,7 +503,15 @@ def _at(expr: Any, x: Any) -> Any:
     """expr with the generic input size replaced by x."""
     X = _gen()["x"]
     if hasattr(expr, "free_symbols") and X in expr.free_symbols:
-        return A.norm(expr.xreplace({X: A.to_sympy(x)}))
+        try:
+            return A.norm(expr.xreplace({X: A.to_sympy(x)}))
+        except (ArithmeticError, ValueError, TypeError):
+            # sympy's evalf gives up on some deeply nested floor/Piecewise forms (ceil_mode after
+            # n-dependent 'same' padding): keep the composition as an unevaluated Subs; doit() evaluates it
+            import sympy
+
+            m = sympy.Dummy("m", integer=True)
+            return sympy.Subs(expr.xreplace({X: m}), m, A.to_sympy(x))
     return expr
 
 
@@ -1100,7 +1128,15 @@ def _stack_map(layers: Sequence[Any], axis: int, convention: str) -> _Map:
         fast = nsym > FLAT_LIMIT
     else:
         fast = False
-    return _compose_all([_element_map(lay, axis, convention, fast) for lay in flat])
+    maps = [_element_map(lay, axis, convention, fast) for lay in flat]
+    total = _compose_all(maps)
+    if all(mp.folds and A.is_num(mp.g) and A.is_num(mp.den) for mp in maps):
+        # n_out = floor((x + g - 1)/D) + 1 >= need  <=>  x >= (need - 1) D - g + 1
+        need: Any = 1
+        for mp in reversed(maps):
+            need = max(1, A.ceil(A.add(A.mul(need - 1, mp.den), A.add(1, A.mul(-1, mp.g)))))
+        total = replace(total, min_in=need)
+    return total
 
 
 def _input_symbols(net: Any, input: Any) -> tuple[Any, ...]:
@@ -1232,7 +1268,12 @@ def derive(
 def _derive_axis(net: Any, n_in: Any, axis: int, origin: Any, convention: str) -> ClosedForms:
     import sympy
 
-    total = _stack_map(net.layers, axis, convention)
+    from .network import Network
+
+    # graphs: only chains have closed forms here (flat_layers raises a clear error at a branch)
+    layers = net.layers if isinstance(net, Network) else net.flat_layers()
+    total = _stack_map(layers, axis, convention)
+    min_in = total.min_in
     conditions = _conditions(net, total)
     R = A.add(1, total.a)
     P = total.b
@@ -1286,6 +1327,7 @@ def _derive_axis(net: Any, n_in: Any, axis: int, origin: Any, convention: str) -
         total_padding_=pads if callable(pads) else (A.norm(pads) if pads is not None else None),
         _fold=fold,
         compact=big,
+        _min_input=min_in,
     )
 
 
@@ -1298,10 +1340,12 @@ def _check_input(net: Any, forms: ClosedForms, axis: int, ndim: int) -> None:
     numeric_layers = not any(lay.free_symbols for lay in net.layers)
     if not numeric_layers:
         return
-    try:
-        lo = net.min_input_size(axis)
-    except RfsymError:
-        return
+    lo = forms._min_input
+    if lo is None:
+        try:
+            lo = net.min_input_size(axis)
+        except RfsymError:
+            return
     where = f" (axis {axis})" if ndim > 1 else ""
     if A.is_num(forms.input):
         if lo is not None and forms.input < lo:

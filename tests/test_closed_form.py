@@ -48,6 +48,7 @@ class TestNumericStacks:
         forms = derive(net, origin=origin)
         assert forms.input == sympy.Symbol("n", integer=True, positive=True)
         lo = net.min_input_size()
+        assert forms._min_input == lo  # the closed-form validity bound equals the exact search
         for n in range(lo, lo + 50):
             assert forms_at(forms, n) == state_tuple(net.table(input=n, origin=origin).output[0]), n
 
@@ -350,6 +351,11 @@ class TestErrors:
     def test_seed_convention_is_refused(self):
         with pytest.raises(RfsymError, match="framework convention"):
             derive(rfsym.load("alexnet"), convention="seed")
+
+    def test_graph_with_branches_is_refused(self):
+        """Closed forms are for chains: a U-Net (skip connections) gets a clear error, not a wrong form."""
+        with pytest.raises(RfsymError, match="branches"):
+            derive(rfsym.load("unet"))
 
     def test_unsatisfiable_symbols(self):
         """Symbols whose domains make a kernel non-positive: the error names layer, field and value."""
