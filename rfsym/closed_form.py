@@ -122,9 +122,9 @@ class ClosedForms:
         out: dict[str, Any] = {}
         for key, val in self.as_dict().items():
             if self.axes is None:
-                out[key] = _json(val)
+                out[key] = _json(val, self.compact)
             else:
-                out[key] = [_json(v) for v in val]
+                out[key] = [_json(v, self.compact) for v in val]
         return out
 
     def to_json(self) -> str:
@@ -134,10 +134,10 @@ class ClosedForms:
 
     def to_text(self) -> str:
         lines = [f"{self.name}: closed forms of the output ({self.convention} convention, origin {A.fmt(self.origin)})"]
-        lines.append(f"  input  = {_axes_str(self.input, self.axes)}")
+        lines.append(f"  input  = {_axes_str(self.input, self.axes, self.compact)}")
         for key, label in (("n", "n"), ("j", "j"), ("r", "r"), ("start", "start"), ("effective_padding", "P")):
             val = self.as_dict()[key]
-            lines.append(f"  {label:<6} = {_axes_str(val, self.axes)}")
+            lines.append(f"  {label:<6} = {_axes_str(val, self.axes, self.compact)}")
         if self.conditions:
             lines.append("conditions:")
             lines.extend(f"  - {c}" for c in self.conditions)
@@ -406,20 +406,31 @@ def _subs_class() -> type:
     return sympy.Subs
 
 
-def _json(v: Any) -> Any:
+def _json(v: Any, compact: bool = False) -> Any:
     v = A.norm(v)
-    return A.to_json(v if A.is_num(v) else display(v))
+    if A.is_num(v):
+        return A.to_json(v)
+    return _str(v, compact)
 
 
-def _fmt(v: Any) -> str:
+def _str(v: Any, compact: bool) -> str:
+    """sympy syntax; long (nested) forms keep their term order, which is also much faster to print."""
+    if compact:
+        from sympy.printing.str import sstr
+
+        return str(sstr(v, order="none"))
+    return str(display(v))
+
+
+def _fmt(v: Any, compact: bool = False) -> str:
     v = A.norm(v)
-    return A.fmt(v) if A.is_num(v) else str(display(v))
+    return A.fmt(v) if A.is_num(v) else _str(v, compact)
 
 
-def _axes_str(v: Any, axes: Any) -> str:
+def _axes_str(v: Any, axes: Any, compact: bool = False) -> str:
     if axes is None:
-        return _fmt(v)
-    return "[" + ", ".join(_fmt(x) for x in v) + "]"
+        return _fmt(v, compact)
+    return "[" + ", ".join(_fmt(x, compact) for x in v) + "]"
 
 
 # --------------------------------------------------------------------------
