@@ -1431,7 +1431,8 @@ def _conditions(net: Any, total: _Map) -> tuple[str, ...]:
         )
     else:
         out.append(
-            "n: some layer's output size is not a single floor of its input (n-dependent padding or ceil_mode); n is nested"
+            "n: some layer's output size is not a floor of its input (transposed convolution, upsampling, "
+            "n-dependent padding or ceil_mode); n is composed layer by layer"
         )
     return tuple(out)
 

@@ -542,6 +542,22 @@ def test_public_api():
     assert rfsym.simplify is simplify
 
 
+def test_transposed_and_upsampling_layers():
+    """Layer kinds with fractional jumps go through their own transfer functions too."""
+    from rfsym import ConvTranspose, Upsample
+
+    net = Network(
+        [Conv(kernel=3, stride=2, padding=1), ConvTranspose(kernel="k", stride=2, padding=1), Upsample(scale=2)]
+    )
+    forms = derive(net)
+    for kv in (2, 3, 4):
+        concrete = net.subs({"k": kv})
+        for n in range(3, 30):
+            got = forms.subs({"k": kv, "n": n})
+            assert tuple(getattr(got, q) for q in KEYS) == state_tuple(concrete.table(input=n).output[0])
+    assert forms.j == Fraction(1, 2)
+
+
 def test_identity_only():
     """A stack of pass-through layers is the identity."""
     forms = derive(Network([Identity(op="relu")]))
