@@ -257,8 +257,13 @@ def _geometric(val: Any) -> Any:
     """Factor a branch when that shortens it: (1 - s**L)/(1 - s) → (s**L - 1)/(s - 1)."""
     import sympy
 
-    if not val.has(sympy.Pow) or val.has(sympy.Sum, sympy.Product, sympy.floor, sympy.Piecewise, sympy.Indexed):
+    if val.has(sympy.Sum, sympy.Product, sympy.floor, sympy.Piecewise, sympy.Indexed):
         return val
+    if not val.has(sympy.Pow):
+        # L*k - L + 1 -> L*(k - 1) + 1: common factors of the non-constant terms
+        const, rest = val.as_coeff_Add()
+        f = sympy.factor_terms(rest) + const
+        return f if sympy.count_ops(f) <= sympy.count_ops(val) else val
     try:
         f = sympy.factor(val)
     except (sympy.PolynomialError, NotImplementedError, TypeError):  # pragma: no cover - sympy limits
