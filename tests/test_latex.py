@@ -678,6 +678,16 @@ class TestCompile:
         log = compile_tex(tmp_path, symbolic_stack().table().to_latex())
         assert overfull(log) == []
 
+    def test_wide_symbolic_tables(self, tmp_path: Path) -> None:
+        """Fully symbolic stacks of 3 and 5 layers: long cells become ragged paragraphs; no overfull box."""
+        nets = [
+            Network([Conv(kernel=f"k_{i}", stride=f"s_{i}", padding=f"p_{i}") for i in range(1, d + 1)], input="n")
+            for d in (3, 5)
+        ]
+        body = "".join(net.table().to_latex() for net in nets)
+        assert r"\parbox[t]" in body
+        assert overfull(compile_tex(tmp_path, body)) == []
+
     def test_symbolic_derivation(self, tmp_path: Path) -> None:
         """The symbolic stack's derivation compiles."""
         compile_tex(tmp_path, derivation(symbolic_stack(), label="eq:sym"))

@@ -142,21 +142,83 @@ def _visible_chars(cell: str) -> int:
     """Rough count of the glyphs a cell sets: commands count as one glyph, markup as none."""
     import re
 
+    ops = len(re.findall(r" [-+] |\\times", cell))  # binary operators take space on both sides
     t = re.sub(r"\\(left|right|mathrm|text|texttt|quad|,|\s)\b", "", cell)
     t = re.sub(r"\\[A-Za-z]+", "#", t)
-    return len(re.sub(r"[{}$\s^_]", "", t))
+    return len(re.sub(r"[{}$\s^_]", "", t)) + round(0.8 * ops)
 
 
-def _auto_size(rows: list[list[str]]) -> tuple[str | None, str | None]:
-    """(font size, tabcolsep) for which the estimated width fits the text width (article class)."""
+def _auto_size(rows: list[list[str]]) -> tuple[str | None, str | None, dict[int, float]]:
+    """(font size, tabcolsep, paragraph widths) for which the estimated width fits the text width.
+
+    The largest of normal, small, footnote, script and tiny size that fits; when
+    none does (long symbolic cells), script size with the widest columns set as
+    paragraphs (``p{..}``), in which inline math breaks after its operators.
+    """
     ncol = max(len(r) for r in rows)
     widths = [max(_visible_chars(r[c]) for r in rows if c < len(r)) for c in range(ncol)]
     chars = sum(widths)
+    room = _TEXTWIDTH_PT * 0.97  # a margin for the estimate
     for name, pt, em in _FONT_PT:
         for sep in (6.0, 4.0, 3.0):
-            if chars * em * pt + (ncol - 1) * 2 * sep <= _TEXTWIDTH_PT:
-                return (name or None), (None if sep == 6.0 else f"{sep:g}pt")
-    return "tiny", "3pt"
+            if chars * em * pt + (ncol - 1) * 2 * sep <= room:
+                return (name or None), (None if sep == 6.0 else f"{sep:g}pt"), {}
+    sep = 3.0
+    for font in _FONT_PT[3:]:  # script size, then tiny
+        name, pt, em = font
+        natural = [w * em * pt for w in widths]
+        # the widest piece between top-level + and - cannot be broken: a paragraph is at least that wide
+        least = [
+            1.25 * max(_visible_chars(ch) for r in rows if c < len(r) for ch in _chunks(r[c])) * em * pt
+            for c in range(ncol)
+        ]
+        narrow = [c for c in range(ncol) if widths[c] <= 8]
+        wide = [c for c in range(ncol) if c not in narrow]
+        avail = room - (ncol - 1) * 2 * sep - sum(natural[c] for c in narrow)
+        paragraphs = {c: least[c] for c in wide}
+        spare = avail - sum(paragraphs.values())
+        if spare >= 0:
+            break
+    extra = sum(natural[c] - least[c] for c in wide)
+    if spare > 0 and extra > 0:
+        for c in wide:
+            paragraphs[c] += spare * (natural[c] - least[c]) / extra
+    return name, f"{sep:g}pt", paragraphs
+
+
+def _wrap_cells(line: str, paragraphs: dict[int, float]) -> str:
+    """Set the cells of the given columns as ragged-right paragraphs (inline math breaks after + and -)."""
+    if "&" not in line:
+        return line
+    cells = line[: -len(r" \\")].split(" & ")
+    for c, width in paragraphs.items():
+        if c < len(cells) and cells[c] != "--":
+            cells[c] = r"\parbox[t]{%.0fpt}{\raggedright %s}" % (width, cells[c])
+    return " & ".join(cells) + r" \\"
+
+
+def _chunks(cell: str) -> list[str]:
+    """The pieces of a math cell between top-level + and - (where TeX may break the line)."""
+    out, depth, cur = [], 0, ""
+    i = 0
+    while i < len(cell):
+        if cell.startswith(r"\left", i):
+            depth += 1
+        elif cell.startswith(r"\right", i):
+            depth -= 1
+        ch = cell[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        if depth == 0 and cell.startswith((" + ", " - "), i):
+            out.append(cur)
+            cur = ""
+            i += 3
+            continue
+        cur += ch
+        i += 1
+    return [*out, cur]
 
 
 def _default_caption_text(table: Table) -> str:
@@ -216,7 +278,8 @@ def table_latex(
         dec = _decimal(v)
         if dec is not None:
             return dec
-        return p._hprint_value(v)
+        # plain parentheses: rows stay one line high and a long cell may break inside them
+        return p._hprint_value(v).replace(r"\left(", "(").replace(r"\right)", ")")
 
     raw = [_raw_cells(table, c) for c in cols]
     lines = []
@@ -243,11 +306,14 @@ def table_latex(
         return f"${name}$"
 
     sep = None
+    paragraphs: dict[int, float] = {}
     if size == "auto":
-        size, sep = _auto_size(
+        size, sep, paragraphs = _auto_size(
             [[head(c) for c in cols]] + [ln[: -len(r" \\")].split(" & ") for ln in lines if "&" in ln]
         )
-    spec = "".join("l" if c == "layer" else "r" for c in cols)
+    if paragraphs:
+        lines = [_wrap_cells(ln, paragraphs) for ln in lines]
+    spec = "".join("l" if c == "layer" or i in paragraphs else "r" for i, c in enumerate(cols))
     tabular = [
         r"\begin{tabular}{@{}" + spec + "@{}}",
         r"\toprule",
