@@ -61,8 +61,17 @@ def body() -> str:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "page.tex").write_text(document(body()), encoding="utf-8")
-        subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "page.tex"], cwd=tmp, check=True, capture_output=True)
-        subprocess.run(["pdftoppm", "-png", "-r", "90", "-f", "1", "-l", "1", "-singlefile", "page.pdf", "page"], cwd=tmp, check=True)
+        subprocess.run(
+            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "page.tex"],
+            cwd=tmp,
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "90", "-f", "1", "-l", "1", "-singlefile", "page.pdf", "page"],
+            cwd=tmp,
+            check=True,
+        )
         OUT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(Path(tmp, "page.png"), OUT)
     print(f"wrote {OUT}")
