@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from oracle import count_windows, oracle
 
 from rfsym import Conv, Network, Pool, RfsymError, SolveResult, loads, solve
-from rfsym.solve import Progression, parse_target_string
+from rfsym.solver import Progression, parse_target_string
 from rfsym.values import SymbolDomain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -821,10 +821,10 @@ def test_several_unbounded_unknowns_are_bounded_first() -> None:
 
 
 @pytest.mark.parametrize(
-    "first", ["import rfsym.solve.result", "from rfsym.solve import SolveResult", "import rfsym"]
+    "first", ["import rfsym.solver.result", "from rfsym.solver import SolveResult", "import rfsym"]
 )
 def test_rfsym_solve_is_callable_whatever_is_imported_first(first: str) -> None:
-    """`rfsym.solve(...)` works even when the rfsym.solve package was imported before the function."""
+    """`rfsym.solve(...)` is the function whatever is imported first (the package is rfsym.solver)."""
     code = f"""
 {first}
 import sys, rfsym

@@ -65,7 +65,7 @@ def _given(items: list[str]) -> dict[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..solve import parse_target_string, solve
+    from ..solver import parse_target_string, solve
 
     if not args.target:
         raise RfsymError("give at least one --target (e.g. --target r=224)")

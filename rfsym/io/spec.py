@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RfsymError
-from ..layers import PASS_KINDS, Conv, Identity, Layer, Pool, Repeat
 from ..graph import SPEC_KINDS as GRAPH_SPEC_KINDS
 from ..graph import Graph, is_graph_spec
+from ..layers import PASS_KINDS, Conv, Identity, Layer, Pool, Repeat
 from ..network import Network
 from ..values import SymbolDomain
 

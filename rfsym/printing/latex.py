@@ -841,7 +841,7 @@ def _install_results() -> None:
 
     from . import _hooks  # noqa: F401 - the core classes
 
-    for modname, clsname in (("rfsym.closed_form", "ClosedForms"), ("rfsym.solve.result", "SolveResult")):
+    for modname, clsname in (("rfsym.closed_form", "ClosedForms"), ("rfsym.solver.result", "SolveResult")):
         try:
             cls = getattr(importlib.import_module(modname), clsname)
         except (ImportError, AttributeError):  # pragma: no cover - modules written in parallel

@@ -22,8 +22,6 @@ functions):
 from __future__ import annotations
 
 import itertools
-import sys
-import types
 from collections.abc import Callable
 from fractions import Fraction
 from operator import itemgetter
@@ -515,15 +513,3 @@ class _Context:
             if len(out) >= how_many:
                 break
         return out
-
-
-class _SolveModule(types.ModuleType):
-    """This package is ``rfsym.solve`` and so is the function: importing the package
-    (``from rfsym.solve import SolveResult``) makes ``rfsym.solve`` the package, so
-    the package is callable and forwards to :func:`solve`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> SolveResult:
-        return solve(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _SolveModule
