@@ -152,8 +152,8 @@ for (ka, sa, pa, da), (kb, sb, pb, db) in itertools.product(combos, repeat=2):
         for u in range(6)
     )
     gr = Graph(input=64)
-    a = gr.conv(gr.input, kernel=ka, stride=sa, padding=[pa, 0], dilation=da, name="a")
-    b = gr.conv(gr.input, kernel=kb, stride=sb, padding=[pb, 0], dilation=db, name="b")
+    a = gr.conv(gr.input_node, kernel=ka, stride=sa, padding=[pa, 0], dilation=da, name="a")
+    b = gr.conv(gr.input_node, kernel=kb, stride=sb, padding=[pb, 0], dilation=db, name="b")
     # the sizes of the two maps may differ; alignment is about positions, so compare the branch states directly
     ta = gr.table()["a"].states[0]
     tb = gr.table()["b"].states[0]
