@@ -13,7 +13,6 @@ from .graph import Graph
 from .io.spec import load, loads
 from .layers import AxisState, Conv, ConvTranspose, Identity, Pool, Repeat, Upsample
 from .network import Network, Table
-from .printing import _hooks  # noqa: F401 - sympy.latex(obj) and Jupyter hooks on the core classes (no sympy import)
 
 __version__ = "0.1.0"
 

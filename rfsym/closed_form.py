@@ -42,6 +42,7 @@ from typing import Any
 
 from . import _arith as A
 from .errors import RfsymError
+from .printing._hooks import LatexPrintable
 
 __all__ = ["ClosedForms", "derive", "display", "equivalent", "general_stack"]
 
@@ -59,7 +60,7 @@ KEYS = ("n", "j", "r", "start", "P")
 
 
 @dataclass(frozen=True)
-class ClosedForms:
+class ClosedForms(LatexPrintable):
     """Closed forms of the output of a network (one axis, or one entry per axis).
 
     Attributes ``n``, ``j``, ``r``, ``start`` and ``P`` (alias

@@ -39,6 +39,7 @@ from . import _arith as A
 from .errors import RfsymError
 from .layers import CONVENTIONS, AxisState, Conv, ConvTranspose, Identity, Layer, Pool, Repeat, Upsample
 from .network import Network, Row, Table, _check_convention, parse_origin
+from .printing._hooks import LatexPrintable
 from .values import SymbolDomain
 
 __all__ = ["Add", "Alignment", "AlignmentWarning", "Concat", "Graph", "GraphTable", "Merge", "Node", "PathInfo"]
@@ -298,7 +299,7 @@ class PathInfo:
 # the graph
 
 
-class Graph:
+class Graph(LatexPrintable):
     """A network whose layers form a directed acyclic graph.
 
     >>> g = Graph(input=16, name="demo")

@@ -24,6 +24,7 @@ from typing import Any
 
 from . import _arith as A
 from .errors import RfsymError
+from .printing._hooks import LatexPrintable
 from .values import parse_value
 
 __all__ = [
@@ -57,7 +58,7 @@ PASS_KINDS = (
 
 
 @dataclass(frozen=True)
-class AxisState:
+class AxisState(LatexPrintable):
     """State of one axis: n features, jump j, receptive field r, centre start, effective padding P."""
 
     n: Any
@@ -78,7 +79,7 @@ def _per_axis(value: Any) -> bool:
     return isinstance(value, (list, tuple))
 
 
-class Layer:
+class Layer(LatexPrintable):
     """Base class of all layers. Subclasses are frozen dataclasses."""
 
     kind: str = "layer"

@@ -10,6 +10,7 @@ from typing import Any
 from . import _arith as A
 from .errors import RfsymError
 from .layers import CONVENTIONS, AxisState, Layer, Repeat
+from .printing._hooks import LatexPrintable
 from .values import SymbolDomain, parse_value
 
 __all__ = ["Network", "Row", "Table", "parse_origin"]
@@ -78,7 +79,7 @@ def _unify_symbols(
 
 
 @dataclass(frozen=True)
-class Row:
+class Row(LatexPrintable):
     """One row of a table: a layer (None for the input) and its state on each axis."""
 
     name: str
@@ -87,7 +88,7 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Table:
+class Table(LatexPrintable):
     """Per-layer receptive-field table of a network for one input size."""
 
     name: str
@@ -186,6 +187,11 @@ class Table:
 
         return table_latex(self, **settings)
 
+    def _repr_html_(self) -> str:
+        from .printing.table import table_html
+
+        return table_html(self)
+
     def __str__(self) -> str:
         return self.to_text()
 
@@ -206,7 +212,7 @@ def _join_axes(vals: list[str]) -> str:
 
 
 @dataclass(frozen=True, init=False)
-class Network:
+class Network(LatexPrintable):
     """A sequential stack of layers.
 
     >>> from rfsym import Conv, Pool, Network

@@ -1,49 +1,34 @@
-"""Printing hooks for the core classes, installed when rfsym is imported -- without importing sympy.
+"""Display mixins: ``sympy.latex(obj)`` and Jupyter for rfsym objects, without importing sympy early.
 
-``sympy.latex(obj)`` asks an object for ``_latex(printer)``, and Jupyter asks a
-table for ``_repr_html_()``.  The hooks here import :mod:`rfsym.printing.latex`
-or :mod:`rfsym.printing.table` only when they are called, so ``import rfsym``
-stays light.  Classes that define these methods themselves keep them.
+``sympy.latex(obj)`` asks an object for ``_latex(printer)``; Jupyter asks for
+``_repr_latex_()`` / ``_repr_html_()``.  These mixins import
+:mod:`rfsym.printing.latex` only when called, so ``import rfsym`` stays light.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["install_core"]
+__all__ = ["JupyterLatex", "LatexPrintable"]
 
 
-def latex_hook(self: Any, printer: Any, **kwargs: Any) -> str:
-    """``_latex`` for rfsym objects: print with rfsym's LaTeX printer (settings carried over from ``printer``)."""
-    from .latex import _latex_method
+class LatexPrintable:
+    """Mixin: ``sympy.latex(obj)`` prints with rfsym's printer (settings carried over)."""
 
-    return _latex_method(self, printer, **kwargs)
+    __slots__ = ()
 
+    def _latex(self, printer: Any, **kwargs: Any) -> str:
+        from .latex import _latex_method
 
-def repr_latex_hook(self: Any) -> str:
-    """``_repr_latex_`` for Jupyter."""
-    from .latex import repr_latex
-
-    return repr_latex(self)
+        return _latex_method(self, printer, **kwargs)
 
 
-def table_html_hook(self: Any) -> str:
-    """``Table._repr_html_`` for Jupyter."""
-    from .table import table_html
+class JupyterLatex(LatexPrintable):
+    """Mixin: also ``_repr_latex_`` for Jupyter."""
 
-    return table_html(self)
+    __slots__ = ()
 
+    def _repr_latex_(self) -> str:
+        from .latex import repr_latex
 
-def install_core() -> None:
-    from ..graph import Graph
-    from ..layers import AxisState, Layer
-    from ..network import Network, Row, Table
-
-    for cls in (Layer, AxisState, Network, Row, Table, Graph):
-        if "_latex" not in cls.__dict__:
-            setattr(cls, "_latex", latex_hook)  # noqa: B010 - installed on several classes
-    if "_repr_html_" not in Table.__dict__:
-        Table._repr_html_ = table_html_hook  # type: ignore[attr-defined]
-
-
-install_core()
+        return repr_latex(self)

@@ -820,35 +820,6 @@ def derivation(net: Any, *, axis: int = 0, origin: Any = None, convention: str =
     return derivation_lines(p, net, axis=axis, convention=convention, origin=origin)
 
 
-def install(classes: Iterable[type], jupyter: bool = False) -> None:
-    """Give classes ``_latex`` (so ``sympy.latex(obj)`` works) and, with ``jupyter``, ``_repr_latex_``.
-
-    Classes that define their own methods keep them.  The core classes get
-    theirs from :mod:`rfsym.printing._hooks` when rfsym is imported.
-    """
-    from ._hooks import latex_hook, repr_latex_hook
-
-    for cls in classes:
-        if "_latex" not in cls.__dict__:
-            cls._latex = latex_hook  # type: ignore[attr-defined]
-        if jupyter and "_repr_latex_" not in cls.__dict__:
-            cls._repr_latex_ = repr_latex_hook  # type: ignore[attr-defined]
-
-
-def _install_results() -> None:
-    """Closed forms and solution sets (their modules load lazily): hooked when this module is imported."""
-    import importlib
-
-    from . import _hooks  # noqa: F401 - the core classes
-
-    for modname, clsname in (("rfsym.closed_form", "ClosedForms"), ("rfsym.solver.result", "SolveResult")):
-        try:
-            cls = getattr(importlib.import_module(modname), clsname)
-        except (ImportError, AttributeError):  # pragma: no cover - modules written in parallel
-            continue
-        install([cls], jupyter=True)
-
-
 def _latex_method(self: Any, printer: Any, **kwargs: Any) -> str:
     p = printer_for(printer)
     from ..network import Table
@@ -1280,4 +1251,3 @@ def _tex_text(s: str) -> str:
     return s
 
 
-_install_results()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _arith as A
+from ..printing._hooks import JupyterLatex
 from .targets import Target
 
 __all__ = ["Condition", "Nearest", "Progression", "SolveResult"]
@@ -120,7 +121,7 @@ class Nearest:
 
 
 @dataclass
-class SolveResult:
+class SolveResult(JupyterLatex):
     """The complete solution set of a solve.
 
     * ``solutions``: assignments (symbol name -> int); all of them when
