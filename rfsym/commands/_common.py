@@ -28,6 +28,21 @@ def add_input_argument(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_convention_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--convention",
+        choices=["framework", "seed"],
+        default="framework",
+        help="padding semantics: framework (PyTorch/ONNX, default) or seed (the blog program's left-padding rule)",
+    )
+
+
+def add_origin_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--origin", choices=["0.5", "0"], default="0.5", help="coordinate of the first input pixel's centre (default 0.5)"
+    )
+
+
 def load_network(spec: str, input: Any = None) -> Any:
     for matches, loader in SPEC_LOADERS:
         if matches(spec):

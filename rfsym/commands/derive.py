@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_input_argument, add_spec_argument, emit, load_network
+from ._common import add_input_argument, add_origin_argument, add_spec_argument, emit, load_network
 
 HELP = "closed forms of the output's n, j, r, start and effective padding"
 EPILOG = """\
@@ -26,12 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_spec_argument(p)
     add_input_argument(p)
-    p.add_argument(
-        "--origin",
-        choices=["0.5", "0"],
-        default="0.5",
-        help="coordinate of the first input pixel's centre (default 0.5)",
-    )
+    add_origin_argument(p)
     p.add_argument("--format", choices=["text", "json", "latex"], default="text", help="output format (default text)")
     p.set_defaults(run=run)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import _arith as A
 from ..errors import RfsymError
-from ._common import add_input_argument, add_spec_argument, load_network
+from ._common import add_convention_argument, add_input_argument, add_origin_argument, add_spec_argument, load_network
 
 HELP = "write a network's table, closed form, derivation and figure as LaTeX (amsmath, booktabs, tikz)"
 EPILOG = """\
@@ -51,15 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--standalone", action="store_true", help="a complete article document instead of a fragment")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     add_input_argument(p)
-    p.add_argument(
-        "--convention", choices=["framework", "seed"], default="framework", help="padding semantics (default framework)"
-    )
-    p.add_argument(
-        "--origin",
-        choices=["0.5", "0"],
-        default="0.5",
-        help="coordinate of the first input pixel's centre (default 0.5)",
-    )
+    add_convention_argument(p)
+    add_origin_argument(p)
     p.add_argument(
         "--columns",
         metavar="LIST",

@@ -6,7 +6,14 @@ import argparse
 import sys
 
 from ..errors import RfsymError
-from ._common import add_input_argument, add_spec_argument, emit, load_network
+from ._common import (
+    add_convention_argument,
+    add_input_argument,
+    add_origin_argument,
+    add_spec_argument,
+    emit,
+    load_network,
+)
 
 HELP = "find every assignment of a network's free symbols meeting targets on n, j, r, start or P"
 EPILOG = """\
@@ -44,8 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--unknown", action="append", default=None, metavar="NAME", help="solve for this symbol only (repeatable); the others stay symbolic")
     p.add_argument("--given", action="append", default=[], metavar="NAME=V", help="fix a symbol's value (repeatable)")
     p.add_argument("--axis", type=int, default=0, help="axis the targets refer to (default 0)")
-    p.add_argument("--convention", choices=["framework", "seed"], default="framework", help="padding semantics (default framework)")
-    p.add_argument("--origin", choices=["0.5", "0"], default="0.5", help="coordinate of the first input pixel's centre (default 0.5)")
+    add_convention_argument(p)
+    add_origin_argument(p)
     p.add_argument("--format", choices=["text", "json", "latex"], default="text", help="output format (default text; latex: an align environment)")
     p.set_defaults(run=run)
 

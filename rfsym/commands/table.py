@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_input_argument, add_spec_argument, emit, load_network
+from ._common import (
+    add_convention_argument,
+    add_input_argument,
+    add_origin_argument,
+    add_spec_argument,
+    emit,
+    load_network,
+)
 
 HELP = "per-layer table of n, j, r, start and effective padding"
 EPILOG = """\
@@ -25,13 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("table", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_spec_argument(p)
     add_input_argument(p)
-    p.add_argument(
-        "--convention",
-        choices=["framework", "seed"],
-        default="framework",
-        help="padding semantics: framework (PyTorch/ONNX, default) or seed (the blog program's left-padding rule)",
-    )
-    p.add_argument("--origin", choices=["0.5", "0"], default="0.5", help="coordinate of the first input pixel's centre (default 0.5)")
+    add_convention_argument(p)
+    add_origin_argument(p)
     p.add_argument("--format", choices=["text", "json", "markdown", "latex"], default="text", help="output format (default text)")
     p.set_defaults(run=run)
 
