@@ -87,7 +87,9 @@ def main() -> None:
     g8, tr8, c8 = with_rfsym(8, 99, 16)
     low, high = tb6 * 64, tb6 * 64 * 8 / 6
     print(f"  8 layers, r=99 j=16: {c8} solutions listed by rfsym in {tr8:.3f} s")
-    print(f"    brute force extrapolated from 6 layers: {low:.0f} s (x64 configurations) to {high:.0f} s (also x8/6 layers each)")
+    print(
+        f"    brute force extrapolated from 6 layers: {low:.0f} s (x64 configurations) to {high:.0f} s (also x8/6 layers each)"
+    )
     print(f"    ratio {low / tr8:.0f}x to {high / tr8:.0f}x   target >= 100x: {'OK' if low / tr8 >= 100 else 'MISSED'}")
     if full:
         b8, tb8 = brute(8, 99, 16)

@@ -39,7 +39,15 @@ def make(n_layers: int = 200) -> tuple[str, list[list[int]], int]:
         s = 2 if i % 40 == 0 else 1
         p = (k - 1) // 2
         layers.append([k, s, p])
-        lines += ["[[layers]]", f'name = "c{i}"', 'kind = "conv"', f"kernel = {k}", f"stride = {s}", f"padding = {p}", ""]
+        lines += [
+            "[[layers]]",
+            f'name = "c{i}"',
+            'kind = "conv"',
+            f"kernel = {k}",
+            f"stride = {s}",
+            f"padding = {p}",
+            "",
+        ]
     return "\n".join(lines), layers, 100000
 
 

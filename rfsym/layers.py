@@ -182,8 +182,10 @@ def _normalise_padding(padding: Any, where: str, names: dict | None, nd: int | N
     if isinstance(padding, dict):
         return _parse_pad(padding, where, names)
     if _per_axis(padding):
-        if any(_per_axis(p) or isinstance(p, dict) for p in padding) or (nd is not None and nd != 2) or (
-            nd == 2 and len(padding) == 2
+        if (
+            any(_per_axis(p) or isinstance(p, dict) for p in padding)
+            or (nd is not None and nd != 2)
+            or (nd == 2 and len(padding) == 2)
         ):
             if nd is not None and len(padding) != nd:
                 raise RfsymError(f"{where} has {len(padding)} axes but another parameter has {nd}")
@@ -197,7 +199,11 @@ def _pick(value: Any, axis: int) -> Any:
 
 
 def _is_pad_entry(value: Any) -> bool:
-    return isinstance(value, tuple) and len(value) == 2 and not any(isinstance(v, tuple) or isinstance(v, str) for v in value)
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and not any(isinstance(v, tuple) or isinstance(v, str) for v in value)
+    )
 
 
 def _map(value: Any, fn: Callable[[Any], Any]) -> Any:
@@ -504,7 +510,12 @@ class ConvTranspose(Layer):
         names = self._names
         if self.kernel is None:
             raise RfsymError(f"{who}: kernel is required")
-        raw = {"kernel": self.kernel, "stride": self.stride, "dilation": self.dilation, "output_padding": self.output_padding}
+        raw = {
+            "kernel": self.kernel,
+            "stride": self.stride,
+            "dilation": self.dilation,
+            "output_padding": self.output_padding,
+        }
         nd = _validate_axes(who, raw)
         object.__setattr__(self, "kernel", _parse_axes(self.kernel, "kernel", f"{who}: kernel", names))
         object.__setattr__(self, "stride", _parse_axes(self.stride, "stride", f"{who}: stride", names))
@@ -533,7 +544,12 @@ class ConvTranspose(Layer):
 
     @property
     def ndim(self) -> int | None:
-        fields = {"kernel": self.kernel, "stride": self.stride, "dilation": self.dilation, "output_padding": self.output_padding}
+        fields = {
+            "kernel": self.kernel,
+            "stride": self.stride,
+            "dilation": self.dilation,
+            "output_padding": self.output_padding,
+        }
         if isinstance(self.padding, tuple) and not _is_pad_entry(self.padding):
             fields["padding"] = self.padding
         return _validate_axes(self.label(), fields)
@@ -543,7 +559,13 @@ class ConvTranspose(Layer):
         pad = self.padding
         if isinstance(pad, tuple) and not _is_pad_entry(pad):
             pad = pad[axis]
-        return _pick(self.kernel, axis), _pick(self.stride, axis), pad, _pick(self.output_padding, axis), _pick(self.dilation, axis)
+        return (
+            _pick(self.kernel, axis),
+            _pick(self.stride, axis),
+            pad,
+            _pick(self.output_padding, axis),
+            _pick(self.dilation, axis),
+        )
 
     def params(self, axis: int) -> dict[str, Any]:
         k, s, p, op, d = self.tconv_params(axis)

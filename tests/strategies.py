@@ -37,7 +37,9 @@ def build(params: dict[str, Any], name: str) -> Any:
     pad = params["padding"]
     pad = list(pad) if isinstance(pad, tuple) else pad
     if params["kind"] == "conv":
-        return Conv(name=name, kernel=params["kernel"], stride=params["stride"], padding=pad, dilation=params["dilation"])
+        return Conv(
+            name=name, kernel=params["kernel"], stride=params["stride"], padding=pad, dilation=params["dilation"]
+        )
     return Pool(
         name=name,
         kernel=params["kernel"],

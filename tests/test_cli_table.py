@@ -55,7 +55,15 @@ class TestFormats:
         data = json.loads(res.stdout)
         assert data["name"] == "alexnet" and data["input"] == 227
         pool5 = data["layers"][7]
-        assert pool5 == {"name": "pool5", "kind": "pool", "n": 6, "j": 32, "r": 195, "start": "67/2", "effective_padding": 64}
+        assert pool5 == {
+            "name": "pool5",
+            "kind": "pool",
+            "n": 6,
+            "j": 32,
+            "r": 195,
+            "start": "67/2",
+            "effective_padding": 64,
+        }
 
     def test_per_axis_json_lists(self):
         """--input 96,80 gives per-axis lists in axis order."""
@@ -120,7 +128,9 @@ class TestBadInput:
         """A TOML syntax error names the file and the position."""
         path = spec(tmp_path, "input = 9\n[[layers]\nkind = 'conv'\n")
         res = cli("table", path)
-        assert res.returncode == 2 and path in res.stderr and "TOML syntax error" in res.stderr and "line 2" in res.stderr
+        assert (
+            res.returncode == 2 and path in res.stderr and "TOML syntax error" in res.stderr and "line 2" in res.stderr
+        )
 
     def test_input_too_small(self):
         """An input too small for the network names the layer and the sizes."""

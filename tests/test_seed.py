@@ -29,7 +29,18 @@ def outFromIn(conv, layerIn):  # noqa: N802 - the seed program, verbatim
     return n_out, j_out, r_out, start_out
 
 
-SEED_ALEXNET = [[11, 4, 0], [3, 2, 0], [5, 1, 2], [3, 2, 0], [3, 1, 1], [3, 1, 1], [3, 1, 1], [3, 2, 0], [6, 1, 0], [1, 1, 0]]
+SEED_ALEXNET = [
+    [11, 4, 0],
+    [3, 2, 0],
+    [5, 1, 2],
+    [3, 2, 0],
+    [3, 1, 1],
+    [3, 1, 1],
+    [3, 1, 1],
+    [3, 2, 0],
+    [6, 1, 0],
+    [1, 1, 0],
+]
 SEED_NAMES = ["conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5", "fc6-conv", "fc7-conv"]
 
 

@@ -259,7 +259,9 @@ def test_twenty_layers_count_is_consistent() -> None:
     """20 layers (~10^18 configurations): the count equals the sum of counts split by the first layer."""
     net = template_net(20)
     total = solve(net, r=99, j=16, count=True).count
-    parts = sum(solve(net, r=99, j=16, count=True, given={"k1": k, "s1": s}).count for k in (1, 3, 5, 7) for s in (1, 2))
+    parts = sum(
+        solve(net, r=99, j=16, count=True, given={"k1": k, "s1": s}).count for k in (1, 3, 5, 7) for s in (1, 2)
+    )
     assert total == parts > 10**9
 
 
@@ -275,7 +277,10 @@ def direct_r(net: Network, values: dict[str, int]) -> int:
 class TestParametric:
     def test_kernel_inequality_gives_progression(self) -> None:
         """r >= 100 with an odd kernel k >= 3 and no max: k = 2t + 1 from some t on."""
-        net = Network([Conv(kernel="k", name="c1"), Conv(kernel=3, stride=2, name="c2")], symbols={"k": SymbolDomain(min=3, odd=True)})
+        net = Network(
+            [Conv(kernel="k", name="c1"), Conv(kernel=3, stride=2, name="c2")],
+            symbols={"k": SymbolDomain(min=3, odd=True)},
+        )
         res = solve(net, r=">=100")
         assert res.count is None and len(res.parametric) == 1
         p = res.parametric[0]
@@ -420,7 +425,6 @@ class TestSymbolic:
         numeric = solve(net, r=225, given={"L": 3}, domains={"k": range(1, 200)})
         assert numeric.solutions == [{"k": 33}]
 
-
     def test_depth_from_symbolic_r(self) -> None:
         """L 3x3 layers: L = (R - 1)/2 when 2 divides (R - 1) and L >= 1, against the seed loop."""
         net = loads(
@@ -448,7 +452,10 @@ class TestSymbolic:
 class TestNearestAndErrors:
     def test_nearest_values(self) -> None:
         """No odd kernel gives r = 10: the nearest achievable r are 9 and 11, with their kernels."""
-        net = Network([Conv(kernel="k", name="c1"), Conv(kernel=3, stride=2, name="c2")], symbols={"k": SymbolDomain(min=1, max=51, odd=True)})
+        net = Network(
+            [Conv(kernel="k", name="c1"), Conv(kernel=3, stride=2, name="c2")],
+            symbols={"k": SymbolDomain(min=1, max=51, odd=True)},
+        )
         res = solve(net, r=10)
         assert res.count == 0 and not res
         got = {(nb.values["r"], nb.assignment["k"]) for nb in res.nearest}
@@ -609,7 +616,9 @@ class TestUnboundedAgainstOracle:
         lo = v if op in ("==", ">=", "range") else None
         hi = v if op in ("==", "<=") else (spec[1] if op == "range" else None)
         want = {
-            x for x, r in rows.items() if r is not None and (lo is None or r[-1][q] >= lo) and (hi is None or r[-1][q] <= hi)
+            x
+            for x, r in rows.items()
+            if r is not None and (lo is None or r[-1][q] >= lo) and (hi is None or r[-1][q] <= hi)
         }
         net = network(template, {}, n)
         net = Network(net.layers, input=n, symbols={"x": SymbolDomain(min=m, odd=odd)})
@@ -641,9 +650,7 @@ class TestUnboundedAgainstOracle:
             target["n"] = v if data.draw(st.booleans()) else (v, v + 2)
         lo, hi = (target["n"], target["n"]) if isinstance(target.get("n"), int) else target.get("n", (None, None))
         want = {
-            N
-            for N, nn in sizes.items()
-            if (lo is None or lo <= nn <= hi) and (not exact or no_pixel_dropped(stack, N))
+            N for N, nn in sizes.items() if (lo is None or lo <= nn <= hi) and (not exact or no_pixel_dropped(stack, N))
         }
         net = network(stack, {}, "N")
         net = Network(net.layers, input="N", symbols={"N": SymbolDomain(min=1)})
@@ -685,7 +692,12 @@ class TestSympyPath:
         n = data.draw(st.one_of(st.none(), st.integers(20, 60)))
         ps = list(range(0, 41))
         size = 10**4 if n is None else n
-        rows = {p: oracle_rows([dict(lay, padding=tuple({"p": p}.get(v, v) for v in lay["padding"])) for lay in template], size) for p in ps}
+        rows = {
+            p: oracle_rows(
+                [dict(lay, padding=tuple({"p": p}.get(v, v) for v in lay["padding"])) for lay in template], size
+            )
+            for p in ps
+        }
         reach = [r for r in rows.values() if r is not None]
         q = data.draw(st.sampled_from(["start", "effective_padding"]))
         v = data.draw(st.sampled_from(reach))[-1][QKEY[q]] if reach else 0
@@ -694,11 +706,17 @@ class TestSympyPath:
         spec: Any = v if op == "==" else ((v, v + width) if op == "range" else (op, v))
         lo = v if op in ("==", ">=", "range") else None
         hi = v if op in ("==", "<=") else (v + width if op == "range" else None)
-        want = {p for p, r in rows.items() if r is not None and (lo is None or r[-1][QKEY[q]] >= lo) and (hi is None or r[-1][QKEY[q]] <= hi)}
+        want = {
+            p
+            for p, r in rows.items()
+            if r is not None and (lo is None or r[-1][QKEY[q]] >= lo) and (hi is None or r[-1][QKEY[q]] <= hi)
+        }
         layers = []
         for i, lay in enumerate(template):
             cls = Conv if lay["kind"] == "conv" else Pool
-            kw = dict(kernel=lay["kernel"], stride=lay["stride"], dilation=lay["dilation"], padding=list(lay["padding"]))
+            kw = dict(
+                kernel=lay["kernel"], stride=lay["stride"], dilation=lay["dilation"], padding=list(lay["padding"])
+            )
             if cls is Pool:
                 kw["ceil_mode"] = lay["ceil_mode"]
             layers.append(cls(name=f"l{i}", **kw))

@@ -36,9 +36,16 @@ class TestSymbolicSubstitution:
         checked = 0
         while checked < 100:
             vals = {
-                "k1": rng.randint(1, 7), "s1": rng.randint(1, 3), "p1": rng.randint(0, 3), "d1": rng.randint(1, 3),
-                "k2": rng.randint(1, 4), "k3": rng.randint(1, 5), "s3": rng.randint(1, 3), "p3": rng.randint(0, 2),
-                "m": rng.randint(0, 3), "n": rng.randint(1, 120),
+                "k1": rng.randint(1, 7),
+                "s1": rng.randint(1, 3),
+                "p1": rng.randint(0, 3),
+                "d1": rng.randint(1, 3),
+                "k2": rng.randint(1, 4),
+                "k3": rng.randint(1, 5),
+                "s3": rng.randint(1, 3),
+                "p3": rng.randint(0, 2),
+                "m": rng.randint(0, 3),
+                "n": rng.randint(1, 120),
             }
             concrete = net.subs(vals)
             try:

@@ -66,7 +66,9 @@ def test_ceil_mode_matches_pytorch_counting():
     import torch
 
     checked = 0
-    for n, k, s, p, d, ceil in itertools.product(range(1, 14), range(1, 5), range(1, 4), range(0, 3), (1, 2), (False, True)):
+    for n, k, s, p, d, ceil in itertools.product(
+        range(1, 14), range(1, 5), range(1, 4), range(0, 3), (1, 2), (False, True)
+    ):
         kap = d * (k - 1) + 1
         if p > kap // 2 or p * 2 > k:  # PyTorch: pad must be at most half of the kernel
             continue

@@ -17,7 +17,9 @@ SPEC_LOADERS.extend(_IMPORT_LOADERS)
 
 
 def add_spec_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("spec", metavar="SPEC|NAME", help="a TOML spec file or a built-in network name (alexnet, vgg16, ...)")
+    p.add_argument(
+        "spec", metavar="SPEC|NAME", help="a TOML spec file or a built-in network name (alexnet, vgg16, ...)"
+    )
 
 
 def add_input_argument(p: argparse.ArgumentParser) -> None:
@@ -39,7 +41,10 @@ def add_convention_argument(p: argparse.ArgumentParser) -> None:
 
 def add_origin_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--origin", choices=["0.5", "0"], default="0.5", help="coordinate of the first input pixel's centre (default 0.5)"
+        "--origin",
+        choices=["0.5", "0"],
+        default="0.5",
+        help="coordinate of the first input pixel's centre (default 0.5)",
     )
 
 

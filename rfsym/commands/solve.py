@@ -39,21 +39,47 @@ Exit status: 0 on success (also when there is no solution), 2 on bad input.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("solve", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "solve", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_spec_argument(p)
-    p.add_argument("--target", action="append", default=[], metavar="Q=V", help="a target such as r=224, r>=100, conv3.r=99, n=5..9")
+    p.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="Q=V",
+        help="a target such as r=224, r>=100, conv3.r=99, n=5..9",
+    )
     add_input_argument(p)
     p.add_argument("--at", metavar="LAYER", help="put targets without a layer name at this layer (default: the output)")
-    p.add_argument("--minimize", metavar="OBJ", choices=["depth", "sum_k2"], help="depth (layers that change j or r) or sum_k2 (sum of kernel areas)")
+    p.add_argument(
+        "--minimize",
+        metavar="OBJ",
+        choices=["depth", "sum_k2"],
+        help="depth (layers that change j or r) or sum_k2 (sum of kernel areas)",
+    )
     p.add_argument("--count", action="store_true", help="only count the solutions")
-    p.add_argument("--limit", type=int, default=1000, metavar="N", help="list at most N solutions (default 1000; 0: count only)")
+    p.add_argument(
+        "--limit", type=int, default=1000, metavar="N", help="list at most N solutions (default 1000; 0: count only)"
+    )
     p.add_argument("--exact", action="store_true", help="no layer drops input features (every division is exact)")
-    p.add_argument("--unknown", action="append", default=None, metavar="NAME", help="solve for this symbol only (repeatable); the others stay symbolic")
+    p.add_argument(
+        "--unknown",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="solve for this symbol only (repeatable); the others stay symbolic",
+    )
     p.add_argument("--given", action="append", default=[], metavar="NAME=V", help="fix a symbol's value (repeatable)")
     p.add_argument("--axis", type=int, default=0, help="axis the targets refer to (default 0)")
     add_convention_argument(p)
     add_origin_argument(p)
-    p.add_argument("--format", choices=["text", "json", "latex"], default="text", help="output format (default text; latex: an align environment)")
+    p.add_argument(
+        "--format",
+        choices=["text", "json", "latex"],
+        default="text",
+        help="output format (default text; latex: an align environment)",
+    )
     p.set_defaults(run=run)
 
 

@@ -29,12 +29,16 @@ P = effective padding (Araujo et al., Distill 2019).
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("table", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "table", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_spec_argument(p)
     add_input_argument(p)
     add_convention_argument(p)
     add_origin_argument(p)
-    p.add_argument("--format", choices=["text", "json", "markdown", "latex"], default="text", help="output format (default text)")
+    p.add_argument(
+        "--format", choices=["text", "json", "markdown", "latex"], default="text", help="output format (default text)"
+    )
     p.set_defaults(run=run)
 
 

@@ -86,7 +86,11 @@ def _domains(data: Any, source: str) -> dict[str, SymbolDomain]:
                 raise RfsymError(f"{where}: {key} must be true or false (got {d[key]!r})")
         choices = d.get("choices")
         if choices is not None:
-            if not isinstance(choices, list) or not choices or not all(isinstance(c, int) and not isinstance(c, bool) for c in choices):
+            if (
+                not isinstance(choices, list)
+                or not choices
+                or not all(isinstance(c, int) and not isinstance(c, bool) for c in choices)
+            ):
                 raise RfsymError(f"{where}: choices must be a non-empty list of integers (got {choices!r})")
             choices = tuple(choices)
         try:
@@ -120,7 +124,9 @@ def _layer(d: Any, i: int, source: str) -> Layer:
     def check_keys(allowed: set[str]) -> None:
         unknown = set(d) - allowed
         if unknown:
-            raise RfsymError(f"{where}: unknown field {sorted(unknown)[0]!r} for a {kind} layer (allowed: {', '.join(sorted(allowed))})")
+            raise RfsymError(
+                f"{where}: unknown field {sorted(unknown)[0]!r} for a {kind} layer (allowed: {', '.join(sorted(allowed))})"
+            )
 
     try:
         if kind in EXTRA_KINDS:
@@ -213,7 +219,9 @@ def network_from_dict(data: dict[str, Any], source: str = "<spec>") -> Network:
         raise RfsymError(f"{source}: a spec must be a TOML table")
     unknown = set(data) - TOP_KEYS
     if unknown:
-        raise RfsymError(f"{source}: unknown top-level field {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(TOP_KEYS))})")
+        raise RfsymError(
+            f"{source}: unknown top-level field {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(TOP_KEYS))})"
+        )
     layers = data.get("layers")
     if not isinstance(layers, list) or not layers:
         raise RfsymError(f"{source}: the spec has no [[layers]]")

@@ -1249,5 +1249,3 @@ def _tex_text(s: str) -> str:
     ):
         s = s.replace(a, b)
     return s
-
-

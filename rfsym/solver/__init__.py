@@ -162,7 +162,9 @@ def solve(
         free = {s.name for s in net.free_symbols}
         for name, v in given.items():
             if str(name) not in free:
-                raise RfsymError(f"given: {name!r} is not a free symbol of {net.name} (free: {', '.join(sorted(free)) or 'none'})")
+                raise RfsymError(
+                    f"given: {name!r} is not a free symbol of {net.name} (free: {', '.join(sorted(free)) or 'none'})"
+                )
             if not isinstance(v, int) or isinstance(v, bool):
                 raise RfsymError(f"given: {name} must be an integer (got {v!r})")
         net = net.subs(given)
@@ -173,12 +175,16 @@ def solve(
     domains = dict(domains or {})
     for name in domains:
         if name not in by_name:
-            raise RfsymError(f"domains: {name!r} is not a free symbol of {net.name} (free: {', '.join(by_name) or 'none'})")
+            raise RfsymError(
+                f"domains: {name!r} is not a free symbol of {net.name} (free: {', '.join(by_name) or 'none'})"
+            )
     if unknowns is not None:
         names = [unknowns] if isinstance(unknowns, str) else list(unknowns)
         for u in names:
             if u not in by_name:
-                raise RfsymError(f"unknowns: {u!r} is not a free symbol of {net.name} (free: {', '.join(by_name) or 'none'})")
+                raise RfsymError(
+                    f"unknowns: {u!r} is not a free symbol of {net.name} (free: {', '.join(by_name) or 'none'})"
+                )
         unk = [by_name[u] for u in names]
     else:
         unk = list(syms)
@@ -227,9 +233,7 @@ class _Context:
         if infinite:
             if len(self.unk) == 1:
                 if minimize is not None:
-                    raise RfsymError(
-                        f"minimize needs a finite domain; give {infinite[0].name} a max under [symbols]"
-                    )
+                    raise RfsymError(f"minimize needs a finite domain; give {infinite[0].name} a max under [symbols]")
                 return self._solve_one(res, tlist, limit, count_only)
             self._bound(infinite, tlist)
             res.notes.extend(self.bound_notes)
@@ -335,8 +339,14 @@ class _Context:
         from ._search import VALUE_CAP, _first_true, occurrences
 
         self.bound_notes = []
-        low = {s.name: (self.doms[s.name].choices[0] if self.doms[s.name].choices else self.doms[s.name].first_at_least(
-            self.doms[s.name].lo if self.doms[s.name].lo is not None else 0)) for s in self.unk}
+        low = {
+            s.name: (
+                self.doms[s.name].choices[0]
+                if self.doms[s.name].choices
+                else self.doms[s.name].first_at_least(self.doms[s.name].lo if self.doms[s.name].lo is not None else 0)
+            )
+            for s in self.unk
+        }
         has_input = self.net.input is not None and all(A.is_num(v) for v in self.net.input)
         for x in infinite:
             why = check_monotone(self.net, x)
@@ -369,7 +379,9 @@ class _Context:
                 )
             hi = base + dom.step * (first - 1)
             self.doms[x.name] = Domain(dom.name, dom.lo, hi, dom.step, dom.offset)
-            self.bound_notes.append(f"{x.name} <= {hi}: beyond it the targets fail even with the other unknowns at their smallest values")
+            self.bound_notes.append(
+                f"{x.name} <= {hi}: beyond it the targets fail even with the other unknowns at their smallest values"
+            )
 
     def _cost(self, layers: list[Any], objective: str) -> Any:
         from ._model import coefficients
@@ -454,7 +466,9 @@ class _Context:
         prog = Progression(x.name, dom.step, first % dom.step, first // dom.step)
         res.count = None
         res.complete = False
-        res.parametric = [Progression(x.name, dom.step, v % dom.step, v // dom.step, v // dom.step) for v in vals] + [prog]
+        res.parametric = [Progression(x.name, dom.step, v % dom.step, v // dom.step, v // dom.step) for v in vals] + [
+            prog
+        ]
         listed = vals + prog.values(10)
         res.solutions = [] if count_only else [{x.name: v} for v in listed[: min(limit or 0, 10)]]
         return res

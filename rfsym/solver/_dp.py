@@ -163,7 +163,9 @@ def solve_dp(
             if o is not None:
                 opts.append(o)
         if not opts:
-            raise RfsymError(f"{layers[i].label()}: no value of {', '.join(s.name for s in layer_syms[i])} gives a valid layer")
+            raise RfsymError(
+                f"{layers[i].label()}: no value of {', '.join(s.name for s in layer_syms[i])} gives a valid layer"
+            )
         all_opts.append(opts)
 
     # bounds[t][l] = {q: (lo, hi)} for the layers l+1 .. pos(t); None = unbounded

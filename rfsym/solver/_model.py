@@ -117,7 +117,9 @@ def make_domain(sym: Any, spec: SymbolDomain | None, override: Any = None) -> Do
                 raise RfsymError(f"domain of {name!r}: choices must be a non-empty list of integers (got {override!r})")
             spec = SymbolDomain(choices=tuple(override))
         else:
-            raise RfsymError(f"domain of {name!r}: give a SymbolDomain, a range or a list of integers (got {override!r})")
+            raise RfsymError(
+                f"domain of {name!r}: give a SymbolDomain, a range or a list of integers (got {override!r})"
+            )
     role_lo = 1 if sym.is_positive else (0 if sym.is_nonnegative else None)
     if spec is None:
         spec = SymbolDomain()
@@ -136,7 +138,10 @@ def make_domain(sym: Any, spec: SymbolDomain | None, override: Any = None) -> Do
             {
                 c
                 for c in spec.choices
-                if (lo is None or c >= lo) and (hi is None or c <= hi) and (not odd or c % 2) and (not even or c % 2 == 0)
+                if (lo is None or c >= lo)
+                and (hi is None or c <= hi)
+                and (not odd or c % 2)
+                and (not even or c % 2 == 0)
             }
         )
         if not vals:
@@ -252,7 +257,7 @@ def weights_of(layer: Layer, axis: int, ndim: int) -> int:
     if layer.kind not in ("conv", "conv_transpose") or not hasattr(layer, "axis_params"):
         return 0
     w = 1
-    for ax in (range(ndim) if ndim > 1 else (axis, axis)):
+    for ax in range(ndim) if ndim > 1 else (axis, axis):
         w *= int(layer.axis_params(ax)[0])  # type: ignore[attr-defined]
     return w
 

@@ -126,7 +126,15 @@ def solve_symbolic(
 
 
 def solve_one_sympy(
-    net: Network, x: Any, lo: int | None, hi: int | None, targets: list[Target], *, axis: int, convention: str, origin: Any
+    net: Network,
+    x: Any,
+    lo: int | None,
+    hi: int | None,
+    targets: list[Target],
+    *,
+    axis: int,
+    convention: str,
+    origin: Any,
 ) -> tuple[list[int], int | None]:
     """One unknown, closed forms solved exactly by sympy.
 

@@ -243,7 +243,9 @@ class SolveResult(JupyterLatex):
         else:
             lines.append(f"{self.count} solution{'s' if self.count != 1 else ''}")
         if self.minimize is not None:
-            lines.append(f"minimum {self.minimize} = {A.fmt(self.optimum)} ({self.ties} tie{'s' if self.ties != 1 else ''})")
+            lines.append(
+                f"minimum {self.minimize} = {A.fmt(self.optimum)} ({self.ties} tie{'s' if self.ties != 1 else ''})"
+            )
         if self.solutions and self.count is None:
             ex = "; ".join(", ".join(f"{k} = {v}" for k, v in s.items()) for s in self.solutions)
             lines.append(f"examples: {ex}, ...")

@@ -237,8 +237,11 @@ def _normalise(t: Target, where: str) -> Target:
     }
     if qmin is not None and hi is not None and hi < qmin:
         shown = A.fmt(t.hi)
-        raise RfsymError(f"{where}: {t.quantity} cannot be {'<' if t.hi_strict else '<='} {shown}"
-                         if not t.is_equality else f"{where}: {t.quantity} = {shown} is impossible: {what[t.quantity]}")
+        raise RfsymError(
+            f"{where}: {t.quantity} cannot be {'<' if t.hi_strict else '<='} {shown}"
+            if not t.is_equality
+            else f"{where}: {t.quantity} = {shown} is impossible: {what[t.quantity]}"
+        )
     if lo is not None and hi is not None and (lo > hi or (lo == hi and (los or his))):
         raise RfsymError(f"{where}: no value satisfies {t}")
     return Target(t.quantity, lo, hi, t.at, None, los, his)
@@ -248,7 +251,9 @@ def parse_target_string(text: str) -> Target:
     """Parse one command-line target: ``r=224``, ``r>=100``, ``conv3.r=99``, ``n=5..9``."""
     m = re.match(r"^\s*([A-Za-z_][A-Za-z0-9_\-.@]*)\s*(==|>=|<=|=|>|<)\s*(.*)$", text, re.S)
     if not m:
-        raise RfsymError(f"target {text!r}: expected QUANTITY=VALUE, QUANTITY>=VALUE, ... (e.g. r=224, r>=100, conv3.r=99, n=5..9)")
+        raise RfsymError(
+            f"target {text!r}: expected QUANTITY=VALUE, QUANTITY>=VALUE, ... (e.g. r=224, r>=100, conv3.r=99, n=5..9)"
+        )
     key, op, rest = m.group(1), m.group(2), m.group(3).strip()
     if not rest:
         raise RfsymError(f"target {text!r}: missing value after {op!r}")
