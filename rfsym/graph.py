@@ -38,7 +38,7 @@ from typing import Any
 from . import _arith as A
 from .errors import RfsymError
 from .layers import CONVENTIONS, AxisState, Conv, ConvTranspose, Identity, Layer, Pool, Repeat, Upsample
-from .network import Network, Row, Table, _check_convention, parse_origin
+from .network import Network, Row, Table, _broadcast_input, _check_convention, _unify_symbols, parse_origin
 from .printing._hooks import LatexPrintable
 from .values import SymbolDomain
 
@@ -569,21 +569,13 @@ class Graph(LatexPrintable):
         return g
 
     def axes_input(self, input: Any = None) -> tuple[Any, ...]:
-        _, declared = self._compile()
-        inp = Network._parse_input(input, self.name) if input is not None else declared
-        if inp is None:
-            raise RfsymError(f"{self.name}: no input size given (use --input or the spec's 'input')")
+        layers, declared = self._compile()
+        inp = declared
         if input is not None:
-            from .network import _unify_symbols
-
-            m = _unify_symbols(list(self._compile()[0].values()), inp, self.symbols)
-            inp = tuple(A.norm(v.xreplace(m)) if hasattr(v, "xreplace") and m else v for v in inp)
-        nd = self.ndim
-        if nd is not None and len(inp) == 1:
-            inp = inp * nd
-        elif nd is not None and len(inp) != nd:
-            raise RfsymError(f"{self.name}: input has {len(inp)} axes but the layers have {nd}")
-        return inp
+            given = Network._parse_input(input, self.name)
+            m = _unify_symbols(list(layers.values()), given, self.symbols)
+            inp = tuple(A.norm(v.xreplace(m)) if hasattr(v, "xreplace") and m else v for v in given)
+        return _broadcast_input(inp, self.ndim, self.name)
 
     # -- analysis ----------------------------------------------------------
     def table(

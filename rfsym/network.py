@@ -196,6 +196,17 @@ class Table(LatexPrintable):
         return self.to_text()
 
 
+def _broadcast_input(inp: tuple[Any, ...] | None, nd: int | None, name: str) -> tuple[Any, ...]:
+    """One input size per axis: a single size is used on every axis of an N-D network."""
+    if inp is None:
+        raise RfsymError(f"{name}: no input size given (use --input or the spec's 'input')")
+    if nd is not None and len(inp) == 1:
+        return inp * nd
+    if nd is not None and len(inp) != nd:
+        raise RfsymError(f"{name}: input has {len(inp)} axes but the layers have {nd}")
+    return inp
+
+
 def _fmt_param(p: Any) -> str:
     if p is None:
         return "-"
@@ -334,14 +345,7 @@ class Network(LatexPrintable):
 
     def axes_input(self, input: Any = None) -> tuple[Any, ...]:
         inp = self._parse_input(input, self.name) if input is not None else self.input
-        if inp is None:
-            raise RfsymError(f"{self.name}: no input size given (use --input or the spec's 'input')")
-        nd = self.ndim
-        if nd is not None and len(inp) == 1:
-            inp = inp * nd
-        elif nd is not None and len(inp) != nd:
-            raise RfsymError(f"{self.name}: input has {len(inp)} axes but the layers have {nd}")
-        return inp
+        return _broadcast_input(inp, self.ndim, self.name)
 
     def table(self, input: Any = None, convention: str = "framework", origin: Any = Fraction(1, 2)) -> Table:
         """The per-layer table for an input size (number, symbol or per-axis list)."""
