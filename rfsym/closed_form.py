@@ -42,7 +42,7 @@ from typing import Any
 
 from . import _arith as A
 from .errors import RfsymError
-from .printing._hooks import LatexPrintable
+from ._display import LatexPrintable
 
 __all__ = ["ClosedForms", "derive", "display", "equivalent", "general_stack"]
 
