@@ -36,10 +36,10 @@ from fractions import Fraction
 from typing import Any
 
 from . import _arith as A
+from ._display import LatexPrintable
 from .errors import RfsymError
 from .layers import CONVENTIONS, AxisState, Conv, ConvTranspose, Identity, Layer, Pool, Repeat, Upsample
 from .network import Network, Row, Table, _broadcast_input, _check_convention, _unify_symbols, parse_origin
-from ._display import LatexPrintable
 from .values import SymbolDomain
 
 __all__ = ["Add", "Alignment", "AlignmentWarning", "Concat", "Graph", "GraphTable", "Merge", "Node", "PathInfo"]

@@ -8,9 +8,9 @@ from fractions import Fraction
 from typing import Any
 
 from . import _arith as A
+from ._display import LatexPrintable, TableDisplay
 from .errors import RfsymError
 from .layers import CONVENTIONS, AxisState, Layer, Repeat
-from ._display import LatexPrintable, TableDisplay
 from .values import SymbolDomain, parse_value
 
 __all__ = ["Network", "Row", "Table", "parse_origin"]

@@ -114,7 +114,9 @@ def table_cells(table: Table, columns: Sequence[str] = COLUMNS) -> list[list[str
     """Plain-text cells (per-axis values joined by ``x``), one list per row; names as given."""
     cols = _check_columns(columns)
     raw = [_raw_cells(table, c) for c in cols]
-    return [[_join([_text_value(v) for v in raw[c][i]], AXES) for c in range(len(cols))] for i in range(len(table.rows))]
+    return [
+        [_join([_text_value(v) for v in raw[c][i]], AXES) for c in range(len(cols))] for i in range(len(table.rows))
+    ]
 
 
 def _axes_text(values: Sequence[Any]) -> str:
@@ -150,9 +152,7 @@ def table_markdown(table: Table, columns: Sequence[str] = COLUMNS) -> str:
     cols = _check_columns(columns)
     head = "| " + " | ".join(cols) + " |"
     rule = "|" + "|".join(":--" if c == "layer" else "--:" for c in cols) + "|"
-    body = [
-        "| " + " | ".join(term_text(c).replace("|", "\\|") for c in row) + " |" for row in table_cells(table, cols)
-    ]
+    body = ["| " + " | ".join(term_text(c).replace("|", "\\|") for c in row) + " |" for row in table_cells(table, cols)]
     return "\n".join([head, rule, *body]) + "\n"
 
 
