@@ -15,31 +15,35 @@ CLI) goes through the same printer and the same table renderers.
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from typing import Any
 
-__all__ = ["JupyterLatex", "LatexPrintable", "TableDisplay", "term_text"]
+__all__ = ["JupyterLatex", "LatexPrintable", "LatexRelations", "TableDisplay", "term_text"]
 
 
-def term_text(s: object) -> str:
-    r"""``s`` safe to echo to a terminal: control, format and line-separator characters (escape
-    sequences, newlines, bidirectional overrides) shown as Python escapes, the rest unchanged.
+#: Characters that act on a terminal or split a line: C0/C1 controls, DEL, line and
+#: paragraph separators, bidirectional overrides and isolates, lone surrogates.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
+
+
+def _escape(c: str) -> str:
+    if c in _NAMED:
+        return _NAMED[c]
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+
+def term_text(text: object, keep: str = "") -> str:
+    r"""``text`` safe to echo to a terminal: control characters written as escapes (``\n``, ``\e``,
+    ``\x07``, ``\u202e``); characters in ``keep`` (``"\n\t"`` for multi-line output) pass through.
 
     >>> term_text("conv\x1b[31m1\n")
-    'conv\\x1b[31m1\\n'
+    'conv\\e[31m1\\n'
     """
-    text = str(s)
-    if text.isprintable():
+    text = str(text)
+    if not _UNSAFE.search(text):
         return text
-    out = []
-    for ch in text:
-        if ch.isprintable():
-            out.append(ch)
-        elif unicodedata.category(ch) == "Zs":
-            out.append(" ")
-        else:
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-    return "".join(out)
+    return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m.group()), text)
 
 
 class LatexPrintable:
@@ -62,6 +66,25 @@ class JupyterLatex(LatexPrintable):
         from .printing.latex import repr_latex
 
         return repr_latex(self)
+
+
+class LatexRelations(JupyterLatex):
+    """Mixin for objects that print as relations (closed forms): ``latex_lines`` and ``to_latex``."""
+
+    __slots__ = ()
+
+    def latex_lines(self, **settings: Any) -> list[str]:
+        """One ``lhs &= rhs`` line per relation, as :func:`rfsym.latex` prints them."""
+        from .printing.latex import latex_lines
+
+        return latex_lines(self, **settings)
+
+    def to_latex(self, **settings: Any) -> str:
+        """An ``align*`` environment (or the ``environment`` setting) with the relations: :func:`rfsym.latex`."""
+        from .printing.latex import latex
+
+        settings.setdefault("environment", "align*")
+        return latex(self, **settings)
 
 
 class TableDisplay(LatexPrintable):

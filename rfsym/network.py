@@ -8,12 +8,16 @@ from fractions import Fraction
 from typing import Any
 
 from . import _arith as A
+from ._bisect import smallest
 from ._display import LatexPrintable, TableDisplay
 from .errors import RfsymError
 from .layers import CONVENTIONS, AxisState, Layer, Repeat
 from .values import SymbolDomain, parse_value
 
 __all__ = ["Network", "Row", "Table", "parse_origin"]
+
+#: The largest input size min_input_size searches.
+INPUT_CAP = 2**80
 
 
 def parse_origin(origin: Any) -> Any:
@@ -330,19 +334,10 @@ class Network(LatexPrintable):
                         return False
                 return True
 
-            hi = 1
-            while not ok(hi):
-                hi *= 2
-                if hi > 2**80:
-                    raise RfsymError(f"{self.name}: no input size gives a non-empty output")
-            lo = hi // 2
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if ok(mid):
-                    hi = mid
-                else:
-                    lo = mid
-            return hi
+            found = smallest(ok, 1, INPUT_CAP)
+            if found.value is None:
+                raise RfsymError(f"{self.name}: no input size up to 2**80 gives a non-empty output")
+            return found.value
         from .layers import Conv, Identity, Pool
 
         need: Any = 1

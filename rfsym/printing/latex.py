@@ -38,7 +38,7 @@ from .printer import RfsymLatexPrinter, printer_for
 from .relations import relations_of
 from .settings import QUANTITIES
 
-__all__ = ["QUANTITIES", "RfsymLatexPrinter", "derivation", "latex", "latex_method", "repr_latex"]
+__all__ = ["QUANTITIES", "RfsymLatexPrinter", "derivation", "latex", "latex_lines", "latex_method", "repr_latex"]
 
 
 def latex(obj: Any, **settings: Any) -> str:
@@ -63,6 +63,15 @@ def latex(obj: Any, **settings: Any) -> str:
             "expression too deeply nested to print; print a closed form instead (rfsym.closed_form)"
         ) from None
     return wrap(p, None, body)
+
+
+def latex_lines(obj: Any, **settings: Any) -> list[str]:
+    """The relations of ``obj`` as ``lhs &= rhs`` lines (what an ``align`` environment of :func:`latex` holds)."""
+    p = RfsymLatexPrinter(settings)
+    rels = relations_of(p, obj)
+    if rels is None:
+        raise RfsymError(f"a {type(obj).__name__} prints as one expression, not as relations")
+    return [f"{lhs} &= {rhs}" for lhs, rhs, _ in rels]
 
 
 def _is_rfsym(obj: Any) -> bool:
