@@ -8,18 +8,29 @@
 * :func:`check_run_size`: the limit on the input of a forward pass that rfsym
   itself runs (the hook recorder, :func:`rfsym.verify`), checked before the
   model sees a tensor;
-* :func:`one_line`: an exception from framework code as one line.
+* :func:`one_line`: an exception from framework code as one line;
+* :func:`require`: an optional dependency (torch, onnx, matplotlib), or one
+  line naming the extra that installs it.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Sequence
 from typing import Any
 
 from ..errors import RfsymError
 
-__all__ = ["MAX_RUN_PIXELS", "check_run_size", "input_sizes", "integer_scales", "one_line", "size_scales"]
+__all__ = [
+    "MAX_RUN_PIXELS",
+    "check_run_size",
+    "input_sizes",
+    "integer_scales",
+    "one_line",
+    "require",
+    "size_scales",
+]
 
 #: The largest input (product of the spatial sizes) of a forward pass rfsym runs: 4096 x 4096.
 #: A float64 input alone is then 128 MiB per channel; larger inputs are refused before the run.
@@ -110,3 +121,23 @@ def one_line(e: BaseException) -> str:
     """The first line of an exception's message, or its type's name when it has none."""
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
+
+
+#: Optional dependency → (what needs it, the extra that installs it).
+_EXTRAS = {
+    "torch": ("PyTorch models", "torch"),
+    "onnx": ("ONNX models", "onnx"),
+    "matplotlib.pyplot": ("figures", "plot"),
+}
+
+
+def require(module: str) -> Any:
+    """Import an optional dependency, or raise one line: what needs it and ``pip install 'rfsym[extra]'``."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        what, extra = _EXTRAS[module]
+        missing = e.name or module.split(".")[0]
+        raise RfsymError(
+            f"{what} need the {missing!r} package, which is not installed: pip install 'rfsym[{extra}]'"
+        ) from None

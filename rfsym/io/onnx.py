@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import RfsymError
 from ..layers import Conv, ConvTranspose, Pool, Upsample
-from ._base import input_sizes, integer_scales, one_line, size_scales
+from ._base import input_sizes, integer_scales, one_line, require, size_scales
 from ._graphbuild import CONST, Builder, Value
 
 __all__ = ["MAX_ONNX_BYTES", "from_onnx"]
@@ -126,11 +126,7 @@ META_OPS = {
 
 
 def _onnx() -> Any:
-    try:
-        import onnx
-    except ImportError:
-        raise RfsymError("the onnx package is not installed: pip install 'rfsym[onnx]'") from None
-    return onnx
+    return require("onnx")
 
 
 def _np() -> Any:

@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import EmptyOutputError, RfsymError
-from ._base import check_run_size, input_sizes, one_line
+from ._base import check_run_size, input_sizes, one_line, require
 from ._graphbuild import CONST, Value
 from ._torch_ops import _Importer, _Split, canon, flat_args
 
@@ -42,11 +42,7 @@ __all__ = ["from_torch", "parse_input_size"]
 
 
 def _torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        raise RfsymError("PyTorch is not installed: pip install 'rfsym[torch]'") from None
-    return torch
+    return require("torch")
 
 
 def _fx_import(imp: _Importer, model: Any) -> Value:
