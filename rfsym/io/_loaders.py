@@ -40,6 +40,7 @@ def load_factory(spec: str) -> Any:
     if not is_factory(spec):
         raise RfsymError(f"{spec}: not a factory path of the form package.module:factory")
     mod_name, attr = spec.split(":")
+    torch = require("torch")  # before the user's module, which would fail on its own 'import torch'
     cwd = os.getcwd()
     added = cwd not in sys.path
     if added:
@@ -67,7 +68,6 @@ def load_factory(spec: str) -> Any:
         raise RfsymError(f"{spec}: calling {attr}() called sys.exit({e.code!r})") from None
     except Exception as e:  # noqa: BLE001 - one line instead of the factory's traceback
         raise RfsymError(f"{spec}: calling {attr}() raised {type(e).__name__}: {one_line(e)}") from None
-    torch = require("torch")
     if not isinstance(model, torch.nn.Module):
         raise RfsymError(f"{spec}: {attr}() returned a {type(model).__name__}, not a torch.nn.Module")
     return model

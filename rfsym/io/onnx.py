@@ -298,7 +298,14 @@ class _Import:
     # -- the walk --------------------------------------------------------------
     def run(self) -> Value:
         for idx, node in enumerate(self.model.graph.node):
-            self.step(idx, node)
+            try:
+                self.step(idx, node)
+            except RfsymError:
+                raise
+            except Exception as e:  # noqa: BLE001 - a malformed node (garbled file): one line naming it
+                raise RfsymError(
+                    f"{self.name}: node {idx} ({node.op_type!r}) is malformed ({type(e).__name__}: {one_line(e)})"
+                ) from None
         outs = [self.env.get(o.name, CONST) for o in self.model.graph.output]
         return next((v for v in outs if isinstance(v, Value) and v.is_map), CONST)
 
@@ -597,6 +604,15 @@ def from_onnx(
         raise RfsymError(f"input_name must be a string (got {type(input_name).__name__})")
     model, stem, folder = _load(path_or_model)
     name = name or stem
+    try:
+        return _import(model, name, input_size, input_name, folder)
+    except RfsymError:
+        raise
+    except Exception as e:  # noqa: BLE001 - protobuf fields of a garbled file: one line, not a traceback
+        raise RfsymError(f"{name}: not a valid ONNX model ({type(e).__name__}: {one_line(e)})") from None
+
+
+def _import(model: Any, name: str, input_size: Any, input_name: str | None, folder: Path | None) -> Any:
     inputs, dims = _input_of(model, name, input_name)
     nd = len(dims) - 2
     if input_size is None:
