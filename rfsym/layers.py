@@ -229,9 +229,10 @@ def _parse_pad(value: Any, where: str, role: str) -> Any:
         try:
             v = parse_value(value, role=role, where=where)
         except RfsymError as e:
+            shown = repr(value) if len(value) <= 60 else repr(value[:57]) + "..."
             raise RfsymError(
                 f"{where} must be a non-negative integer, an expression, [left, right], "
-                f"'same', 'same_lower' or 'valid' (got {value!r})"
+                f"'same', 'same_lower' or 'valid' (got {shown}: {str(e).rsplit(': ', 1)[-1]})"
             ) from e
         return (v, v)
     v = parse_value(value, role=role, where=where)
@@ -246,7 +247,9 @@ def _parse_padding(value: Any, where: str, role: str, nd: int | None) -> Any:
     A list of lists (or of mode strings) is always per-axis.
     """
     if _per_axis(value) and (
-        any(_per_axis(p) or isinstance(p, dict) for p in value) or (nd is not None and nd != 2) or nd == 2
+        any(_per_axis(p) or isinstance(p, dict) for p in value)
+        or (nd is not None and nd != 2)
+        or (nd == 2 and len(value) == 2)
     ):
         if nd is not None and len(value) != nd:
             raise RfsymError(f"{where} has {len(value)} axes but another parameter has {nd}")

@@ -192,7 +192,8 @@ class _Parser:
         self.depth = 0
 
     def error(self, what: str) -> RfsymError:
-        return RfsymError(f"{self.where}: cannot parse {self.text!r}: {what}")
+        shown = repr(self.text) if len(self.text) <= 80 else repr(self.text[:77]) + "..."
+        return RfsymError(f"{self.where}: cannot parse {shown}: {what}")
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -507,7 +508,8 @@ def check_value(
 def _text(v: Any, shown: Any) -> str:
     """A value as an error message shows it (the text the user wrote, when there is one)."""
     shown = v if shown is None else shown
-    return repr(shown) if isinstance(shown, str) else A.fmt(shown)
+    text = repr(shown) if isinstance(shown, str) else A.fmt(shown)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 # ---------------------------------------------------------------------------
