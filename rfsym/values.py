@@ -81,6 +81,18 @@ class SymbolDomain:
     choices: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
+        for key in ("min", "max"):
+            v = getattr(self, key)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
+                raise RfsymError(f"{key} must be an integer (got {v!r})")
+        for key in ("odd", "even"):
+            if not isinstance(getattr(self, key), bool):
+                raise RfsymError(f"{key} must be true or false (got {getattr(self, key)!r})")
+        if self.choices is not None:
+            ok = isinstance(self.choices, (list, tuple)) and len(self.choices) > 0
+            if not ok or not all(isinstance(c, int) and not isinstance(c, bool) for c in self.choices):
+                raise RfsymError(f"choices must be a non-empty list of integers (got {self.choices!r})")
+            object.__setattr__(self, "choices", tuple(self.choices))
         if self.odd and self.even:
             raise RfsymError("a symbol cannot be both odd and even")
         if self.min is not None and self.max is not None and self.min > self.max:

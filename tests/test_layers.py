@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from rfsym import Conv, ConvTranspose, Identity, Network, Pool, Repeat, RfsymError, Upsample
 from rfsym.io.spec import LAYER_KINDS, loads
 from rfsym.layers import AxisState, Layer, Option, Param, Window
+from rfsym.values import SymbolDomain
 
 KINDS = [Conv, Pool, ConvTranspose, Upsample, Identity, Repeat]
 
@@ -174,6 +175,12 @@ class TestTypes:
             (lambda: Conv(kernel=sympy.Symbol("k") + sympy.I), "kernel must be a positive integer"),
             (lambda: Conv(kernel=float("nan")), "kernel must be a positive integer"),
             (lambda: Conv(kernel=sympy.exp(sympy.Symbol("k"))), "which holds exp"),
+            (lambda: SymbolDomain(min="a"), "min must be an integer"),
+            (lambda: SymbolDomain(odd="yes"), "odd must be true or false"),
+            (lambda: SymbolDomain(choices=[]), "choices must be a non-empty list of integers"),
+            (lambda: SymbolDomain(choices=[1.5]), "choices must be a non-empty list of integers"),
+            (lambda: Network([Conv(kernel=3)], input=[[3]]), "input[0] must be a positive integer"),
+            (lambda: Repeat(block=[Conv(kernel=3)], times=2.5), "times must be a positive integer"),
         ],
     )
     def test_wrong_types_are_rfsym_errors(self, make, message):
