@@ -31,8 +31,8 @@ from fractions import Fraction
 from typing import Any, ClassVar, NamedTuple
 
 from . import _arith as A
+from ._display import LatexPrintable
 from .errors import RfsymError
-from .printing._hooks import LatexPrintable
 from .values import MAX_UNROLL, MAX_VALUE, parse_value, symbol
 
 __all__ = [
