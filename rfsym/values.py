@@ -510,10 +510,11 @@ def check_value(
             "its symbols; declare their domains (odd, even, choices) or write the expression with floor)"
         )
     if lo is not None and low < lo:
-        syms = ", ".join(sorted(str(s) for s in v.free_symbols))
+        syms = sorted(str(s) for s in v.free_symbols)
         raise RfsymError(
             f"{where} must be {need} (got {_text(v, shown)}, which is not provably >= {lo} for every value of "
-            f"{syms}; declare their domains under [symbols], e.g. {{ min = ... }})"
+            f"{', '.join(syms)}; bound them under [symbols], e.g. {syms[0]} = {{ min = {lo} }}, "
+            f"or in Python symbols={{'{syms[0]}': SymbolDomain(min={lo})}})"
         )
 
 
