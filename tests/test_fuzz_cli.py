@@ -90,6 +90,7 @@ class Worker:
     def __init__(self) -> None:
         self.proc: subprocess.Popen[str] | None = None
         self.cases = 0
+        self.codes: dict[Any, int] = {}
 
     def start(self) -> None:
         code = WORKER.replace("MEMORY", str(MEMORY)).replace("SECONDS", str(CASE_SECONDS))
@@ -116,7 +117,9 @@ class Worker:
         if not line:  # killed by the memory limit, a crash, or stuck in C code past the timer
             self.stop()
             return {"code": None, "err": "", "secs": math.inf, "timeout": not ready, "died": True}
-        return json.loads(line)
+        res = json.loads(line)
+        self.codes[res["code"]] = self.codes.get(res["code"], 0) + 1
+        return res
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -133,7 +136,7 @@ def worker():
     w = Worker()
     yield w
     w.stop()
-    print(f"\nfuzz: {w.cases} in-process cases")
+    print(f"\nfuzz: {w.cases} in-process cases, by exit status: {dict(sorted(w.codes.items(), key=str))}")
 
 
 def problems(argv: list[str], code: Any, err: str, secs: float, timeout: bool = False, died: bool = False) -> str:
