@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import select
 import subprocess
 import sys
@@ -32,11 +33,14 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Seconds per in-process case (a timer in the worker) and per subprocess case.
 CASE_SECONDS = 8.0
 PROCESS_SECONDS = 15.0
+#: Characters that must not reach a terminal unescaped (tab and newline are fine).
+UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 #: Address-space limit of the worker and of subprocess cases (bytes).
 MEMORY = 2 * 1024**3
 
 WORKER = r"""
-import contextlib, io, json, os, resource, signal, sys, time
+import contextlib, io, json, os, re, resource, signal, sys, time
+UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 proto = os.fdopen(os.dup(1), "w")
 null = os.open(os.devnull, os.O_WRONLY)
@@ -73,7 +77,9 @@ for line in sys.stdin:
         signal.setitimer(signal.ITIMER_REAL, 0)
     secs = time.perf_counter() - t
     lines = [x[:1000] for x in err.getvalue().splitlines()[-20:]]  # the contract is about lines: keep each one's head
-    proto.write(json.dumps({"code": code, "err": "\n".join(lines), "secs": secs, "timeout": timeout}) + "\n")
+    raw = UNSAFE.search(out.getvalue()) or UNSAFE.search(err.getvalue().replace("\n", ""))
+    res = {"code": code, "err": "\n".join(lines), "secs": secs, "timeout": timeout, "raw": raw and repr(raw.group())}
+    proto.write(json.dumps(res) + "\n")
     proto.flush()
 """
 
@@ -139,7 +145,9 @@ def worker():
     print(f"\nfuzz: {w.cases} in-process cases, by exit status: {dict(sorted(w.codes.items(), key=str))}")
 
 
-def problems(argv: list[str], code: Any, err: str, secs: float, timeout: bool = False, died: bool = False) -> str:
+def problems(
+    argv: list[str], code: Any, err: str, secs: float, timeout: bool = False, died: bool = False, raw: Any = None
+) -> str:
     """Why a run breaks the contract ('' when it keeps it)."""
     cmd = " ".join(repr(a) if len(a) < 80 else repr(a[:60]) + f"...({len(a)} chars)" for a in argv)
     if died:
@@ -149,6 +157,8 @@ def problems(argv: list[str], code: Any, err: str, secs: float, timeout: bool = 
     last = err.splitlines()[-1] if err.strip() else ""
     if "Traceback" in err:
         return f"traceback: rfsym {cmd}\n{err[-1500:]}"
+    if raw:
+        return f"a control character ({raw}) reaches the terminal unescaped: rfsym {cmd}"
     if code not in (0, 2):
         return f"exit {code}: rfsym {cmd}\n  {last[:500]}"
     if code == 2:
@@ -161,7 +171,7 @@ def problems(argv: list[str], code: Any, err: str, secs: float, timeout: bool = 
 
 def check(worker: Worker, argv: list[str]) -> None:
     res = worker.run(argv)
-    why = problems(argv, res["code"], res["err"], res["secs"], res["timeout"], res.get("died", False))
+    why = problems(argv, res["code"], res["err"], res["secs"], res["timeout"], res.get("died", False), res.get("raw"))
     assert not why, why
 
 
@@ -541,5 +551,6 @@ def run_process(argv: list[str], cwd: Path | None = None) -> None:
     except subprocess.TimeoutExpired:
         pytest.fail(f"no answer within {PROCESS_SECONDS} s: rfsym {' '.join(argv)[:300]}")
     died = res.returncode < 0
-    why = problems(argv, res.returncode, res.stderr, time.perf_counter() - t, died=died)
+    raw = UNSAFE.search(res.stdout) or UNSAFE.search(res.stderr.replace("\n", ""))
+    why = problems(argv, res.returncode, res.stderr, time.perf_counter() - t, died=died, raw=raw and repr(raw.group()))
     assert not why, why[:3000]
