@@ -21,7 +21,7 @@ import sympy
 from .. import _arith as A
 from .. import simplification as S
 from ..errors import RfsymError
-from ..maps import AffineMap, same
+from ..maps import AffineMap, int_ceiling, int_floor, same
 
 __all__ = ["repeat_map", "tidy"]
 
@@ -92,7 +92,9 @@ def _shortest(expr: Any) -> Any:
 
     def expand_floor(f: Any) -> Any:
         e = sympy.expand(f.args[0])
-        return f.func(e) if sympy.count_ops(e) < sympy.count_ops(f.args[0]) else f
+        if sympy.count_ops(e) >= sympy.count_ops(f.args[0]):
+            return f
+        return A.to_sympy(int_floor(e) if isinstance(f, sympy.floor) else int_ceiling(e))
 
     best = expr.replace(lambda e: isinstance(e, (sympy.floor, sympy.ceiling)), expand_floor)
     flat = sympy.expand(best) if not best.has(sympy.floor, sympy.ceiling, sympy.Piecewise) else best
