@@ -647,10 +647,12 @@ def integrality(expr: Any, domains: dict[str, Any] | None = None) -> bool | None
         return isinstance(expr, int)
     if not isinstance(expr, sympy.Basic) or expr.has(sympy.Piecewise, sympy.Sum, sympy.Product, sympy.Subs):
         return None
-    if sympy.count_ops(expr) > 400:
+    if not _small(expr, 400):
         return None
     found = _integer_poly(expr, domains or {})
     if found is None:
+        if sympy.fraction(expr)[1].is_Number or not _small(expr, 60):
+            return None
         found = _integer_poly(sympy.cancel(expr), domains or {})  # (k s - s)/s
         if found is None:
             return None
@@ -671,8 +673,29 @@ def integrality(expr: Any, domains: dict[str, Any] | None = None) -> bool | None
     return seen.pop() if seen else None
 
 
+def _small(expr: Any, limit: int) -> bool:
+    """True when expr has at most ``limit`` nodes (stops counting early)."""
+    count = 0
+    for _ in sympy.preorder_traversal(expr):
+        count += 1
+        if count > limit:
+            return False
+    return True
+
+
+def _has_inverse(e: Any) -> bool:
+    """A power with a non-positive-integer exponent outside floors and ceilings (which are integers)."""
+    if isinstance(e, (sympy.floor, sympy.ceiling)):
+        return False
+    if e.is_Pow and not (e.exp.is_Integer and e.exp > 0):
+        return True
+    return any(_has_inverse(a) for a in e.args)
+
+
 def _integer_poly(expr: Any, domains: dict[str, Any]) -> tuple[Any, int, list[Any]] | None:
     """(poly, q, residues per generator): expr as a polynomial with coefficients in (1/q)Z, or None."""
+    if _has_inverse(expr):
+        return None  # a symbolic denominator or root: not a polynomial in integer generators
     try:
         poly = sympy.Poly(expr)
     except (sympy.PolynomialError, sympy.GeneratorsNeeded):
@@ -716,9 +739,9 @@ def _int_round(u: Any, domains: dict[str, Any] | None, func: Any) -> Any:
     u = A.to_sympy(u)
     if u.is_Number:
         return A.norm(func(u))
-    if proved_integer(u, domains):
+    if (len(u.args) <= 32 or not u.is_Add) and proved_integer(u, domains):
         return A.norm(u)
-    whole = [t for t in sympy.Add.make_args(u) if proved_integer(t, domains)] if u.is_Add else []
+    whole = [t for t in u.args if proved_integer(t, domains)] if u.is_Add else []
     rest = sympy.Add(*[t for t in sympy.Add.make_args(u) if t not in whole]) if whole else u
     inner = A.norm(func(rest)) if rest.is_Number else func(rest, evaluate=False)
     return A.norm(sympy.Add(*whole, inner)) if whole else inner
@@ -818,9 +841,15 @@ def smallest_input(maps: Sequence[AffineMap], need: Any = 1) -> Any:
 
     The size maps are inverted backwards, ``need_in = max(1, smallest x with n_out(x) >= need_out)``,
     which is exact because every layer kind's output size is non-decreasing in its input size.
+    Symbolic stacks whose size maps all fold use the prefixes instead: prefix l has
+    ``n_l = floor((x + e_l)/D_l) + 1 >= 1  <=>  x >= -e_l``, so the answer is the flat
+    ``Max(1, -e_1, …, -e_L)`` (no nesting, however long the stack).
     None when some map's size function has no inverse here (a symbolic size map that is neither a
     floor nor linear, such as n-dependent ``same`` padding or ``ceil_mode`` with symbols).
     """
+    symbolic = any(not (A.is_num(mp.g) and A.is_num(mp.den)) for mp in maps)
+    if symbolic and need == 1 and maps and all(mp.folds for mp in maps):
+        return _prefix_bound(maps)
     for mp in reversed(maps):
         x = _invert(mp, need)
         if x is None:
@@ -829,11 +858,31 @@ def smallest_input(maps: Sequence[AffineMap], need: Any = 1) -> Any:
     return need
 
 
+def _prefix_bound(maps: Sequence[AffineMap]) -> Any:
+    """Max(1, -e_1, …, -e_L) over the prefixes' folded offsets (1 - g_l, g_l = Σ D_{i-1} g_i)."""
+    terms: list[Any] = []
+    den: Any = 1
+    bounds: list[Any] = [1]
+    for mp in maps:
+        terms.append(A.to_sympy(A.mul(den, mp.g)))
+        den = A.mul(den, mp.den)
+        bound = A.norm(1 - sympy.Add(*terms))
+        if A.is_num(bound):
+            bounds[0] = max(bounds[0], bound) if A.is_num(bounds[0]) else bounds[0]
+            continue
+        bounds.append(bound)
+    if len(bounds) <= 6:
+        out: Any = bounds[0]
+        for b in bounds[1:]:
+            out = A.maximum(out, b)
+        return out
+    return sympy.Max(*dict.fromkeys(A.to_sympy(b) for b in bounds), evaluate=False)
+
+
 def same(a: Any, b: Any) -> bool:
     """a == b, proved by expansion (False when undecided or too large to expand)."""
     if A.is_num(a) and A.is_num(b):
         return a == b
-
     d = A.to_sympy(a) - A.to_sympy(b)
     if d == 0:
         return True
