@@ -52,7 +52,7 @@ import sympy
 from . import _arith as A
 from ._bisect import smallest
 from .errors import RfsymError
-from .layers import AxisState, Layer
+from .layers import AxisState, Conv, Layer
 
 __all__ = [
     "FLAT_LIMIT",
@@ -62,6 +62,7 @@ __all__ = [
     "compose_all",
     "compose_flat",
     "depends_on_x",
+    "equivalent",
     "floor_form",
     "generic",
     "identity",
@@ -134,12 +135,13 @@ class AffineMap:
 
 
 #: The generic input state: size x (a positive integer), jump J, field R, start S, padding P.
+#: Dummies: never equal to a user's symbol, whatever its name.
 _GEN: dict[str, Any] = {
-    "x": sympy.Symbol("_rfsym_x", integer=True, positive=True),
-    "J": sympy.Symbol("_rfsym_J", positive=True),
-    "R": sympy.Symbol("_rfsym_R", real=True),
-    "S": sympy.Symbol("_rfsym_S", real=True),
-    "P": sympy.Symbol("_rfsym_P", real=True),
+    "x": sympy.Dummy("x", integer=True, positive=True),
+    "J": sympy.Dummy("J", positive=True),
+    "R": sympy.Dummy("R", real=True),
+    "S": sympy.Dummy("S", real=True),
+    "P": sympy.Dummy("P", real=True),
 }
 X = _GEN["x"]
 
@@ -224,7 +226,7 @@ def _template(layer: Any) -> tuple[Any, list[Any]]:
             if w is v or w == v:
                 return sym  # equal values share a placeholder: symmetric padding gives 2 p, not p + p
         facts = _facts(v)
-        sym = sympy.Symbol(f"_rfsym_t{len(values)}_" + "_".join(sorted(facts)), **facts)
+        sym = sympy.Dummy(f"t{len(values)}", **facts)  # a Dummy: never a user's symbol
         values.append((sym, v))
         return sym
 
@@ -889,3 +891,32 @@ def same(a: Any, b: Any) -> bool:
     if sympy.count_ops(d, visual=False) > 2000:
         return False
     return sympy.expand(d) == 0
+
+
+def equivalent(layers: Sequence[Layer], name: str, axes: Sequence[int], convention: str = "framework") -> Layer:
+    """The single convolution (kernel R, stride J, padding (P, total - P)) equivalent to a stack.
+
+    One composed map per axis: R = 1 + a, J = m, P = b and the total padding
+    Σ (p_L + p_R) J_{l-1}; it exists when n is one floor whose denominator is the
+    jump and nothing depends on the input size.
+    """
+    ks, ss, pads = [], [], []
+    for ax in axes:
+        where = f"{name} (axis {ax})" if len(axes) > 1 else name
+        total = compose_all([layer_map(lay, ax, convention) for lay in layers])
+        if total.xdep:
+            raise RfsymError(f"{where}: padding depends on the input size; no single equivalent layer")
+        if total.pad is None:
+            raise RfsymError(f"{where}: the output size is not a single floor of the input; no single equivalent layer")
+        j = A.norm(total.m)
+        if not proved_integer(j):
+            raise RfsymError(f"{where}: the jump {A.fmt(j)} is not an integer; no single equivalent convolution")
+        if not same(total.den, j):
+            raise RfsymError(f"{where}: the output size does not step with the jump; no single equivalent layer")
+        ks.append(A.norm(A.add(1, total.a)))
+        ss.append(j)
+        pads.append((A.norm(total.b), A.norm(A.add(total.pad, A.mul(-1, total.b)))))
+    label = f"{name}-equivalent"
+    if len(axes) == 1:
+        return Conv(kernel=ks[0], stride=ss[0], padding=list(pads[0]), name=label)
+    return Conv(kernel=list(ks), stride=list(ss), padding=[list(p) for p in pads], name=label)

@@ -362,10 +362,15 @@ class Network(LatexPrintable):
         return Table(self.name, inp, tuple(rows), convention, origin, min_input)
 
     def equivalent(self, axis: int | None = None) -> Layer:
-        """The single convolution (kernel R, stride J, padding P) equivalent to the stack (rfsym.closed_form)."""
-        from .closed_form import equivalent
+        """The single convolution (kernel R, stride J, padding (P, total - P)) equivalent to the stack."""
+        from . import maps  # sympy: composing the maps
 
-        return equivalent(self, axis=axis)
+        nd = self.ndim
+        count = nd or 1
+        if axis is not None and not 0 <= axis < count:
+            raise RfsymError(f"{self.name}: axis {axis} out of range (the network has {count} axes)")
+        axes = range(count) if axis is None else [axis]
+        return maps.equivalent(self.flat_layers(), self.name, list(axes))
 
     def min_input_size(self, axis: int = 0, convention: str = "framework") -> Any:
         """Smallest input size for which every layer's output is non-empty on this axis.

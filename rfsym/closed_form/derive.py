@@ -41,7 +41,6 @@ from ..maps import (
     at,
     compose_all,
     compose_flat,
-    depends_on_x,
     int_floor,
     integrality,
     layer_map,
@@ -336,33 +335,7 @@ def _conditions(net: Any, total: AffineMap) -> tuple[str, ...]:
 
 def equivalent(net: Any, *, axis: int | None = None) -> Any:
     """The single convolution (kernel R, stride J, padding (P, total - P)) equivalent to the stack."""
-    f = derive(net, axis=axis)
-    axes = [f] if f.axes is None else list(f.axes)
-    ks, ss, pads = [], [], []
-    for ax, g in enumerate(axes):
-        where = f" (axis {ax})" if len(axes) > 1 else ""
-        if g.total_padding is None:
-            raise RfsymError(
-                f"{net.name}{where}: the output size is not a single floor of the input; no single equivalent layer"
-            )
-        if any(depends_on_x(v) or g.input in getattr(v, "free_symbols", ()) for v in (g.j, g.r, g.P)):
-            raise RfsymError(f"{net.name}{where}: padding depends on the input size; no single equivalent layer")
-        j = A.norm(g.j)
-        if not (isinstance(j, int) or getattr(A.to_sympy(j), "is_integer", False)):
-            raise RfsymError(
-                f"{net.name}{where}: the jump {A.fmt(j)} is not an integer; no single equivalent convolution"
-            )
-        if g._fold is not None and A.norm(A.add(g._fold[1], A.mul(-1, j))) != 0:
-            raise RfsymError(
-                f"{net.name}{where}: the output size does not step with the jump; no single equivalent layer"
-            )
-        ks.append(g.r)
-        ss.append(j)
-        pads.append((g.P, A.norm(A.add(g.total_padding, A.mul(-1, g.P)))))
-    name = f"{net.name}-equivalent"
-    if len(axes) == 1:
-        return Conv(kernel=ks[0], stride=ss[0], padding=list(pads[0]), name=name)
-    return Conv(kernel=list(ks), stride=list(ss), padding=[list(p) for p in pads], name=name)
+    return net.equivalent(axis=axis)
 
 
 # --------------------------------------------------------------------------

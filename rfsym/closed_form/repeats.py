@@ -38,7 +38,7 @@ def repeat_map(rep: Any, block: AffineMap) -> AffineMap:
         i = sympy.Symbol(idx_name, integer=True, positive=True)
     else:
         idx_name = None
-        i = sympy.Symbol("i", integer=True, positive=True)
+        i = sympy.Dummy("i", integer=True, positive=True)  # never a user's symbol (a kernel named i)
     t = sympy.Dummy("i", integer=True, positive=True)
 
     def at(e: Any, v: Any) -> Any:
