@@ -62,8 +62,8 @@ def _number(v: Any, what: str, layer: str) -> Fraction:
     return Fraction(v)
 
 
-#: the largest input a figure draws, in pixels per axis (checked before the table is computed)
-MAX_FIGURE_SIZE = 4096
+#: the largest input, and the most features, a figure draws per axis (checked before the work)
+MAX_FIGURE_SIZE = 1024
 
 
 def check_figure_size(net: Any, input: Any = None, hint: str = "") -> None:
@@ -114,6 +114,10 @@ def figure_geometry(
     o = Fraction(A.norm(table.origin))
     size = tuple(int(_number(n, "the input size", row.name)) for n in inputs)
     ns = [int(_number(s.n, "n", row.name)) for s in states]
+    if max(ns) > MAX_FIGURE_SIZE:
+        raise RfsymError(
+            f"{term_text(row.name)}: a figure draws at most {MAX_FIGURE_SIZE} features per axis (n = {max(ns)})"
+        )
     js = [_number(s.j, "j", row.name) for s in states]
     rs = [_number(s.r, "r", row.name) for s in states]
     starts = [_number(s.start, "start", row.name) - o + Fraction(1, 2) for s in states]
@@ -186,7 +190,7 @@ def tikz_figure(
     dot = min(0.3 * float(min(g.jump)), max(0.18, 0.01 * cells))
     fine = cells <= 64  # pixel grid lines only while they stay visible
     lines = [
-        f"% rfsym: receptive fields of {g.network} / {g.layer}; input {g.size[0]}x{g.size[1]}, "
+        f"% rfsym: receptive fields of {tex_text(g.network)} / {tex_text(g.layer)}; input {g.size[0]}x{g.size[1]}, "
         f"jump {_num(g.jump[0])}, receptive field {_num(g.rf[0])}x{_num(g.rf[1])}",
         rf"\begin{{tikzpicture}}[x={u}, y=-{u}]",
     ]
