@@ -66,14 +66,14 @@ def _number(v: Any, what: str, layer: str) -> Fraction:
 MAX_FIGURE_SIZE = 1024
 
 
-def check_figure_size(net: Any, input: Any = None, hint: str = "") -> None:
+def check_figure_size(net: Any, input: Any = None, hint: str = "", layer: str | None = None) -> None:
     """Raise RfsymError when the input of ``net`` is too large to draw (more than MAX_FIGURE_SIZE per axis)."""
+    where = term_text(net.name) + (f": {term_text(layer)}" if layer else "")
     for n in net.axes_input(input):
         v = A.norm(n)
         if A.is_num(v) and v > MAX_FIGURE_SIZE:
             raise RfsymError(
-                f"{term_text(net.name)}: a figure draws at most {MAX_FIGURE_SIZE} input pixels per axis "
-                f"(input {A.fmt(v)}){hint}"
+                f"{where}: a figure draws at most {MAX_FIGURE_SIZE} input pixels per axis (input {A.fmt(v)}){hint}"
             )
 
 
@@ -92,7 +92,7 @@ def figure_geometry(
     ``features`` are 0-based (row, column) indices, or single indices for both
     axes; the default is the first and the last feature.
     """
-    check_figure_size(net, input)
+    check_figure_size(net, input, layer=layer)
     table = net.table(input=input, convention=convention, origin=origin)
     if layer is None:
         # the deepest layer with at least two features per axis shows the most; else the output
