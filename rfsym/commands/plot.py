@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from fractions import Fraction
 
 from ..errors import RfsymError
+from ..plot import check_figure_size, close_figure, figure_bytes, layers_figure, rf_figure
+from ..printing.tikz import tikz_figure
 from ._common import add_convention_argument, add_input_argument, add_origin_argument, add_spec_argument, load_network
 from .export import document, write_atomic
 
@@ -24,6 +25,9 @@ The picture: input pixels (blue), padding cells (dashed), the centres of the
 layer's features (green) and the receptive fields of the chosen features
 (orange; default the first and the last).  Features are 0-based (row, column).
 Files are written atomically; an existing file is kept unless --force is given.
+Limit: a picture draws at most 1,048,576 (1024 x 1024) feature centres or input
+pixels; larger ones are refused before drawing.  PNG and PDF need matplotlib
+(pip install 'rfsym[plot]').
 """
 
 
@@ -80,38 +84,24 @@ def run(args: argparse.Namespace) -> int:
         raise RfsymError(f"{args.output}: the output must end in .pdf, .png or .tex")
     if os.path.exists(args.output) and not args.force:
         raise RfsymError(f"{args.output}: file exists (use --force to overwrite)")
+    if ext == ".tex" and args.kind != "rf":
+        raise RfsymError("--kind layers draws with matplotlib: write a .pdf or .png")
     net = load_network(args.spec, args.input)
-    origin = Fraction(args.origin)
+    options = {"input": args.input, "convention": args.convention, "origin": Fraction(args.origin)}
+    if args.kind == "rf":
+        check_figure_size(net, args.layer, **options)
     feats = _features(args.feature)
     if ext == ".tex":
-        if args.kind != "rf":
-            raise RfsymError("--kind layers draws with matplotlib: write a .pdf or .png")
-        from ..printing.tikz import tikz_figure
-
-        text = tikz_figure(
-            net, args.layer, feats, width=args.width, input=args.input, convention=args.convention, origin=origin
-        )
+        text = tikz_figure(net, args.layer, feats, width=args.width, **options)
         write_atomic(args.output, document(text) if args.standalone else text, force=args.force)
         return 0
-    from ..plot import layers_figure, rf_figure, save_figure
-
     if args.kind == "layers":
-        fig = layers_figure(net, input=args.input, convention=args.convention, origin=origin)
+        fig = layers_figure(net, **options)
     else:
-        fig = rf_figure(net, args.layer, feats, input=args.input, convention=args.convention, origin=origin)
-    folder = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(folder):
-        raise RfsymError(f"{args.output}: directory {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".rfsym-", suffix=ext, dir=folder)
-    os.close(fd)
+        fig = rf_figure(net, args.layer, feats, **options)
     try:
-        save_figure(fig, tmp)
-        with open(tmp, "rb") as f:
-            data = f.read()
+        data = figure_bytes(fig, ext[1:])
     finally:
-        os.unlink(tmp)
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
+        close_figure(fig)
     write_atomic(args.output, data, force=args.force)
     return 0

@@ -16,7 +16,9 @@ examples:
   rfsym verify mypkg.models:build_net --input 224 --passthrough head.attn
 
 SPEC is package.module:factory, a callable returning a torch.nn.Module
-(the current directory is importable).  The model is copied with positive
+(the current directory is importable).  rfsym imports and runs that Python
+module and calls the factory: give only code you trust (a TOML spec never
+runs code).  Limit: the model runs on at most 4096 x 4096 input pixels.  The model is copied with positive
 constant weights and max-pooling replaced by average pooling; the gradient of
 the first, centre and last output unit is compared, per axis, with rfsym's box
 of that unit (clipped to the input), and rfsym's output size with the model's.
@@ -29,7 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "verify", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("spec", metavar="SPEC", help="package.module:factory (a callable returning a torch.nn.Module)")
+    p.add_argument(
+        "spec",
+        metavar="SPEC",
+        help="package.module:factory (a callable returning a torch.nn.Module; rfsym imports and runs that module)",
+    )
     p.add_argument("--input", metavar="N", required=True, help="input size: one number or one per axis (96,80)")
     p.add_argument(
         "--passthrough",
