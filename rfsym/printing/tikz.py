@@ -58,7 +58,9 @@ class Figure:
 def _number(v: Any, what: str, layer: str) -> Fraction:
     v = A.norm(v)
     if not A.is_num(v):
-        raise RfsymError(f"{layer}: {what} is symbolic ({v}); a figure needs numbers (substitute values with net.subs)")
+        raise RfsymError(
+            f"{term_text(layer)}: {what} is symbolic ({v}); a figure needs numbers (substitute values with net.subs)"
+        )
     return Fraction(v)
 
 
@@ -106,11 +108,13 @@ def figure_geometry(
             row = table[layer]
         except KeyError:
             names = ", ".join(r.name for r in table.rows)
-            raise RfsymError(f"{net.name}: no layer named {layer!r} (layers: {names})") from None
+            raise RfsymError(
+                f"{term_text(net.name)}: no layer named {term_text(repr(layer))} (layers: {term_text(names)})"
+            ) from None
     states = row.states if len(row.states) >= 2 else (row.states[0], row.states[0])
     inputs = table.input if len(table.input) >= 2 else (table.input[0], table.input[0])
     if len(states) > 2:
-        raise RfsymError(f"{net.name}: figures draw two axes; this network has {len(states)}")
+        raise RfsymError(f"{term_text(net.name)}: figures draw two axes; this network has {len(states)}")
     o = Fraction(A.norm(table.origin))
     size = tuple(int(_number(n, "the input size", row.name)) for n in inputs)
     ns = [int(_number(s.n, "n", row.name)) for s in states]
@@ -134,7 +138,9 @@ def figure_geometry(
                 raise RfsymError(f"a feature is (row, column) (got {f!r})")
             for ax, (i, n) in enumerate(zip(pair, ns)):
                 if not 0 <= i < n:
-                    raise RfsymError(f"{row.name}: feature index {i} on axis {ax} is out of range 0..{n - 1}")
+                    raise RfsymError(
+                        f"{term_text(row.name)}: feature index {i} on axis {ax} is out of range 0..{n - 1}"
+                    )
             feats.append(pair)  # type: ignore[arg-type]
     before = tuple(max(0, math.ceil(rs[a] / 2 - centres[a][0])) for a in range(2))
     after = tuple(max(0, math.ceil(centres[a][-1] + rs[a] / 2 - size[a])) for a in range(2))
