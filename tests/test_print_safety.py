@@ -315,6 +315,14 @@ class TestEscapingCompiled:
         assert body.splitlines()[0].startswith("% rfsym export of x{[}U+000A{]}\\textbackslash{}input\\{")
         assert "\\input{" not in body and "\n\\input" not in body
 
+    def test_symbol_names_from_the_python_api_are_escaped(self) -> None:
+        """A sympy Symbol made through the Python API (not the expression parser) with TeX in its name
+        prints as escaped text in every LaTeX output."""
+        x = sympy.Symbol("a}\\input{/etc/hostname}{", integer=True, positive=True)
+        net = Network([Conv(kernel=x, name="c")], input=9)
+        for tex in (latex(net.layers[0]), latex(net), net.table().to_latex(), sympy.latex(net)):
+            assert "\\input{" not in tex and r"\text{a\}\textbackslash{}input\{/etc/hostname\}\{}" in tex
+
     def test_escape_table(self) -> None:
         """Each special prints through a command; nothing outside printable ASCII survives."""
         out = tex_text("\\{}%#&_$^~<>|\n\té")
