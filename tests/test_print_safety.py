@@ -36,6 +36,7 @@ from rfsym.commands.export import PREAMBLE, document, export_body
 from rfsym.printing.escape import tex_text, tex_visible
 from rfsym.printing.printer import RfsymLatexPrinter
 from rfsym.printing.table import table_cells, table_html, table_markdown, table_text
+from rfsym.values import SymbolDomain
 
 ROOT = Path(__file__).resolve().parent.parent
 S, K, P, N = sympy.symbols("s k p n", integer=True, positive=True)
@@ -140,7 +141,8 @@ class TestRoundTrip:
     def test_random_closed_forms(self, spec: list[tuple], order: str) -> None:
         """The closed forms of random symbolic stacks (rfsym.derive) print as LaTeX that parses back to them."""
         layers = [Conv(kernel=k, stride=s, padding=p, dilation=d) for k, s, p, d in spec]
-        forms = derive(Network(layers, input="n"))
+        domains = {"k": SymbolDomain(min=1), "s": SymbolDomain(min=1), "p": SymbolDomain(min=0)}
+        forms = derive(Network(layers, input="n", symbols=domains))
         pr = RfsymLatexPrinter({"long_forms": order})
         rng = random.Random(str(spec))
         for q in ("n", "j", "r", "start", "P"):
