@@ -314,7 +314,6 @@ class Graph(LatexPrintable):
     def __init__(self, input: Any = None, name: str = "graph", symbols: dict[str, SymbolDomain] | None = None) -> None:
         self.name = name
         self.symbols = {str(k): v for k, v in (symbols or {}).items()}
-        self._input_raw = input
         self._input_size = Network._parse_input(input, name) if input is not None else None
         self._nodes: dict[str, tuple[Layer, tuple[str, ...]]] = {}
         self._compiled: tuple[dict[str, Layer], tuple[Any, ...] | None] | None = None
@@ -420,13 +419,6 @@ class Graph(LatexPrintable):
     def concat(self, *xs: Node | str, name: str | None = None) -> Node:
         """Channel concatenation of two or more nodes."""
         return self.layer(Concat(name=name), *xs)
-
-    def chain(self, x: Node | str, layers: Sequence[Layer]) -> Node:
-        """Feed ``x`` through ``layers`` one after another; returns the last node."""
-        node = x if isinstance(x, Node) else Node(self._name_of(x, self.name), self)
-        for lay in layers:
-            node = self.layer(lay, node)
-        return node
 
     @classmethod
     def from_layers(
@@ -731,7 +723,7 @@ def _check_arity(layer: Layer, names: tuple[str, ...]) -> None:
 
 
 def _toposort(wanted: dict[str, tuple[str, ...]]) -> list[str]:
-    """Kahn's algorithm in spec order; a cycle is reported with its nodes."""
+    """Depth-first topological order (inputs first, else spec order); a cycle is reported with its nodes."""
     order: list[str] = []
     state: dict[str, int] = {}
 

@@ -8,12 +8,16 @@ from fractions import Fraction
 from typing import Any
 
 from . import _arith as A
+from ._bisect import smallest
 from .errors import RfsymError
 from .layers import CONVENTIONS, AxisState, Layer, Repeat
 from .printing._hooks import LatexPrintable
 from .values import SymbolDomain, parse_value
 
 __all__ = ["Network", "Row", "Table", "parse_origin"]
+
+#: The largest input size min_input_size searches.
+INPUT_CAP = 2**80
 
 
 def parse_origin(origin: Any) -> Any:
@@ -385,8 +389,10 @@ class Network(LatexPrintable):
         """Smallest input size for which every layer's output is non-empty on this axis.
 
         Numeric layers: exact search with the transfer functions (n_out is
-        non-decreasing in n_in for every layer kind).  Symbolic layers:
-        backward recurrence ``need_in = max(1, (need_out - 1) s + kappa - pL - pR)``.
+        non-decreasing in n_in for every layer kind).  Symbolic layers: the
+        layers' affine maps (:mod:`rfsym.maps`) inverted backwards,
+        ``need_in = max(1, smallest n_in with n_out >= need_out)``; None when a
+        size map has no inverse there (symbolic n-dependent padding or ceil mode).
         """
         layers = self.flat_layers()
         if not any(lay.free_symbols for lay in layers):
@@ -399,30 +405,10 @@ class Network(LatexPrintable):
                         return False
                 return True
 
-            hi = 1
-            while not ok(hi):
-                hi *= 2
-                if hi > 2**80:
-                    raise RfsymError(f"{self.name}: no input size gives a non-empty output")
-            lo = hi // 2
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if ok(mid):
-                    hi = mid
-                else:
-                    lo = mid
-            return hi
-        from .layers import Conv, Identity, Pool
+            found = smallest(ok, 1, INPUT_CAP)
+            if found.value is None:
+                raise RfsymError(f"{self.name}: no input size up to 2**80 gives a non-empty output")
+            return found.value
+        from . import maps  # sympy: only for symbolic layers (numeric tables stay light)
 
-        need: Any = 1
-        for lay in reversed(layers):
-            if isinstance(lay, Identity):
-                continue
-            if type(lay) not in (Conv, Pool):
-                return None  # transposed convolution, upsampling: no backward recurrence here
-            k, s, pad, d = lay.axis_params(axis)  # type: ignore[attr-defined]
-            if isinstance(pad, str) or getattr(lay, "ceil_mode", False):
-                return None  # n-dependent padding / ceil mode: no closed form here
-            kap = A.add(A.mul(d, A.add(k, -1)), 1)
-            need = A.maximum(1, A.add(A.add(A.mul(A.add(need, -1), s), kap), A.mul(-1, A.add(pad[0], pad[1]))))
-        return need
+        return maps.smallest_input([maps.layer_map(lay, axis, convention) for lay in layers])

@@ -34,10 +34,13 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import sympy
+
 from . import _arith as A
+from .closed_form.result import ClosedForms
 
 __all__ = ["RULES", "Rule", "simplify"]
 
@@ -79,16 +82,12 @@ def simplify(expr: Any, *, domains: dict[str, Any] | None = None, exact: bool = 
     >>> simplify(sympy.floor(d * (k - 1) / 2), domains={"k": SymbolDomain(odd=True)})
     d*(k - 1)/2
     """
-    from .closed_form import ClosedForms
-
     if isinstance(expr, ClosedForms):
         return _simplify_forms(expr, domains=domains, exact=exact, integer=integer)
     if isinstance(expr, tuple):
         return tuple(simplify(e, domains=domains, exact=exact, integer=integer) for e in expr)
     if A.is_num(expr) or not hasattr(expr, "free_symbols"):
         return expr
-    import sympy
-
     expr = A.to_sympy(expr)
     forward, back = _refine_symbols(expr, domains or {}, integer)
     if forward:
@@ -100,8 +99,6 @@ def simplify(expr: Any, *, domains: dict[str, Any] | None = None, exact: bool = 
 
 
 def _simplify_forms(forms: Any, **kw: Any) -> Any:
-    from dataclasses import replace
-
     if forms.compact:
         return forms  # long stacks: nested on purpose; rewriting them would flatten the nesting
     new = {k: simplify(getattr(forms, k), **kw) for k in ("n", "j", "r", "start", "P")}
@@ -110,8 +107,6 @@ def _simplify_forms(forms: Any, **kw: Any) -> Any:
 
 def _refine_symbols(expr: Any, domains: dict[str, Any], integer: bool) -> tuple[dict[Any, Any], dict[Any, Any]]:
     """Symbols with the domains' assumptions (odd, positive …); the map there and back."""
-    import sympy
-
     forward, back = {}, {}
     for s in expr.free_symbols:
         if not isinstance(s, sympy.Symbol) or isinstance(s, sympy.Dummy):
@@ -137,8 +132,6 @@ def _refine_symbols(expr: Any, domains: dict[str, Any], integer: bool) -> tuple[
 
 
 def _rewrite(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
-    import sympy
-
     if not isinstance(expr, sympy.Basic) or not expr.args:
         return expr
     if isinstance(expr, (sympy.Sum, sympy.Product)):
@@ -162,8 +155,6 @@ def _rewrite(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
 
 
 def _floor_rules(expr: Any, exact: bool) -> Any:
-    import sympy
-
     u = expr.args[0]
     if u.is_integer:
         return u  # integer_floor
@@ -185,8 +176,6 @@ def _floor_rules(expr: Any, exact: bool) -> Any:
 
 
 def _max_rule(expr: Any, domains: dict[str, Any]) -> Any:
-    import sympy
-
     args = list(expr.args)
     if len(args) == 2 and sympy.S.Zero in args:
         other = args[0] if args[1] == 0 else args[1]
@@ -197,8 +186,6 @@ def _max_rule(expr: Any, domains: dict[str, Any]) -> Any:
 
 def _eq_holds(cond: Any, domains: dict[str, Any]) -> Any:
     """True/False when the domains decide Eq(s, v) (or a conjunction of them), else None."""
-    import sympy
-
     if isinstance(cond, sympy.Eq):
         lhs, rhs = cond.args
         if lhs.is_Symbol and rhs.is_Number:
@@ -229,8 +216,6 @@ def _eq_holds(cond: Any, domains: dict[str, Any]) -> Any:
 
 
 def _piecewise_rules(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
-    import sympy
-
     pieces = []
     for val, cond in expr.args:
         decided = _eq_holds(cond, domains) if cond is not sympy.true else True
@@ -255,8 +240,6 @@ def _piecewise_rules(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
 
 def _geometric(val: Any) -> Any:
     """Factor a branch when that shortens it: (1 - s**L)/(1 - s) → (s**L - 1)/(s - 1)."""
-    import sympy
-
     if val.has(sympy.Sum, sympy.Product, sympy.floor, sympy.Piecewise, sympy.Indexed):
         return val
     if not val.has(sympy.Pow):

@@ -1,19 +1,14 @@
-"""Helpers shared by sub-commands: loading SPEC|NAME, writing output."""
+"""Helpers shared by sub-commands: loading SPEC|NAME, writing output, terminal-safe text."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from typing import Any
 
-from ..errors import RfsymError
-
-#: Loaders for SPEC strings that are not TOML specs (ONNX files, ``module:factory``):
-#: list of (predicate(spec) -> bool, loader(spec, input) -> Network).
-SPEC_LOADERS: list[Any] = []
-from ..io._loaders import LOADERS as _IMPORT_LOADERS  # noqa: E402 - ONNX files and package.module:factory (lazy)
-
-SPEC_LOADERS.extend(_IMPORT_LOADERS)
+from ..io._loaders import LOADERS
+from ..io.spec import load
 
 
 def add_spec_argument(p: argparse.ArgumentParser) -> None:
@@ -49,17 +44,39 @@ def add_origin_argument(p: argparse.ArgumentParser) -> None:
 
 
 def load_network(spec: str, input: Any = None) -> Any:
-    for matches, loader in SPEC_LOADERS:
+    """A TOML spec file or built-in name; ONNX files and ``module:factory`` through their loaders."""
+    for matches, loader in LOADERS:
         if matches(spec):
             return loader(spec, input)
-    from ..io.spec import load
-
     return load(spec)
 
 
+#: Characters that act on a terminal or split a line: C0/C1 controls, DEL, line and
+#: paragraph separators, bidirectional overrides and isolates, lone surrogates.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
+
+
+def _escape(c: str) -> str:
+    if c in _NAMED:
+        return _NAMED[c]
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+
+def terminal_safe(text: str, keep: str = "") -> str:
+    """``text`` with control characters written as escapes (``\\n``, ``\\e``, ``\\x07``, ``\\u202e``).
+
+    Characters in ``keep`` (``"\\n\\t"`` for multi-line output) pass through.
+    """
+    if not _UNSAFE.search(text):
+        return text
+    return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m.group()), text)
+
+
 def emit(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    """Write ``text`` and a final newline on stdout, control characters other than newline and tab escaped.
 
-
-def fail(msg: str) -> RfsymError:
-    return RfsymError(msg)
+    JSON output is ASCII already (``json.dumps`` escapes the rest) and LaTeX
+    output escapes names itself, so this changes only what would act on a terminal.
+    """
+    sys.stdout.write(terminal_safe(text if text.endswith("\n") else text + "\n", keep="\n\t"))

@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..closed_form import derive
+    from ..closed_form import derive  # sympy: loaded by derive only, so `rfsym table` of numbers never imports it
 
     net = load_network(args.spec, args.input)
     forms = derive(net, input=args.input, origin=args.origin)
