@@ -32,9 +32,10 @@ __all__ = [
     "size_scales",
 ]
 
-#: The largest input (product of the spatial sizes) of a forward pass rfsym runs: 4096 x 4096.
-#: A float64 input alone is then 128 MiB per channel; larger inputs are refused before the run.
-MAX_RUN_PIXELS = 1 << 24
+#: The largest input (product of the spatial sizes) of a forward pass rfsym runs: 2048 x 2048.
+#: Activations cost (channels x pixels) each: a 64-channel float64 map is then 2 GiB, so larger
+#: inputs are refused before the run.
+MAX_RUN_PIXELS = 1 << 22
 
 _BAD_SIZE = "input_size must be a positive integer or a tuple of them (got {!r})"
 
@@ -83,7 +84,7 @@ def check_run_size(shape: Sequence[int], name: str, what: str) -> None:
         size = "x".join(str(v) for v in shape[2:])
         raise RfsymError(
             f"{name}: {what} runs the model on an input of {size} = {pixels:,} pixels; the limit is "
-            f"{MAX_RUN_PIXELS:,} (4096 x 4096): use a smaller --input"
+            f"{MAX_RUN_PIXELS:,} (2048 x 2048): use a smaller --input"
         )
 
 

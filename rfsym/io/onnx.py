@@ -340,16 +340,24 @@ class _Import:
                 self.consts[node.output[0]] = _onnx().numpy_helper.to_array(v) if hasattr(v, "dims") else _np().array(v)
 
     def _fold(self, node: Any) -> None:
-        """Evaluate a node whose inputs are all known small constants (shape arithmetic of exporters)."""
+        """Evaluate a shape-arithmetic node whose inputs are all known small constants (exporters' subgraphs).
+
+        Only the operators of :data:`_FOLD_OPS` (no loops, no subgraphs), and only when the
+        result has at most :data:`_MAX_FOLD` elements: folding stays bounded in time and memory.
+        """
+        if node.op_type not in _FOLD_OPS or node.domain not in ("", "ai.onnx"):
+            return
         feeds = {}
         for i in node.input:
             if not i:
                 continue
-            arr = self.const_array(i, limit=4096)
-            if arr is None or not hasattr(arr, "shape") or getattr(arr, "size", 0) > 4096:
+            arr = self.const_array(i, limit=_MAX_FOLD)
+            if arr is None or not hasattr(arr, "shape") or getattr(arr, "size", 0) > _MAX_FOLD:
                 return
             feeds[i] = arr
         try:
+            if _fold_size(node.op_type, [feeds[i] for i in node.input if i]) > _MAX_FOLD:
+                return
             from onnx.reference import ReferenceEvaluator
 
             outs = ReferenceEvaluator(node).run(None, feeds)
@@ -532,6 +540,35 @@ class _Import:
         if o.op in ("Squeeze", "Unsqueeze") and o.src.flat:
             return o.src
         raise o.fail("unsupported operator on a feature map")
+
+
+#: Operators folded when all their inputs are constants: exporters' shape arithmetic, nothing that loops.
+_FOLD_OPS = frozenset(
+    "Abs Add And Cast CastLike Ceil Clip Concat ConstantOfShape Div Equal Expand Flatten Floor Gather "
+    "GatherElements Greater GreaterOrEqual Identity Less LessOrEqual Max Min Mod Mul Neg Not Or Pow Range "
+    "ReduceMax ReduceMin ReduceProd ReduceSum Reshape Round Shape Sign Size Slice Split Sqrt Squeeze Sub "
+    "Tile Transpose Unsqueeze Where".split()
+)
+
+#: The most elements a folded constant may have.
+_MAX_FOLD = 4096
+
+
+def _fold_size(op: str, inputs: list[Any]) -> int:
+    """A bound on the number of elements of a folded node's output."""
+    np = _np()
+    if op == "ConstantOfShape":
+        return math.prod(max(0, int(v)) for v in inputs[0].reshape(-1))
+    if op == "Expand":
+        return math.prod(np.broadcast_shapes(inputs[0].shape, tuple(int(v) for v in inputs[1].reshape(-1))))
+    if op == "Tile":
+        return math.prod(int(n) * max(0, int(r)) for n, r in zip(inputs[0].shape, inputs[1].reshape(-1)))
+    if op == "Range":
+        start, limit, delta = (float(a.reshape(-1)[0]) for a in inputs[:3])
+        return max(0, math.ceil((limit - start) / delta)) if delta else _MAX_FOLD + 1
+    rank = max((a.ndim for a in inputs), default=0)
+    dims = [max((a.shape[a.ndim - rank + k] if a.ndim - rank + k >= 0 else 1) for a in inputs) for k in range(rank)]
+    return max(math.prod(dims), sum(int(a.size) for a in inputs))
 
 
 def _handlers() -> dict[str, Callable[[_Import, _Op], Value]]:
