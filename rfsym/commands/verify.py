@@ -6,6 +6,8 @@ import argparse
 import json
 
 from ..errors import RfsymError
+from ..io._loaders import is_factory, is_onnx, load_factory, parse_cli_input
+from ..verify import verify
 from ._common import emit
 
 HELP = "check a PyTorch model's receptive fields against its own gradients"
@@ -50,9 +52,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io._loaders import is_factory, is_onnx, load_factory, parse_cli_input
-    from ..verify import verify
-
     if is_onnx(args.spec):
         raise RfsymError(
             f"{args.spec}: verify needs a PyTorch model (package.module:factory); ONNX models cannot be run here"
