@@ -142,6 +142,19 @@ class TestBase:
             from_onnx(conv_resize_model([1, 1, 2, 2]), 2)
         assert issubclass(EmptyOutputError, RfsymError)
 
+    @pytest.mark.parametrize("bad", [float("nan"), float("inf"), 0.0, -2.0, 1.5])
+    def test_torch_upsample_bad_scale(self, bad):
+        """nn.Upsample and F.interpolate with a NaN, infinite, zero, negative or fractional scale: one line."""
+
+        class M(nn.Module):
+            def forward(self, x):
+                return F.interpolate(x, scale_factor=bad)
+
+        with pytest.raises(RfsymError, match="scale factor"):  # nn.Upsample stores a zero factor as None
+            from_torch(nn.Sequential(nn.Conv2d(1, 1, 3), nn.Upsample(scale_factor=bad)), 8)
+        with pytest.raises(RfsymError, match="scale factor .* is not a positive integer"):
+            from_torch(nn.Sequential(nn.Conv2d(1, 1, 3), M()), 8, method="fx")
+
     @pytest.mark.parametrize("method", ["fx", "hooks"])
     def test_adaptive_max_pool_with_indices_is_adaptive(self, method):
         """F.adaptive_max_pool2d(..., return_indices=True) is the adaptive pool (kernel n/o), not a plain pool."""
