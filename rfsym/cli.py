@@ -74,7 +74,7 @@ class _Parser(argparse.ArgumentParser):
         return f"usage: {self.prog} [options] {args} (see {self.prog} --help)".replace("  ", " ")
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.short_usage()}\n{self.prog}: error: {terminal_safe(message)}\n")
+        self.exit(2, f"{self.short_usage()}\n{_line(f'{self.prog}: error: {message}')}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,13 +100,18 @@ def _show_warning(message: Warning | str, category: type[Warning], *_: object, *
 MAX_MESSAGE = 2000
 
 
-def _say(line: str) -> None:
-    """One line on stderr, control characters escaped, cut at MAX_MESSAGE; silent when stderr is gone."""
-    line = terminal_safe(line)
+def _line(text: str) -> str:
+    """``text`` as one terminal-safe line, cut at MAX_MESSAGE characters."""
+    line = terminal_safe(text)
     if len(line) > MAX_MESSAGE:
         line = line[: MAX_MESSAGE - 30] + f"... ({len(line) - MAX_MESSAGE + 30} more characters)"
+    return line
+
+
+def _say(text: str) -> None:
+    """One line on stderr (see _line); silent when stderr is gone."""
     try:
-        print(line, file=sys.stderr, flush=True)
+        print(_line(text), file=sys.stderr, flush=True)
     except (OSError, AttributeError, ValueError):
         pass
 

@@ -36,10 +36,10 @@ from fractions import Fraction
 from typing import Any
 
 from . import _arith as A
+from ._display import LatexPrintable
 from .errors import RfsymError
 from .layers import CONVENTIONS, AxisState, Conv, ConvTranspose, Identity, Layer, Pool, Repeat, Upsample
 from .network import Network, Row, Table, _broadcast_input, _check_convention, _unify_symbols, parse_origin
-from .printing._hooks import LatexPrintable
 from .values import SymbolDomain
 
 __all__ = ["Add", "Alignment", "AlignmentWarning", "Concat", "Graph", "GraphTable", "Merge", "Node", "PathInfo"]
@@ -238,13 +238,6 @@ class GraphTable(Table):
     dominant: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     alignments: tuple[Alignment, ...] = ()
     size_conditions: tuple[tuple[str, int, Any], ...] = ()
-
-    def to_text(self) -> str:
-        out = super().to_text()
-        for merge, ax, cond in self.size_conditions:
-            axis = f" (axis {ax})" if self.ndim > 1 else ""
-            out += f"merge {merge}{axis} needs equal sizes: {cond.lhs} = {cond.rhs}\n"
-        return out
 
     def path(self, node: str, axis: int = 0) -> tuple[str, ...]:
         """The path from the input that sets ``node``'s receptive field (ties: first input)."""

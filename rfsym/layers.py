@@ -24,7 +24,7 @@ from typing import Any
 
 from . import _arith as A
 from .errors import RfsymError
-from .printing._hooks import LatexPrintable
+from ._display import LatexPrintable
 from .values import parse_value
 
 __all__ = [

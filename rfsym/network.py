@@ -9,9 +9,9 @@ from typing import Any
 
 from . import _arith as A
 from ._bisect import smallest
+from ._display import LatexPrintable, TableDisplay
 from .errors import RfsymError
 from .layers import CONVENTIONS, AxisState, Layer, Repeat
-from .printing._hooks import LatexPrintable
 from .values import SymbolDomain, parse_value
 
 __all__ = ["Network", "Row", "Table", "parse_origin"]
@@ -92,7 +92,7 @@ class Row(LatexPrintable):
 
 
 @dataclass(frozen=True)
-class Table(LatexPrintable):
+class Table(TableDisplay):
     """Per-layer receptive-field table of a network for one input size."""
 
     name: str
@@ -145,60 +145,6 @@ class Table(LatexPrintable):
 
         return json.dumps(self.to_dict(), indent=2)
 
-    def cells(self) -> list[list[str]]:
-        """Text cells: layer, kernel, stride, padding, dilation, n, j, r, start, P."""
-        rows = []
-        for row in self.rows:
-            cells = [row.name]
-            lay = row.layer
-            for key in ("kernel", "stride", "padding", "dilation"):
-                vals = []
-                for ax in range(self.ndim):
-                    p = lay.params(ax).get(key) if lay is not None else None
-                    vals.append(_fmt_param(p))
-                cells.append(_join_axes(vals))
-            for key in ("n", "j", "r", "start", "effective_padding"):
-                cells.append(_join_axes([A.fmt(s.as_dict()[key]) for s in row.states]))
-            rows.append(cells)
-        return rows
-
-    HEADER = ("layer", "kernel", "stride", "padding", "dilation", "n", "j", "r", "start", "P")
-
-    def to_text(self) -> str:
-        rows = [list(self.HEADER)] + self.cells()
-        widths = [max(len(r[i]) for r in rows) for i in range(len(self.HEADER))]
-        lines = []
-        for k, r in enumerate(rows):
-            parts = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]
-            lines.append("  ".join(parts).rstrip())
-            if k == 0:
-                lines.append("  ".join("-" * w for w in widths))
-        head = f"{self.name}: input {_join_axes([A.fmt(v) for v in self.input])}, convention {self.convention}, origin {A.fmt(self.origin)}"
-        out = [head, *lines]
-        if self.min_input is not None:
-            out.append(f"valid for input size >= {_join_axes([A.fmt(v) for v in self.min_input])}")
-        return "\n".join(out) + "\n"
-
-    def to_markdown(self) -> str:
-        rows = self.cells()
-        out = ["| " + " | ".join(self.HEADER) + " |", "|" + "|".join([":--"] + ["--:"] * (len(self.HEADER) - 1)) + "|"]
-        for r in rows:
-            out.append("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
-        return "\n".join(out) + "\n"
-
-    def to_latex(self, **settings: Any) -> str:
-        from .printing.table import table_latex
-
-        return table_latex(self, **settings)
-
-    def _repr_html_(self) -> str:
-        from .printing.table import table_html
-
-        return table_html(self)
-
-    def __str__(self) -> str:
-        return self.to_text()
-
 
 def _broadcast_input(inp: tuple[Any, ...] | None, nd: int | None, name: str) -> tuple[Any, ...]:
     """One input size per axis: a single size is used on every axis of an N-D network."""
@@ -209,21 +155,6 @@ def _broadcast_input(inp: tuple[Any, ...] | None, nd: int | None, name: str) -> 
     if nd is not None and len(inp) != nd:
         raise RfsymError(f"{name}: input has {len(inp)} axes but the layers have {nd}")
     return inp
-
-
-def _fmt_param(p: Any) -> str:
-    if p is None:
-        return "-"
-    if isinstance(p, str):
-        return p
-    if isinstance(p, tuple):
-        a, b = p
-        return A.fmt(a) if a == b else f"{A.fmt(a)},{A.fmt(b)}"
-    return A.fmt(p)
-
-
-def _join_axes(vals: list[str]) -> str:
-    return vals[0] if all(v == vals[0] for v in vals) else "x".join(vals)
 
 
 @dataclass(frozen=True, init=False)

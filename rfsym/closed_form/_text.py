@@ -1,7 +1,8 @@
-"""The compact printer of closed forms (text, JSON and LaTeX of long, nested stacks).
+"""Text and JSON of closed forms (long, nested stacks keep their term order).
 
-Moved verbatim from the former ``rfsym/closed_form.py``; its LaTeX part is to
-become a setting of the sympy LatexPrinter subclass in :mod:`rfsym.printing`.
+LaTeX is not printed here: ``ClosedForms.to_latex`` and ``latex_lines`` go
+through rfsym's one LaTeX printer (:mod:`rfsym.printing.printer`, whose
+``long_forms`` setting prints long stacks as built) via :mod:`rfsym._display`.
 """
 
 from __future__ import annotations
@@ -9,129 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _arith as A
-
-
-def _forms_printer(settings: dict[str, Any]) -> Any:
-    """sympy's LatexPrinter with memoised symbol names and subtree queries (linear time on long stacks)."""
-    from sympy.printing.latex import LatexPrinter
-
-    class FormsLatexPrinter(LatexPrinter):
-        def __init__(self, settings: dict[str, Any]) -> None:
-            super().__init__(settings)
-            self._kinds_memo: dict[int, tuple[Any, frozenset[type]]] = {}
-            self._sym_memo: dict[Any, str] = {}
-
-        def _kinds(self, expr: Any) -> frozenset[type]:
-            hit = self._kinds_memo.get(id(expr))
-            if hit is not None and hit[0] is expr:
-                return hit[1]
-            kinds = {type(expr)}
-            for a in getattr(expr, "args", ()):
-                kinds |= self._kinds(a)
-            out = frozenset(kinds)
-            self._kinds_memo[id(expr)] = (expr, out)
-            return out
-
-        def _has(self, expr: Any, *classes: type) -> bool:
-            return any(issubclass(t, classes) for t in self._kinds(expr))
-
-        def _needs_mul_brackets(self, expr: Any, first: bool = False, last: bool = False) -> bool:
-            from sympy import Integral, Mod, Product, Sum
-            from sympy.printing.precedence import PRECEDENCE, precedence_traditional
-
-            if expr.is_Mul:
-                if not first and expr.could_extract_minus_sign():
-                    return True
-            elif precedence_traditional(expr) < PRECEDENCE["Mul"]:
-                return True
-            elif expr.is_Relational:
-                return True
-            if expr.is_Piecewise or self._has(expr, Mod):
-                return True
-            return not last and self._has(expr, Integral, Product, Sum)
-
-        def _needs_add_brackets(self, expr: Any) -> bool:
-            from sympy import Mod
-
-            return bool(expr.is_Relational or expr.is_Add or self._has(expr, Mod))
-
-        def _print_Symbol(self, expr: Any, style: str = "plain") -> str:
-            key = (expr, style)
-            hit = self._sym_memo.get(key)
-            if hit is None:
-                hit = self._sym_memo[key] = super()._print_Symbol(expr, style=style)
-            return hit
-
-        # Fast paths for the products and sums of long stacks: integer coefficient,
-        # no denominators.  Anything else goes to sympy's own methods.
-        def _simple_factors(self, expr: Any) -> tuple[Any, list[Any]] | None:
-            args = list(expr.args)
-            coef = 1
-            if args and args[0].is_Number:
-                if not args[0].is_Integer:
-                    return None
-                coef = int(args[0])
-                args = args[1:]
-            for a in args:
-                if a.is_Number or (a.is_Pow and not (a.exp.is_Integer and a.exp > 0)) or a.is_Mul:
-                    return None
-            return coef, sorted(args, key=_natural_key) if all(a.is_Symbol for a in args) else args
-
-        def _factors_tex(self, factors: list[Any]) -> str:
-            out = []
-            for i, f in enumerate(factors):
-                tex = self._print(f)
-                if self._needs_mul_brackets(f, first=(i == 0), last=(i == len(factors) - 1)):
-                    tex = r"\left(" + tex + r"\right)"
-                out.append(tex)
-            return " ".join(out)
-
-        def _print_Mul(self, expr: Any) -> str:
-            simple = self._simple_factors(expr)
-            if simple is None:
-                return super()._print_Mul(expr)
-            coef, factors = simple
-            body = self._factors_tex(factors)
-            if coef == 1:
-                return body
-            if coef == -1:
-                return "- " + body
-            return f"{coef} {body}"
-
-        def _print_Add(self, expr: Any, order: Any = None) -> str:
-            tex = ""
-            terms = [t for t in expr.args if not t.is_Number] + [t for t in expr.args if t.is_Number]
-            for i, term in enumerate(terms):
-                simple = self._simple_factors(term) if term.is_Mul else None
-                if simple is not None and simple[0] < 0:
-                    coef, factors = simple
-                    body = self._factors_tex(factors)
-                    body = body if coef == -1 else f"{-coef} {body}"
-                    tex += " - " + body if i else "- " + body
-                    continue
-                if term.is_Integer and term < 0:
-                    tex += f" - {-int(term)}" if i else f"- {-int(term)}"
-                    continue
-                if term.is_Mul and simple is None and term.could_extract_minus_sign():
-                    tex += (" - " if i else "- ") + self._bracket_add(-term)
-                    continue
-                tex += (" + " if i else "") + self._bracket_add(term)
-            return tex
-
-        def _bracket_add(self, term: Any) -> str:
-            t = self._print(term)
-            return r"\left(" + t + r"\right)" if self._needs_add_brackets(term) else t
-
-    settings = dict(settings)
-    settings.setdefault("order", "none")
-    return FormsLatexPrinter(settings)
-
-
-def _natural_key(s: Any) -> tuple[Any, ...]:
-    """k2 before k10."""
-    import re
-
-    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s.name))
 
 
 def _subs_class() -> type:

@@ -8,12 +8,11 @@ from fractions import Fraction
 from typing import Any
 
 import sympy
-from sympy.printing.latex import LatexPrinter
 
 from .. import _arith as A
+from .._display import LatexRelations
 from ..errors import RfsymError
-from ..printing._hooks import LatexPrintable
-from ._text import _axes_str, _forms_printer, _json, display
+from ._text import _axes_str, _json
 
 __all__ = ["KEYS", "ClosedForms"]
 
@@ -21,7 +20,7 @@ KEYS = ("n", "j", "r", "start", "P")
 
 
 @dataclass(frozen=True)
-class ClosedForms(LatexPrintable):
+class ClosedForms(LatexRelations):
     """Closed forms of the output of a network (one axis, or one entry per axis).
 
     Attributes ``n``, ``j``, ``r``, ``start`` and ``P`` (alias
@@ -102,30 +101,6 @@ class ClosedForms(LatexPrintable):
             lines.append("conditions:")
             lines.extend(f"  - {c}" for c in self.conditions)
         return "\n".join(lines) + "\n"
-
-    def latex_lines(self, **settings: Any) -> list[str]:
-        """One ``name &= form`` line per form (and per axis), printed by a sympy LatexPrinter subclass."""
-        if not self.compact:
-            printer = LatexPrinter(settings)
-        else:
-            printer = _forms_printer(settings)
-        out = []
-        names = {"n": "n_{\\mathrm{out}}", "j": "j", "r": "r", "start": "\\mathrm{start}", "effective_padding": "P"}
-        for key, val in self.as_dict().items():
-            vals = [val] if self.axes is None else list(val)
-            for ax, v in enumerate(vals):
-                sub = "" if self.axes is None else f"^{{({ax})}}"
-                shown = A.to_sympy(v) if self.compact else display(v)
-                out.append(f"{names[key]}{sub} &= {printer.doprint(shown)}")
-        return out
-
-    def to_latex(self, **settings: Any) -> str:
-        """An ``align*`` environment with the five forms."""
-        body = " \\\\\n".join(self.latex_lines(**settings))
-        return "\\begin{align*}\n" + body + "\n\\end{align*}\n"
-
-    def _repr_latex_(self) -> str:
-        return "$\\displaystyle " + " \\quad ".join(ln.replace("&", "") for ln in self.latex_lines()) + "$"
 
     def __str__(self) -> str:
         return self.to_text()

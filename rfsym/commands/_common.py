@@ -13,7 +13,10 @@ from ..io.spec import load
 
 def add_spec_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "spec", metavar="SPEC|NAME", help="a TOML spec file or a built-in network name (alexnet, vgg16, ...)"
+        "spec",
+        metavar="SPEC|NAME",
+        help="a TOML spec file, a built-in network name (alexnet, vgg16, ...), an ONNX file, or "
+        "package.module:factory (imports and runs that Python module; a spec file never runs code)",
     )
 
 

@@ -19,13 +19,16 @@ table's origin (its centre is ``origin + i`` in table coordinates).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from .. import _arith as A
+from .._display import term_text
 from ..errors import RfsymError
+from .escape import tex_text
 
 __all__ = ["Figure", "figure_geometry", "tikz_figure"]
 
@@ -59,6 +62,21 @@ def _number(v: Any, what: str, layer: str) -> Fraction:
     return Fraction(v)
 
 
+#: the largest input a figure draws, in pixels per axis (checked before the table is computed)
+MAX_FIGURE_SIZE = 4096
+
+
+def check_figure_size(net: Any, input: Any = None, hint: str = "") -> None:
+    """Raise RfsymError when the input of ``net`` is too large to draw (more than MAX_FIGURE_SIZE per axis)."""
+    for n in net.axes_input(input):
+        v = A.norm(n)
+        if A.is_num(v) and v > MAX_FIGURE_SIZE:
+            raise RfsymError(
+                f"{term_text(net.name)}: a figure draws at most {MAX_FIGURE_SIZE} input pixels per axis "
+                f"(input {A.fmt(v)}){hint}"
+            )
+
+
 def figure_geometry(
     net: Any,
     layer: str | None = None,
@@ -74,6 +92,7 @@ def figure_geometry(
     ``features`` are 0-based (row, column) indices, or single indices for both
     axes; the default is the first and the last feature.
     """
+    check_figure_size(net, input)
     table = net.table(input=input, convention=convention, origin=origin)
     if layer is None:
         # the deepest layer with at least two features per axis shows the most; else the output
@@ -194,11 +213,9 @@ def tikz_figure(
     body = "\n".join(lines) + "\n"
     if not (floating or caption or label):
         return body
-    from .latex import _tex_text
-
     if caption is None:
         caption = (
-            rf"Receptive fields in \texttt{{{_tex_text(g.network)}}}, layer \texttt{{{_tex_text(g.layer)}}}: "
+            rf"Receptive fields in \texttt{{{tex_text(g.network)}}}, layer \texttt{{{tex_text(g.layer)}}}: "
             r"input pixels (blue), padding (dashed), feature centres (green) and the receptive fields of "
             r"the marked features (orange)."
         )
@@ -218,8 +235,6 @@ def _grid(style: str, x0: int, y0: int, x1: int, y1: int) -> str:
 
 
 def _split_length(width: str) -> tuple[float, str]:
-    import re
-
     m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(cm|mm|pt|in)\s*", str(width))
     if not m or float(m.group(1)) <= 0:
         raise RfsymError(f"figure width must be a positive length in cm, mm, pt or in (got {width!r})")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _arith as A
-from ..printing._hooks import JupyterLatex
+from .._display import JupyterLatex
 from .targets import Target
 
 __all__ = ["Condition", "Nearest", "Progression", "SolveResult"]
