@@ -427,3 +427,38 @@ def test_wrong_types_are_rfsym_errors(call, message):
     """Wrong argument types and values at from_torch, from_onnx, verify and the plot functions: RfsymError."""
     with pytest.raises(RfsymError, match=message):
         call()
+
+
+# -- plot -o: regular files only, no symlinks, the umask ---------------------------------
+
+
+@pytest.mark.parametrize("ext", ["png", "tex"])
+def test_plot_output_is_a_regular_file_with_the_umask(tmp_path, ext):
+    """`plot -o` creates a file with mode 0o666 & ~umask (not 0600) and leaves no temporary file."""
+    out = cli("plot", "alexnet", "--layer", "conv2", "-o", f"f.{ext}", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / f"f.{ext}").stat().st_mode & 0o777 == 0o666 & ~mask
+    assert [p.name for p in tmp_path.iterdir()] == [f"f.{ext}"]
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_plot_never_writes_through_a_symlink_or_to_a_fifo(tmp_path, force):
+    """A symbolic link (dangling or not) or a FIFO at the -o path is refused in one line, even with --force."""
+    target = tmp_path / "target.png"
+    target.write_bytes(b"keep")
+    (tmp_path / "link.png").symlink_to(target)
+    (tmp_path / "dangling.png").symlink_to(tmp_path / "nowhere.png")
+    os.mkfifo(tmp_path / "fifo.png")
+    flag = ["--force"] if force else []
+    for name in ("link.png", "dangling.png", "fifo.png"):
+        one_line_exit_2(cli("plot", "alexnet", "--layer", "conv2", "-o", name, *flag, cwd=tmp_path, timeout=30))
+    assert target.read_bytes() == b"keep" and not (tmp_path / "nowhere.png").exists()
+    assert (tmp_path / "link.png").is_symlink() and (tmp_path / "dangling.png").is_symlink()
+
+
+def test_plot_output_io_errors_are_one_line(tmp_path):
+    """An empty name, a missing directory and a 300-character name: one line each, exit 2."""
+    for name in ("", "missing/f.png", "a" * 300 + ".png"):
+        one_line_exit_2(cli("plot", "alexnet", "--layer", "conv2", "-o", name, cwd=tmp_path))
