@@ -23,8 +23,8 @@ from fractions import Fraction
 from typing import Any
 
 from . import _arith as A
-from .errors import RfsymError
 from ._display import LatexPrintable
+from .errors import RfsymError
 from .values import parse_value
 
 __all__ = [
