@@ -282,6 +282,19 @@ class TestOnnx:
         (a, _) = from_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])).table().output
         assert (a.n, a.r) == (14, 3) and time.perf_counter() - t0 < 10
 
+    def test_control_characters_in_names_stay_one_line(self):
+        """A node or module name with a newline or an escape sequence is escaped in the message (one line)."""
+        bad = conv_resize_model([1, 1, float("nan"), 2])
+        bad.graph.node[1].name = "up\n\x1b[31mred"
+        with pytest.raises(RfsymError) as info:
+            from_onnx(bad)
+        assert "\n" not in str(info.value) and "\x1b" not in str(info.value) and "up\\n" in str(info.value)
+        m = nn.Sequential()
+        m.add_module("a\nb", nn.PixelShuffle(2))
+        with pytest.raises(RfsymError) as info:
+            from_torch(nn.Sequential(nn.Conv2d(4, 4, 3), m), 8)
+        assert "\n" not in str(info.value) and "a\\nb" in str(info.value)
+
     def test_fifo_and_directory_are_refused(self, tmp_path):
         """A FIFO named .onnx is refused at once (never read, never a hang); so is a directory."""
         fifo = tmp_path / "pipe.onnx"

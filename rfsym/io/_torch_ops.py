@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._display import term_text
 from ..errors import RfsymError
 from ..layers import Conv, ConvTranspose, Identity, Pool, Upsample
 from ._base import integer_scales, size_scales
@@ -255,7 +256,7 @@ class _Importer:
             if not maps:
                 return CONST
             src = maps[0]
-        call = _ModCall(path, mod, src, f"{path} ({tname})", tname)
+        call = _ModCall(path, mod, src, f"{term_text(path)} ({term_text(tname)})", tname)
         for types, handler, needs_map in _module_table():
             if isinstance(mod, types):
                 if needs_map:

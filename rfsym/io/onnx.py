@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._display import term_text
 from ..errors import RfsymError
 from ..layers import Conv, ConvTranspose, Pool, Upsample
 from ._base import input_sizes, integer_scales, one_line, require, size_scales
@@ -142,7 +143,7 @@ def _load(path_or_model: Any) -> tuple[Any, str, Path | None]:
         return _has_nodes(path_or_model, "<model>"), path_or_model.graph.name or "model", None
     if isinstance(path_or_model, (str, Path)):
         path = Path(path_or_model)
-        return _has_nodes(_read(onnx, path), str(path)), path.stem, path.parent
+        return _has_nodes(_read(onnx, path), term_text(path)), path.stem, path.parent
     if isinstance(path_or_model, (bytes, bytearray)):
         if len(path_or_model) > MAX_ONNX_BYTES:
             raise RfsymError(f"<bytes>: an ONNX model holds at most {MAX_ONNX_BYTES:,} bytes")
@@ -156,22 +157,23 @@ def _load(path_or_model: Any) -> tuple[Any, str, Path | None]:
 
 def _read(onnx: Any, path: Path) -> Any:
     """An ONNX file without its external data: regular files of at most :data:`MAX_ONNX_BYTES` only."""
+    shown = term_text(path)
     try:
         if not path.exists():
-            raise RfsymError(f"{path}: no such ONNX file")
+            raise RfsymError(f"{shown}: no such ONNX file")
         if path.is_dir():
-            raise RfsymError(f"{path}: is a directory, not an ONNX file")
+            raise RfsymError(f"{shown}: is a directory, not an ONNX file")
         if not path.is_file():
-            raise RfsymError(f"{path}: not a regular file")
+            raise RfsymError(f"{shown}: not a regular file")
         size = path.stat().st_size
     except (OSError, ValueError) as e:
-        raise RfsymError(f"{path}: cannot read the ONNX file ({one_line(e)})") from None
+        raise RfsymError(f"{shown}: cannot read the ONNX file ({one_line(e)})") from None
     if size > MAX_ONNX_BYTES:
-        raise RfsymError(f"{path}: {size:,} bytes; an ONNX model holds at most {MAX_ONNX_BYTES:,}")
+        raise RfsymError(f"{shown}: {size:,} bytes; an ONNX model holds at most {MAX_ONNX_BYTES:,}")
     try:
         return onnx.load(str(path), load_external_data=False)
     except Exception as e:  # noqa: BLE001 - protobuf raises several kinds
-        raise RfsymError(f"{path}: not a valid ONNX model ({type(e).__name__}: {one_line(e)})") from None
+        raise RfsymError(f"{shown}: not a valid ONNX model ({type(e).__name__}: {one_line(e)})") from None
 
 
 def _has_nodes(model: Any, where: str) -> Any:
@@ -248,8 +250,9 @@ class _Import:
 
     def __init__(self, model: Any, name: str, sizes: tuple[int, ...], inputs: list[Any], folder: Path | None) -> None:
         self.model, self.name, self.folder = model, name, folder
+        self.shown = term_text(name)  # names in messages: control characters escaped (one line)
         self.nd = len(sizes)
-        self.b = Builder(name=name, input=sizes, source=name)
+        self.b = Builder(name=name, input=sizes, source=self.shown)
         self.env: dict[str, Any] = {inputs[0].name: Value("input")}
         self.consts: dict[str, Any] = {}
         for t in model.graph.initializer:
@@ -270,19 +273,19 @@ class _Import:
         if c.data_location == onnx.TensorProto.EXTERNAL:
             if self.folder is None:
                 raise RfsymError(
-                    f"{self.name}: tensor {nm!r} keeps its data in an external file; give the model's file path "
+                    f"{self.shown}: tensor {nm!r} keeps its data in an external file; give the model's file path "
                     "so that rfsym reads it from the model's folder"
                 )
             try:
                 return onnx.numpy_helper.to_array(c, base_dir=str(self.folder))
             except Exception as e:  # noqa: BLE001 - missing file, a location outside the folder, ...
                 raise RfsymError(
-                    f"{self.name}: tensor {nm!r}: its external data cannot be read from {self.folder} ({one_line(e)})"
+                    f"{self.shown}: tensor {nm!r}: its external data cannot be read from {self.folder} ({one_line(e)})"
                 ) from None
         try:
             return onnx.numpy_helper.to_array(c)
         except Exception as e:  # noqa: BLE001 - a malformed tensor
-            raise RfsymError(f"{self.name}: tensor {nm!r} cannot be read ({one_line(e)})") from None
+            raise RfsymError(f"{self.shown}: tensor {nm!r} cannot be read ({one_line(e)})") from None
 
     def const_shape(self, nm: str | None) -> list[int] | None:
         """A constant's shape, without reading its data (weights may be large or external)."""
@@ -304,7 +307,7 @@ class _Import:
                 raise
             except Exception as e:  # noqa: BLE001 - a malformed node (garbled file): one line naming it
                 raise RfsymError(
-                    f"{self.name}: node {idx} ({node.op_type!r}) is malformed ({type(e).__name__}: {one_line(e)})"
+                    f"{self.shown}: node {idx} ({term_text(repr(node.op_type))}) is malformed ({type(e).__name__}: {one_line(e)})"
                 ) from None
         outs = [self.env.get(o.name, CONST) for o in self.model.graph.output]
         return next((v for v in outs if isinstance(v, Value) and v.is_map), CONST)
@@ -312,7 +315,7 @@ class _Import:
     def step(self, idx: int, node: Any) -> None:
         op = node.op_type
         nm = node.name or f"{op.lower()}{idx}"
-        where = f"{self.name}: {nm} ({op})"
+        where = f"{self.shown}: {term_text(nm)} ({term_text(op)})"
         at = _attrs(node, where)
         ins = [self.env.get(i, CONST) if i else CONST for i in node.input]
         maps = [v for v in ins if isinstance(v, Value) and v.is_map]
@@ -646,17 +649,18 @@ def from_onnx(
     except RfsymError:
         raise
     except Exception as e:  # noqa: BLE001 - protobuf fields of a garbled file: one line, not a traceback
-        raise RfsymError(f"{name}: not a valid ONNX model ({type(e).__name__}: {one_line(e)})") from None
+        raise RfsymError(f"{term_text(name)}: not a valid ONNX model ({type(e).__name__}: {one_line(e)})") from None
 
 
 def _import(model: Any, name: str, input_size: Any, input_name: str | None, folder: Path | None) -> Any:
-    inputs, dims = _input_of(model, name, input_name)
+    shown = term_text(name)
+    inputs, dims = _input_of(model, shown, input_name)
     nd = len(dims) - 2
     if input_size is None:
         if any(d is None or d < 1 for d in dims[2:]):
-            raise RfsymError(f"{name}: the model's input has symbolic spatial sizes; give input_size")
+            raise RfsymError(f"{shown}: the model's input has symbolic spatial sizes; give input_size")
         sizes = tuple(int(d) for d in dims[2:])  # type: ignore[arg-type]
     else:
-        sizes, _ = input_sizes(input_size, nd, name)
+        sizes, _ = input_sizes(input_size, nd, shown)
     imp = _Import(model, name, sizes, inputs, folder)
     return imp.b.build(imp.run())
