@@ -282,6 +282,18 @@ class TestOnnx:
         (a, _) = from_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])).table().output
         assert (a.n, a.r) == (14, 3) and time.perf_counter() - t0 < 10
 
+    def test_refused_layer_parameters_name_the_node(self):
+        """A parameter the rfsym layer refuses (kernel 0, stride 0) names the ONNX node."""
+        for at in ({"kernel_shape": [0, 0]}, {"kernel_shape": [2, 2], "strides": [0, 1]}):
+            g = helper.make_graph(
+                [helper.make_node("MaxPool", ["x"], ["y"], name="mp", **at)],
+                "g",
+                [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 16, 16])],
+                [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+            )
+            with pytest.raises(RfsymError, match=r"^g: mp \(MaxPool\): "):
+                from_onnx(helper.make_model(g))
+
     def test_control_characters_in_names_stay_one_line(self):
         """A node or module name with a newline or an escape sequence is escaped in the message (one line)."""
         bad = conv_resize_model([1, 1, float("nan"), 2])

@@ -8,6 +8,8 @@
 * :func:`check_run_size`: the limit on the input of a forward pass that rfsym
   itself runs (the hook recorder, :func:`rfsym.verify`), checked before the
   model sees a tensor;
+* :func:`make_layer`: an rfsym layer from imported parameters, its
+  validation errors prefixed with the operation they came from;
 * :func:`one_line`: an exception from framework code as one line;
 * :func:`require`: an optional dependency (torch, onnx, matplotlib), or one
   line naming the extra that installs it.
@@ -27,6 +29,7 @@ __all__ = [
     "check_run_size",
     "input_sizes",
     "integer_scales",
+    "make_layer",
     "one_line",
     "require",
     "size_scales",
@@ -116,6 +119,14 @@ def size_scales(sizes: Sequence[Any], outs: Sequence[Any], where: str, verb: str
 def _show(v: Any) -> str:
     f = float(v)
     return repr(f) if not math.isfinite(f) else repr(v.item() if hasattr(v, "item") else v)
+
+
+def make_layer(where: str, cls: Any, **params: Any) -> Any:
+    """``cls(**params)``; a parameter the layer refuses (zero kernel, a value above the limit) names ``where``."""
+    try:
+        return cls(**params)
+    except RfsymError as e:
+        raise RfsymError(f"{where}: {e}") from None
 
 
 def one_line(e: BaseException) -> str:

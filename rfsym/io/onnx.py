@@ -29,7 +29,7 @@ from typing import Any
 from .._display import term_text
 from ..errors import RfsymError
 from ..layers import Conv, ConvTranspose, Pool, Upsample
-from ._base import input_sizes, integer_scales, one_line, require, size_scales
+from ._base import input_sizes, integer_scales, make_layer, one_line, require, size_scales
 from ._graphbuild import CONST, Builder, Value
 
 __all__ = ["MAX_ONNX_BYTES", "from_onnx"]
@@ -391,11 +391,13 @@ class _Import:
         s, d = at.get("strides", [1] * nd), at.get("dilations", [1] * nd)
         pad = _window_padding(at, nd, o.where)
         if o.op == "Conv":
-            lay: Any = Conv(kernel=_pk(k), stride=_pk(s), padding=pad, dilation=_pk(d))
+            lay: Any = make_layer(o.where, Conv, kernel=_pk(k), stride=_pk(s), padding=pad, dilation=_pk(d))
         else:
             mode = "max" if o.op == "MaxPool" else "avg"
             ceil = bool(at.get("ceil_mode", 0))
-            lay = Pool(kernel=_pk(k), stride=_pk(s), padding=pad, dilation=_pk(d), ceil_mode=ceil, mode=mode)
+            lay = make_layer(
+                o.where, Pool, kernel=_pk(k), stride=_pk(s), padding=pad, dilation=_pk(d), ceil_mode=ceil, mode=mode
+            )
         return self.b.layer(o.name, lay, o.src, o.op)
 
     def _conv_transpose(self, o: _Op) -> Value:
@@ -408,7 +410,9 @@ class _Import:
             pad: Any = [[int(pads[i]), int(pads[i + nd])] for i in range(nd)]
         else:
             pad = _pk(pads[:nd])
-        lay = ConvTranspose(
+        lay = make_layer(
+            o.where,
+            ConvTranspose,
             kernel=_pk(k),
             stride=_pk(at.get("strides", [1] * nd)),
             padding=pad,
@@ -437,7 +441,7 @@ class _Import:
             raise o.fail(f"{len(sp)} scale factors for {self.nd} spatial axes")
         mode = o.at.get("mode", "nearest")
         mode = {"linear": "bilinear", "cubic": "bicubic"}.get(mode, mode)
-        return self.b.layer(o.name, Upsample(scale=_pk(sp), mode=mode), o.src, o.op)
+        return self.b.layer(o.name, make_layer(o.where, Upsample, scale=_pk(sp), mode=mode), o.src, o.op)
 
     def _pad(self, o: _Op) -> Value:
         nd, at = self.nd, o.at
@@ -463,7 +467,8 @@ class _Import:
         if any(p < 0 for pr in pairs for p in pr):
             raise o.fail(f"negative pads (cropping) {pads} are not supported")
         pad = pairs[0] if nd == 1 else [list(p) for p in pairs]
-        return self.b.layer(o.name, Conv(kernel=_pk([1] * nd), padding=pad), o.src, "Pad, padding only")
+        lay = make_layer(o.where, Conv, kernel=_pk([1] * nd), padding=pad)
+        return self.b.layer(o.name, lay, o.src, "Pad, padding only")
 
     def _global(self, o: _Op) -> Value:
         return self.b.whole(o.name, o.src, o.op, mode="max" if o.op == "GlobalMaxPool" else "avg")
