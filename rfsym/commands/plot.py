@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from .._files import write_file
 from ..errors import RfsymError
-from ..plot import check_figure_size, close_figure, figure_bytes, layers_figure, rf_figure
+from ..plot import close_figure, figure_bytes, layers_figure, rf_figure
 from ..printing.tikz import tikz_figure
 from ._common import add_convention_argument, add_input_argument, add_origin_argument, add_spec_argument, load_network
 from .export import document
@@ -28,8 +28,8 @@ layer's features (green) and the receptive fields of the chosen features
 Files are written atomically, as regular files only (a symbolic link, FIFO or
 device at the path is refused, even with --force) with the umask's permissions;
 an existing file is kept unless --force is given.
-Limit: a picture draws at most 1,048,576 (1024 x 1024) feature centres or input
-pixels; larger ones are refused before drawing.  PNG and PDF need matplotlib
+Limit: a picture draws at most 1024 input pixels and 1024 feature centres per
+axis; larger ones are refused before drawing.  PNG and PDF need matplotlib
 (pip install 'rfsym[plot]').
 """
 
@@ -91,8 +91,6 @@ def run(args: argparse.Namespace) -> int:
         raise RfsymError("--kind layers draws with matplotlib: write a .pdf or .png")
     net = load_network(args.spec, args.input)
     options = {"input": args.input, "convention": args.convention, "origin": Fraction(args.origin)}
-    if args.kind == "rf":
-        check_figure_size(net, args.layer, **options)
     feats = _features(args.feature)
     if ext == ".tex":
         text = tikz_figure(net, args.layer, feats, width=args.width, **options)
