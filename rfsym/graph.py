@@ -36,15 +36,27 @@ from fractions import Fraction
 from typing import Any
 
 from . import _arith as A
+from ._bisect import smallest
 from ._display import LatexPrintable
 from .errors import RfsymError
 from .layers import CONVENTIONS, AxisState, Conv, ConvTranspose, Identity, Layer, Pool, Repeat, Upsample
-from .network import Network, Row, Table, _broadcast_input, _check_convention, _unify_symbols, parse_origin
+from .network import (
+    INPUT_CAP,
+    Network,
+    Row,
+    Table,
+    _broadcast_input,
+    _check_convention,
+    _unify_symbols,
+    parse_origin,
+)
 from .values import SymbolDomain
 
 __all__ = ["Add", "Alignment", "AlignmentWarning", "Concat", "Graph", "GraphTable", "Merge", "Node", "PathInfo"]
 
 INPUT = "input"
+#: How many input sizes above the smallest non-empty one Graph.min_input_size tries for equal merge sizes.
+SIZE_SCAN = 4096
 
 
 class AlignmentWarning(UserWarning):
@@ -678,24 +690,51 @@ class Graph(LatexPrintable):
         return memo[target]
 
     def min_input_size(self, axis: int = 0, convention: str = "framework") -> Any:
-        """Smallest input size for which every node is non-empty and every merge's sizes agree (numeric graphs)."""
+        """Smallest input size on ``axis`` for which every node is non-empty and every merge's sizes agree.
+
+        Numeric graphs only (None when a layer has symbols).  Axes do not
+        interact, so the other axes do not matter.  Every node's ``n`` is
+        non-decreasing in the input size, so the smallest non-empty input comes
+        from the shared search (:mod:`rfsym._bisect`, up to ``2**80``); merges
+        whose branches change size at different rates agree only at some
+        sizes, which are then looked for among the next SIZE_SCAN sizes.
+        """
         if self.free_symbols:
             return None
+        _check_convention(convention)
         nd = self.ndim or 1
-
-        def ok(n: int) -> bool:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", AlignmentWarning)
-                    self.table(input=[n] * nd, convention=convention)
-            except RfsymError:
-                return False
-            return True
-
-        for n in range(1, 4097):
-            if ok(n):
+        if not isinstance(axis, int) or not 0 <= axis < nd:
+            raise RfsymError(
+                f"{self.name}: axis {axis!r} does not exist (the graph has {nd} axis{'es' if nd > 1 else ''})"
+            )
+        layers, _ = self._compile()
+        found = smallest(lambda n: self._axis_sizes(layers, n, axis, convention)[0], 1, INPUT_CAP)
+        if found.value is None:
+            raise RfsymError(f"{self.name}: no input size up to 2**80 gives non-empty nodes")
+        for n in range(found.value, found.value + SIZE_SCAN):
+            if self._axis_sizes(layers, n, axis, convention)[1]:
                 return n
-        raise RfsymError(f"{self.name}: no input size up to 4096 gives non-empty, size-compatible nodes")
+        axis_text = f" on axis {axis}" if nd > 1 else ""
+        raise RfsymError(
+            f"{self.name}: no input size from {found.value} to {found.value + SIZE_SCAN - 1} gives every merge "
+            f"inputs of equal size{axis_text}"
+        )
+
+    def _axis_sizes(self, layers: dict[str, Layer], n: int, axis: int, convention: str) -> tuple[bool, bool]:
+        """For input size ``n`` on ``axis``: (every node non-empty, every merge's inputs of equal size)."""
+        sizes: dict[str, AxisState] = {INPUT: AxisState.input(n)}
+        agree = True
+        for who, (_, ins) in self._nodes.items():
+            lay = layers[who]
+            if isinstance(lay, Merge):
+                sts = [sizes[x] for x in ins]
+                agree = agree and all(st.n == sts[0].n for st in sts[1:])
+                sizes[who] = lay.merge(sts)[0]
+            else:
+                sizes[who] = lay.transfer(sizes[ins[0]], axis, convention)
+            if sizes[who].n < 1:
+                return False, False
+        return True, agree
 
     def __repr__(self) -> str:
         return f"Graph(name={self.name!r}, nodes={len(self._nodes)})"
