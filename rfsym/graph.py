@@ -788,7 +788,7 @@ def _check_sizes(
         diff = A.add(st.n, A.mul(-1, n0))
         bad = (A.is_num(diff) and diff != 0) or (not A.is_num(diff) and getattr(diff, "is_zero", None) is False)
         if not bad and not A.is_num(diff) and not _zero(diff):
-            import sympy
+            import sympy  # symbolic graphs only: numeric graph tables never import sympy
 
             open_.append((who, ax, sympy.Eq(A.to_sympy(n0), A.to_sympy(st.n))))
         if bad:
@@ -821,7 +821,7 @@ def _condition(pairs: list[tuple[Any, Any]]) -> Any:
     """``True``, ``False`` or a sympy relation: every pair equal."""
     if all(A.is_num(x) and A.is_num(y) for x, y in pairs):
         return all(x == y for x, y in pairs)
-    import sympy
+    import sympy  # symbolic graphs only (see _check_sizes)
 
     rels = []
     for x, y in pairs:
@@ -838,7 +838,7 @@ def _condition(pairs: list[tuple[Any, Any]]) -> Any:
 
 def _solved(diff: Any) -> Any:
     """``Eq(diff, 0)`` written as ``symbol = expression``, preferring padding symbols."""
-    import sympy
+    import sympy  # symbolic graphs only (see _check_sizes)
 
     syms = sorted(diff.free_symbols, key=lambda s: (not (s.is_nonnegative and not s.is_positive), s.name))
     for s in syms:

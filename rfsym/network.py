@@ -12,7 +12,7 @@ from ._bisect import smallest
 from ._display import LatexPrintable, TableDisplay
 from .errors import RfsymError
 from .layers import CONVENTIONS, AxisState, Layer, Repeat
-from .values import SymbolDomain, parse_value
+from .values import MAX_UNROLL, SymbolDomain, check_value, parse_value
 
 __all__ = ["Network", "Row", "Table", "parse_origin"]
 
@@ -146,6 +146,41 @@ class Table(TableDisplay):
         return json.dumps(self.to_dict(), indent=2)
 
 
+def _unrolled_names(lay: Layer) -> Iterable[str]:
+    if not isinstance(lay, Repeat) or not isinstance(lay.times, int):
+        yield lay.label()
+        return
+    for i in range(1, lay.times + 1):
+        for b in lay.block:
+            for sub in _unrolled_names(b):
+                yield f"{sub}.{i}"
+
+
+def _check_unrolled_names(layers: Sequence[Layer], name: str) -> None:
+    """Numeric repeats unroll into names ``layer.copy``: they must not clash with each other or other layers."""
+    if not any(isinstance(lay, Repeat) for lay in layers) or sum(lay.unrolled_size() for lay in layers) > MAX_UNROLL:
+        return  # nothing to unroll, or unrolling is refused anyway (with its own message)
+    seen: set[str] = set()
+    for lay in layers:
+        for sub in _unrolled_names(lay):
+            if sub in seen:
+                raise RfsymError(f"{name}: duplicate layer name {sub!r} once the repeats are unrolled (rename a layer)")
+            seen.add(sub)
+
+
+def _check_symbols(symbols: Any, name: str) -> dict[str, SymbolDomain]:
+    if symbols is None:
+        return {}
+    if not isinstance(symbols, dict):
+        raise RfsymError(f"{name}: symbols must be a dict of name -> SymbolDomain (got {type(symbols).__name__})")
+    out = {}
+    for k, v in symbols.items():
+        if not isinstance(v, SymbolDomain):
+            raise RfsymError(f"{name}: symbols[{str(k)!r}] must be a SymbolDomain (got {type(v).__name__})")
+        out[str(k)] = v
+    return out
+
+
 def _broadcast_input(inp: tuple[Any, ...] | None, nd: int | None, name: str) -> tuple[Any, ...]:
     """One input size per axis: a single size is used on every axis of an N-D network."""
     if inp is None:
@@ -226,7 +261,13 @@ class Network(LatexPrintable):
         name: str = "network",
         symbols: dict[str, SymbolDomain] | None = None,
     ) -> None:
-        symbols = {str(k): v for k, v in (symbols or {}).items()}
+        if not isinstance(name, str):
+            raise RfsymError(f"a network's name must be a string (got {type(name).__name__})")
+        symbols = _check_symbols(symbols, name)
+        if isinstance(layers, Layer):
+            layers = [layers]
+        if not isinstance(layers, (list, tuple)):
+            raise RfsymError(f"{name}: layers must be a list of rfsym layers (got {type(layers).__name__})")
         layers = list(layers)
         if not layers:
             raise RfsymError(f"{name}: a network needs at least one layer")
@@ -244,7 +285,12 @@ class Network(LatexPrintable):
         inp = self._parse_input(input, name) if input is not None else None
         sym_map = _unify_symbols(named, inp or (), symbols)
         if sym_map:
-            named = [lay.map_values(lambda v: v.xreplace(sym_map) if hasattr(v, "xreplace") else v) for lay in named]
+
+            def rename(v: Any) -> Any:
+                return v.xreplace(sym_map) if hasattr(v, "xreplace") else v
+
+            # symbols renamed to their unified form; _check_domains below proves every value
+            named = [lay.map_values(rename, validate=False) for lay in named]
             if inp is not None:
                 inp = tuple(A.norm(v.xreplace(sym_map)) if hasattr(v, "xreplace") else v for v in inp)
         object.__setattr__(self, "layers", tuple(named))
@@ -253,31 +299,32 @@ class Network(LatexPrintable):
         object.__setattr__(self, "symbols", symbols)
         self.ndim  # noqa: B018 - validates axis counts
         self._check_domains()
+        _check_unrolled_names(self.layers, name)
 
     def _check_domains(self) -> None:
-        """Every parameter must be able to satisfy its role's bound within the symbols' domains."""
-        from .values import ROLE_MIN, ROLE_TEXT
+        """Every parameter must be proven an integer reaching its role's bound within the symbols' domains
+        (a repeat's index ranges over 1..times inside its block)."""
 
-        def feasible(v: Any, lo: int) -> bool:
-            syms = sorted(getattr(v, "free_symbols", ()), key=str)
-            if len(syms) != 1 or syms[0].name not in self.symbols:
-                return True
-            vals = self.symbols[syms[0].name].values(limit=10_000)
-            if vals is None:
-                dom = self.symbols[syms[0].name]
-                if v == syms[0] and dom.max is not None:
-                    return dom.max >= lo
-                return True
-            return any(A.norm(v.xreplace({syms[0]: x})) >= lo for x in vals)
+        def walk(layers: Sequence[Layer], doms: dict[str, SymbolDomain], prefix: str) -> None:
+            for lay in layers:
+                where = f"{prefix}{lay.label()}"
+                if isinstance(lay, Repeat):
+                    check_value(lay.times, role="times", where=f"{where}: times", domains=doms)
+                    inner = dict(doms)
+                    if lay.index is not None:
+                        top = lay.times if isinstance(lay.times, int) else None
+                        inner[lay.index.name] = SymbolDomain(min=1, max=top)
+                    walk(lay.block, inner, f"{where}: ")
+                    continue
+                for fld, role, v in lay.role_values():
+                    if not A.is_num(v):
+                        check_value(v, role=role, where=f"{where}: {fld}", domains=doms)
 
-        for lay in self.layers:
-            for fld, role, v in lay.role_values():
-                lo = ROLE_MIN[role]
-                if not A.is_num(v) and not feasible(v, lo):
-                    raise RfsymError(
-                        f"{lay.label()}: {fld} must be {ROLE_TEXT[lo]} (got {v}, which its symbols' "
-                        f"domains never allow)"
-                    )
+        walk(self.layers, self.symbols, "")
+        for i, v in enumerate(self.input or ()):
+            if not A.is_num(v):
+                where = f"{self.name}: input" + (f"[{i}]" if len(self.input) > 1 else "")
+                check_value(v, role="input", where=where, domains=self.symbols)
 
     @staticmethod
     def _parse_input(value: Any, name: str) -> tuple[Any, ...]:

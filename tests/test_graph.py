@@ -34,11 +34,11 @@ def oracle_nodes(g: Graph, axis: int = 0) -> dict[str, dict]:
         if isinstance(lay, Merge):
             d = {"kind": "add"}
         elif isinstance(lay, (Conv, Pool)):
-            k, s, p, dil = lay.axis_params(axis)
+            k, s, p, dil, _ = lay.axis_params(axis)
             assert not isinstance(p, str) and not lay.ceil_mode
             d = {"kind": "conv", "kernel": k, "stride": s, "padding": tuple(p), "dilation": dil}
         elif isinstance(lay, ConvTranspose):
-            k, s, p, op, dil = lay.tconv_params(axis)
+            k, s, p, dil, op = lay.axis_params(axis)
             d = {"kind": "tconv", "kernel": k, "stride": s, "padding": tuple(p), "output_padding": op, "dilation": dil}
         elif isinstance(lay, Upsample):
             sc = lay.scale[axis] if isinstance(lay.scale, tuple) else lay.scale

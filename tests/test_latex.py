@@ -405,7 +405,7 @@ class TestClosedForms:
         assert general is not None
         values = {"k": [], "s": [], "d": [], "rf:pL": [], "rf:pR": []}
         for lay in layers:
-            k, s, (pl, pr), d = lay.axis_params(0)
+            k, s, (pl, pr), d, _ = lay.axis_params(0)
             for key, v in (("k", k), ("s", s), ("d", d), ("rf:pL", pl), ("rf:pR", pr)):
                 values[key].append(v)
         out = net.table().output[0]

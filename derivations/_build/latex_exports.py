@@ -80,7 +80,7 @@ def params(net):
         if not hasattr(lay, "axis_params"):  # pass-through (ReLU, ...): one pixel, stride 1
             out.append((1, 1, (0, 0), 1))
             continue
-        k, s, pad, d = lay.axis_params(0)
+        k, s, pad, d, _ = lay.axis_params(0)
         out.append((k, s, tuple(pad), d))
     return out
 """)

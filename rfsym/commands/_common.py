@@ -57,23 +57,24 @@ def load_network(spec: str, input: Any = None) -> Any:
 #: Characters that act on a terminal or split a line: C0/C1 controls, DEL, line and
 #: paragraph separators, bidirectional overrides and isolates, lone surrogates.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+#: The same without tab and newline, for multi-line output.
+_UNSAFE_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
 
 
-def _escape(c: str) -> str:
+def _escape(m: re.Match[str]) -> str:
+    c = m.group()
     if c in _NAMED:
         return _NAMED[c]
     return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
 
 
-def terminal_safe(text: str, keep: str = "") -> str:
+def terminal_safe(text: str, multiline: bool = False) -> str:
     """``text`` with control characters written as escapes (``\\n``, ``\\e``, ``\\x07``, ``\\u202e``).
 
-    Characters in ``keep`` (``"\\n\\t"`` for multi-line output) pass through.
+    ``multiline`` keeps newlines and tabs (output of several lines).
     """
-    if not _UNSAFE.search(text):
-        return text
-    return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m.group()), text)
+    return (_UNSAFE_MULTILINE if multiline else _UNSAFE).sub(_escape, text)
 
 
 def emit(text: str) -> None:
@@ -82,4 +83,4 @@ def emit(text: str) -> None:
     JSON output is ASCII already (``json.dumps`` escapes the rest) and LaTeX
     output escapes names itself, so this changes only what would act on a terminal.
     """
-    sys.stdout.write(terminal_safe(text if text.endswith("\n") else text + "\n", keep="\n\t"))
+    sys.stdout.write(terminal_safe(text if text.endswith("\n") else text + "\n", multiline=True))

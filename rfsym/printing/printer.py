@@ -396,7 +396,9 @@ class RfsymLatexPrinter(LatexPrinter):
     def _print_ConvTranspose(self, layer: Any) -> str:
         """``\\mathrm{convtranspose}(k = 4,\\ s = 2,\\ p = 1)`` with the declared (upsampling) stride."""
         nd = layer.ndim or 1
-        rows = [layer.tconv_params(ax) for ax in range(nd)]  # (k, s, (pL, pR), output_padding, d)
+        rows = [
+            (w.kernel, w.stride, w.padding, w.output_padding, w.dilation) for w in map(layer.axis_params, range(nd))
+        ]
         out = []
         for i, (sym, default) in enumerate((("k", None), ("s", 1), ("p", (0, 0)), (None, 0), ("d", 1))):
             vals = [r[i] for r in rows]
