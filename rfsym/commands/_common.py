@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from .._display import term_text
 from .._files import write_stdout
 from ..io._loaders import LOADERS
 from ..io.spec import load
+
+
+def command_parser(
+    sub: argparse._SubParsersAction, name: str, help: str, epilog: str, run: Callable[[argparse.Namespace], int]
+) -> argparse.ArgumentParser:
+    """The sub-command ``name``: its help line, description, examples (kept as written) and ``run``."""
+    p = sub.add_parser(
+        name, help=help, description=help, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.set_defaults(run=run)
+    return p
+
+
+def add_format_argument(p: argparse.ArgumentParser, formats: list[str]) -> None:
+    p.add_argument("--format", choices=formats, default=formats[0], help=f"output format (default {formats[0]})")
 
 
 def add_spec_argument(p: argparse.ArgumentParser) -> None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_input_argument, add_origin_argument, add_spec_argument, emit, load_network
+from ._common import (
+    add_format_argument,
+    add_input_argument,
+    add_origin_argument,
+    add_spec_argument,
+    command_parser,
+    emit,
+    load_network,
+)
 
 HELP = "closed forms of the output's n, j, r, start and effective padding"
 EPILOG = """\
@@ -21,14 +29,11 @@ syntax (integers as integers), one entry per axis for N-D specs.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "derive", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = command_parser(sub, "derive", HELP, EPILOG, run)
     add_spec_argument(p)
     add_input_argument(p)
     add_origin_argument(p)
-    p.add_argument("--format", choices=["text", "json", "latex"], default="text", help="output format (default text)")
-    p.set_defaults(run=run)
+    add_format_argument(p, ["text", "json", "latex"])
 
 
 def run(args: argparse.Namespace) -> int:
