@@ -40,6 +40,8 @@ This module reads layers only (import level 2).
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, is_dataclass, replace
 from fractions import Fraction
@@ -50,7 +52,7 @@ import sympy
 from . import _arith as A
 from ._bisect import smallest
 from .errors import RfsymError
-from .layers import AxisState, Layer
+from .layers import AxisState, Conv, Layer
 
 __all__ = [
     "FLAT_LIMIT",
@@ -60,11 +62,17 @@ __all__ = [
     "compose_all",
     "compose_flat",
     "depends_on_x",
+    "equivalent",
     "floor_form",
     "generic",
     "identity",
+    "int_ceiling",
+    "int_floor",
+    "integrality",
     "layer_map",
+    "proved_integer",
     "read_transfer",
+    "safe_xreplace",
     "same",
     "smallest_input",
     "SEARCH_CAP",
@@ -118,21 +126,22 @@ class AffineMap:
     def n_of(self, x: Any) -> Any:
         if self.g is not None:
             try:
-                return A.add(A.floordiv(A.add(x, self.e), self.den), 1)
+                return A.add(int_floor(A.div(A.add(x, self.e), self.den)), 1)
             except (ArithmeticError, ValueError, TypeError):  # see at(): keep the composition unevaluated
                 m = sympy.Dummy("m", integer=True)
-                inner = A.add(A.floordiv(A.add(m, self.e), self.den), 1)
+                inner = A.add(int_floor(A.div(A.add(m, self.e), self.den)), 1)
                 return sympy.Subs(A.to_sympy(inner), m, A.to_sympy(x))
         return at(self.nfun, x)
 
 
 #: The generic input state: size x (a positive integer), jump J, field R, start S, padding P.
+#: Dummies: never equal to a user's symbol, whatever its name.
 _GEN: dict[str, Any] = {
-    "x": sympy.Symbol("_rfsym_x", integer=True, positive=True),
-    "J": sympy.Symbol("_rfsym_J", positive=True),
-    "R": sympy.Symbol("_rfsym_R", real=True),
-    "S": sympy.Symbol("_rfsym_S", real=True),
-    "P": sympy.Symbol("_rfsym_P", real=True),
+    "x": sympy.Dummy("x", integer=True, positive=True),
+    "J": sympy.Dummy("J", positive=True),
+    "R": sympy.Dummy("R", real=True),
+    "S": sympy.Dummy("S", real=True),
+    "P": sympy.Dummy("P", real=True),
 }
 X = _GEN["x"]
 
@@ -146,7 +155,7 @@ def at(expr: Any, x: Any) -> Any:
     """expr with the generic input size replaced by x."""
     if hasattr(expr, "free_symbols") and X in expr.free_symbols:
         try:
-            return A.norm(expr.xreplace({X: A.to_sympy(x)}))
+            return A.norm(safe_xreplace(expr, {X: A.to_sympy(x)}))
         except (ArithmeticError, ValueError, TypeError):
             # sympy's evalf gives up on some deeply nested floor/Piecewise forms (ceil_mode after
             # n-dependent 'same' padding): keep the composition as an unevaluated Subs; doit() evaluates it
@@ -217,7 +226,7 @@ def _template(layer: Any) -> tuple[Any, list[Any]]:
             if w is v or w == v:
                 return sym  # equal values share a placeholder: symmetric padding gives 2 p, not p + p
         facts = _facts(v)
-        sym = sympy.Symbol(f"_rfsym_t{len(values)}_" + "_".join(sorted(facts)), **facts)
+        sym = sympy.Dummy(f"t{len(values)}", **facts)  # a Dummy: never a user's symbol
         values.append((sym, v))
         return sym
 
@@ -274,9 +283,9 @@ def _rebuild(e: Any, sub: dict[Any, Any]) -> Any:
     if isinstance(e, (sympy.Add, sympy.Mul, sympy.Pow)):
         args = [_rebuild(a, sub) for a in e.args]
         if any(not isinstance(a, sympy.Basic) or a.is_Number for a, b in zip(args, e.args) if a is not b):
-            return e.xreplace(sub)
+            return safe_xreplace(e, sub)
         return e.func(*args, evaluate=False)
-    return e.xreplace(sub)
+    return safe_xreplace(e, sub)
 
 
 def layer_map(layer: Any, axis: int = 0, convention: str = "framework", fast: bool = False) -> AffineMap:
@@ -315,7 +324,7 @@ def _instantiate(tmpl: AffineMap, phs: list[Any], vals: list[Any], fast: bool) -
             return e
         if e.is_Symbol:
             return A.norm(sub.get(e, e))
-        return _rebuild(e, sub) if fast else A.norm(e.xreplace(sub))
+        return _rebuild(e, sub) if fast else A.norm(safe_xreplace(e, sub))
 
     m = f(tmpl.m)
     out = AffineMap(
@@ -591,6 +600,191 @@ def identity() -> AffineMap:
 
 
 # --------------------------------------------------------------------------
+# integrality, proved rather than asked of sympy
+# --------------------------------------------------------------------------
+
+#: Residue tuples tried at most when proving that a quotient is an integer.
+RESIDUE_LIMIT = 4096
+
+
+def _residues(gen: Any, q: int, domains: dict[str, Any]) -> Any:
+    """The residues modulo q that an integer-valued generator can take: a range or a set; None if not integer."""
+    if isinstance(gen, (sympy.floor, sympy.ceiling)):
+        return range(q)
+    if isinstance(gen, sympy.Indexed) or gen.is_Symbol:
+        if gen.is_integer is not True:  # a symbol's own assumption (never a derived one)
+            return None
+        dom = domains.get(getattr(gen, "name", None)) if domains else None
+        vals = dom.values(limit=RESIDUE_LIMIT) if dom is not None else None
+        if vals is not None:
+            return {v % q for v in vals}
+        odd = gen.is_odd is True or bool(dom is not None and dom.odd)
+        even = gen.is_even is True or bool(dom is not None and dom.even)
+        if q % 2 == 0 and (odd or even):
+            return range(1 if odd else 0, q, 2)
+        return range(q)
+    if isinstance(gen, (sympy.Max, sympy.Min)) and all(proved_integer(a, domains) for a in gen.args):
+        return range(q)
+    return None
+
+
+def proved_integer(expr: Any, domains: dict[str, Any] | None = None) -> bool:
+    """True when expr is an integer for every admissible value of its symbols, proved by residues.
+
+    expr is brought to ``num / q`` with ``num`` a polynomial with integer
+    coefficients in integer-valued generators (integer symbols, floors) and q a
+    positive integer; it is an integer iff ``num ≡ 0 (mod q)`` for every tuple of
+    the generators' residues (odd/even and the declared ``domains`` restrict
+    them).  False when that cannot be shown (symbolic denominators, too many
+    residues): sympy's own ``is_integer`` of a quotient is not used (sympy 1.14
+    says ``(x/6).is_integer`` is True for even x).
+    """
+    return integrality(expr, domains) is True
+
+
+def integrality(expr: Any, domains: dict[str, Any] | None = None) -> bool | None:
+    """True: expr is an integer for every admissible value; False: for none; None: not proved either way."""
+    expr = A.norm(expr)
+    if A.is_num(expr):
+        return isinstance(expr, int)
+    if not isinstance(expr, sympy.Basic) or expr.has(sympy.Piecewise, sympy.Sum, sympy.Product, sympy.Subs):
+        return None
+    if not _small(expr, 400):
+        return None
+    found = _integer_poly(expr, domains or {})
+    if found is None:
+        if sympy.fraction(expr)[1].is_Number or not _small(expr, 60):
+            return None
+        found = _integer_poly(sympy.cancel(expr), domains or {})  # (k s - s)/s
+        if found is None:
+            return None
+    poly, q, gens = found
+    if q == 1:
+        return True
+    total = 1
+    for r in gens:
+        total *= len(r)
+        if total > RESIDUE_LIMIT:
+            return None
+    terms = [(tuple(m), int(c * q)) for m, c in poly.terms()]
+    seen = set()
+    for point in itertools.product(*[sorted(r) for r in gens]):
+        seen.add(sum(c * _monomial(point, m, q) for m, c in terms) % q == 0)
+        if len(seen) == 2:
+            return None
+    return seen.pop() if seen else None
+
+
+def _small(expr: Any, limit: int) -> bool:
+    """True when expr has at most ``limit`` nodes (stops counting early)."""
+    count = 0
+    for _ in sympy.preorder_traversal(expr):
+        count += 1
+        if count > limit:
+            return False
+    return True
+
+
+def _has_inverse(e: Any) -> bool:
+    """A power with a non-positive-integer exponent outside floors and ceilings (which are integers)."""
+    if isinstance(e, (sympy.floor, sympy.ceiling)):
+        return False
+    if e.is_Pow and not (e.exp.is_Integer and e.exp > 0):
+        return True
+    return any(_has_inverse(a) for a in e.args)
+
+
+def _integer_poly(expr: Any, domains: dict[str, Any]) -> tuple[Any, int, list[Any]] | None:
+    """(poly, q, residues per generator): expr as a polynomial with coefficients in (1/q)Z, or None."""
+    if _has_inverse(expr):
+        return None  # a symbolic denominator or root: not a polynomial in integer generators
+    try:
+        poly = sympy.Poly(expr)
+    except (sympy.PolynomialError, sympy.GeneratorsNeeded):
+        return None
+    coeffs = poly.coeffs()
+    if not all(c.is_Rational for c in coeffs):
+        return None
+    q = math.lcm(*[int(c.q) for c in coeffs])
+    gens = [_residues(g, q, domains) for g in poly.gens]
+    if any(r is None for r in gens):
+        return None
+    return poly, q, gens
+
+
+def _monomial(point: tuple[int, ...], powers: tuple[int, ...], q: int) -> int:
+    out = 1
+    for v, e in zip(point, powers):
+        if e:
+            out = out * pow(v, e, q) % q
+    return out
+
+
+def int_floor(u: Any, domains: dict[str, Any] | None = None) -> Any:
+    """floor(u), keeping the floor unless integrality is proved (:func:`proved_integer`).
+
+    Terms of a sum that are proved integers move out of the floor, as sympy
+    does; nothing is dropped on sympy's word alone.
+    """
+    return _int_round(u, domains, sympy.floor)
+
+
+def int_ceiling(u: Any, domains: dict[str, Any] | None = None) -> Any:
+    """ceiling(u), keeping the ceiling unless integrality is proved."""
+    return _int_round(u, domains, sympy.ceiling)
+
+
+def _int_round(u: Any, domains: dict[str, Any] | None, func: Any) -> Any:
+    u = A.norm(u)
+    if A.is_num(u):
+        return A.floor(u) if func is sympy.floor else A.ceil(u)
+    u = A.to_sympy(u)
+    if u.is_Number:
+        return A.norm(func(u))
+    if (len(u.args) <= 32 or not u.is_Add) and proved_integer(u, domains):
+        return A.norm(u)
+    whole = [t for t in u.args if proved_integer(t, domains)] if u.is_Add else []
+    rest = sympy.Add(*[t for t in sympy.Add.make_args(u) if t not in whole]) if whole else u
+    inner = A.norm(func(rest)) if rest.is_Number else func(rest, evaluate=False)
+    return A.norm(sympy.Add(*whole, inner)) if whole else inner
+
+
+def safe_xreplace(expr: Any, mapping: dict[Any, Any], domains: dict[str, Any] | None = None) -> Any:
+    """expr.xreplace(mapping), rebuilding floors and ceilings with :func:`int_floor`/:func:`int_ceiling`.
+
+    sympy's own rebuild re-evaluates ``floor(u)`` and drops it whenever it
+    believes u is an integer, which it gets wrong for quotients of
+    parity-restricted symbols.
+    """
+    if not mapping or not isinstance(expr, sympy.Basic):
+        return expr
+    memo: dict[Any, Any] = {}
+
+    def walk(e: Any) -> Any:
+        hit = mapping.get(e)
+        if hit is not None:
+            return hit
+        if not e.args:
+            return e
+        got = memo.get(e)
+        if got is not None:
+            return got
+        args = [walk(a) for a in e.args]
+        if all(a is b for a, b in zip(args, e.args)):
+            out = e
+        elif isinstance(e, sympy.floor):
+            out = A.to_sympy(int_floor(args[0], domains))
+        elif isinstance(e, sympy.ceiling):
+            out = A.to_sympy(int_ceiling(args[0], domains))
+        else:
+            out = e.func(*args)
+        memo[e] = out
+        return out
+
+    return walk(expr)
+
+
+# --------------------------------------------------------------------------
 # inversion: the smallest valid input
 # --------------------------------------------------------------------------
 
@@ -649,9 +843,15 @@ def smallest_input(maps: Sequence[AffineMap], need: Any = 1) -> Any:
 
     The size maps are inverted backwards, ``need_in = max(1, smallest x with n_out(x) >= need_out)``,
     which is exact because every layer kind's output size is non-decreasing in its input size.
+    Symbolic stacks whose size maps all fold use the prefixes instead: prefix l has
+    ``n_l = floor((x + e_l)/D_l) + 1 >= 1  <=>  x >= -e_l``, so the answer is the flat
+    ``Max(1, -e_1, …, -e_L)`` (no nesting, however long the stack).
     None when some map's size function has no inverse here (a symbolic size map that is neither a
     floor nor linear, such as n-dependent ``same`` padding or ``ceil_mode`` with symbols).
     """
+    symbolic = any(not (A.is_num(mp.g) and A.is_num(mp.den)) for mp in maps)
+    if symbolic and need == 1 and maps and all(mp.folds for mp in maps):
+        return _prefix_bound(maps)
     for mp in reversed(maps):
         x = _invert(mp, need)
         if x is None:
@@ -660,14 +860,63 @@ def smallest_input(maps: Sequence[AffineMap], need: Any = 1) -> Any:
     return need
 
 
+def _prefix_bound(maps: Sequence[AffineMap]) -> Any:
+    """Max(1, -e_1, …, -e_L) over the prefixes' folded offsets (1 - g_l, g_l = Σ D_{i-1} g_i)."""
+    terms: list[Any] = []
+    den: Any = 1
+    bounds: list[Any] = [1]
+    for mp in maps:
+        terms.append(A.to_sympy(A.mul(den, mp.g)))
+        den = A.mul(den, mp.den)
+        bound = A.norm(1 - sympy.Add(*terms))
+        if A.is_num(bound):
+            bounds[0] = max(bounds[0], bound) if A.is_num(bounds[0]) else bounds[0]
+            continue
+        bounds.append(bound)
+    if len(bounds) <= 6:
+        out: Any = bounds[0]
+        for b in bounds[1:]:
+            out = A.maximum(out, b)
+        return out
+    return sympy.Max(*dict.fromkeys(A.to_sympy(b) for b in bounds), evaluate=False)
+
+
 def same(a: Any, b: Any) -> bool:
     """a == b, proved by expansion (False when undecided or too large to expand)."""
     if A.is_num(a) and A.is_num(b):
         return a == b
-
     d = A.to_sympy(a) - A.to_sympy(b)
     if d == 0:
         return True
     if sympy.count_ops(d, visual=False) > 2000:
         return False
     return sympy.expand(d) == 0
+
+
+def equivalent(layers: Sequence[Layer], name: str, axes: Sequence[int], convention: str = "framework") -> Layer:
+    """The single convolution (kernel R, stride J, padding (P, total - P)) equivalent to a stack.
+
+    One composed map per axis: R = 1 + a, J = m, P = b and the total padding
+    Σ (p_L + p_R) J_{l-1}; it exists when n is one floor whose denominator is the
+    jump and nothing depends on the input size.
+    """
+    ks, ss, pads = [], [], []
+    for ax in axes:
+        where = f"{name} (axis {ax})" if len(axes) > 1 else name
+        total = compose_all([layer_map(lay, ax, convention) for lay in layers])
+        if total.xdep:
+            raise RfsymError(f"{where}: padding depends on the input size; no single equivalent layer")
+        if total.pad is None:
+            raise RfsymError(f"{where}: the output size is not a single floor of the input; no single equivalent layer")
+        j = A.norm(total.m)
+        if not proved_integer(j):
+            raise RfsymError(f"{where}: the jump {A.fmt(j)} is not an integer; no single equivalent convolution")
+        if not same(total.den, j):
+            raise RfsymError(f"{where}: the output size does not step with the jump; no single equivalent layer")
+        ks.append(A.norm(A.add(1, total.a)))
+        ss.append(j)
+        pads.append((A.norm(total.b), A.norm(A.add(total.pad, A.mul(-1, total.b)))))
+    label = f"{name}-equivalent"
+    if len(axes) == 1:
+        return Conv(kernel=ks[0], stride=ss[0], padding=list(pads[0]), name=label)
+    return Conv(kernel=list(ks), stride=list(ss), padding=[list(p) for p in pads], name=label)

@@ -191,6 +191,52 @@ def _broadcast_input(inp: tuple[Any, ...] | None, nd: int | None, name: str) -> 
     return inp
 
 
+#: Symbolic tables of more layers than this fold each prefix's n into one floor.
+NEST_LIMIT = 12
+
+
+def _symbolic_states(
+    layers: Sequence[Layer], inp: tuple[Any, ...], convention: str, origin: Any
+) -> list[list[AxisState]]:
+    """Per axis, the state after each layer of a symbolic table, every floor kept unless proved removable.
+
+    Short stacks: the transfer functions, with n taken from the layers' maps
+    (:mod:`rfsym.maps`, whose floors never drop on sympy's word: sympy 1.14 believes
+    ``N/6`` is an integer for even N).  Long stacks: each prefix is one composed
+    map, so n is one folded floor ``floor((N + e_l)/D_l) + 1`` instead of l nested
+    floors (which grow without bound and exhaust the recursion limit).
+    """
+    from . import maps  # sympy: only for symbolic tables (numeric tables stay light)
+
+    out = []
+    for ax, n0 in enumerate(inp):
+        lmaps = [maps.layer_map(lay, ax, convention) for lay in layers]
+        if len(layers) <= NEST_LIMIT:
+            st, states = AxisState.input(n0, origin), []
+            for lay, mp in zip(layers, lmaps):
+                new = lay.transfer(st, ax, convention)
+                st = AxisState(mp.n_of(st.n), new.j, new.r, new.start, new.P)
+                states.append(st)
+            out.append(states)
+            continue
+        # many symbolic strides: each prefix in derive's nested form (linear size, small depth)
+        big = sum(mp.nsym for mp in lmaps) > maps.FLAT_LIMIT
+        total, states = maps.identity(), []
+        for i, mp in enumerate(lmaps):
+            total = maps.compose_all(lmaps[: i + 1]) if big else maps.compose(total, mp)
+            states.append(
+                AxisState(
+                    n=total.n_of(n0),
+                    j=maps.at(total.m, n0),
+                    r=A.add(1, maps.at(total.a, n0)),
+                    start=A.add(origin, maps.at(total.c, n0)),
+                    P=maps.at(total.b, n0),
+                )
+            )
+        out.append(states)
+    return out
+
+
 @dataclass(frozen=True, init=False)
 class Network(LatexPrintable):
     """A sequential stack of layers.
@@ -336,8 +382,13 @@ class Network(LatexPrintable):
         layers = self.flat_layers()
         states = [AxisState.input(n, origin) for n in inp]
         rows = [Row("input", None, tuple(states))]
-        for lay in layers:
-            new = tuple(lay.transfer(st, ax, convention) for ax, st in enumerate(states))
+        symbolic = any(not A.is_num(v) for v in inp) or any(lay.free_symbols for lay in layers)
+        folded = _symbolic_states(layers, inp, convention, origin) if symbolic else None
+        for i, lay in enumerate(layers):
+            if folded is not None:
+                new = tuple(folded[ax][i] for ax in range(len(inp)))
+            else:
+                new = tuple(lay.transfer(st, ax, convention) for ax, st in enumerate(states))
             for ax, (old, st) in enumerate(zip(states, new)):
                 if A.is_num(st.n) and st.n < 1:
                     axis = f" (axis {ax})" if len(states) > 1 else ""
@@ -357,10 +408,15 @@ class Network(LatexPrintable):
         return Table(self.name, inp, tuple(rows), convention, origin, min_input)
 
     def equivalent(self, axis: int | None = None) -> Layer:
-        """The single convolution (kernel R, stride J, padding P) equivalent to the stack (rfsym.closed_form)."""
-        from .closed_form import equivalent
+        """The single convolution (kernel R, stride J, padding (P, total - P)) equivalent to the stack."""
+        from . import maps  # sympy: composing the maps
 
-        return equivalent(self, axis=axis)
+        nd = self.ndim
+        count = nd or 1
+        if axis is not None and not 0 <= axis < count:
+            raise RfsymError(f"{self.name}: axis {axis} out of range (the network has {count} axes)")
+        axes = range(count) if axis is None else [axis]
+        return maps.equivalent(self.flat_layers(), self.name, list(axes))
 
     def min_input_size(self, axis: int = 0, convention: str = "framework") -> Any:
         """Smallest input size for which every layer's output is non-empty on this axis.

@@ -41,6 +41,8 @@ import sympy
 
 from . import _arith as A
 from .closed_form.result import ClosedForms
+from .maps import int_floor, proved_integer, safe_xreplace
+from .values import SymbolDomain
 
 __all__ = ["RULES", "Rule", "simplify"]
 
@@ -89,12 +91,12 @@ def simplify(expr: Any, *, domains: dict[str, Any] | None = None, exact: bool = 
     if A.is_num(expr) or not hasattr(expr, "free_symbols"):
         return expr
     expr = A.to_sympy(expr)
-    forward, back = _refine_symbols(expr, domains or {}, integer)
+    forward, back, parity = _refine_symbols(expr, domains or {}, integer)
     if forward:
-        expr = expr.xreplace(forward)
-    expr = _rewrite(expr, domains or {}, exact)
+        expr = safe_xreplace(expr, forward)
+    expr = _rewrite(expr, parity, exact)
     if back:
-        expr = expr.xreplace(back)
+        expr = safe_xreplace(expr, back)
     return A.norm(expr) if not isinstance(expr, sympy.Basic) or expr.is_Number else expr
 
 
@@ -105,9 +107,19 @@ def _simplify_forms(forms: Any, **kw: Any) -> Any:
     return replace(forms, **new)
 
 
-def _refine_symbols(expr: Any, domains: dict[str, Any], integer: bool) -> tuple[dict[Any, Any], dict[Any, Any]]:
-    """Symbols with the domains' assumptions (odd, positive …); the map there and back."""
+def _refine_symbols(
+    expr: Any, domains: dict[str, Any], integer: bool
+) -> tuple[dict[Any, Any], dict[Any, Any], dict[str, Any]]:
+    """Symbols with the domains' sign assumptions (positive …); the map there and back; the domains
+    with every symbol's parity.
+
+    Parity (odd, even) is kept out of sympy's assumptions: sympy 1.14 draws wrong
+    integrality from it (``(x/6).is_integer`` is True for even x); the rules read
+    it from the returned domains and prove integrality themselves
+    (:func:`rfsym.maps.proved_integer`).
+    """
     forward, back = {}, {}
+    parity = dict(domains)
     for s in expr.free_symbols:
         if not isinstance(s, sympy.Symbol) or isinstance(s, sympy.Dummy):
             continue
@@ -124,11 +136,15 @@ def _refine_symbols(expr: Any, domains: dict[str, Any], integer: bool) -> tuple[
                 assume.pop("positive", None)
         if assume.get("positive"):
             assume.pop("nonnegative", None)
+        odd, even = assume.pop("odd", False), assume.pop("even", False)
+        if odd or even:
+            assume["integer"] = True
+            parity[s.name] = replace(dom, odd=odd, even=even) if dom is not None else SymbolDomain(odd=odd, even=even)
         t = sympy.Symbol(s.name, **assume)
         if t != s:
             forward[s] = t
             back[t] = s
-    return forward, back
+    return forward, back, parity
 
 
 def _rewrite(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
@@ -138,14 +154,14 @@ def _rewrite(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
         return expr
     args = [_rewrite(a, domains, exact) for a in expr.args]
     if any(a is not b for a, b in zip(args, expr.args)):
-        expr = expr.func(*args)
+        # floors and ceilings keep their brackets until the rules below prove them removable
+        rebuilt = isinstance(expr, (sympy.floor, sympy.ceiling))
+        expr = expr.func(*args, evaluate=False) if rebuilt else expr.func(*args)
     if isinstance(expr, sympy.floor):
-        return _floor_rules(expr, exact)
+        return _floor_rules(expr, domains, exact)
     if isinstance(expr, sympy.ceiling):
-        if expr.args[0].is_integer:
-            return expr.args[0]
-        if exact:
-            return expr.args[0]
+        if exact or proved_integer(expr.args[0], domains):
+            return expr.args[0]  # integer_floor / exact_division
         return expr
     if isinstance(expr, sympy.Max):
         return _max_rule(expr, domains)
@@ -154,13 +170,13 @@ def _rewrite(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
     return expr
 
 
-def _floor_rules(expr: Any, exact: bool) -> Any:
+def _floor_rules(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
     u = expr.args[0]
-    if u.is_integer:
+    if proved_integer(u, domains):
         return u  # integer_floor
     if u.is_Add:
-        v = sympy.factor_terms(u)  # k/2 - 1/2 -> (k - 1)/2, whose integrality sympy can see (k odd)
-        if v.is_integer:
+        v = sympy.factor_terms(u)  # k/2 - 1/2 -> (k - 1)/2
+        if proved_integer(v, domains):
             return v
     if u.has(sympy.floor):
         num, den = sympy.fraction(sympy.together(u))
@@ -168,8 +184,9 @@ def _floor_rules(expr: Any, exact: bool) -> Any:
             inner = [t for t in sympy.Add.make_args(num) if isinstance(t, sympy.floor)]
             if len(inner) == 1:
                 c = sympy.expand(num - inner[0])
-                if c.is_integer:  # fold: floor((floor(v) + c)/b) = floor((v + c)/b)
-                    return _floor_rules(sympy.floor((inner[0].args[0] + c) / den), exact)
+                if proved_integer(c, domains):  # fold: floor((floor(v) + c)/b) = floor((v + c)/b)
+                    folded = int_floor((inner[0].args[0] + c) / den, domains)
+                    return _floor_rules(folded, domains, exact) if isinstance(folded, sympy.floor) else folded
     if exact:
         return u  # exact_division (asserted)
     return expr

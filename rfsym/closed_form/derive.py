@@ -24,6 +24,7 @@ arithmetic for CNNs*, 2017.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from fractions import Fraction
@@ -34,7 +35,17 @@ import sympy
 from .. import _arith as A
 from ..errors import RfsymError
 from ..layers import Conv, Repeat
-from ..maps import FLAT_LIMIT, AffineMap, at, compose_all, compose_flat, depends_on_x, layer_map, smallest_input
+from ..maps import (
+    FLAT_LIMIT,
+    AffineMap,
+    at,
+    compose_all,
+    compose_flat,
+    int_floor,
+    integrality,
+    layer_map,
+    smallest_input,
+)
 from ..network import Network, _check_convention, parse_origin
 from ..values import ROLE_MIN, ROLE_TEXT, symbol
 from .repeats import repeat_map, tidy
@@ -87,59 +98,70 @@ def _input_symbols(net: Any, input: Any) -> tuple[Any, ...]:
     return tuple(symbol(f"n{i}", "input", net.symbols.get(f"n{i}")) for i in range(count))
 
 
+def _parameters(layers: Sequence[Any]) -> Any:
+    """(layer, field, role, value) of every parameter, repeat counts included."""
+    for lay in layers:
+        if isinstance(lay, Repeat):
+            yield lay, "times", "times", lay.times
+            yield from _parameters(lay.block)
+        else:
+            for fld, role, v in lay.role_values():
+                yield lay, fld, role, v
+
+
 def _check_constraints(net: Any) -> None:
-    """Every parameter must be able to be an integer of its role's minimum, within the declared domains."""
+    """Every parameter must be able to be an integer of its role's minimum, within the declared domains.
 
-    def walk(layers: Sequence[Any]) -> Any:
-        for lay in layers:
-            if isinstance(lay, Repeat):
-                yield lay, "times", "times", lay.times
-                yield from walk(lay.block)
-            else:
-                for fld, role, v in lay.role_values():
-                    yield lay, fld, role, v
-
+    Bare symbols (the common case, thousands in a long stack) are checked from
+    their own assumptions and domain, without sympy inference.
+    """
     doms = getattr(net, "symbols", {}) or {}
-    for lay, fld, role, v in walk(net.layers):
+    for lay, fld, role, v in _parameters(net.layers):
         if A.is_num(v):
             continue
         lo = ROLE_MIN.get(role, None)
-        if (
-            v.is_Symbol
-            and v.name not in doms
-            and v.is_integer
-            and (lo is None or lo <= 0 and v.is_nonnegative or lo <= 1 and v.is_positive)
-        ):
-            continue
         need = ROLE_TEXT.get(lo, "an integer") if lo is not None else "an integer"
-        if v.is_integer is False:
-            raise RfsymError(f"{lay.label()}: {fld} must be {need} (got {v}, which is never an integer)")
-        if lo is not None and (v - lo).is_negative:
-            raise RfsymError(f"{lay.label()}: {fld} must be {need} (got {v}, which is always below {lo})")
-        syms = sorted(v.free_symbols, key=lambda s: s.name)
-        ranges = []
-        for s in syms:
-            dom = doms.get(s.name)
-            vals = dom.values(limit=2000) if dom is not None else None
-            if vals is None:
-                break
-            ranges.append(vals)
+        where = f"{lay.label()}: {fld} must be {need} (got {v}, which"
+        if v.is_Symbol:
+            _check_symbol(v, lo, doms.get(v.name), where)
         else:
-            total = 1
-            for r in ranges:
-                total *= max(len(r), 1)
-            if total <= 20000:
-                ok = False
-                for combo in itertools.product(*ranges):
-                    val = A.norm(v.xreplace(dict(zip(syms, combo))))
-                    if A.is_num(val) and isinstance(val, int) and (lo is None or val >= lo):
-                        ok = True
-                        break
-                if not ok:
-                    names = ", ".join(s.name for s in syms)
-                    raise RfsymError(
-                        f"{lay.label()}: {fld} must be {need} (got {v}, which no value of {names} in the declared domains gives)"
-                    )
+            _check_expression(v, lo, doms, where)
+
+
+def _check_symbol(v: Any, lo: int | None, dom: Any, where: str) -> None:
+    if v.assumptions0.get("integer") is False:
+        raise RfsymError(f"{where} is never an integer)")
+    if dom is None:
+        return
+    vals = dom.values(limit=2000)
+    if vals is not None:
+        if not any(lo is None or x >= lo for x in vals):
+            raise RfsymError(f"{where} no value of {v} in the declared domains gives)")
+    elif lo is not None and dom.max is not None and dom.max < lo:
+        raise RfsymError(f"{where} is always below {lo})")
+
+
+def _check_expression(v: Any, lo: int | None, doms: dict[str, Any], where: str) -> None:
+    if integrality(v, doms) is False:
+        raise RfsymError(f"{where} is never an integer)")
+    if lo is not None and (v - lo).is_negative:
+        raise RfsymError(f"{where} is always below {lo})")
+    syms = sorted(v.free_symbols, key=lambda s: s.name)
+    ranges = []
+    for s in syms:
+        dom = doms.get(s.name)
+        vals = dom.values(limit=2000) if dom is not None else None
+        if vals is None:
+            return
+        ranges.append(vals)
+    if math.prod(max(len(r), 1) for r in ranges) > 20000:
+        return
+    for combo in itertools.product(*ranges):
+        val = A.norm(v.xreplace(dict(zip(syms, combo))))
+        if A.is_num(val) and isinstance(val, int) and (lo is None or val >= lo):
+            return
+    names = ", ".join(s.name for s in syms)
+    raise RfsymError(f"{where} no value of {names} in the declared domains gives)")
 
 
 def derive(
@@ -215,7 +237,7 @@ def _derive_axis(net: Any, n_in: Any, axis: int, origin: Any, convention: str) -
         else:
             num = A.add(A.add(n_in, -1), total.g) if big else A.add(n_in, e)
             pads = (lambda: A.add(total.g, total.a)) if big else A.add(total.g, total.a)
-        n_out = _floor1(num, den, big)
+        n_out = _floor1(num, den, big, net.symbols)
         fold = (e, den)
     else:
         n_out = at(total.nfun, n_in)
@@ -280,9 +302,9 @@ def _check_input(net: Any, forms: ClosedForms, axis: int, ndim: int) -> None:
         )
 
 
-def _floor1(num: Any, den: Any, big: bool) -> Any:
-    """floor(num / den) + 1, written as floor((…)/den) rather than floor(…/den - …/den)."""
-
+def _floor1(num: Any, den: Any, big: bool, domains: dict[str, Any]) -> Any:
+    """floor(num / den) + 1, written as floor((…)/den) rather than floor(…/den - …/den); the floor
+    goes only when the division is proved exact (:func:`rfsym.maps.int_floor`)."""
     if A.is_num(num) and A.is_num(den):
         return A.add(A.floordiv(num, den), 1)
     num, den = A.to_sympy(num), A.to_sympy(den)
@@ -291,7 +313,7 @@ def _floor1(num: Any, den: Any, big: bool) -> Any:
     if big:
         frac = sympy.Mul(num, sympy.Pow(den, -1, evaluate=False), evaluate=False)
         return sympy.Add(sympy.floor(frac, evaluate=False), 1, evaluate=False)
-    return A.norm(sympy.floor(num / den) + 1)
+    return A.norm(A.add(int_floor(num / den, domains), 1))
 
 
 def _conditions(net: Any, total: AffineMap) -> tuple[str, ...]:
@@ -313,33 +335,7 @@ def _conditions(net: Any, total: AffineMap) -> tuple[str, ...]:
 
 def equivalent(net: Any, *, axis: int | None = None) -> Any:
     """The single convolution (kernel R, stride J, padding (P, total - P)) equivalent to the stack."""
-    f = derive(net, axis=axis)
-    axes = [f] if f.axes is None else list(f.axes)
-    ks, ss, pads = [], [], []
-    for ax, g in enumerate(axes):
-        where = f" (axis {ax})" if len(axes) > 1 else ""
-        if g.total_padding is None:
-            raise RfsymError(
-                f"{net.name}{where}: the output size is not a single floor of the input; no single equivalent layer"
-            )
-        if any(depends_on_x(v) or g.input in getattr(v, "free_symbols", ()) for v in (g.j, g.r, g.P)):
-            raise RfsymError(f"{net.name}{where}: padding depends on the input size; no single equivalent layer")
-        j = A.norm(g.j)
-        if not (isinstance(j, int) or getattr(A.to_sympy(j), "is_integer", False)):
-            raise RfsymError(
-                f"{net.name}{where}: the jump {A.fmt(j)} is not an integer; no single equivalent convolution"
-            )
-        if g._fold is not None and A.norm(A.add(g._fold[1], A.mul(-1, j))) != 0:
-            raise RfsymError(
-                f"{net.name}{where}: the output size does not step with the jump; no single equivalent layer"
-            )
-        ks.append(g.r)
-        ss.append(j)
-        pads.append((g.P, A.norm(A.add(g.total_padding, A.mul(-1, g.P)))))
-    name = f"{net.name}-equivalent"
-    if len(axes) == 1:
-        return Conv(kernel=ks[0], stride=ss[0], padding=list(pads[0]), name=name)
-    return Conv(kernel=list(ks), stride=list(ss), padding=[list(p) for p in pads], name=name)
+    return net.equivalent(axis=axis)
 
 
 # --------------------------------------------------------------------------

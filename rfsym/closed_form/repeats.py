@@ -21,7 +21,7 @@ import sympy
 from .. import _arith as A
 from .. import simplification as S
 from ..errors import RfsymError
-from ..maps import AffineMap, same
+from ..maps import AffineMap, int_ceiling, int_floor, same
 
 __all__ = ["repeat_map", "tidy"]
 
@@ -38,7 +38,7 @@ def repeat_map(rep: Any, block: AffineMap) -> AffineMap:
         i = sympy.Symbol(idx_name, integer=True, positive=True)
     else:
         idx_name = None
-        i = sympy.Symbol("i", integer=True, positive=True)
+        i = sympy.Dummy("i", integer=True, positive=True)  # never a user's symbol (a kernel named i)
     t = sympy.Dummy("i", integer=True, positive=True)
 
     def at(e: Any, v: Any) -> Any:
@@ -92,7 +92,9 @@ def _shortest(expr: Any) -> Any:
 
     def expand_floor(f: Any) -> Any:
         e = sympy.expand(f.args[0])
-        return f.func(e) if sympy.count_ops(e) < sympy.count_ops(f.args[0]) else f
+        if sympy.count_ops(e) >= sympy.count_ops(f.args[0]):
+            return f
+        return A.to_sympy(int_floor(e) if isinstance(f, sympy.floor) else int_ceiling(e))
 
     best = expr.replace(lambda e: isinstance(e, (sympy.floor, sympy.ceiling)), expand_floor)
     flat = sympy.expand(best) if not best.has(sympy.floor, sympy.ceiling, sympy.Piecewise) else best

@@ -12,6 +12,7 @@ import sympy
 from .. import _arith as A
 from .._display import LatexRelations
 from ..errors import RfsymError
+from ..maps import safe_xreplace
 from ._text import _axes_str, _json
 
 __all__ = ["KEYS", "ClosedForms"]
@@ -130,7 +131,7 @@ class ClosedForms(LatexRelations):
                 if direct and out.free_symbols & set(direct):  # indexed values appear only after doit
                     out = out.xreplace(direct)
             else:
-                out = e.xreplace(syms)  # fast on long (nested) forms; subs is quadratic there
+                out = safe_xreplace(e, syms)  # fast on long (nested) forms; subs is quadratic there
                 if out.has(sympy.Subs):
                     out = out.doit()
             return A.norm(out)
@@ -152,7 +153,7 @@ class ClosedForms(LatexRelations):
         for k in KEYS:
             e = A.to_sympy(getattr(self, k))
             if hasattr(sym, "free_symbols") and getattr(sym, "is_Symbol", False):
-                e = e.xreplace({sym: A.to_sympy(n)})
+                e = safe_xreplace(e, {sym: A.to_sympy(n)})
             if hasattr(e, "has") and e.has(sympy.Subs):
                 e = e.doit()
             out[k] = A.norm(e)
