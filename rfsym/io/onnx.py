@@ -337,10 +337,11 @@ class _Import:
             self.env[o] = out
 
     def _constant(self, node: Any, at: dict[str, Any]) -> None:
+        """A Constant node's value; a tensor stays a TensorProto, read (within the limit) when needed."""
         for key in ("value", "value_ints", "value_int", "value_floats", "value_float"):
             if key in at:
                 v = at[key]
-                self.consts[node.output[0]] = _onnx().numpy_helper.to_array(v) if hasattr(v, "dims") else _np().array(v)
+                self.consts[node.output[0]] = v if hasattr(v, "dims") else _np().array(v)
 
     def _fold(self, node: Any) -> None:
         """Evaluate a shape-arithmetic node whose inputs are all known small constants (exporters' subgraphs).
