@@ -48,7 +48,7 @@ _BAD_SIZE = "input_size must be a positive integer or a tuple of them (got {!r})
 
 
 def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 def input_sizes(input_size: Any, nd: int | None, where: str = "") -> tuple[tuple[int, ...], int | None]:
@@ -65,9 +65,9 @@ def input_sizes(input_size: Any, nd: int | None, where: str = "") -> tuple[tuple
         except ValueError:
             raise RfsymError(prefix + _BAD_SIZE.format(input_size)) from None
     if _is_int(input_size):
-        vals: list[int] = [input_size] * (nd or 2)
+        vals: list[int] = [int(input_size)] * (nd or 2)
     elif isinstance(input_size, (list, tuple)) and input_size and all(_is_int(v) for v in input_size):
-        vals = list(input_size)
+        vals = [int(v) for v in input_size]
     else:
         raise RfsymError(prefix + _BAD_SIZE.format(input_size))
     chans = None
