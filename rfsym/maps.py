@@ -60,6 +60,7 @@ __all__ = [
     "at",
     "compose",
     "compose_all",
+    "check_n_dependent",
     "compose_flat",
     "depends_on_x",
     "equivalent",
@@ -955,3 +956,20 @@ def power(mp: AffineMap, times: int) -> AffineMap:
         last = 1 - g * geo + den ** (times - 1) * (b - 1)
         out.min_in = max(b, last)
     return out
+
+
+#: Symbolic layers whose padding depends on the input size ('same' with a symbolic stride or kernel):
+#: each nests the previous size inside a Mod and a Max, so the work doubles per layer.
+NDEP_LIMIT = 4
+
+
+def check_n_dependent(layers: Sequence[Layer], lmaps: Sequence[AffineMap], where: str) -> None:
+    """Refuse, before any composition, more than NDEP_LIMIT symbolic layers with n-dependent padding."""
+    heavy = [lay for lay, mp in zip(layers, lmaps) if mp.xdep and lay.free_symbols]
+    if len(heavy) > NDEP_LIMIT:
+        names = ", ".join(lay.label() for lay in heavy[:6]) + (", ..." if len(heavy) > 6 else "")
+        raise RfsymError(
+            f"{where}: {len(heavy)} layers with 'same' padding and symbolic parameters ({names}); their padding "
+            f"depends on the input size modulo the stride and the forms double in size with each one "
+            f"(limit {NDEP_LIMIT}): give their kernel and stride numbers, or explicit padding"
+        )
