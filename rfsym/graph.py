@@ -850,53 +850,7 @@ def _solved(diff: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------
-# spec kinds (registered in rfsym.io.spec.EXTRA_KINDS)
-
-
-def _spec_conv_transpose(d: dict[str, Any], name: str | None) -> Layer:
-    if "kernel" not in d:
-        raise RfsymError(f"{name or 'conv_transpose'}: kernel is required")
-    return ConvTranspose(
-        name=name,
-        kernel=d["kernel"],
-        stride=d.get("stride", 1),
-        padding=d.get("padding", 0),
-        output_padding=d.get("output_padding", 0),
-        dilation=d.get("dilation", 1),
-    )
-
-
-def _spec_upsample(d: dict[str, Any], name: str | None) -> Layer:
-    if "scale" not in d:
-        raise RfsymError(f"{name or 'upsample'}: scale is required")
-    mode = d.get("mode", "nearest")
-    if not isinstance(mode, str):
-        raise RfsymError(f"{name or 'upsample'}: mode must be a string (got {mode!r})")
-    return Upsample(name=name, scale=d["scale"], mode=mode)
-
-
-def _spec_merge(kind: str) -> Any:
-    def build(d: dict[str, Any], name: str | None) -> Layer:
-        ins = d.get("inputs")
-        if not isinstance(ins, list) or len(ins) < 2:
-            raise RfsymError(
-                f"{name or kind}: a {kind} layer needs 'inputs' with two or more layer names (got {ins!r})"
-            )
-        return MERGE_KINDS[kind](name=name)
-
-    return build
-
-
-#: kind → (allowed keys, builder(fields, name) -> Layer), merged into ``rfsym.io.spec.EXTRA_KINDS``.
-SPEC_KINDS: dict[str, tuple[set[str], Any]] = {
-    "conv_transpose": (
-        {"name", "kind", "kernel", "stride", "padding", "output_padding", "dilation", "inputs"},
-        _spec_conv_transpose,
-    ),
-    "upsample": ({"name", "kind", "scale", "mode", "inputs"}, _spec_upsample),
-    "add": ({"name", "kind", "inputs"}, _spec_merge("add")),
-    "concat": ({"name", "kind", "inputs"}, _spec_merge("concat")),
-}
+# specs
 
 
 def is_graph_spec(layers: list[Any]) -> bool:

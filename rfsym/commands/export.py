@@ -14,10 +14,12 @@ end a comment nor run a command when the file is compiled.
 from __future__ import annotations
 
 import argparse
+import warnings
 from fractions import Fraction
 from typing import Any
 
 from .. import _arith as A
+from .._display import term_text
 from .._files import write_file, write_stdout
 from ..errors import RfsymError
 from ..graph import Graph
@@ -45,6 +47,9 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{tikz}
 \allowdisplaybreaks
 """
+
+#: a symbolic network deeper than this exports no per-layer table (its cells grow with the depth)
+SYMBOLIC_TABLE_ROWS = 24
 
 _COLUMN_ALIASES = {"k": "kernel", "s": "stride", "p": "padding", "d": "dilation", "effective_padding": "P"}
 
@@ -133,7 +138,14 @@ def export_body(
     parts = [
         f"% rfsym export of {name} ({convention} convention, origin {A.fmt(origin)}); needs amsmath, booktabs, tikz"
     ]
-    if expandable is not None:
+    if expandable is not None and not numeric and expandable > SYMBOLIC_TABLE_ROWS:
+        warnings.warn(
+            f"{term_text(net.name)}: the per-layer table is left out of the export ({expandable} symbolic layers, "
+            f"more than {SYMBOLIC_TABLE_ROWS}); 'rfsym table' prints it",
+            stacklevel=2,
+        )
+        parts.append(f"% per-layer table left out: {expandable} symbolic layers (more than {SYMBOLIC_TABLE_ROWS})")
+    elif expandable is not None:
         table = net.table(convention=convention, origin=origin)
         parts.append(
             table.to_latex(columns=columns or COLUMNS, label=f"tab:{key}", notation=notation, placement="htbp")

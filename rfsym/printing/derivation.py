@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from .. import _arith as A
+from .._display import term_text
 from ..errors import RfsymError
 from ..layers import AxisState, Conv
 from ..network import parse_origin
@@ -159,7 +160,7 @@ class _Rows:
 def _check_derivable(net: Any, convention: str) -> None:
     if is_graph(net):
         raise RfsymError(
-            f"{tex_text(net.name)}: derivations cover sequential networks; for a graph print its table "
+            f"{term_text(net.name)}: derivations cover sequential networks; for a graph print its table "
             "(rfsym.latex(net.table())) and its output (rfsym.latex(net))"
         )
     if convention != "framework":
@@ -223,7 +224,7 @@ def _general(out: _Rows, net: Any, axis: int, convention: str, origin: Any, name
         out.forms(index, vals)
     elif general is None:
         raise RfsymError(
-            f"{tex_text(net.name)}: the closed form is too long to print and the network is not a plain stack of "
+            f"{term_text(net.name)}: the closed form is too long to print and the network is not a plain stack of "
             "convolutions and poolings; use rfsym.derive for it"
         )
 
@@ -248,7 +249,7 @@ def derivation_lines(
         out.line(lhs, rhs, key)
     inp = net.axes_input()
     if not 0 <= axis < len(inp):
-        raise RfsymError(f"{tex_text(net.name)}: axis {axis} out of range (the network has {len(inp)} axes)")
+        raise RfsymError(f"{term_text(net.name)}: axis {axis} out of range (the network has {len(inp)} axes)")
     out.inter(r"starting from the input of %s:" % name)
     for lhs, rhs, _ in _input_lines(p, AxisState.input(inp[axis], origin)):
         out.line(lhs, rhs)

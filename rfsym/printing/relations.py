@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from .. import _arith as A
+from .._display import term_text
 from ..closed_form import derive, general_stack
 from ..errors import RfsymError
 from ..graph import Graph
@@ -281,7 +282,7 @@ def graph_relations(p: RfsymLatexPrinter, graph: Any) -> list[Rel]:
         try:
             cf = derive(graph)
         except (RfsymError, AttributeError, TypeError) as e:
-            raise RfsymError(f"{graph.name}: no closed form of this graph to print ({e})") from None
+            raise RfsymError(f"{term_text(graph.name)}: no closed form of this graph to print ({e})") from None
         axes = [cf] if cf.axes is None else list(cf.axes)
         vals = {q: [getattr(a, q) for a in axes] for q in QUANTITIES}
         node = getattr(graph, "outputs", ("output",))[-1]
