@@ -20,7 +20,6 @@ escaped, so a name from a spec file cannot move the cursor or forge lines.
 from __future__ import annotations
 
 import argparse
-import errno
 import importlib
 import os
 import sys
@@ -29,7 +28,8 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from . import __version__
-from .commands._common import terminal_safe
+from ._display import term_text
+from ._files import write_stdout
 from .errors import RfsymError
 
 __all__ = ["main"]
@@ -102,7 +102,7 @@ MAX_MESSAGE = 2000
 
 def _line(text: str) -> str:
     """``text`` as one terminal-safe line, cut at MAX_MESSAGE characters."""
-    line = terminal_safe(text)
+    line = term_text(text)
     if len(line) > MAX_MESSAGE:
         line = line[: MAX_MESSAGE - 30] + f"... ({len(line) - MAX_MESSAGE + 30} more characters)"
     return line
@@ -114,19 +114,6 @@ def _say(text: str) -> None:
         print(_line(text), file=sys.stderr, flush=True)
     except (OSError, AttributeError, ValueError):
         pass
-
-
-class _ClosedStdout:
-    """Stands in for ``sys.stdout`` when the process started with it closed (``>&-``)."""
-
-    def write(self, text: str) -> int:
-        raise OSError(errno.EBADF, "standard output is closed")
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
 
 
 def _drop_stdout() -> None:
@@ -142,15 +129,14 @@ def _drop_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``rfsym`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     warnings.showwarning = _show_warning  # type: ignore[assignment]
-    if sys.stdout is None:
-        sys.stdout = _ClosedStdout()  # type: ignore[assignment]
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.error(f"give a command ({', '.join(COMMANDS)})")
     try:
         status = int(args.run(args))
-        sys.stdout.flush()
+        if sys.stdout is not None:  # flush what is buffered: a failure is an error of this run, not of the exit
+            write_stdout("")
         return status
     except RfsymError as e:
         _say(f"rfsym: error: {e}")
@@ -160,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_PIPE
     except OSError as e:
         _drop_stdout()
-        where = f"{e.filename}: " if e.filename else "cannot write the output: "
+        where = f"{e.filename}: " if e.filename else "cannot write to standard output: "
         _say(f"rfsym: error: {where}{e.strerror or e}")
         return 2
     except KeyboardInterrupt:

@@ -624,7 +624,8 @@ def _residues(gen: Any, q: int, domains: dict[str, Any]) -> Any:
     if isinstance(gen, sympy.Indexed) or gen.is_Symbol:
         if gen.is_integer is not True:  # a symbol's own assumption (never a derived one)
             return None
-        dom = domains.get(getattr(gen, "name", None)) if domains else None
+        name = getattr(gen, "name", None)
+        dom = domains.get(name) if domains and isinstance(name, str) else None
         vals = dom.values(limit=RESIDUE_LIMIT) if dom is not None else None
         if vals is not None:
             return {v % q for v in vals}

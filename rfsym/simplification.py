@@ -233,7 +233,7 @@ def _eq_holds(cond: Any, domains: dict[str, Any]) -> Any:
 
 
 def _piecewise_rules(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
-    pieces = []
+    pieces: list[tuple[Any, Any]] = []
     for val, cond in expr.args:
         decided = _eq_holds(cond, domains) if cond is not sympy.true else True
         if decided is False or _shadowed(cond, [c for _, c in pieces]):

@@ -194,6 +194,17 @@ class TestOnePrinter:
             point = {x: rng.randint(1, 3) for x in e.free_symbols}
             assert e.xreplace(point) == back.xreplace(point)
 
+    def test_table_entry_points_agree(self) -> None:
+        """Table.to_latex, rfsym.latex(table), sympy.latex(table) and rfsym table --format latex are one string."""
+        for t in (load("alexnet").table(), Network([Conv(kernel="k", stride="s")], input="n").table()):
+            assert t.to_latex() == latex(t) == sympy.latex(t)
+        res = cli("table", "alexnet", "--format", "latex")
+        assert res.returncode == 0 and res.stdout.rstrip("\n") == load("alexnet").table().to_latex().rstrip("\n")
+        res = cli("table", "alexnet", "--format", "markdown")
+        assert res.stdout.rstrip("\n") == load("alexnet").table().to_markdown().rstrip("\n")
+        res = cli("table", "alexnet")
+        assert res.stdout.rstrip("\n") == load("alexnet").table().to_text().rstrip("\n")
+
     def test_unknown_long_forms_value(self) -> None:
         with pytest.raises(RfsymError, match="long_forms"):
             latex(sympy.Symbol("x"), long_forms="fast")

@@ -76,6 +76,21 @@ class RfsymLatexPrinter(LatexPrinter):
         self._as_built = False  # printing a long form in the order it was built (see long_forms)
         self._kinds_memo: dict[int, tuple[Any, frozenset[type]]] = {}
         self._sym_memo: dict[tuple[Any, str], str] = {}
+        self._dispatch_memo: dict[type, Any] = {}
+
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        """sympy's dispatcher, with the method for each plain class (no ``_latex``, not a Function) looked up
+        once: the same method sympy's MRO walk finds, without the walk on every node of a long form."""
+        cls = type(expr)
+        meth = self._dispatch_memo.get(cls)
+        if meth is None:
+            if hasattr(cls, "_latex") or not issubclass(cls, sympy.Basic) or issubclass(cls, sympy.Function):
+                return str(super()._print(expr, **kwargs))
+            meth = next((m for c in cls.__mro__ if (m := getattr(self, "_print_" + c.__name__, None))), None)
+            if meth is None:
+                return str(super()._print(expr, **kwargs))
+            self._dispatch_memo[cls] = meth
+        return str(meth(expr, **kwargs))
 
     # -- helpers (not dispatched) ---------------------------------------
     def _hprint_name(self, key: str) -> str:
