@@ -29,7 +29,7 @@ from typing import NoReturn
 
 from . import __version__
 from ._display import term_text
-from ._files import write_stdout
+from ._files import _silence_stdout, write_stdout
 from .errors import RfsymError
 
 __all__ = ["main"]
@@ -116,16 +116,6 @@ def _say(text: str) -> None:
         pass
 
 
-def _drop_stdout() -> None:
-    """Point file descriptor 1 at /dev/null so the exit-time flush of unwritten output stays silent."""
-    try:
-        fd = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(fd, sys.stdout.fileno())
-        os.close(fd)
-    except (OSError, AttributeError, ValueError):
-        pass
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``rfsym`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     warnings.showwarning = _show_warning  # type: ignore[assignment]
@@ -142,10 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"rfsym: error: {e}")
         return 2
     except BrokenPipeError:
-        _drop_stdout()
+        _silence_stdout()
         return EXIT_PIPE
     except OSError as e:
-        _drop_stdout()
+        _silence_stdout()
         where = f"{e.filename}: " if e.filename else "cannot write to standard output: "
         _say(f"rfsym: error: {where}{e.strerror or e}")
         return 2
