@@ -7,7 +7,8 @@
   at the path is refused with a one-line :class:`~rfsym.RfsymError`, with or
   without ``force``;
 * it never follows or replaces a symbolic link, dangling or not;
-* an existing regular file is replaced only with ``force``; without it the
+* an existing regular file is replaced only with ``force`` (and only if it is
+  writable: renaming over a read-only file would bypass its permissions); without it the
   file is created atomically (``os.link`` of a complete temporary file, which
   fails if the name appeared in between);
 * the data goes to a temporary file in the same directory first and is renamed
@@ -72,6 +73,8 @@ def _check_target(path: str, force: bool) -> os.stat_result | None:
         raise RfsymError(f"{shown}: is not a regular file; not writing to it")
     if not force:
         raise RfsymError(f"{shown}: file exists (use --force to overwrite)")
+    if not os.access(path, os.W_OK):
+        raise RfsymError(f"{shown}: file is read-only; not replacing it")
     return st
 
 

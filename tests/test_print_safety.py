@@ -391,6 +391,18 @@ class TestFiles:
         assert f.read_text() == "new" and stat.S_IMODE(f.stat().st_mode) == 0o640
         assert [p.name for p in tmp_path.iterdir()] == ["a.tex"]  # no temporary file left
 
+    def test_read_only_file_is_not_replaced(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """--force does not rename over a file the user may not write (root may write anything: the
+        permission check is what is asked, so it is answered as for an ordinary user)."""
+        f = tmp_path / "ro.tex"
+        f.write_text("keep")
+        os.chmod(f, 0o444)
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda p, m: False if m == os.W_OK and str(p) == str(f) else real(p, m))
+        with pytest.raises(RfsymError, match="read-only"):
+            write_file(f, "new", force=True)
+        assert f.read_text() == "keep"
+
     @pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
     def test_new_files_follow_the_umask(self, tmp_path: Path, mask: int) -> None:
         out = tmp_path / "x.tex"
