@@ -32,7 +32,7 @@ import tempfile
 from ._display import term_text
 from .errors import RfsymError
 
-__all__ = ["write_file", "write_stdout"]
+__all__ = ["silence_stdout", "write_file", "write_stdout"]
 
 _KIND = (
     (stat.S_ISDIR, "a directory"),
@@ -142,11 +142,11 @@ def write_stdout(text: str) -> None:
         raise
     except (OSError, ValueError) as e:
         why = _why(e) if isinstance(e, OSError) else "it is closed"
-        _silence_stdout()
+        silence_stdout()
         raise RfsymError(f"cannot write to standard output ({why})") from None
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """Point fd 1 at /dev/null so that the interpreter's final flush does not print a second error."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
