@@ -15,6 +15,7 @@ CLI) goes through the same printer and the same table renderers.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -33,17 +34,28 @@ def _escape(c: str) -> str:
     return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
 
 
+@functools.lru_cache(maxsize=8)
+def _unsafe_except(keep: str) -> re.Pattern[str]:
+    """The unsafe characters minus those in ``keep``, as one compiled class (no callback per kept char)."""
+    if not keep:
+        return _UNSAFE
+    return re.compile("(?![" + re.escape(keep) + "])" + _UNSAFE.pattern)
+
+
 def term_text(text: object, keep: str = "") -> str:
     r"""``text`` safe to echo to a terminal: control characters written as escapes (``\n``, ``\e``,
     ``\x07``, ``\u202e``); characters in ``keep`` (``"\n\t"`` for multi-line output) pass through.
 
     >>> term_text("conv\x1b[31m1\n")
     'conv\\e[31m1\\n'
+    >>> term_text("a\tb\n\x07", keep="\n\t")
+    'a\tb\n\\x07'
     """
     text = str(text)
-    if not _UNSAFE.search(text):
+    pattern = _unsafe_except(keep)
+    if not pattern.search(text):
         return text
-    return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m.group()), text)
+    return pattern.sub(lambda m: _escape(m.group()), text)
 
 
 class LatexPrintable:
