@@ -24,7 +24,21 @@ __all__ = ["JupyterLatex", "LatexPrintable", "LatexRelations", "TableDisplay", "
 
 #: Characters that act on a terminal or split a line: C0/C1 controls, DEL, line and
 #: paragraph separators, bidirectional overrides and isolates, lone surrogates.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_RANGES = ((0x00, 0x1F), (0x7F, 0x9F), (0x2028, 0x2029), (0x202A, 0x202E), (0x2066, 0x2069), (0xD800, 0xDFFF))
+
+
+def _char_class(keep: str = "") -> re.Pattern[str]:
+    parts = []
+    for lo, hi in _UNSAFE_RANGES:
+        start = lo
+        for c in sorted(ord(k) for k in set(keep) if lo <= ord(k) <= hi) + [hi + 1]:
+            if start <= c - 1:
+                parts.append(f"\\U{start:08x}-\\U{c - 1:08x}" if start < c - 1 else f"\\U{start:08x}")
+            start = c + 1
+    return re.compile("[" + "".join(parts) + "]")
+
+
+_UNSAFE = _char_class()
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
 
 
@@ -37,9 +51,7 @@ def _escape(c: str) -> str:
 @functools.lru_cache(maxsize=8)
 def _unsafe_except(keep: str) -> re.Pattern[str]:
     """The unsafe characters minus those in ``keep``, as one compiled class (no callback per kept char)."""
-    if not keep:
-        return _UNSAFE
-    return re.compile("(?![" + re.escape(keep) + "])" + _UNSAFE.pattern)
+    return _char_class(keep) if keep else _UNSAFE
 
 
 def term_text(text: object, keep: str = "") -> str:
