@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 #: A command slower than this is stopped and reported as such (the run stays bounded).
-TIMEOUT = 60.0
+TIMEOUT = 20.0
 
 
 def symbolic_spec(layers: int) -> str:

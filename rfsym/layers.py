@@ -394,8 +394,10 @@ class Layer(LatexPrintable):
         return self.name or self.kind
 
     def renamed(self, name: str) -> Layer:
-        """A copy with another name."""
-        return replace(self, name=name)  # type: ignore[type-var]
+        """A copy with another name (the parameters, already validated, are shared)."""
+        if not isinstance(name, str):
+            raise RfsymError(f"{self.label()}: name must be a string (got {name!r})")
+        return self._with({"name": name})
 
     def params(self, axis: int) -> dict[str, Any]:
         """Parameters of one axis, for tables."""

@@ -66,6 +66,7 @@ __all__ = [
     "floor_form",
     "generic",
     "identity",
+    "power",
     "int_ceiling",
     "int_floor",
     "integrality",
@@ -614,7 +615,8 @@ def _residues(gen: Any, q: int, domains: dict[str, Any]) -> Any:
     if isinstance(gen, sympy.Indexed) or gen.is_Symbol:
         if gen.is_integer is not True:  # a symbol's own assumption (never a derived one)
             return None
-        dom = domains.get(getattr(gen, "name", None)) if domains else None
+        name = getattr(gen, "name", None)
+        dom = domains.get(name) if domains and isinstance(name, str) else None
         vals = dom.values(limit=RESIDUE_LIMIT) if dom is not None else None
         if vals is not None:
             return {v % q for v in vals}
@@ -661,6 +663,8 @@ def integrality(expr: Any, domains: dict[str, Any] | None = None) -> bool | None
     poly, q, gens = found
     if q == 1:
         return True
+    if q > RESIDUE_LIMIT:
+        return None
     total = 1
     for r in gens:
         total *= len(r)
@@ -706,6 +710,8 @@ def _integer_poly(expr: Any, domains: dict[str, Any]) -> tuple[Any, int, list[An
     if not all(c.is_Rational for c in coeffs):
         return None
     q = math.lcm(*[int(c.q) for c in coeffs])
+    if q > RESIDUE_LIMIT:
+        return poly, q, []
     gens = [_residues(g, q, domains) for g in poly.gens]
     if any(r is None for r in gens):
         return None
@@ -822,7 +828,10 @@ def _invert(mp: AffineMap, need: Any) -> Any:
     if mp.folds:
         # floor((x + e)/D) + 1 >= need  <=>  x >= (need - 1) D - e   (integers e, need; positive integer D)
         x = A.add(A.mul(A.add(need, -1), mp.den), A.mul(-1, mp.e))
-        return A.ceil(x) if A.is_num(x) else x
+        x = A.ceil(x) if A.is_num(x) else x
+        if mp.min_in is not None:  # a composed run: its inner layers must be non-empty too
+            x = A.maximum(x, mp.min_in)
+        return x
     lin = _linear_in_x(mp.nfun) if not A.is_num(mp.nfun) else None
     if lin is not None and (lin[0] > 0 if A.is_num(lin[0]) else lin[0].is_positive is True):
         return _ceil_quotient(A.add(need, A.mul(-1, lin[1])), lin[0])
@@ -920,3 +929,30 @@ def equivalent(layers: Sequence[Layer], name: str, axes: Sequence[int], conventi
     if len(axes) == 1:
         return Conv(kernel=ks[0], stride=ss[0], padding=list(pads[0]), name=label)
     return Conv(kernel=list(ks), stride=list(ss), padding=[list(p) for p in pads], name=label)
+
+
+def power(mp: AffineMap, times: int) -> AffineMap:
+    """The map of ``times`` copies of a run (repeated squaring: O(log times) compositions).
+
+    A numeric folding run also gets ``min_in``, the smallest input keeping every
+    inner output non-empty: with b = the run's own bound, g its offset and D its
+    denominator, c copies before a prefix of the next give the bound
+    ``1 - g (1 + D + … + D^(c-1)) + D^c (b - 1)``, monotone in c, so the largest is
+    at c = 0 or c = times - 1.
+    """
+    if times < 1:
+        return identity()
+    out, base, k = identity(), mp, times
+    while k:
+        if k & 1:
+            out = compose(out, base)
+        k >>= 1
+        if k:
+            base = compose(base, base)
+    out.count, out.nsym = mp.count * times, mp.nsym * times
+    if mp.folds and A.is_num(mp.g) and A.is_num(mp.den) and mp.min_in is not None:
+        g, den, b = mp.g, mp.den, max(1, mp.min_in)
+        geo = (times - 1) if den == 1 else (den ** (times - 1) - 1) // (den - 1)
+        last = 1 - g * geo + den ** (times - 1) * (b - 1)
+        out.min_in = max(b, last)
+    return out

@@ -6,15 +6,14 @@ line saying so).  :func:`rf_figure` draws the geometry of
 :func:`rfsym.printing.tikz.figure_geometry`, the same picture
 :func:`rfsym.printing.tikz.tikz_figure` writes as TikZ.
 
-Limit (checked before anything is drawn): a receptive-field figure shows at
-most :data:`MAX_FIGURE_FEATURES` feature centres (1024 x 1024) and an input
-of at most as many pixels.
+Limit (checked by :func:`~rfsym.printing.tikz.figure_geometry` before anything
+is drawn): at most :data:`rfsym.printing.tikz.MAX_FIGURE_SIZE` (1024) input
+pixels and feature centres per axis.
 """
 
 from __future__ import annotations
 
 import io
-import math
 import os
 from collections.abc import Sequence
 from fractions import Fraction
@@ -28,17 +27,12 @@ from .network import Network
 from .printing.tikz import figure_geometry
 
 __all__ = [
-    "MAX_FIGURE_FEATURES",
-    "check_figure_size",
     "close_figure",
     "figure_bytes",
     "layers_figure",
     "rf_figure",
     "save_figure",
 ]
-
-#: The most feature centres (and input pixels) a receptive-field figure draws: 1024 x 1024.
-MAX_FIGURE_FEATURES = 1 << 20
 
 #: Options of :func:`rfsym.printing.tikz.figure_geometry` that :func:`rf_figure` passes on.
 _GEOMETRY_OPTIONS = ("input", "convention", "origin")
@@ -51,24 +45,6 @@ def _pyplot() -> Any:
 def _network(net: Any, what: str) -> None:
     if not isinstance(net, (Network, Graph)):
         raise RfsymError(f"{what} needs an rfsym Network or Graph (got {type(net).__name__})")
-
-
-def check_figure_size(net: Any, layer: str | None = None, **options: Any) -> None:
-    """Refuse a figure with more than :data:`MAX_FIGURE_FEATURES` centres or input pixels, before drawing.
-
-    ``layer`` None checks every layer (the default picture may show any of them).
-    """
-    table = net.table(**options)
-    rows = table.rows if layer is None else [r for r in table.rows if r.name in (layer, table.rows[0].name)]
-    for row in rows:
-        ns = [st.n for st in row.states] * (2 if len(row.states) == 1 else 1)  # 1-D: drawn as a square
-        if all(A.is_num(n) for n in ns) and math.prod(int(n) for n in ns) > MAX_FIGURE_FEATURES:
-            size = "x".join(A.fmt(n) for n in ns)
-            what = "the input has {} pixels" if row is table.rows[0] else f"layer {row.name} has {{}} features"
-            raise RfsymError(
-                f"{table.name}: {what.format(size)}; a figure draws at most {MAX_FIGURE_FEATURES:,} "
-                "(1024 x 1024): use a smaller --input"
-            )
 
 
 def rf_figure(
@@ -95,7 +71,6 @@ def rf_figure(
     plt = _pyplot()
     from matplotlib.patches import Rectangle
 
-    check_figure_size(net, layer, **options)
     g = figure_geometry(net, layer, features, **options)
     if ax is None:
         fig, ax = plt.subplots(figsize=(size, size))

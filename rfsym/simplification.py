@@ -233,11 +233,11 @@ def _eq_holds(cond: Any, domains: dict[str, Any]) -> Any:
 
 
 def _piecewise_rules(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
-    pieces = []
+    pieces: list[tuple[Any, Any]] = []
     for val, cond in expr.args:
         decided = _eq_holds(cond, domains) if cond is not sympy.true else True
-        if decided is False:
-            continue  # domain_piecewise
+        if decided is False or _shadowed(cond, [c for _, c in pieces]):
+            continue  # domain_piecewise; or a branch an earlier one already covers
         if isinstance(cond, sympy.Eq) and cond.args[0].is_Symbol and cond.args[1].is_Number:
             val = val.xreplace({cond.args[0]: cond.args[1]})  # branch_value
         elif isinstance(cond, sympy.Eq) and cond.args[1].is_Symbol and cond.args[0].is_Number:
@@ -253,6 +253,18 @@ def _piecewise_rules(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
     if all(p[0] == pieces[0][0] for p in pieces):
         return pieces[0][0]
     return sympy.Piecewise(*pieces)
+
+
+def _shadowed(cond: Any, earlier: list[Any]) -> bool:
+    """True when cond is Eq(s, v) (or a conjunction of such) under which an earlier condition holds:
+    the branch is never reached (geometric sums of geometric sums: Eq(s, 1) after Eq(s**M, 1))."""
+    eqs = cond.args if isinstance(cond, sympy.And) else (cond,)
+    sub = {}
+    for eq in eqs:
+        if not (isinstance(eq, sympy.Eq) and eq.args[0].is_Symbol and eq.args[1].is_Number):
+            return False
+        sub[eq.args[0]] = eq.args[1]
+    return any(c.xreplace(sub) is sympy.true for c in earlier)
 
 
 def _geometric(val: Any) -> Any:

@@ -472,7 +472,8 @@ def check_value(
     """Raise unless ``v`` is (or can be) an integer reaching its role's lower bound.
 
     Without ``domains`` only what is certainly wrong is refused (never an
-    integer, always below the bound, above :data:`MAX_VALUE`).  With
+    integer, always below the bound; a number above :data:`MAX_VALUE`; symbolic
+    values are not limited, so a domain such as ``{ min = 10**20 }`` stays usable).  With
     ``domains`` (name → domain; symbols without one range over their
     assumptions) a value of a role in :data:`PROVEN_ROLES` must be *proven* an
     integer reaching the bound for every value of its symbols.  The proof never asks sympy's assumptions about a
@@ -500,8 +501,6 @@ def check_value(
         raise RfsymError(f"{where} must be {need} (got {_text(v, shown)}, which is never an integer)")
     if lo is not None and high < lo:
         raise RfsymError(f"{where} must be {need} (got {_text(v, shown)}, {never or f'which is always below {lo}'})")
-    if role is not None and low > MAX_VALUE:
-        raise RfsymError(f"{where} = {_text(v, shown)} is always above the limit of 2**64 on parameter values")
     if domains is None or role not in PROVEN_ROLES:
         return
     if integral is not True:

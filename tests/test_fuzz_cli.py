@@ -97,6 +97,7 @@ class Worker:
         self.proc: subprocess.Popen[str] | None = None
         self.cases = 0
         self.codes: dict[Any, int] = {}
+        self.slowest: tuple[float, list[str]] = (0.0, [])
 
     def start(self) -> None:
         code = WORKER.replace("MEMORY", str(MEMORY)).replace("SECONDS", str(CASE_SECONDS))
@@ -125,6 +126,7 @@ class Worker:
             return {"code": None, "err": "", "secs": math.inf, "timeout": not ready, "died": True}
         res = json.loads(line)
         self.codes[res["code"]] = self.codes.get(res["code"], 0) + 1
+        self.slowest = max(self.slowest, (res["secs"], argv))
         return res
 
     def stop(self) -> None:
@@ -142,7 +144,9 @@ def worker():
     w = Worker()
     yield w
     w.stop()
+    secs, argv = w.slowest
     print(f"\nfuzz: {w.cases} in-process cases, by exit status: {dict(sorted(w.codes.items(), key=str))}")
+    print(f"fuzz: slowest case {secs:.2f} s: rfsym {' '.join(a[:40] for a in argv)}")
 
 
 def problems(
@@ -449,7 +453,7 @@ def options(draw: Any, command: str) -> list[str]:
 
 COMMANDS = ["table", "derive", "solve", "export"]
 FUZZ = settings(
-    max_examples=60,
+    max_examples=100,
     deadline=None,
     derandomize=True,
     database=None,
@@ -470,7 +474,7 @@ def test_random_bytes_as_spec(worker, tmp_path_factory, data, command):
     check(worker, [command, str(path), *extra])
 
 
-@settings(FUZZ, max_examples=250)
+@settings(FUZZ, max_examples=500)
 @given(text=spec_texts(), command=st.sampled_from(COMMANDS), data=st.data())
 def test_hostile_specs(worker, tmp_path_factory, text, command, data):
     """Specs with deep nests, huge numbers, hostile names and odd kinds, through every command."""
@@ -479,7 +483,7 @@ def test_hostile_specs(worker, tmp_path_factory, text, command, data):
     check(worker, [command, str(path), *data.draw(options(command))])
 
 
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=250)
 @given(command=st.sampled_from(COMMANDS), spec=st.sampled_from(["alexnet", "tcn", "unet", "resnet18"]), data=st.data())
 def test_bad_flags_on_builtin_networks(worker, command, spec, data):
     """Built-in networks with hostile flags: --input, --target, --limit, --axis, --given ..."""

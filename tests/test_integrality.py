@@ -109,7 +109,7 @@ DOMAINS = st.one_of(
     st.builds(
         lambda m, r, c: SymbolDomain(choices=tuple(sorted({r + m * i for i in range(c)}))),
         st.integers(2, 12),
-        st.integers(0, 11),
+        st.integers(1, 11),
         st.integers(1, 5),
     ),
 )

@@ -142,6 +142,19 @@ class TestBase:
             from_onnx(conv_resize_model([1, 1, 2, 2]), 2)
         assert issubclass(EmptyOutputError, RfsymError)
 
+    @pytest.mark.parametrize("bad", [float("nan"), float("inf"), 0.0, -2.0, 1.5])
+    def test_torch_upsample_bad_scale(self, bad):
+        """nn.Upsample and F.interpolate with a NaN, infinite, zero, negative or fractional scale: one line."""
+
+        class M(nn.Module):
+            def forward(self, x):
+                return F.interpolate(x, scale_factor=bad)
+
+        with pytest.raises(RfsymError, match="scale factor"):  # nn.Upsample stores a zero factor as None
+            from_torch(nn.Sequential(nn.Conv2d(1, 1, 3), nn.Upsample(scale_factor=bad)), 8)
+        with pytest.raises(RfsymError, match="scale factor .* is not a positive integer"):
+            from_torch(nn.Sequential(nn.Conv2d(1, 1, 3), M()), 8, method="fx")
+
     @pytest.mark.parametrize("method", ["fx", "hooks"])
     def test_adaptive_max_pool_with_indices_is_adaptive(self, method):
         """F.adaptive_max_pool2d(..., return_indices=True) is the adaptive pool (kernel n/o), not a plain pool."""
@@ -229,6 +242,71 @@ class TestOnnx:
         except RfsymError as e:
             assert "\n" not in str(e)
 
+    def test_constant_folding_is_bounded(self):
+        """Constant subgraphs that would explode (a 10**10-element ConstantOfShape, a Range of 10**12, a Loop
+        of 2**40 iterations) are left unfolded: the import returns at once with the right geometry."""
+        big = numpy_helper.from_array(np.array([100000, 100000], np.int64), "big")
+        lim = numpy_helper.from_array(np.array(10**12, np.int64), "lim")
+        zero = numpy_helper.from_array(np.array(0, np.int64), "zero")
+        one = numpy_helper.from_array(np.array(1, np.int64), "one")
+        trips = numpy_helper.from_array(np.array(2**40, np.int64), "trips")
+        cond = numpy_helper.from_array(np.array(True), "cond")
+        body = helper.make_graph(
+            [helper.make_node("Identity", ["c_in"], ["c_out"]), helper.make_node("Add", ["v_in", "one"], ["v_out"])],
+            "body",
+            [
+                helper.make_tensor_value_info("i", TensorProto.INT64, []),
+                helper.make_tensor_value_info("c_in", TensorProto.BOOL, []),
+                helper.make_tensor_value_info("v_in", TensorProto.INT64, []),
+            ],
+            [
+                helper.make_tensor_value_info("c_out", TensorProto.BOOL, []),
+                helper.make_tensor_value_info("v_out", TensorProto.INT64, []),
+            ],
+            [one],
+        )
+        w = numpy_helper.from_array(np.ones((1, 1, 3, 3), np.float32), "W")
+        g = helper.make_graph(
+            [
+                helper.make_node("ConstantOfShape", ["big"], ["huge"]),
+                helper.make_node("Range", ["zero", "lim", "one"], ["long"]),
+                helper.make_node("Loop", ["trips", "cond", "zero"], ["count"], body=body),
+                helper.make_node("Conv", ["x", "W"], ["y"], kernel_shape=[3, 3], name="conv"),
+            ],
+            "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 16, 16])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+            [big, lim, zero, one, trips, cond, w],
+        )
+        t0 = time.perf_counter()
+        (a, _) = from_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])).table().output
+        assert (a.n, a.r) == (14, 3) and time.perf_counter() - t0 < 10
+
+    def test_refused_layer_parameters_name_the_node(self):
+        """A parameter the rfsym layer refuses (kernel 0, stride 0) names the ONNX node."""
+        for at in ({"kernel_shape": [0, 0]}, {"kernel_shape": [2, 2], "strides": [0, 1]}):
+            g = helper.make_graph(
+                [helper.make_node("MaxPool", ["x"], ["y"], name="mp", **at)],
+                "g",
+                [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 16, 16])],
+                [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+            )
+            with pytest.raises(RfsymError, match=r"^g: mp \(MaxPool\): "):
+                from_onnx(helper.make_model(g))
+
+    def test_control_characters_in_names_stay_one_line(self):
+        """A node or module name with a newline or an escape sequence is escaped in the message (one line)."""
+        bad = conv_resize_model([1, 1, float("nan"), 2])
+        bad.graph.node[1].name = "up\n\x1b[31mred"
+        with pytest.raises(RfsymError) as info:
+            from_onnx(bad)
+        assert "\n" not in str(info.value) and "\x1b" not in str(info.value) and "up\\n" in str(info.value)
+        m = nn.Sequential()
+        m.add_module("a\nb", nn.PixelShuffle(2))
+        with pytest.raises(RfsymError) as info:
+            from_torch(nn.Sequential(nn.Conv2d(4, 4, 3), m), 8)
+        assert "\n" not in str(info.value) and "a\\nb" in str(info.value)
+
     def test_fifo_and_directory_are_refused(self, tmp_path):
         """A FIFO named .onnx is refused at once (never read, never a hang); so is a directory."""
         fifo = tmp_path / "pipe.onnx"
@@ -295,17 +373,17 @@ def test_verify_huge_input_refused_before_running(pkg):
     """`verify --input 100000` is refused in one line at once (the model never runs)."""
     t0 = time.perf_counter()
     line = one_line_exit_2(cli("verify", "facts:net", "--input", "100000", cwd=pkg))
-    assert "the limit is 16,777,216" in line and time.perf_counter() - t0 < 30
+    assert "the limit is 4,194,304" in line and time.perf_counter() - t0 < 30
     with pytest.raises(RfsymError, match="verify runs the model"):
-        verify(nn.Conv2d(1, 1, 3), 4097)
-    assert 4096 * 4096 == MAX_RUN_PIXELS
+        verify(nn.Conv2d(1, 1, 3), 2049)
+    assert 2048 * 2048 == MAX_RUN_PIXELS
 
 
 def test_hook_recorder_huge_input_refused():
     """The hook recorder (it runs the model) refuses an input over the limit; fx (no run) accepts it."""
     m = nn.Sequential(nn.Conv2d(1, 1, 3), nn.MaxPool2d(2))
     with pytest.raises(RfsymError, match="the hook recorder .* the limit is"):
-        from_torch(m, 5000, method="hooks")
+        from_torch(m, 2049, method="hooks")
     assert from_torch(m, 100000, method="fx").table().output[0].n == 49999
 
 
@@ -314,11 +392,11 @@ def test_plot_huge_input_refused_before_drawing(tmp_path, ext):
     """`plot --input 100000` is refused in one line before any drawing; nothing is written."""
     t0 = time.perf_counter()
     line = one_line_exit_2(cli("plot", "alexnet", "--input", "100000", "-o", f"f.{ext}", cwd=tmp_path))
-    assert "a figure draws at most 1,048,576" in line and time.perf_counter() - t0 < 30
+    assert "a figure draws at most 1024 input pixels per axis" in line and time.perf_counter() - t0 < 30
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(RfsymError, match="the input has 2000x2000 pixels"):
+    with pytest.raises(RfsymError, match="at most 1024 input pixels per axis"):
         rfsym.plot.rf_figure(Network([Conv(kernel=1, name="c")], input=[2000, 2000]), "c")
-    with pytest.raises(RfsymError, match="layer up has 4000x4000 features"):
+    with pytest.raises(RfsymError, match=r"up: a figure draws at most 1024 features per axis \(n = 4000\)"):
         rfsym.plot.rf_figure(Network([Upsample(scale=40, name="up")], input=[100, 100]), "up")
 
 
@@ -374,3 +452,38 @@ def test_wrong_types_are_rfsym_errors(call, message):
     """Wrong argument types and values at from_torch, from_onnx, verify and the plot functions: RfsymError."""
     with pytest.raises(RfsymError, match=message):
         call()
+
+
+# -- plot -o: regular files only, no symlinks, the umask ---------------------------------
+
+
+@pytest.mark.parametrize("ext", ["png", "tex"])
+def test_plot_output_is_a_regular_file_with_the_umask(tmp_path, ext):
+    """`plot -o` creates a file with mode 0o666 & ~umask (not 0600) and leaves no temporary file."""
+    out = cli("plot", "alexnet", "--layer", "conv2", "-o", f"f.{ext}", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / f"f.{ext}").stat().st_mode & 0o777 == 0o666 & ~mask
+    assert [p.name for p in tmp_path.iterdir()] == [f"f.{ext}"]
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_plot_never_writes_through_a_symlink_or_to_a_fifo(tmp_path, force):
+    """A symbolic link (dangling or not) or a FIFO at the -o path is refused in one line, even with --force."""
+    target = tmp_path / "target.png"
+    target.write_bytes(b"keep")
+    (tmp_path / "link.png").symlink_to(target)
+    (tmp_path / "dangling.png").symlink_to(tmp_path / "nowhere.png")
+    os.mkfifo(tmp_path / "fifo.png")
+    flag = ["--force"] if force else []
+    for name in ("link.png", "dangling.png", "fifo.png"):
+        one_line_exit_2(cli("plot", "alexnet", "--layer", "conv2", "-o", name, *flag, cwd=tmp_path, timeout=30))
+    assert target.read_bytes() == b"keep" and not (tmp_path / "nowhere.png").exists()
+    assert (tmp_path / "link.png").is_symlink() and (tmp_path / "dangling.png").is_symlink()
+
+
+def test_plot_output_io_errors_are_one_line(tmp_path):
+    """An empty name, a missing directory and a 300-character name: one line each, exit 2."""
+    for name in ("", "missing/f.png", "a" * 300 + ".png"):
+        one_line_exit_2(cli("plot", "alexnet", "--layer", "conv2", "-o", name, cwd=tmp_path))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import time
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rfsym import Conv, Identity, Network, Repeat, RfsymError, loads
 from rfsym.io.spec import MAX_SPEC_BYTES, load
+from rfsym.values import MAX_UNROLL
 
 REPEAT = """
 [[layers]]
@@ -169,3 +174,59 @@ class TestFiles:
             text=True,
         )
         assert res.returncode == 2 and res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+
+
+class TestProperties:
+    @settings(max_examples=500, deadline=None)
+    @given(st.floats(allow_nan=True, allow_infinity=True))
+    def test_floats_exact_or_refused(self, x):
+        """A TOML float is never rounded: it is accepted as exactly its integer value, or refused."""
+        try:
+            layer = loads(f'[[layers]]\nname = "c"\nkind = "conv"\nkernel = 1\npadding = {_toml_float(x)}\n').layers[0]
+        except RfsymError as e:
+            assert "c: padding" in str(e) and "\n" not in str(e)
+            return
+        assert layer.padding == (int(x), int(x)) and int(x) == x and abs(x) < 2**53
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.integers(1, 400), min_size=1, max_size=4))
+    def test_unroll_refused_exactly_above_the_limit(self, counts):
+        """Nested numeric repeats unroll to the product of their counts, or are refused (fast) above the limit."""
+        lay: Any = Identity(name="x")
+        for i, c in enumerate(counts):
+            lay = Repeat(block=[lay], times=c, name=f"r{i}")
+        net = Network([lay], input=4)
+        size = math.prod(counts)
+        t = time.perf_counter()
+        if size > MAX_UNROLL:
+            with pytest.raises(RfsymError, match="above the limit of 100000"):
+                net.flat_layers()
+            assert time.perf_counter() - t < 0.5
+        elif size <= 5000:
+            assert len(net.flat_layers()) == size
+        else:
+            assert lay.unrolled_size() == size  # accepted; unrolling this many is slow, not tested here
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.sampled_from(["add", "concat", "inputs"]), st.integers(1, 3))
+    def test_branches_in_repeat_never_dropped(self, what, depth):
+        """A merge or 'inputs' anywhere in a (nested) repeat block is refused, never silently dropped."""
+        spec, prefix = '[[layers]]\nkind = "conv"\nname = "c0"\nkernel = 1\n', "layers"
+        for i in range(depth):
+            spec += f'[[{prefix}]]\nkind = "repeat"\nname = "r{i}"\ntimes = 2\n'
+            prefix += ".layers"
+        if what == "inputs":
+            spec += f'[[{prefix}]]\nkind = "relu"\nname = "x"\ninputs = ["c0"]\n'
+        else:
+            spec += f'[[{prefix}]]\nkind = "{what}"\nname = "x"\ninputs = ["c0", "input"]\n'
+        with pytest.raises(RfsymError, match="inside a repeat block is not supported"):
+            loads(spec)
+
+
+def _toml_float(x: float) -> str:
+    if x != x:
+        return "nan"
+    if x in (float("inf"), float("-inf")):
+        return "inf" if x > 0 else "-inf"
+    text = repr(x)
+    return text if any(c in text for c in ".en") else text + ".0"

@@ -44,6 +44,7 @@ from ..maps import (
     int_floor,
     integrality,
     layer_map,
+    power,
     smallest_input,
 )
 from ..network import Network, _check_convention, parse_origin
@@ -54,20 +55,65 @@ from .result import KEYS, ClosedForms
 __all__ = ["derive", "equivalent", "general_stack"]
 
 
+#: Numeric repeats up to this many layers are unrolled; longer ones are composed by squaring.
+UNROLL_LIMIT = 4096
+
+
+def _unrollable(lay: Any) -> bool:
+    """A numeric repeat of at most UNROLL_LIMIT layers whose inner repeats are numeric too."""
+    return _layer_count(lay) <= UNROLL_LIMIT
+
+
+def _layer_count(lay: Any) -> float:
+    if not isinstance(lay, Repeat):
+        return 1
+    if not A.is_num(lay.times):
+        return float("inf")
+    return lay.times * sum(_layer_count(b) for b in lay.block)
+
+
+def _copy(block: Sequence[Any], index: Any, i: int) -> list[Any]:
+    """The block's layers with the repeat index set to i (matched by name, as Repeat.unroll does)."""
+    if index is None:
+        return list(block)
+
+    def at(v: Any) -> Any:
+        syms = [s for s in getattr(v, "free_symbols", ()) if s.name == index.name]
+        return v.xreplace({s: i for s in syms}) if syms else v
+
+    return [b.map_values(at) for b in block]
+
+
 def _element_map(layer: Any, axis: int, convention: str, fast: bool = False) -> AffineMap:
-    if isinstance(layer, Repeat):
-        if A.is_num(layer.times):
-            return compose_all([_element_map(lay, axis, convention) for lay in layer.unroll()])
+    if not isinstance(layer, Repeat):
+        return layer_map(layer, axis, convention, fast)
+    if not A.is_num(layer.times):
         block = compose_flat([_element_map(b, axis, convention) for b in layer.block])
         return repeat_map(layer, block)
-    return layer_map(layer, axis, convention, fast)
+    if layer.index is None:
+        # one copy's map, then repeated squaring: a numeric count is a closed form, not a loop
+        inner = [_element_map(b, axis, convention) for b in layer.block]
+        block = compose_all(inner)
+        if all(mp.folds and A.is_num(mp.g) and A.is_num(mp.den) for mp in inner):
+            block = replace(block, min_in=smallest_input(inner))
+        if not block.folds and layer.times > UNROLL_LIMIT:
+            raise RfsymError(
+                f"{layer.label()}: a block whose output size is not one floor (ceil_mode or 'same' padding) "
+                f"repeated {layer.times} times nests {layer.times} size functions; at most {UNROLL_LIMIT}"
+            )
+        return power(block, layer.times)
+    if layer.times <= UNROLL_LIMIT:
+        copies = [m for i in range(1, layer.times + 1) for m in _copy(layer.block, layer.index, i)]
+        return compose_all([_element_map(b, axis, convention) for b in copies])
+    block = compose_flat([_element_map(b, axis, convention) for b in layer.block])
+    return repeat_map(layer, block)  # Sum/Product closed forms in the numeric count
 
 
 def _stack_map(layers: Sequence[Any], axis: int, convention: str) -> AffineMap:
     """The composed map of a sequence of layers."""
     flat: list[Any] = []
     for lay in layers:
-        if isinstance(lay, Repeat) and A.is_num(lay.times):
+        if isinstance(lay, Repeat) and _unrollable(lay):
             flat.extend(lay.unroll())
         else:
             flat.append(lay)
@@ -276,30 +322,43 @@ def _derive_axis(net: Any, n_in: Any, axis: int, origin: Any, convention: str) -
     )
 
 
+#: Symbolic stacks up to this many layers state their validity bound as a formula.
+BOUND_LIMIT = 64
+
+
 def _check_input(net: Any, forms: ClosedForms, axis: int, ndim: int) -> None:
-    """A numeric input must leave every layer's output non-empty; symbolic inputs get a validity condition."""
-    if any(isinstance(lay, Repeat) and not A.is_num(lay.times) for lay in net.layers):
-        return
+    """A numeric input must leave every layer's output non-empty; otherwise the forms get a validity
+    condition: ``N >= bound`` (a formula in the layers' symbols when they are symbolic), or, where no
+    formula is given (symbolic repeat counts, long symbolic stacks), the condition in words."""
+    where = f" (axis {axis})" if ndim > 1 else ""
     numeric_layers = not any(lay.free_symbols for lay in net.layers)
-    if not numeric_layers:
-        return
     lo = forms._min_input
-    if lo is None:
+    if lo is None and (numeric_layers or _layer_count_all(net.layers) <= BOUND_LIMIT):
         try:
             lo = net.min_input_size(axis)
         except RfsymError:
-            return
-    where = f" (axis {axis})" if ndim > 1 else ""
-    if A.is_num(forms.input):
-        if lo is not None and forms.input < lo:
+            lo = None
+    if lo is None:
+        if not numeric_layers or not A.is_num(forms.input):
+            _add_condition(forms, f"valid while every layer's output is non-empty (n >= 1 after each layer){where}")
+        return
+    if A.is_num(forms.input) and A.is_num(lo):
+        if forms.input < lo:
             raise RfsymError(
                 f"{net.name}: the output is empty for input {A.fmt(forms.input)}{where}; "
                 f"the smallest input with a non-empty output is {A.fmt(lo)}"
             )
-    elif lo is not None and lo > 1:
-        object.__setattr__(
-            forms, "conditions", forms.conditions + (f"valid for input sizes {forms.input} >= {lo}{where}",)
-        )
+        return
+    if not (A.is_num(lo) and lo <= 1):
+        _add_condition(forms, f"valid for input sizes {forms.input} >= {A.fmt(lo)}{where}")
+
+
+def _layer_count_all(layers: Sequence[Any]) -> float:
+    return sum(_layer_count(lay) for lay in layers)
+
+
+def _add_condition(forms: ClosedForms, text: str) -> None:
+    object.__setattr__(forms, "conditions", forms.conditions + (text,))
 
 
 def _floor1(num: Any, den: Any, big: bool, domains: dict[str, Any]) -> Any:

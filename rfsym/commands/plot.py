@@ -6,11 +6,12 @@ import argparse
 import os
 from fractions import Fraction
 
+from .._files import write_file
 from ..errors import RfsymError
-from ..plot import check_figure_size, close_figure, figure_bytes, layers_figure, rf_figure
+from ..plot import close_figure, figure_bytes, layers_figure, rf_figure
 from ..printing.tikz import tikz_figure
 from ._common import add_convention_argument, add_input_argument, add_origin_argument, add_spec_argument, load_network
-from .export import document, write_atomic
+from .export import document
 
 HELP = "draw the receptive fields of a layer's features (PDF, PNG or TikZ), or r and j across layers"
 EPILOG = """\
@@ -24,9 +25,11 @@ examples:
 The picture: input pixels (blue), padding cells (dashed), the centres of the
 layer's features (green) and the receptive fields of the chosen features
 (orange; default the first and the last).  Features are 0-based (row, column).
-Files are written atomically; an existing file is kept unless --force is given.
-Limit: a picture draws at most 1,048,576 (1024 x 1024) feature centres or input
-pixels; larger ones are refused before drawing.  PNG and PDF need matplotlib
+Files are written atomically, as regular files only (a symbolic link, FIFO or
+device at the path is refused, even with --force) with the umask's permissions;
+an existing file is kept unless --force is given.
+Limit: a picture draws at most 1024 input pixels and 1024 feature centres per
+axis; larger ones are refused before drawing.  PNG and PDF need matplotlib
 (pip install 'rfsym[plot]').
 """
 
@@ -82,18 +85,16 @@ def run(args: argparse.Namespace) -> int:
     ext = os.path.splitext(args.output)[1].lower()
     if ext not in (".pdf", ".png", ".tex"):
         raise RfsymError(f"{args.output}: the output must end in .pdf, .png or .tex")
-    if os.path.exists(args.output) and not args.force:
+    if os.path.lexists(args.output) and not args.force:
         raise RfsymError(f"{args.output}: file exists (use --force to overwrite)")
     if ext == ".tex" and args.kind != "rf":
         raise RfsymError("--kind layers draws with matplotlib: write a .pdf or .png")
     net = load_network(args.spec, args.input)
     options = {"input": args.input, "convention": args.convention, "origin": Fraction(args.origin)}
-    if args.kind == "rf":
-        check_figure_size(net, args.layer, **options)
     feats = _features(args.feature)
     if ext == ".tex":
         text = tikz_figure(net, args.layer, feats, width=args.width, **options)
-        write_atomic(args.output, document(text) if args.standalone else text, force=args.force)
+        write_file(args.output, document(text) if args.standalone else text, force=args.force)
         return 0
     if args.kind == "layers":
         fig = layers_figure(net, **options)
@@ -103,5 +104,5 @@ def run(args: argparse.Namespace) -> int:
         data = figure_bytes(fig, ext[1:])
     finally:
         close_figure(fig)
-    write_atomic(args.output, data, force=args.force)
+    write_file(args.output, data, force=args.force)
     return 0

@@ -8,6 +8,8 @@
 * :func:`check_run_size`: the limit on the input of a forward pass that rfsym
   itself runs (the hook recorder, :func:`rfsym.verify`), checked before the
   model sees a tensor;
+* :func:`make_layer`: an rfsym layer from imported parameters, its
+  validation errors prefixed with the operation they came from;
 * :func:`one_line`: an exception from framework code as one line;
 * :func:`require`: an optional dependency (torch, onnx, matplotlib), or one
   line naming the extra that installs it.
@@ -27,14 +29,16 @@ __all__ = [
     "check_run_size",
     "input_sizes",
     "integer_scales",
+    "make_layer",
     "one_line",
     "require",
     "size_scales",
 ]
 
-#: The largest input (product of the spatial sizes) of a forward pass rfsym runs: 4096 x 4096.
-#: A float64 input alone is then 128 MiB per channel; larger inputs are refused before the run.
-MAX_RUN_PIXELS = 1 << 24
+#: The largest input (product of the spatial sizes) of a forward pass rfsym runs: 2048 x 2048.
+#: Activations cost (channels x pixels) each: a 64-channel float64 map is then 2 GiB, so larger
+#: inputs are refused before the run.
+MAX_RUN_PIXELS = 1 << 22
 
 _BAD_SIZE = "input_size must be a positive integer or a tuple of them (got {!r})"
 
@@ -83,7 +87,7 @@ def check_run_size(shape: Sequence[int], name: str, what: str) -> None:
         size = "x".join(str(v) for v in shape[2:])
         raise RfsymError(
             f"{name}: {what} runs the model on an input of {size} = {pixels:,} pixels; the limit is "
-            f"{MAX_RUN_PIXELS:,} (4096 x 4096): use a smaller --input"
+            f"{MAX_RUN_PIXELS:,} (2048 x 2048): use a smaller --input"
         )
 
 
@@ -115,6 +119,14 @@ def size_scales(sizes: Sequence[Any], outs: Sequence[Any], where: str, verb: str
 def _show(v: Any) -> str:
     f = float(v)
     return repr(f) if not math.isfinite(f) else repr(v.item() if hasattr(v, "item") else v)
+
+
+def make_layer(where: str, cls: Any, **params: Any) -> Any:
+    """``cls(**params)``; a parameter the layer refuses (zero kernel, a value above the limit) names ``where``."""
+    try:
+        return cls(**params)
+    except RfsymError as e:
+        raise RfsymError(f"{where}: {e}") from None
 
 
 def one_line(e: BaseException) -> str:

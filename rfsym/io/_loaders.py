@@ -21,6 +21,8 @@ from typing import Any
 
 from ..errors import RfsymError
 from ._base import one_line, require
+from .onnx import from_onnx
+from .torch import from_torch
 
 __all__ = ["is_factory", "is_onnx", "load_factory", "load_onnx_spec", "load_torch_spec"]
 
@@ -92,16 +94,12 @@ def parse_cli_input(input: Any, spec: str, required: bool) -> Any:
 
 
 def load_torch_spec(spec: str, input: Any = None) -> Any:
-    from .torch import from_torch
-
     size = parse_cli_input(input, spec, required=True)
     model = load_factory(spec)
     return from_torch(model, size, name=spec.split(":")[1])
 
 
 def load_onnx_spec(spec: str, input: Any = None) -> Any:
-    from .onnx import from_onnx
-
     return from_onnx(spec, parse_cli_input(input, spec, required=False))
 
 

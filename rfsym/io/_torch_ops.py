@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._display import term_text
 from ..errors import RfsymError
 from ..layers import Conv, ConvTranspose, Identity, Pool, Upsample
-from ._base import integer_scales, size_scales
+from ._base import integer_scales, make_layer, size_scales
 from ._graphbuild import CONST, Builder, Value
 
 __all__ = ["META", "CONST", "Value", "_Importer", "_Split", "canon", "flat_args"]
@@ -255,7 +256,7 @@ class _Importer:
             if not maps:
                 return CONST
             src = maps[0]
-        call = _ModCall(path, mod, src, f"{path} ({tname})", tname)
+        call = _ModCall(path, mod, src, f"{term_text(path)} ({term_text(tname)})", tname)
         for types, handler, needs_map in _module_table():
             if isinstance(mod, types):
                 if needs_map:
@@ -275,7 +276,9 @@ class _Importer:
         mod, nd, where = c.mod, self.nd, c.where
         if getattr(mod, "padding_mode", "zeros") == "circular":
             raise RfsymError(f"{where}: padding_mode 'circular' wraps around the map; not supported")
-        lay = Conv(
+        lay = make_layer(
+            where,
+            Conv,
             kernel=_pk(_tuple(mod.kernel_size, nd, where)),
             stride=_pk(_tuple(mod.stride, nd, where)),
             padding=_padding(mod.padding, nd, where),
@@ -288,7 +291,9 @@ class _Importer:
 
         mod, nd, where = c.mod, self.nd, c.where
         k = _tuple(mod.kernel_size, nd, where)
-        lay = Pool(
+        lay = make_layer(
+            where,
+            Pool,
             kernel=_pk(k),
             stride=_pk(_tuple(mod.stride if mod.stride is not None else mod.kernel_size, nd, where)),
             padding=_padding(getattr(mod, "padding", 0), nd, where),
@@ -347,7 +352,8 @@ class _Importer:
         if all(k == 1 for k in ks):
             return self.b.layer(path, Identity(op="identity"), src, what)
         tag = ", sees the whole map" if all(o in (1,) for o in outs) else ""
-        return self.b.layer(path, Pool(kernel=_pk(ks), stride=_pk(ks), mode=mode), src, what + tag)
+        lay = make_layer(f"{path} ({what})", Pool, kernel=_pk(ks), stride=_pk(ks), mode=mode)
+        return self.b.layer(path, lay, src, what + tag)
 
     def flatten(self, src: Any, start: int, end: int, where: str) -> Any:
         if not isinstance(src, Value) or not src.is_map:
@@ -378,7 +384,7 @@ class _Importer:
             pairs[self.nd - 1 - i] = (pad[2 * i], pad[2 * i + 1])
         if any(p < 0 for pr in pairs for p in pr):
             raise RfsymError(f"{where}: negative padding (cropping) {pad!r} is not supported")
-        lay = Conv(kernel=_pk([1] * self.nd), padding=_pads(pairs))
+        lay = make_layer(where, Conv, kernel=_pk([1] * self.nd), padding=_pads(pairs))
         return self.b.layer(path, lay, src, what + ", padding only")
 
     # -- functions -------------------------------------------------------------
@@ -406,7 +412,9 @@ class _Importer:
 
     def _f_conv(self, c: _Call) -> Value:
         nd, where = self.nd, c.where
-        lay = Conv(
+        lay = make_layer(
+            c.where,
+            Conv,
             kernel=_pk(self._weight_kernel(c)),
             stride=_pk(_tuple(c.arg(3, "stride", 1), nd, where)),
             padding=_padding(c.arg(4, "padding", 0), nd, where),
@@ -422,6 +430,7 @@ class _Importer:
             _tuple(c.arg(4, "padding", 0), nd, where),
             _tuple(c.arg(5, "output_padding", 0), nd, where),
             _tuple(c.arg(7, "dilation", 1), nd, where),
+            where,
         )
         return self.b.layer(c.name, lay, c.src, c.fname)
 
@@ -437,7 +446,9 @@ class _Importer:
             pad, dil, ceil = 0, 1, c.arg(4, "ceil_mode", False)
         else:
             pad, dil, ceil = c.arg(3, "padding", 0), 1, c.arg(4, "ceil_mode", False)
-        pool = Pool(
+        pool = make_layer(
+            where,
+            Pool,
             kernel=_pk(k),
             stride=_pk(k if s_raw in (None, [], ()) else _tuple(s_raw, nd, where)),
             padding=_padding(pad, nd, where),
@@ -631,8 +642,12 @@ def flat_args(args: Sequence[Any], kwargs: dict[str, Any]) -> list[Any]:
     return out
 
 
-def _transpose_layer(k: Sequence[int], s: Sequence[int], p: Sequence[int], op: Sequence[int], d: Sequence[int]) -> Any:
-    return ConvTranspose(
+def _transpose_layer(
+    k: Sequence[int], s: Sequence[int], p: Sequence[int], op: Sequence[int], d: Sequence[int], where: str
+) -> Any:
+    return make_layer(
+        where,
+        ConvTranspose,
         kernel=_pk(k),
         stride=_pk(s),
         padding=_pads([(x, x) for x in p]) if len(p) > 1 else p[0],
@@ -650,6 +665,7 @@ def _conv_transpose(mod: Any, nd: int, where: str) -> Any:
         _tuple(mod.padding, nd, where),
         _tuple(mod.output_padding, nd, where),
         _tuple(mod.dilation, nd, where),
+        where,
     )
 
 
@@ -660,4 +676,4 @@ def _upsample(size: Any, scale: Any, mode: Any, sizes: Sequence[int], nd: int, w
         scales = size_scales(sizes, _tuple(size, nd, where), where)
     else:
         scales = integer_scales(scale if isinstance(scale, (list, tuple)) else (scale,) * nd, where)
-    return Upsample(scale=_pk(scales), mode=str(mode))
+    return make_layer(where, Upsample, scale=_pk(scales), mode=str(mode))

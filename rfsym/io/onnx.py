@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._display import term_text
 from ..errors import RfsymError
 from ..layers import Conv, ConvTranspose, Pool, Upsample
-from ._base import input_sizes, integer_scales, one_line, require, size_scales
+from ._base import input_sizes, integer_scales, make_layer, one_line, require, size_scales
 from ._graphbuild import CONST, Builder, Value
 
 __all__ = ["MAX_ONNX_BYTES", "from_onnx"]
@@ -142,7 +143,7 @@ def _load(path_or_model: Any) -> tuple[Any, str, Path | None]:
         return _has_nodes(path_or_model, "<model>"), path_or_model.graph.name or "model", None
     if isinstance(path_or_model, (str, Path)):
         path = Path(path_or_model)
-        return _has_nodes(_read(onnx, path), str(path)), path.stem, path.parent
+        return _has_nodes(_read(onnx, path), term_text(path)), path.stem, path.parent
     if isinstance(path_or_model, (bytes, bytearray)):
         if len(path_or_model) > MAX_ONNX_BYTES:
             raise RfsymError(f"<bytes>: an ONNX model holds at most {MAX_ONNX_BYTES:,} bytes")
@@ -156,22 +157,23 @@ def _load(path_or_model: Any) -> tuple[Any, str, Path | None]:
 
 def _read(onnx: Any, path: Path) -> Any:
     """An ONNX file without its external data: regular files of at most :data:`MAX_ONNX_BYTES` only."""
+    shown = term_text(path)
     try:
         if not path.exists():
-            raise RfsymError(f"{path}: no such ONNX file")
+            raise RfsymError(f"{shown}: no such ONNX file")
         if path.is_dir():
-            raise RfsymError(f"{path}: is a directory, not an ONNX file")
+            raise RfsymError(f"{shown}: is a directory, not an ONNX file")
         if not path.is_file():
-            raise RfsymError(f"{path}: not a regular file")
+            raise RfsymError(f"{shown}: not a regular file")
         size = path.stat().st_size
     except (OSError, ValueError) as e:
-        raise RfsymError(f"{path}: cannot read the ONNX file ({one_line(e)})") from None
+        raise RfsymError(f"{shown}: cannot read the ONNX file ({one_line(e)})") from None
     if size > MAX_ONNX_BYTES:
-        raise RfsymError(f"{path}: {size:,} bytes; an ONNX model holds at most {MAX_ONNX_BYTES:,}")
+        raise RfsymError(f"{shown}: {size:,} bytes; an ONNX model holds at most {MAX_ONNX_BYTES:,}")
     try:
         return onnx.load(str(path), load_external_data=False)
     except Exception as e:  # noqa: BLE001 - protobuf raises several kinds
-        raise RfsymError(f"{path}: not a valid ONNX model ({type(e).__name__}: {one_line(e)})") from None
+        raise RfsymError(f"{shown}: not a valid ONNX model ({type(e).__name__}: {one_line(e)})") from None
 
 
 def _has_nodes(model: Any, where: str) -> Any:
@@ -248,8 +250,9 @@ class _Import:
 
     def __init__(self, model: Any, name: str, sizes: tuple[int, ...], inputs: list[Any], folder: Path | None) -> None:
         self.model, self.name, self.folder = model, name, folder
+        self.shown = term_text(name)  # names in messages: control characters escaped (one line)
         self.nd = len(sizes)
-        self.b = Builder(name=name, input=sizes, source=name)
+        self.b = Builder(name=name, input=sizes, source=self.shown)
         self.env: dict[str, Any] = {inputs[0].name: Value("input")}
         self.consts: dict[str, Any] = {}
         for t in model.graph.initializer:
@@ -270,19 +273,19 @@ class _Import:
         if c.data_location == onnx.TensorProto.EXTERNAL:
             if self.folder is None:
                 raise RfsymError(
-                    f"{self.name}: tensor {nm!r} keeps its data in an external file; give the model's file path "
+                    f"{self.shown}: tensor {nm!r} keeps its data in an external file; give the model's file path "
                     "so that rfsym reads it from the model's folder"
                 )
             try:
                 return onnx.numpy_helper.to_array(c, base_dir=str(self.folder))
             except Exception as e:  # noqa: BLE001 - missing file, a location outside the folder, ...
                 raise RfsymError(
-                    f"{self.name}: tensor {nm!r}: its external data cannot be read from {self.folder} ({one_line(e)})"
+                    f"{self.shown}: tensor {nm!r}: its external data cannot be read from {self.folder} ({one_line(e)})"
                 ) from None
         try:
             return onnx.numpy_helper.to_array(c)
         except Exception as e:  # noqa: BLE001 - a malformed tensor
-            raise RfsymError(f"{self.name}: tensor {nm!r} cannot be read ({one_line(e)})") from None
+            raise RfsymError(f"{self.shown}: tensor {nm!r} cannot be read ({one_line(e)})") from None
 
     def const_shape(self, nm: str | None) -> list[int] | None:
         """A constant's shape, without reading its data (weights may be large or external)."""
@@ -304,7 +307,7 @@ class _Import:
                 raise
             except Exception as e:  # noqa: BLE001 - a malformed node (garbled file): one line naming it
                 raise RfsymError(
-                    f"{self.name}: node {idx} ({node.op_type!r}) is malformed ({type(e).__name__}: {one_line(e)})"
+                    f"{self.shown}: node {idx} ({term_text(repr(node.op_type))}) is malformed ({type(e).__name__}: {one_line(e)})"
                 ) from None
         outs = [self.env.get(o.name, CONST) for o in self.model.graph.output]
         return next((v for v in outs if isinstance(v, Value) and v.is_map), CONST)
@@ -312,7 +315,7 @@ class _Import:
     def step(self, idx: int, node: Any) -> None:
         op = node.op_type
         nm = node.name or f"{op.lower()}{idx}"
-        where = f"{self.name}: {nm} ({op})"
+        where = f"{self.shown}: {term_text(nm)} ({term_text(op)})"
         at = _attrs(node, where)
         ins = [self.env.get(i, CONST) if i else CONST for i in node.input]
         maps = [v for v in ins if isinstance(v, Value) and v.is_map]
@@ -334,22 +337,31 @@ class _Import:
             self.env[o] = out
 
     def _constant(self, node: Any, at: dict[str, Any]) -> None:
+        """A Constant node's value; a tensor stays a TensorProto, read (within the limit) when needed."""
         for key in ("value", "value_ints", "value_int", "value_floats", "value_float"):
             if key in at:
                 v = at[key]
-                self.consts[node.output[0]] = _onnx().numpy_helper.to_array(v) if hasattr(v, "dims") else _np().array(v)
+                self.consts[node.output[0]] = v if hasattr(v, "dims") else _np().array(v)
 
     def _fold(self, node: Any) -> None:
-        """Evaluate a node whose inputs are all known small constants (shape arithmetic of exporters)."""
+        """Evaluate a shape-arithmetic node whose inputs are all known small constants (exporters' subgraphs).
+
+        Only the operators of :data:`_FOLD_OPS` (no loops, no subgraphs), and only when the
+        result has at most :data:`_MAX_FOLD` elements: folding stays bounded in time and memory.
+        """
+        if node.op_type not in _FOLD_OPS or node.domain not in ("", "ai.onnx"):
+            return
         feeds = {}
         for i in node.input:
             if not i:
                 continue
-            arr = self.const_array(i, limit=4096)
-            if arr is None or not hasattr(arr, "shape") or getattr(arr, "size", 0) > 4096:
+            arr = self.const_array(i, limit=_MAX_FOLD)
+            if arr is None or not hasattr(arr, "shape") or getattr(arr, "size", 0) > _MAX_FOLD:
                 return
             feeds[i] = arr
         try:
+            if _fold_size(node.op_type, [feeds[i] for i in node.input if i]) > _MAX_FOLD:
+                return
             from onnx.reference import ReferenceEvaluator
 
             outs = ReferenceEvaluator(node).run(None, feeds)
@@ -380,11 +392,13 @@ class _Import:
         s, d = at.get("strides", [1] * nd), at.get("dilations", [1] * nd)
         pad = _window_padding(at, nd, o.where)
         if o.op == "Conv":
-            lay: Any = Conv(kernel=_pk(k), stride=_pk(s), padding=pad, dilation=_pk(d))
+            lay: Any = make_layer(o.where, Conv, kernel=_pk(k), stride=_pk(s), padding=pad, dilation=_pk(d))
         else:
             mode = "max" if o.op == "MaxPool" else "avg"
             ceil = bool(at.get("ceil_mode", 0))
-            lay = Pool(kernel=_pk(k), stride=_pk(s), padding=pad, dilation=_pk(d), ceil_mode=ceil, mode=mode)
+            lay = make_layer(
+                o.where, Pool, kernel=_pk(k), stride=_pk(s), padding=pad, dilation=_pk(d), ceil_mode=ceil, mode=mode
+            )
         return self.b.layer(o.name, lay, o.src, o.op)
 
     def _conv_transpose(self, o: _Op) -> Value:
@@ -397,7 +411,9 @@ class _Import:
             pad: Any = [[int(pads[i]), int(pads[i + nd])] for i in range(nd)]
         else:
             pad = _pk(pads[:nd])
-        lay = ConvTranspose(
+        lay = make_layer(
+            o.where,
+            ConvTranspose,
             kernel=_pk(k),
             stride=_pk(at.get("strides", [1] * nd)),
             padding=pad,
@@ -426,7 +442,7 @@ class _Import:
             raise o.fail(f"{len(sp)} scale factors for {self.nd} spatial axes")
         mode = o.at.get("mode", "nearest")
         mode = {"linear": "bilinear", "cubic": "bicubic"}.get(mode, mode)
-        return self.b.layer(o.name, Upsample(scale=_pk(sp), mode=mode), o.src, o.op)
+        return self.b.layer(o.name, make_layer(o.where, Upsample, scale=_pk(sp), mode=mode), o.src, o.op)
 
     def _pad(self, o: _Op) -> Value:
         nd, at = self.nd, o.at
@@ -452,7 +468,8 @@ class _Import:
         if any(p < 0 for pr in pairs for p in pr):
             raise o.fail(f"negative pads (cropping) {pads} are not supported")
         pad = pairs[0] if nd == 1 else [list(p) for p in pairs]
-        return self.b.layer(o.name, Conv(kernel=_pk([1] * nd), padding=pad), o.src, "Pad, padding only")
+        lay = make_layer(o.where, Conv, kernel=_pk([1] * nd), padding=pad)
+        return self.b.layer(o.name, lay, o.src, "Pad, padding only")
 
     def _global(self, o: _Op) -> Value:
         return self.b.whole(o.name, o.src, o.op, mode="max" if o.op == "GlobalMaxPool" else "avg")
@@ -534,6 +551,35 @@ class _Import:
         raise o.fail("unsupported operator on a feature map")
 
 
+#: Operators folded when all their inputs are constants: exporters' shape arithmetic, nothing that loops.
+_FOLD_OPS = frozenset(
+    "Abs Add And Cast CastLike Ceil Clip Concat ConstantOfShape Div Equal Expand Flatten Floor Gather "
+    "GatherElements Greater GreaterOrEqual Identity Less LessOrEqual Max Min Mod Mul Neg Not Or Pow Range "
+    "ReduceMax ReduceMin ReduceProd ReduceSum Reshape Round Shape Sign Size Slice Split Sqrt Squeeze Sub "
+    "Tile Transpose Unsqueeze Where".split()
+)
+
+#: The most elements a folded constant may have.
+_MAX_FOLD = 4096
+
+
+def _fold_size(op: str, inputs: list[Any]) -> int:
+    """A bound on the number of elements of a folded node's output."""
+    np = _np()
+    if op == "ConstantOfShape":
+        return math.prod(max(0, int(v)) for v in inputs[0].reshape(-1))
+    if op == "Expand":
+        return math.prod(np.broadcast_shapes(inputs[0].shape, tuple(int(v) for v in inputs[1].reshape(-1))))
+    if op == "Tile":
+        return math.prod(int(n) * max(0, int(r)) for n, r in zip(inputs[0].shape, inputs[1].reshape(-1)))
+    if op == "Range":
+        start, limit, delta = (float(a.reshape(-1)[0]) for a in inputs[:3])
+        return max(0, math.ceil((limit - start) / delta)) if delta else _MAX_FOLD + 1
+    rank = max((a.ndim for a in inputs), default=0)
+    dims = [max((a.shape[a.ndim - rank + k] if a.ndim - rank + k >= 0 else 1) for a in inputs) for k in range(rank)]
+    return max(math.prod(dims), sum(int(a.size) for a in inputs))
+
+
 def _handlers() -> dict[str, Callable[[_Import, _Op], Value]]:
     I = _Import  # noqa: E741 - short alias for the table below
     table: dict[str, Callable[[_Import, _Op], Value]] = {
@@ -609,17 +655,18 @@ def from_onnx(
     except RfsymError:
         raise
     except Exception as e:  # noqa: BLE001 - protobuf fields of a garbled file: one line, not a traceback
-        raise RfsymError(f"{name}: not a valid ONNX model ({type(e).__name__}: {one_line(e)})") from None
+        raise RfsymError(f"{term_text(name)}: not a valid ONNX model ({type(e).__name__}: {one_line(e)})") from None
 
 
 def _import(model: Any, name: str, input_size: Any, input_name: str | None, folder: Path | None) -> Any:
-    inputs, dims = _input_of(model, name, input_name)
+    shown = term_text(name)
+    inputs, dims = _input_of(model, shown, input_name)
     nd = len(dims) - 2
     if input_size is None:
         if any(d is None or d < 1 for d in dims[2:]):
-            raise RfsymError(f"{name}: the model's input has symbolic spatial sizes; give input_size")
+            raise RfsymError(f"{shown}: the model's input has symbolic spatial sizes; give input_size")
         sizes = tuple(int(d) for d in dims[2:])  # type: ignore[arg-type]
     else:
-        sizes, _ = input_sizes(input_size, nd, name)
+        sizes, _ = input_sizes(input_size, nd, shown)
     imp = _Import(model, name, sizes, inputs, folder)
     return imp.b.build(imp.run())

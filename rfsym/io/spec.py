@@ -204,16 +204,18 @@ def _check_declared(lay: Layer, declared: set[str], source: str) -> None:
 
     This turns typos such as ``padding = "middle"`` into errors instead of new symbols.
     """
-    inner = set(declared)
+    inner = declared
     if isinstance(lay, Repeat):
         if lay.index is not None:
-            inner.add(lay.index.name)
+            inner = declared | {lay.index.name}
         for b in lay.block:
             _check_declared(b, inner, source)
         fields = [("times", "times", lay.times)]
     else:
         fields = list(lay.role_values())
     for fld, role, v in fields:
+        if isinstance(v, int) or (getattr(v, "is_Symbol", False) and v.name in inner):
+            continue
         for sym in sorted(getattr(v, "free_symbols", ()), key=lambda x: x.name):
             if sym.name not in inner:
                 tip = f"declare it under [symbols], e.g. {sym.name} = {{ min = {ROLE_MIN.get(role, 0)} }}"

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .._bisect import smallest
 from ..errors import EmptyOutputError, RfsymError
 from ._base import check_run_size, input_sizes, one_line, require
 from ._graphbuild import CONST, Value
@@ -359,7 +360,7 @@ def _try_fx(imp: _Importer, model: Any, required: bool) -> Value | None:
 
 
 def _smallest_input(model: Any, nd: int, tried: int, name: str, passthrough: list[str]) -> int | None:
-    """Smallest size (the same on every axis) that the model accepts, by doubling and bisection on the fx import."""
+    """Smallest size (the same on every axis, at most 2**20) that the model accepts, by the fx import."""
 
     def ok(n: int) -> bool:
         try:
@@ -368,15 +369,7 @@ def _smallest_input(model: Any, nd: int, tried: int, name: str, passthrough: lis
             return False
         return True
 
-    lo, hi = tried, max(2 * tried, 2)
     try:
-        while not ok(hi):
-            lo, hi = hi, 2 * hi
-            if hi > 1 << 20:
-                return None
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+        return smallest(ok, lo=tried + 1, cap=1 << 20).value
     except Exception:  # noqa: BLE001 - only a hint: give up quietly
         return None
-    return hi
