@@ -33,7 +33,7 @@ from .. import _arith as A
 from ..errors import RfsymError
 from ..layers import Identity
 from . import relations as R
-from .escape import tex_math_text
+from .escape import tex_math_text, tex_text
 from .settings import (
     _GREEK,
     _PREFIX,
@@ -52,6 +52,7 @@ __all__ = ["RfsymLatexPrinter", "printer_for"]
 
 #: a symbol name that sympy's printer may set as it is (anything else is escaped text)
 _PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*'*")
+_PREV_ROW = re.compile(r"(n|j|r|start|P)\[(.*)\]", re.S)
 
 
 class RfsymLatexPrinter(LatexPrinter):
@@ -167,6 +168,9 @@ class RfsymLatexPrinter(LatexPrinter):
             return str(self._settings["index"])
         if _PLAIN_NAME.fullmatch(name):
             return _symbol_tex(name, super()._print_Symbol, expr, style)
+        prev = _PREV_ROW.fullmatch(name)  # a long table's recurrence: the previous row's value, r[c9] -> r_{c9}
+        if prev:
+            return self._hprint_indexed(prev.group(1), r"\text{%s}" % tex_text(prev.group(2)))
         return tex_math_text(name)  # a name made through the Python API, not the expression parser: escaped
 
     def _print_Indexed(self, expr: Any) -> str:
