@@ -20,7 +20,6 @@ escaped, so a name from a spec file cannot move the cursor or forge lines.
 from __future__ import annotations
 
 import argparse
-import errno
 import importlib
 import os
 import sys
@@ -29,7 +28,8 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from . import __version__
-from .commands._common import terminal_safe
+from ._display import term_text
+from ._files import _silence_stdout, write_stdout
 from .errors import RfsymError
 
 __all__ = ["main"]
@@ -102,7 +102,7 @@ MAX_MESSAGE = 2000
 
 def _line(text: str) -> str:
     """``text`` as one terminal-safe line, cut at MAX_MESSAGE characters."""
-    line = terminal_safe(text)
+    line = term_text(text)
     if len(line) > MAX_MESSAGE:
         line = line[: MAX_MESSAGE - 30] + f"... ({len(line) - MAX_MESSAGE + 30} more characters)"
     return line
@@ -116,51 +116,27 @@ def _say(text: str) -> None:
         pass
 
 
-class _ClosedStdout:
-    """Stands in for ``sys.stdout`` when the process started with it closed (``>&-``)."""
-
-    def write(self, text: str) -> int:
-        raise OSError(errno.EBADF, "standard output is closed")
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
-
-
-def _drop_stdout() -> None:
-    """Point file descriptor 1 at /dev/null so the exit-time flush of unwritten output stays silent."""
-    try:
-        fd = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(fd, sys.stdout.fileno())
-        os.close(fd)
-    except (OSError, AttributeError, ValueError):
-        pass
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``rfsym`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     warnings.showwarning = _show_warning  # type: ignore[assignment]
-    if sys.stdout is None:
-        sys.stdout = _ClosedStdout()  # type: ignore[assignment]
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.error(f"give a command ({', '.join(COMMANDS)})")
     try:
         status = int(args.run(args))
-        sys.stdout.flush()
+        if sys.stdout is not None:  # flush what is buffered: a failure is an error of this run, not of the exit
+            write_stdout("")
         return status
     except RfsymError as e:
         _say(f"rfsym: error: {e}")
         return 2
     except BrokenPipeError:
-        _drop_stdout()
+        _silence_stdout()
         return EXIT_PIPE
     except OSError as e:
-        _drop_stdout()
-        where = f"{e.filename}: " if e.filename else "cannot write the output: "
+        _silence_stdout()
+        where = f"{e.filename}: " if e.filename else "cannot write to standard output: "
         _say(f"rfsym: error: {where}{e.strerror or e}")
         return 2
     except KeyboardInterrupt:

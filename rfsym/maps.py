@@ -60,6 +60,7 @@ __all__ = [
     "at",
     "compose",
     "compose_all",
+    "check_n_dependent",
     "compose_flat",
     "depends_on_x",
     "equivalent",
@@ -285,7 +286,7 @@ def _rebuild(e: Any, sub: dict[Any, Any]) -> Any:
         args = [_rebuild(a, sub) for a in e.args]
         if any(not isinstance(a, sympy.Basic) or a.is_Number for a, b in zip(args, e.args) if a is not b):
             return safe_xreplace(e, sub)
-        return e.func(*args, evaluate=False)
+        return _raw(e.func, args)
     return safe_xreplace(e, sub)
 
 
@@ -440,6 +441,14 @@ def floor_form(nf: Any) -> tuple[Any, Any] | None:
 # --------------------------------------------------------------------------
 
 
+def _raw(func: Any, args: Sequence[Any]) -> Any:
+    """func(*args, evaluate=False) for Add/Mul of commutative scalars, without the constructor's checks
+    (the joins of long stacks make tens of thousands of these)."""
+    if func is sympy.Add or func is sympy.Mul:
+        return func._from_args(tuple(args), True)
+    return func(*args, evaluate=False)
+
+
 def _horner_step(x: Any, m: Any, y: Any) -> Any:
     """``x + m*y`` as a sympy Add/Mul without re-flattening ``y`` (joins of long stacks: O(1), not O(size))."""
     if A.is_num(m) and m == 0 or A.is_num(y) and y == 0:
@@ -451,7 +460,7 @@ def _horner_step(x: Any, m: Any, y: Any) -> Any:
     elif A.is_num(y) and y == 1:
         my = m
     else:
-        my = sympy.Mul(A.to_sympy(m), A.to_sympy(y), evaluate=False)
+        my = _raw(sympy.Mul, (A.to_sympy(m), A.to_sympy(y)))
     if A.is_num(x) and A.is_num(my):
         return A.add(x, my)
     if A.is_num(x) and x == 0:
@@ -460,7 +469,7 @@ def _horner_step(x: Any, m: Any, y: Any) -> Any:
         return x
     x, my = A.to_sympy(x), A.to_sympy(my)
     args = (x.args if x.is_Add else (x,)) + (my.args if my.is_Add and len(my.args) <= 8 else (my,))
-    return sympy.Add(*args, evaluate=False)
+    return _raw(sympy.Add, args)
 
 
 def compose(X: AffineMap, Y: AffineMap) -> AffineMap:
@@ -956,3 +965,20 @@ def power(mp: AffineMap, times: int) -> AffineMap:
         last = 1 - g * geo + den ** (times - 1) * (b - 1)
         out.min_in = max(b, last)
     return out
+
+
+#: Symbolic layers whose padding depends on the input size ('same' with a symbolic stride or kernel):
+#: each nests the previous size inside a Mod and a Max, so the work doubles per layer.
+NDEP_LIMIT = 4
+
+
+def check_n_dependent(layers: Sequence[Layer], lmaps: Sequence[AffineMap], where: str) -> None:
+    """Refuse, before any composition, more than NDEP_LIMIT symbolic layers with n-dependent padding."""
+    heavy = [lay for lay, mp in zip(layers, lmaps) if mp.xdep and lay.free_symbols]
+    if len(heavy) > NDEP_LIMIT:
+        names = ", ".join(lay.label() for lay in heavy[:6]) + (", ..." if len(heavy) > 6 else "")
+        raise RfsymError(
+            f"{where}: {len(heavy)} layers with 'same' padding and symbolic parameters ({names}); their padding "
+            f"depends on the input size modulo the stride and the forms double in size with each one "
+            f"(limit {NDEP_LIMIT}): give their kernel and stride numbers, or explicit padding"
+        )

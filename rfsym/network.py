@@ -364,6 +364,7 @@ def _symbolic_states(
     out = []
     for ax, n0 in enumerate(inp):
         lmaps = [maps.layer_map(lay, ax, convention) for lay in layers]
+        maps.check_n_dependent(layers, lmaps, "table")
         if len(layers) <= NEST_LIMIT:
             st, states = AxisState.input(n0, origin), []
             for lay, mp in zip(layers, lmaps):

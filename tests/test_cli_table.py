@@ -200,14 +200,14 @@ class TestOneLineErrors:
         cmd = [sys.executable, "-m", "rfsym", "table", "vgg16"]
         res = subprocess.run(cmd, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1))
         assert res.returncode == 2
-        assert res.stderr == "rfsym: error: cannot write the output: standard output is closed\n"
+        assert res.stderr == "rfsym: error: cannot write to standard output: it is closed\n"
 
     def test_disk_full(self):
         """`rfsym table vgg16 > /dev/full`: one line on stderr, exit 2."""
         with open("/dev/full", "w") as full:
             res = subprocess.run([sys.executable, "-m", "rfsym", "table", "vgg16"], stdout=full, stderr=subprocess.PIPE)
         assert res.returncode == 2
-        assert res.stderr.decode() == "rfsym: error: cannot write the output: No space left on device\n"
+        assert res.stderr.decode() == "rfsym: error: cannot write to standard output (No space left on device)\n"
 
     def test_broken_pipe_is_silent(self):
         """A reader that went away (`| head -1`): nothing on stderr, exit 141 like a Unix tool killed by SIGPIPE."""

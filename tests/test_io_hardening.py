@@ -29,7 +29,7 @@ import rfsym
 import rfsym.plot
 from rfsym import Conv, Network, RfsymError, Upsample, from_onnx, from_torch, verify
 from rfsym.errors import EmptyOutputError
-from rfsym.io._base import MAX_RUN_PIXELS, input_sizes, integer_scales, size_scales
+from rfsym.io._base import MAX_RUN_PIXELS, input_sizes, integer_scales, size_scales, whole
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -132,6 +132,26 @@ class TestBase:
         else:
             assert input_sizes(vals, nd) == want
             assert input_sizes(",".join(map(str, vals)), nd) == want
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.one_of(st.integers(-(10**30), 10**30), st.floats(allow_nan=True, allow_infinity=True)))
+    def test_whole_never_rounds(self, v):
+        """An imported parameter is an int exactly when it has no fractional part; it is never rounded."""
+        if isinstance(v, int) or (math.isfinite(v) and v.is_integer()):
+            assert whole(v, "w") == int(v)
+        else:
+            with pytest.raises(RfsymError, match="w: .* is not an integer"):
+                whole(v, "w")
+
+    def test_fractional_torch_parameters_are_refused(self):
+        """F.max_pool2d(x, 2.5) (torch.fx does not run it) is refused, not imported as kernel 2."""
+
+        class M(nn.Module):
+            def forward(self, x):
+                return F.max_pool2d(x, 2.5)
+
+        with pytest.raises(RfsymError, match=r"max_pool2d.*2\.5 is not an integer"):
+            from_torch(nn.Sequential(nn.Conv2d(1, 1, 3), M()), 8, method="fx")
 
     def test_empty_output_is_typed(self):
         """Too small an input raises EmptyOutputError from both importers (and it is an RfsymError)."""

@@ -149,11 +149,11 @@ class TestLimits:
         """Deep nests and huge numbers are refused with a one-line RfsymError naming the field, fast."""
         import time
 
-        t = time.perf_counter()
+        t = time.process_time()
         with pytest.raises(RfsymError) as e:
             parse_value(text, role="kernel", where="conv1: kernel")
         assert message in str(e.value) and str(e.value).startswith("conv1: kernel") and "\n" not in str(e.value)
-        assert time.perf_counter() - t < 1.0
+        assert time.process_time() - t < 1.0
 
     def test_within_limits(self):
         """Just inside the limits still parses."""
@@ -208,14 +208,14 @@ class TestFuzz:
         """Any string gives a value or an RfsymError (one line naming the field), in bounded time."""
         import time
 
-        t = time.perf_counter()
+        t = time.process_time()
         try:
             v = parse_value(text, role=role, where="f: kernel")
         except RfsymError as e:
             assert str(e).startswith("f: kernel") and "\n" not in str(e)
         else:
             assert isinstance(v, int) or hasattr(v, "free_symbols")
-        assert time.perf_counter() - t < 2.0
+        assert time.process_time() - t < 2.0
 
 
 class TestProven:

@@ -23,8 +23,6 @@ arithmetic for CNNs*, 2017.
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Sequence
 from dataclasses import replace
 from fractions import Fraction
@@ -39,16 +37,16 @@ from ..maps import (
     FLAT_LIMIT,
     AffineMap,
     at,
+    check_n_dependent,
     compose_all,
     compose_flat,
     int_floor,
-    integrality,
     layer_map,
     power,
     smallest_input,
 )
 from ..network import Network, _check_convention, parse_origin
-from ..values import ROLE_MIN, ROLE_TEXT, symbol
+from ..values import symbol
 from .repeats import repeat_map, tidy
 from .result import KEYS, ClosedForms
 
@@ -124,6 +122,7 @@ def _stack_map(layers: Sequence[Any], axis: int, convention: str) -> AffineMap:
     else:
         fast = False
     maps = [_element_map(lay, axis, convention, fast) for lay in flat]
+    check_n_dependent(flat, maps, "derive")
     total = compose_all(maps)
     if all(mp.folds and A.is_num(mp.g) and A.is_num(mp.den) for mp in maps):
         total = replace(total, min_in=smallest_input(maps))
@@ -142,72 +141,6 @@ def _input_symbols(net: Any, input: Any) -> tuple[Any, ...]:
     if count == 1:
         return (symbol("n", "input", dom),)
     return tuple(symbol(f"n{i}", "input", net.symbols.get(f"n{i}")) for i in range(count))
-
-
-def _parameters(layers: Sequence[Any]) -> Any:
-    """(layer, field, role, value) of every parameter, repeat counts included."""
-    for lay in layers:
-        if isinstance(lay, Repeat):
-            yield lay, "times", "times", lay.times
-            yield from _parameters(lay.block)
-        else:
-            for fld, role, v in lay.role_values():
-                yield lay, fld, role, v
-
-
-def _check_constraints(net: Any) -> None:
-    """Every parameter must be able to be an integer of its role's minimum, within the declared domains.
-
-    Bare symbols (the common case, thousands in a long stack) are checked from
-    their own assumptions and domain, without sympy inference.
-    """
-    doms = getattr(net, "symbols", {}) or {}
-    for lay, fld, role, v in _parameters(net.layers):
-        if A.is_num(v):
-            continue
-        lo = ROLE_MIN.get(role, None)
-        need = ROLE_TEXT.get(lo, "an integer") if lo is not None else "an integer"
-        where = f"{lay.label()}: {fld} must be {need} (got {v}, which"
-        if v.is_Symbol:
-            _check_symbol(v, lo, doms.get(v.name), where)
-        else:
-            _check_expression(v, lo, doms, where)
-
-
-def _check_symbol(v: Any, lo: int | None, dom: Any, where: str) -> None:
-    if v.assumptions0.get("integer") is False:
-        raise RfsymError(f"{where} is never an integer)")
-    if dom is None:
-        return
-    vals = dom.values(limit=2000)
-    if vals is not None:
-        if not any(lo is None or x >= lo for x in vals):
-            raise RfsymError(f"{where} no value of {v} in the declared domains gives)")
-    elif lo is not None and dom.max is not None and dom.max < lo:
-        raise RfsymError(f"{where} is always below {lo})")
-
-
-def _check_expression(v: Any, lo: int | None, doms: dict[str, Any], where: str) -> None:
-    if integrality(v, doms) is False:
-        raise RfsymError(f"{where} is never an integer)")
-    if lo is not None and (v - lo).is_negative:
-        raise RfsymError(f"{where} is always below {lo})")
-    syms = sorted(v.free_symbols, key=lambda s: s.name)
-    ranges = []
-    for s in syms:
-        dom = doms.get(s.name)
-        vals = dom.values(limit=2000) if dom is not None else None
-        if vals is None:
-            return
-        ranges.append(vals)
-    if math.prod(max(len(r), 1) for r in ranges) > 20000:
-        return
-    for combo in itertools.product(*ranges):
-        val = A.norm(v.xreplace(dict(zip(syms, combo))))
-        if A.is_num(val) and isinstance(val, int) and (lo is None or val >= lo):
-            return
-    names = ", ".join(s.name for s in syms)
-    raise RfsymError(f"{where} no value of {names} in the declared domains gives)")
 
 
 def derive(
@@ -233,7 +166,6 @@ def derive(
             "and has no closed form -- use 'rfsym table --convention seed' for its numbers"
         )
     origin = parse_origin(origin)
-    _check_constraints(net)
     inp = _input_symbols(net, input)
     axes = range(len(inp)) if axis is None else [axis]
     if axis is not None and not 0 <= axis < len(inp):

@@ -1,14 +1,30 @@
-"""Helpers shared by sub-commands: loading SPEC|NAME, writing output, terminal-safe text."""
+"""Helpers shared by sub-commands: arguments, loading SPEC|NAME, writing output."""
 
 from __future__ import annotations
 
 import argparse
-import re
-import sys
+from collections.abc import Callable
 from typing import Any
 
+from .._display import term_text
+from .._files import write_stdout
 from ..io._loaders import LOADERS
 from ..io.spec import load
+
+
+def command_parser(
+    sub: argparse._SubParsersAction, name: str, help: str, epilog: str, run: Callable[[argparse.Namespace], int]
+) -> argparse.ArgumentParser:
+    """The sub-command ``name``: its help line, description, examples (kept as written) and ``run``."""
+    p = sub.add_parser(
+        name, help=help, description=help, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.set_defaults(run=run)
+    return p
+
+
+def add_format_argument(p: argparse.ArgumentParser, formats: list[str]) -> None:
+    p.add_argument("--format", choices=formats, default=formats[0], help=f"output format (default {formats[0]})")
 
 
 def add_spec_argument(p: argparse.ArgumentParser) -> None:
@@ -54,33 +70,11 @@ def load_network(spec: str, input: Any = None) -> Any:
     return load(spec)
 
 
-#: Characters that act on a terminal or split a line: C0/C1 controls, DEL, line and
-#: paragraph separators, bidirectional overrides and isolates, lone surrogates.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-#: The same without tab and newline, for multi-line output.
-_UNSAFE_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
-
-
-def _escape(m: re.Match[str]) -> str:
-    c = m.group()
-    if c in _NAMED:
-        return _NAMED[c]
-    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
-
-
-def terminal_safe(text: str, multiline: bool = False) -> str:
-    """``text`` with control characters written as escapes (``\\n``, ``\\e``, ``\\x07``, ``\\u202e``).
-
-    ``multiline`` keeps newlines and tabs (output of several lines).
-    """
-    return (_UNSAFE_MULTILINE if multiline else _UNSAFE).sub(_escape, text)
-
-
 def emit(text: str) -> None:
     """Write ``text`` and a final newline on stdout, control characters other than newline and tab escaped.
 
     JSON output is ASCII already (``json.dumps`` escapes the rest) and LaTeX
-    output escapes names itself, so this changes only what would act on a terminal.
+    output escapes names itself, so this changes only what would act on a
+    terminal.  A closed or full stdout is a one-line error (:func:`rfsym._files.write_stdout`).
     """
-    sys.stdout.write(terminal_safe(text if text.endswith("\n") else text + "\n", multiline=True))
+    write_stdout(term_text(text if text.endswith("\n") else text + "\n", keep="\n\t"))

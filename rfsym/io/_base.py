@@ -8,6 +8,8 @@
 * :func:`check_run_size`: the limit on the input of a forward pass that rfsym
   itself runs (the hook recorder, :func:`rfsym.verify`), checked before the
   model sees a tensor;
+* :func:`whole`: an imported parameter as an int -- a fractional or NaN value
+  is refused, never rounded;
 * :func:`make_layer`: an rfsym layer from imported parameters, its
   validation errors prefixed with the operation they came from;
 * :func:`one_line`: an exception from framework code as one line;
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +36,7 @@ __all__ = [
     "one_line",
     "require",
     "size_scales",
+    "whole",
 ]
 
 #: The largest input (product of the spatial sizes) of a forward pass rfsym runs: 2048 x 2048.
@@ -44,7 +48,7 @@ _BAD_SIZE = "input_size must be a positive integer or a tuple of them (got {!r})
 
 
 def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 def input_sizes(input_size: Any, nd: int | None, where: str = "") -> tuple[tuple[int, ...], int | None]:
@@ -61,9 +65,9 @@ def input_sizes(input_size: Any, nd: int | None, where: str = "") -> tuple[tuple
         except ValueError:
             raise RfsymError(prefix + _BAD_SIZE.format(input_size)) from None
     if _is_int(input_size):
-        vals: list[int] = [input_size] * (nd or 2)
+        vals: list[int] = [int(input_size)] * (nd or 2)
     elif isinstance(input_size, (list, tuple)) and input_size and all(_is_int(v) for v in input_size):
-        vals = list(input_size)
+        vals = [int(v) for v in input_size]
     else:
         raise RfsymError(prefix + _BAD_SIZE.format(input_size))
     chans = None
@@ -119,6 +123,22 @@ def size_scales(sizes: Sequence[Any], outs: Sequence[Any], where: str, verb: str
 def _show(v: Any) -> str:
     f = float(v)
     return repr(f) if not math.isfinite(f) else repr(v.item() if hasattr(v, "item") else v)
+
+
+def whole(v: Any, where: str) -> int:
+    """``v`` as an int; a real value with a fractional part (2.5, NaN, inf) is an error, not rounded.
+
+    Anything that is not a real number goes through ``int()`` as before (a traced
+    placeholder raises TypeError there, which sends the fx import to the hook recorder).
+    """
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    if isinstance(v, numbers.Real):
+        f = float(v)
+        if math.isfinite(f) and f.is_integer():
+            return int(f)
+        raise RfsymError(f"{where}: {_show(v)} is not an integer")
+    return int(v)
 
 
 def make_layer(where: str, cls: Any, **params: Any) -> Any:

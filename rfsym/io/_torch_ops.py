@@ -19,7 +19,7 @@ from typing import Any
 from .._display import term_text
 from ..errors import RfsymError
 from ..layers import Conv, ConvTranspose, Identity, Pool, Upsample
-from ._base import integer_scales, make_layer, size_scales
+from ._base import integer_scales, make_layer, size_scales, whole
 from ._graphbuild import CONST, Builder, Value
 
 __all__ = ["META", "CONST", "Value", "_Importer", "_Split", "canon", "flat_args"]
@@ -175,8 +175,8 @@ def _tuple(v: Any, nd: int, what: str) -> tuple[Any, ...]:
             return tuple(v) * nd
         if len(v) != nd:
             raise RfsymError(f"{what} has {len(v)} values for {nd} spatial axes")
-        return tuple(int(x) for x in v)
-    return (int(v),) * nd
+        return tuple(whole(x, what) for x in v)
+    return (whole(v, what),) * nd
 
 
 def _pk(vals: Sequence[Any]) -> Any:
@@ -341,7 +341,7 @@ class _Importer:
             raise RfsymError(f"{path} ({what}): output_size {output_size!r} has {len(outs)} axes for {self.nd}")
         ks = []
         for ax, (n, o) in enumerate(zip(sizes, outs)):
-            o = n if o is None else int(o)
+            o = n if o is None else whole(o, f"{path} ({what}): output_size")
             if o < 1 or n % o:
                 raise RfsymError(
                     f"{path} ({what}): adaptive pooling from {n} to {o} features (axis {ax}) uses windows of "
@@ -376,7 +376,7 @@ class _Importer:
         )
 
     def pad(self, path: str, src: Value, pad: Any, where: str, what: str) -> Value:
-        pad = tuple(int(p) for p in pad)
+        pad = tuple(whole(p, f"{where}: padding") for p in pad)
         if len(pad) % 2 or len(pad) // 2 > self.nd:
             raise RfsymError(f"{where}: padding {pad!r} does not fit {self.nd} spatial axes")
         pairs = [(0, 0)] * self.nd

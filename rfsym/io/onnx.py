@@ -29,7 +29,7 @@ from typing import Any
 from .._display import term_text
 from ..errors import RfsymError
 from ..layers import Conv, ConvTranspose, Pool, Upsample
-from ._base import input_sizes, integer_scales, make_layer, one_line, require, size_scales
+from ._base import input_sizes, integer_scales, make_layer, one_line, require, size_scales, whole
 from ._graphbuild import CONST, Builder, Value
 
 __all__ = ["MAX_ONNX_BYTES", "from_onnx"]
@@ -194,8 +194,8 @@ def _attrs(node: Any, where: str) -> dict[str, Any]:
     return out
 
 
-def _pk(vals: Any) -> Any:
-    vals = [int(v) for v in vals]
+def _pk(vals: Any, where: str = "") -> Any:
+    vals = [whole(v, where or "a layer parameter") for v in vals]
     return vals[0] if len(vals) == 1 else vals
 
 
@@ -211,7 +211,7 @@ def _window_padding(at: dict[str, Any], nd: int, where: str) -> Any:
         raise RfsymError(f"{where}: pads {pads} does not have 2 x {nd} entries")
     if any(p < 0 for p in pads):
         raise RfsymError(f"{where}: negative pads {pads} are not supported")
-    pairs = [(int(pads[i]), int(pads[i + nd])) for i in range(nd)]
+    pairs = [(whole(pads[i], where), whole(pads[i + nd], where)) for i in range(nd)]
     return pairs[0] if nd == 1 else [list(p) for p in pairs]
 
 
@@ -294,9 +294,9 @@ class _Import:
             return None
         return [int(d) for d in (c.dims if hasattr(c, "dims") else c.shape)]
 
-    def ints(self, nm: str | None) -> list[int] | None:
+    def ints(self, nm: str | None, where: str = "") -> list[int] | None:
         arr = self.const_array(nm)
-        return None if arr is None else [int(v) for v in arr.reshape(-1)]
+        return None if arr is None else [whole(v, where or f"{self.shown}: {nm}") for v in arr.reshape(-1)]
 
     # -- the walk --------------------------------------------------------------
     def run(self) -> Value:
@@ -434,7 +434,7 @@ class _Import:
         if flat:
             sp = integer_scales(flat[2:], o.where, "scale factor")
         elif sizes_out is not None:
-            outs = [int(v) for v in sizes_out.reshape(-1)][2:]
+            outs = [whole(v, o.where) for v in sizes_out.reshape(-1)][2:]
             sp = size_scales(self.b.sizes(o.src), outs, o.where, "resizing")
         else:
             raise o.fail("the scales or sizes are not constants")
