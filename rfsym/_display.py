@@ -15,6 +15,7 @@ CLI) goes through the same printer and the same table renderers.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -23,7 +24,21 @@ __all__ = ["JupyterLatex", "LatexPrintable", "LatexRelations", "TableDisplay", "
 
 #: Characters that act on a terminal or split a line: C0/C1 controls, DEL, line and
 #: paragraph separators, bidirectional overrides and isolates, lone surrogates.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_RANGES = ((0x00, 0x1F), (0x7F, 0x9F), (0x2028, 0x2029), (0x202A, 0x202E), (0x2066, 0x2069), (0xD800, 0xDFFF))
+
+
+def _char_class(keep: str = "") -> re.Pattern[str]:
+    parts = []
+    for lo, hi in _UNSAFE_RANGES:
+        start = lo
+        for c in sorted(ord(k) for k in set(keep) if lo <= ord(k) <= hi) + [hi + 1]:
+            if start <= c - 1:
+                parts.append(f"\\U{start:08x}-\\U{c - 1:08x}" if start < c - 1 else f"\\U{start:08x}")
+            start = c + 1
+    return re.compile("[" + "".join(parts) + "]")
+
+
+_UNSAFE = _char_class()
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
 
 
@@ -33,17 +48,26 @@ def _escape(c: str) -> str:
     return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
 
 
+@functools.lru_cache(maxsize=8)
+def _unsafe_except(keep: str) -> re.Pattern[str]:
+    """The unsafe characters minus those in ``keep``, as one compiled class (no callback per kept char)."""
+    return _char_class(keep) if keep else _UNSAFE
+
+
 def term_text(text: object, keep: str = "") -> str:
     r"""``text`` safe to echo to a terminal: control characters written as escapes (``\n``, ``\e``,
     ``\x07``, ``\u202e``); characters in ``keep`` (``"\n\t"`` for multi-line output) pass through.
 
     >>> term_text("conv\x1b[31m1\n")
     'conv\\e[31m1\\n'
+    >>> term_text("a\tb\n\x07", keep="\n\t")
+    'a\tb\n\\x07'
     """
     text = str(text)
-    if not _UNSAFE.search(text):
+    pattern = _unsafe_except(keep)
+    if not pattern.search(text):
         return text
-    return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m.group()), text)
+    return pattern.sub(lambda m: _escape(m.group()), text)
 
 
 class LatexPrintable:

@@ -7,7 +7,8 @@
   at the path is refused with a one-line :class:`~rfsym.RfsymError`, with or
   without ``force``;
 * it never follows or replaces a symbolic link, dangling or not;
-* an existing regular file is replaced only with ``force``; without it the
+* an existing regular file is replaced only with ``force`` (and only if it is
+  writable: renaming over a read-only file would bypass its permissions); without it the
   file is created atomically (``os.link`` of a complete temporary file, which
   fails if the name appeared in between);
 * the data goes to a temporary file in the same directory first and is renamed
@@ -31,7 +32,7 @@ import tempfile
 from ._display import term_text
 from .errors import RfsymError
 
-__all__ = ["write_file", "write_stdout"]
+__all__ = ["silence_stdout", "write_file", "write_stdout"]
 
 _KIND = (
     (stat.S_ISDIR, "a directory"),
@@ -72,6 +73,8 @@ def _check_target(path: str, force: bool) -> os.stat_result | None:
         raise RfsymError(f"{shown}: is not a regular file; not writing to it")
     if not force:
         raise RfsymError(f"{shown}: file exists (use --force to overwrite)")
+    if not os.access(path, os.W_OK):
+        raise RfsymError(f"{shown}: file is read-only; not replacing it")
     return st
 
 
@@ -139,11 +142,11 @@ def write_stdout(text: str) -> None:
         raise
     except (OSError, ValueError) as e:
         why = _why(e) if isinstance(e, OSError) else "it is closed"
-        _silence_stdout()
+        silence_stdout()
         raise RfsymError(f"cannot write to standard output ({why})") from None
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """Point fd 1 at /dev/null so that the interpreter's final flush does not print a second error."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)

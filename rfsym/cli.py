@@ -29,7 +29,7 @@ from typing import NoReturn
 
 from . import __version__
 from ._display import term_text
-from ._files import _silence_stdout, write_stdout
+from ._files import silence_stdout, write_stdout
 from .errors import RfsymError
 
 __all__ = ["main"]
@@ -132,10 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"rfsym: error: {e}")
         return 2
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         return EXIT_PIPE
     except OSError as e:
-        _silence_stdout()
+        silence_stdout()
         where = f"{e.filename}: " if e.filename else "cannot write to standard output: "
         _say(f"rfsym: error: {where}{e.strerror or e}")
         return 2

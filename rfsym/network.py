@@ -10,7 +10,7 @@ from typing import Any
 
 from . import _arith as A
 from ._bisect import smallest
-from ._display import LatexPrintable, TableDisplay
+from ._display import LatexPrintable, TableDisplay, term_text
 from .errors import RfsymError
 from .layers import CONVENTIONS, AxisState, Layer, Repeat
 from .values import MAX_UNROLL, SymbolDomain, check_value, parse_value
@@ -92,6 +92,34 @@ class Row(LatexPrintable):
     states: tuple[AxisState, ...]
 
 
+class LazyRow(Row):
+    """A row of a long symbolic table: ``states`` are computed on first access (one composed map of the
+    prefix); the renderers print the row as the recurrence on the previous row (:meth:`recurrence`)."""
+
+    _index: int
+    _long: _LongTable
+    prev: str
+
+    def __init__(self, name: str, layer: Layer, index: int, long: _LongTable, prev: str) -> None:
+        for key, val in (("name", name), ("layer", layer), ("_index", index), ("_long", long), ("prev", prev)):
+            object.__setattr__(self, key, val)
+
+    @property  # type: ignore[override]
+    def states(self) -> tuple[AxisState, ...]:
+        return self._long.state(self._index)
+
+    def recurrence(self, axis: int = 0) -> tuple[Any, ...]:
+        """(n, j, r, start, P) on ``axis`` in terms of the previous row's values ``n[prev]``, ``j[prev]``, …"""
+        return self._long.recurrence(self._index, axis, self.prev)
+
+    def recurrence_text(self, axis: int = 0) -> tuple[str, ...]:
+        """The same as text (sympy syntax), built in linear time."""
+        return self._long.recurrence_text(self._index, axis, self.prev)
+
+    def __repr__(self) -> str:
+        return f"LazyRow({self.name!r}, {self.layer!r})"
+
+
 @dataclass(frozen=True)
 class Table(TableDisplay):
     """Per-layer receptive-field table of a network for one input size."""
@@ -102,6 +130,8 @@ class Table(TableDisplay):
     convention: str
     origin: Any
     min_input: tuple[Any, ...] | None = None
+    #: index of the first row printed as a recurrence on the previous row (long symbolic tables), or None
+    recurrence_from: int | None = field(default=None, kw_only=True)
 
     @property
     def ndim(self) -> int:
@@ -119,6 +149,12 @@ class Table(TableDisplay):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of DESIGN.md §3: exact values, lists per axis when N-D."""
+        if self.recurrence_from is not None:
+            raise RfsymError(
+                f"{term_text(self.name)}: a symbolic table of {len(self.rows) - 1} layers is too long for JSON "
+                f"(its cells grow with the depth; at most {FULL_ROWS} symbolic layers); use --format text, "
+                "which prints the later rows as recurrences, or 'rfsym derive' for the output's closed form"
+            )
         one = self.ndim == 1
 
         def val(values: list[Any]) -> Any:
@@ -193,6 +229,123 @@ def _broadcast_input(inp: tuple[Any, ...] | None, nd: int | None, name: str) -> 
 
 #: Symbolic tables of more layers than this fold each prefix's n into one floor.
 NEST_LIMIT = 12
+#: A symbolic table of more layers than this is long: only its first LONG_FULL_ROWS rows are computed in
+#: full; later rows hold their values lazily and print as the recurrence on the previous row (full cells
+#: grow with the depth: O(L^2) terms at row L, O(L^3) characters for the table).
+FULL_ROWS = 24
+LONG_FULL_ROWS = 3
+_STATE_NAMES = ("n", "j", "r", "start", "P")
+
+
+class _LongTable:
+    """The layers of a long symbolic table: their maps and the prefix states, each computed on demand."""
+
+    def __init__(self, layers: Sequence[Layer], inp: tuple[Any, ...], convention: str, origin: Any) -> None:
+        self.layers, self.inp, self.convention, self.origin = list(layers), inp, convention, origin
+        self._maps: dict[int, list[Any]] = {}
+        self._states: dict[int, tuple[AxisState, ...]] = {}
+        self._texts: dict[tuple[int, int], tuple[str, ...]] = {}
+
+    def maps(self, ax: int) -> list[Any]:
+        from . import maps  # sympy: symbolic tables only
+
+        if ax not in self._maps:
+            self._maps[ax] = [maps.layer_map(lay, ax, self.convention) for lay in self.layers]
+        return self._maps[ax]
+
+    def state(self, i: int) -> tuple[AxisState, ...]:
+        """The full state after layer ``i`` (0-based) on every axis: one composed map of the prefix."""
+        from . import maps
+
+        if i not in self._states:
+            out = []
+            for ax, n0 in enumerate(self.inp):
+                total = maps.compose_all(self.maps(ax)[: i + 1])
+                out.append(
+                    AxisState(
+                        n=total.n_of(n0),
+                        j=maps.at(total.m, n0),
+                        r=A.add(1, maps.at(total.a, n0)),
+                        start=A.add(self.origin, maps.at(total.c, n0)),
+                        P=maps.at(total.b, n0),
+                    )
+                )
+            self._states[i] = tuple(out)
+        return self._states[i]
+
+    def recurrence_text(self, i: int, ax: int, prev: str) -> tuple[str, ...]:
+        """(n, j, r, start, P) after layer ``i`` as text in the previous row's values: read from the layer's
+        map with short sympy strings (linear time over the table); maps whose terms depend on the input
+        size (TensorFlow ``same`` padding) go through :meth:`recurrence`."""
+        key = (i, ax)
+        hit = self._texts.get(key)
+        if hit is None:
+            mp = self.maps(ax)[i]
+            if mp.xdep or not mp.folds:
+                hit = tuple(_sstr(x) for x in self.recurrence(i, ax, prev))
+            else:
+                q = {k: f"{k}[{prev}]" for k in _STATE_NAMES}
+                n = f"floor(({q['n']}{_plus(mp.e)})/{_factor(mp.den)}) + 1" if mp.den != 1 else f"{q['n']}{_plus(mp.g)}"
+                hit = (n, _times(mp.m, q["j"]), q["r"] + _plus(mp.a, q["j"]), q["start"] + _plus(mp.c, q["j"]),
+                       q["P"] + _plus(mp.b, q["j"]))  # fmt: skip
+            self._texts[key] = hit
+        return hit
+
+    def recurrence(self, i: int, ax: int, prev: str) -> tuple[Any, ...]:
+        """(n, j, r, start, P) after layer ``i`` as sympy expressions of the previous row's values, which
+        are symbols named ``n[prev]``, ``j[prev]``, …: the layer's affine map applied to them."""
+        import sympy
+
+        from . import maps
+
+        mp = self.maps(ax)[i]
+        q = {k: sympy.Symbol(f"{k}[{prev}]", **_PREV_ASSUME[k]) for k in _STATE_NAMES}
+        at = {k: maps.at(getattr(mp, k), q["n"]) for k in ("m", "a", "b", "c")}
+        if mp.folds:
+            n = sympy.floor(sympy.Mul(sympy.Add(q["n"], A.to_sympy(mp.e)), sympy.Pow(mp.den, -1)), evaluate=False) + 1
+        else:
+            n = mp.n_of(q["n"])
+        j = q["j"] * A.to_sympy(at["m"])
+        return (n, j, q["r"] + A.to_sympy(at["a"]) * q["j"], q["start"] + A.to_sympy(at["c"]) * q["j"],
+                q["P"] + A.to_sympy(at["b"]) * q["j"])  # fmt: skip
+
+
+def _sstr(x: Any) -> str:
+    """sympy syntax in the order the expression was built (no canonical sort: fast on many small cells)."""
+    from sympy.printing.str import sstr
+
+    return A.fmt(x) if A.is_num(x) else str(sstr(x, order="none"))
+
+
+def _factor(x: Any) -> str:
+    """x as a factor: bracketed unless a number or a single symbol."""
+    t = _sstr(x)
+    return t if A.is_num(x) and A.norm(x) >= 0 and "/" not in t or getattr(x, "is_Symbol", False) else f"({t})"
+
+
+def _times(x: Any, name: str) -> str:
+    return name if A.is_num(x) and A.norm(x) == 1 else f"{_factor(x)}*{name}"
+
+
+def _plus(x: Any, name: str | None = None) -> str:
+    """`` + x*name`` (or `` - |x|*name`` for a negative number; nothing for 0)."""
+    if A.is_num(x):
+        v = A.norm(x)
+        if v == 0:
+            return ""
+        body = A.fmt(abs(v)) if name is None else _times(abs(v), name)
+        return (" - " if v < 0 else " + ") + body
+    text = _sstr(x) if name is None else _times(x, name)
+    return " - " + text[1:] if text.startswith("-") else " + " + text
+
+
+_PREV_ASSUME: dict[str, dict[str, bool]] = {
+    "n": {"integer": True, "positive": True},
+    "j": {"positive": True},
+    "r": {"positive": True},
+    "start": {"real": True},
+    "P": {"real": True},
+}
 
 
 def _symbolic_states(
@@ -384,6 +537,9 @@ class Network(LatexPrintable):
         states = [AxisState.input(n, origin) for n in inp]
         rows = [Row("input", None, tuple(states))]
         symbolic = any(not A.is_num(v) for v in inp) or any(lay.free_symbols for lay in layers)
+        long = symbolic and len(layers) > FULL_ROWS
+        if long:
+            return self._long_table(layers, inp, convention, origin, rows)
         folded = _symbolic_states(layers, inp, convention, origin) if symbolic else None
         for i, lay in enumerate(layers):
             if folded is not None:
@@ -407,6 +563,19 @@ class Network(LatexPrintable):
         if any(not A.is_num(v) for v in inp):
             min_input = tuple(self.min_input_size(ax, convention) if not A.is_num(v) else v for ax, v in enumerate(inp))
         return Table(self.name, inp, tuple(rows), convention, origin, min_input)
+
+    def _long_table(
+        self, layers: list[Layer], inp: tuple[Any, ...], convention: str, origin: Any, rows: list[Row]
+    ) -> Table:
+        """A symbolic table of more than FULL_ROWS layers: LONG_FULL_ROWS rows in full, the others lazy (their
+        values on access; printed as recurrences). No size bound line: ``rfsym derive`` states the conditions."""
+        first = _symbolic_states(layers[:LONG_FULL_ROWS], inp, convention, origin)
+        for i, lay in enumerate(layers[:LONG_FULL_ROWS]):
+            rows.append(Row(lay.label(), lay, tuple(first[ax][i] for ax in range(len(inp)))))
+        long = _LongTable(layers, inp, convention, origin)
+        for i in range(LONG_FULL_ROWS, len(layers)):
+            rows.append(LazyRow(layers[i].label(), layers[i], i, long, rows[-1].name))
+        return Table(self.name, inp, tuple(rows), convention, origin, None, recurrence_from=LONG_FULL_ROWS + 1)
 
     def equivalent(self, axis: int | None = None) -> Layer:
         """The single convolution (kernel R, stride J, padding (P, total - P)) equivalent to the stack."""

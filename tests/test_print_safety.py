@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import stat
 import subprocess
@@ -20,6 +21,7 @@ import sys
 import time
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sympy
@@ -391,6 +393,18 @@ class TestFiles:
         assert f.read_text() == "new" and stat.S_IMODE(f.stat().st_mode) == 0o640
         assert [p.name for p in tmp_path.iterdir()] == ["a.tex"]  # no temporary file left
 
+    def test_read_only_file_is_not_replaced(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """--force does not rename over a file the user may not write (root may write anything: the
+        permission check is what is asked, so it is answered as for an ordinary user)."""
+        f = tmp_path / "ro.tex"
+        f.write_text("keep")
+        os.chmod(f, 0o444)
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda p, m: False if m == os.W_OK and str(p) == str(f) else real(p, m))
+        with pytest.raises(RfsymError, match="read-only"):
+            write_file(f, "new", force=True)
+        assert f.read_text() == "keep"
+
     @pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
     def test_new_files_follow_the_umask(self, tmp_path: Path, mask: int) -> None:
         out = tmp_path / "x.tex"
@@ -459,3 +473,87 @@ def test_json_unaffected_by_table_symbols() -> None:
     t = Network([Conv(kernel=[3, 5], name="c")], input=[10, 12]).table()
     assert json.loads(t.to_json())["layers"][0]["r"] == [3, 5]
     assert Fraction(1, 2) == Fraction(t.origin)
+
+
+# -- long symbolic tables ----------------------------------------------------------------------------------
+
+_PREV = re.compile(r"(n|j|r|start|P)\[([^\]]*)\]")
+
+
+def _read_recurrence(text: str, prev: dict[str, sympy.Expr], names: dict[str, sympy.Symbol]) -> sympy.Expr:
+    """A recurrence cell as sympy: the previous row's values substituted for ``q[prev]``."""
+    body = _PREV.sub(lambda m: f"PREV_{m.group(1)}", text)
+    local = {**names, **{f"PREV_{q}": v for q, v in prev.items()}, "floor": sympy.floor}
+    return sympy.sympify(body, locals=local)
+
+
+class TestLongSymbolicTables:
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from([1, 3, "k{i}", "2*k{i} + 1"]),
+                st.sampled_from([1, 2, "s{i}"]),
+                st.sampled_from([0, 1, "p{i}", "same"]),
+                st.sampled_from([1, 2, "d{i}"]),
+            ),
+            min_size=3,
+            max_size=6,
+        )
+    )
+    def test_recurrence_rows_hold_the_full_values(self, monkeypatch: pytest.MonkeyPatch, spec: list[tuple]) -> None:
+        """Each row printed as a recurrence, evaluated on the previous row's full values, equals the row's own
+        full values (lazy, from the composed maps) at random parameter values: text and LaTeX forms alike."""
+        import rfsym.network as network
+
+        monkeypatch.setattr(network, "FULL_ROWS", 1)
+        monkeypatch.setattr(network, "LONG_FULL_ROWS", 1)
+        layers, domains = [], {}
+        for i, (k, s, p, d) in enumerate(spec):
+            vals = [v.format(i=i) if isinstance(v, str) else v for v in (k, s, p, d)]
+            for v, lo in zip(vals, (1, 1, 0, 1)):
+                if isinstance(v, str) and v != "same":
+                    for name in re.findall(r"[a-z]\d+", v):
+                        domains[name] = SymbolDomain(min=lo)
+            layers.append(Conv(kernel=vals[0], stride=vals[1], padding=vals[2], dilation=vals[3], name=f"c{i}"))
+        table = Network(layers, input="n", symbols=domains).table()
+        assert table.recurrence_from == 2 and "recurrence" in table.to_text()
+        rng = random.Random(str(spec))
+        syms = {name: sympy.Symbol(name) for name in [*domains, "n"]}
+
+        def at(e: Any, values: dict[str, int]) -> Any:
+            e = sympy.sympify(e)
+            return e.xreplace({x: values[x.name] for x in e.free_symbols if x.name in values})
+
+        for _ in range(2):
+            values = {name: rng.randint(1, 3) for name in domains}
+            values["n"] = rng.randint(200, 400)
+            for before, row in zip(table.rows[1:], table.rows[2:]):
+                prev = {q: at(getattr(before.states[0], q), values) for q in ("n", "j", "r", "start", "P")}
+                for k, q in enumerate(("n", "j", "r", "start", "P")):
+                    want = at(getattr(row.states[0], q), values)
+                    got = at(_read_recurrence(row.recurrence_text()[k], prev, syms), values)
+                    expr = row.recurrence()[k]
+                    via = at(
+                        expr.xreplace(
+                            {x: prev[x.name[: x.name.index("[")]] for x in expr.free_symbols if "[" in x.name}
+                        ),
+                        values,
+                    )
+                    assert got == want and via == want, (q, row.name, got, via, want)
+
+    def test_thousand_layers_through_the_cli(self, tmp_path: Path) -> None:
+        """rfsym table of a fully symbolic 1000-layer spec prints recurrences (bounded output); JSON refuses
+        it with one line before building any cell."""
+        lines = ['name = "s1000"', 'input = "n"', "[symbols]"]
+        lines += [f"k{i} = {{ min = 1 }}\ns{i} = {{ min = 1 }}\np{i} = {{ min = 0 }}" for i in range(1000)]
+        lines += [f'[[layers]]\nkind = "conv"\nkernel = "k{i}"\nstride = "s{i}"\npadding = "p{i}"' for i in range(1000)]
+        spec = tmp_path / "s.toml"
+        spec.write_text("\n".join(lines) + "\n")
+        t = time.perf_counter()
+        res = cli("table", str(spec))
+        assert res.returncode == 0, res.stderr
+        assert time.perf_counter() - t < 30 and len(res.stdout) < 2_000_000
+        last = [ln for ln in res.stdout.splitlines() if ln.startswith("conv1000 ")][0]
+        assert "floor((n[conv999]" in last and "/s999) + 1" in last and "s999*j[conv999]" in last
+        assert one_line_error(cli("table", str(spec), "--format", "json")).count("too long for JSON") == 1

@@ -201,7 +201,8 @@ def _general(out: _Rows, net: Any, axis: int, convention: str, origin: Any, name
     """A deep stack: the general L-layer form with L = depth, then its values when they are short."""
     p = out.p
     depth = flat_depth(net)
-    numeric = not net.free_symbols
+    syms = net.free_symbols
+    numeric = not syms
     general = general_form(net, depth, net.axes_input()[axis], origin)
     if general is not None:
         out.inter(
@@ -213,7 +214,7 @@ def _general(out: _Rows, net: Any, axis: int, convention: str, origin: Any, name
     vals = None
     if numeric:
         vals = _output_state(net, axis, convention, origin)
-    elif few_symbols(net):
+    elif few_symbols(syms):
         vals = derived(net, axis, origin)
     if vals is not None and all(A.is_num(v) or _small(A.to_sympy(v), 400) for v in vals.values()):
         out.inter(

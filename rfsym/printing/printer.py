@@ -33,7 +33,7 @@ from .. import _arith as A
 from ..errors import RfsymError
 from ..layers import Identity
 from . import relations as R
-from .escape import tex_math_text
+from .escape import tex_math_text, tex_text
 from .settings import (
     _GREEK,
     _PREFIX,
@@ -52,6 +52,7 @@ __all__ = ["RfsymLatexPrinter", "printer_for"]
 
 #: a symbol name that sympy's printer may set as it is (anything else is escaped text)
 _PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*'*")
+_PREV_ROW = re.compile(r"(n|j|r|start|P)\[(.*)\]", re.S)
 
 
 class RfsymLatexPrinter(LatexPrinter):
@@ -167,6 +168,9 @@ class RfsymLatexPrinter(LatexPrinter):
             return str(self._settings["index"])
         if _PLAIN_NAME.fullmatch(name):
             return _symbol_tex(name, super()._print_Symbol, expr, style)
+        prev = _PREV_ROW.fullmatch(name)  # a long table's recurrence: the previous row's value, r[c9] -> r_{c9}
+        if prev:
+            return self._hprint_indexed(prev.group(1), r"\text{%s}" % tex_text(prev.group(2)))
         return tex_math_text(name)  # a name made through the Python API, not the expression parser: escaped
 
     def _print_Indexed(self, expr: Any) -> str:
@@ -467,14 +471,13 @@ class RfsymLatexPrinter(LatexPrinter):
     def _hprint_network_relations(self, net: Any) -> list[Rel]:
         return R.output_relations(self, net)
 
-    def _print_Network(self, net: Any) -> str:
-        return self._hprint_relations([(lhs, rhs) for lhs, rhs, _ in self._hprint_network_relations(net)])
+    def _hprint_as_relations(self, obj: Any) -> str:
+        """``lhs = rhs,\\quad …`` of an object that prints as relations (network, graph, forms, solutions)."""
+        rels = R.relations_of(self, obj) or []
+        return self._hprint_relations([(lhs, rhs) for lhs, rhs, _ in rels])
 
     def _hprint_relations_Graph(self, graph: Any) -> list[Rel]:
         return R.graph_relations(self, graph)
-
-    def _print_Graph(self, graph: Any) -> str:
-        return self._hprint_relations([(lhs, rhs) for lhs, rhs, _ in self._hprint_relations_Graph(graph)])
 
     def _print_Table(self, table: Any) -> str:
         return table_latex(table, label=self._settings["label"], printer=self)
@@ -490,18 +493,14 @@ class RfsymLatexPrinter(LatexPrinter):
         vals = {q: [getattr(a, q) for a in axes] for q in QUANTITIES}
         return R.value_relations(self, depth_symbol(), vals, long=bool(getattr(cf, "compact", False)))
 
-    def _print_ClosedForms(self, cf: Any) -> str:
-        return self._hprint_relations([(lhs, rhs) for lhs, rhs, _ in self._hprint_relations_ClosedForms(cf)])
-
     def _hprint_relations_SolveResult(self, res: Any) -> list[Rel]:
         return R.solve_relations(self, res)
-
-    def _print_SolveResult(self, res: Any) -> str:
-        return self._hprint_relations([(lhs, rhs) for lhs, rhs, _ in self._hprint_relations_SolveResult(res)])
 
     def _print_Row(self, row: Any) -> str:
         rels = [(self._hprint_name(q), rhs) for _, rhs, q in self._hprint_state_relations(row.states, 0)]
         return self._hprint_relations(rels)
+
+    _print_Network = _print_Graph = _print_ClosedForms = _print_SolveResult = _hprint_as_relations
 
 
 def _tidy(expr: Any) -> Any:

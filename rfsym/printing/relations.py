@@ -153,11 +153,12 @@ def _output_values(net: Any, threshold: int | None = None) -> tuple[Any, dict[st
     closed forms (rfsym.closed_form, floors folded) when anything is symbolic, and the general stack's
     sums and products for networks deeper than ``threshold`` with many symbols (not a page of terms)."""
     depth = flat_depth(net)
-    if not net.free_symbols and net.input is not None:
+    syms = net.free_symbols  # computed once: it walks every layer
+    if not syms and net.input is not None:
         states = net.table().output
         return depth, {q: [st.as_dict()[_STATE_KEY.get(q, q)] for st in states] for q in QUANTITIES}, False
     deep = not isinstance(depth, int) or (threshold is not None and depth > threshold)
-    if deep and not few_symbols(net):
+    if deep and not few_symbols(syms):
         try:
             inputs = net.axes_input()
         except RfsymError:
@@ -198,8 +199,9 @@ def derived(net: Any, axis: int, origin: Any) -> dict[str, Any]:
     return {q: getattr(cf, q) for q in QUANTITIES}
 
 
-def few_symbols(net: Any, limit: int = 24) -> bool:
-    return len(net.free_symbols) <= limit
+def few_symbols(symbols: Any, limit: int = 24) -> bool:
+    """At most ``limit`` free symbols (a network's closed form is then short enough to print)."""
+    return len(symbols) <= limit
 
 
 @functools.lru_cache(maxsize=2)

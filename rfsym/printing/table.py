@@ -90,9 +90,43 @@ def _raw_cells(table: Table, column: str) -> list[list[Any]]:
             out.append(
                 [row.layer.params(ax).get(column) if row.layer is not None else None for ax in range(table.ndim)]
             )
+        elif hasattr(row, "recurrence"):  # a long symbolic table's later row: the recurrence, values untouched
+            k = _QUANTITY_INDEX[column]
+            out.append([_Recurrence(row, ax, k) for ax in range(table.ndim)])
         else:
             out.append([s.as_dict()[_STATE[column]] for s in row.states])
     return out
+
+
+_QUANTITY_INDEX = {"n": 0, "j": 1, "r": 2, "start": 3, "P": 4}
+
+
+class _Recurrence:
+    """A cell given as an expression of the previous row's values (``r[c9] + d10*(k10 - 1)*j[c9]``)."""
+
+    __slots__ = ("axis", "key", "row")
+
+    def __init__(self, row: Any, axis: int, key: int) -> None:
+        self.row, self.axis, self.key = row, axis, key
+
+    @property
+    def expr(self) -> Any:
+        return self.row.recurrence(self.axis)[self.key]
+
+    def __str__(self) -> str:
+        return str(self.row.recurrence_text(self.axis)[self.key])
+
+
+def _footer(table: Table) -> list[str]:
+    """The note under a long symbolic table: which rows are recurrences, and where the full values are."""
+    if table.recurrence_from is None:
+        return []
+    first, prev = table.rows[table.recurrence_from].name, table.rows[table.recurrence_from - 1].name
+    return [
+        f"rows from {first} on give n, j, r, start and P as the recurrence on the previous row's values "
+        f"(n[{prev}], j[{prev}], ...): their full values grow with the depth; Table.rows[i].states has them, "
+        "'rfsym derive' gives the output's closed form and its conditions"
+    ]
 
 
 def _join(texts: list[str], sep: str) -> str:
@@ -104,6 +138,8 @@ def _text_value(v: Any) -> str:
         return NONE
     if isinstance(v, str):
         return v
+    if isinstance(v, _Recurrence):
+        return str(v)
     if isinstance(v, tuple):
         a, b = v
         return A.fmt(a) if a == b else f"{A.fmt(a)}{PAIR}{A.fmt(b)}"
@@ -141,6 +177,7 @@ def table_text(table: Table, columns: Sequence[str] = COLUMNS) -> str:
     out = [head, *lines]
     if table.min_input is not None:
         out.append(f"valid for input size >= {_axes_text(table.min_input)}")
+    out += [term_text(line) for line in _footer(table)]
     for merge, ax, cond in getattr(table, "size_conditions", ()):
         axis = f" (axis {ax})" if table.ndim > 1 else ""
         out.append(f"merge {term_text(merge)}{axis} needs equal sizes: {cond.lhs} = {cond.rhs}")
@@ -282,6 +319,8 @@ def _latex_cell(p: RfsymLatexPrinter, v: Any, column: str) -> str:
         return tex_text(str(v))
     if isinstance(v, str):
         return tex_math_text(v)
+    if isinstance(v, _Recurrence):
+        return p._hprint_expr(v.expr).replace(r"\left(", "(").replace(r"\right)", ")")
     if isinstance(v, tuple):
         a, b = v
         return _latex_cell(p, a, column) if a == b else f"{_latex_cell(p, a, column)}{PAIR}{_latex_cell(p, b, column)}"
@@ -377,6 +416,12 @@ def table_latex(
             f"Receptive-field arithmetic of \\texttt{{{tex_text(table.name)}}} (input ${inp}$, "
             f"{table.convention} convention, origin ${_latex_cell(p, table.origin, 'start')}$)."
         )
+        if table.recurrence_from is not None:
+            first = table.rows[table.recurrence_from].name
+            caption += (
+                f" From \\texttt{{{tex_text(first)}}} on, each row gives its values by the recurrence on the "
+                "previous row's."
+            )
     out = [r"\begin{table}[%s]" % placement, r"\centering", r"\caption{" + caption + "}"]
     if label:
         out.append(r"\label{" + label + "}")
