@@ -472,6 +472,17 @@ def _horner_step(x: Any, m: Any, y: Any) -> Any:
     return _raw(sympy.Add, args)
 
 
+def _joined(core: tuple[Any, Any, Any, Any, Any, Any], runs: Sequence[AffineMap], **extra: Any) -> AffineMap:
+    """The map of consecutive runs from its composed (m, a, b, c, g, den); layer counts and flags combined."""
+    return AffineMap(
+        *core,  # m, a, b, c, g, den: the first six fields
+        count=sum(r.count for r in runs),
+        nsym=sum(r.nsym for r in runs),
+        centred=all(r.centred for r in runs),
+        **extra,
+    )
+
+
 def compose(X: AffineMap, Y: AffineMap) -> AffineMap:
     """The map of run X followed by run Y."""
     if Y.xdep:
@@ -490,20 +501,7 @@ def compose(X: AffineMap, Y: AffineMap) -> AffineMap:
             pad = add(X.pad, mul(X.m, Y.pad))
     else:
         nfun = Y.n_of(X.n_of(generic()["x"]))
-    return AffineMap(
-        m=m,
-        a=a,
-        b=b,
-        c=c,
-        g=g,
-        den=den,
-        nfun=nfun,
-        count=X.count + Y.count,
-        nsym=X.nsym + Y.nsym,
-        pad_=pad,
-        xdep=X.xdep or Y.xdep,
-        centred=X.centred and Y.centred,
-    )
+    return _joined((m, a, b, c, g, den), (X, Y), nfun=nfun, pad_=pad, xdep=X.xdep or Y.xdep)
 
 
 def compose_flat(maps: Sequence[AffineMap]) -> AffineMap:
@@ -536,18 +534,8 @@ def compose_flat(maps: Sequence[AffineMap]) -> AffineMap:
         s = sum(nums)
         return A.norm(sympy.Add(A.to_sympy(s), *rest)) if rest else A.norm(s)
 
-    return AffineMap(
-        m=jm,
-        a=total(ta),
-        b=total(tb),
-        c=total(tc),
-        g=total(tg),
-        den=dn,
-        count=sum(mp.count for mp in maps),
-        nsym=sum(mp.nsym for mp in maps),
-        pad_=total(tp) if std else None,
-        centred=all(mp.centred for mp in maps),
-    )
+    core = (jm, total(ta), total(tb), total(tc), total(tg), dn)
+    return _joined(core, maps, pad_=total(tp) if std else None)
 
 
 def compose_all(maps: Sequence[AffineMap]) -> AffineMap:
@@ -590,18 +578,7 @@ def compose_big(maps: Sequence[AffineMap]) -> AffineMap:
             den = A.norm(sympy.Mul(*[A.to_sympy(r[5]) for r in run]))
             nxt.append((m, a, b, c, g, den))
         nodes = nxt
-    m, a, b, c, g, den = nodes[0]
-    return AffineMap(
-        m=m,
-        a=a,
-        b=b,
-        c=c,
-        g=g,
-        den=den,
-        count=sum(mp.count for mp in maps),
-        nsym=sum(mp.nsym for mp in maps),
-        centred=all(mp.centred for mp in maps),
-    )
+    return _joined(nodes[0], maps)
 
 
 def identity() -> AffineMap:
