@@ -28,8 +28,8 @@ _LAZY = {
     "solve": ".solver",
     "from_onnx": ".io.onnx",
     "from_torch": ".io.torch",
-    "VerifyReport": ".verify",
-    "verify": ".verify",
+    "VerifyReport": ".verification",
+    "verify": ".verification",
 }
 
 __all__ = [

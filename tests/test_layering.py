@@ -36,7 +36,7 @@ LEVELS: dict[str, int] = {
     "solver": 4,
     "printing": 5,
     "io": 5,
-    "verify": 5,
+    "verification": 5,
     "plot": 5,
     "commands": 6,
     "cli": 6,

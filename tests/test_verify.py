@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from test_torch import oracle_ok, to_module, torch_layer
 
 from rfsym import Conv, Network, Pool, RfsymError, verify
-from rfsym.verify import expected_box
+from rfsym.verification import expected_box
 
 
 class TestModels:
@@ -249,3 +249,13 @@ def test_unet_decoder(up):
 
     rep = verify(UNet(up=up), 48, strict=True)
     assert rep.ok and rep.axes[0].n == 48
+
+
+def test_verify_function_not_shadowed_by_its_module():
+    """Importing the implementation module leaves ``rfsym.verify`` the function (the module is rfsym.verification)."""
+    import subprocess
+    import sys
+
+    code = "import rfsym.verification, rfsym; assert callable(rfsym.verify) and rfsym.verify.__module__ == 'rfsym.verification'"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

@@ -7,7 +7,7 @@ import json
 
 from ..errors import RfsymError
 from ..io._loaders import is_factory, is_onnx, load_factory, parse_cli_input
-from ..verify import verify
+from ..verification import verify
 from ._common import emit
 
 HELP = "check a PyTorch model's receptive fields against its own gradients"
