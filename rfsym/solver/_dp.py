@@ -29,6 +29,11 @@ from .targets import Target
 
 _QI = {q: i for i, q in enumerate(QORDER)}
 INF = float("inf")
+#: Limits, checked before the work they bound: values tried per layer, (state, value) pairs
+#: per layer, solutions listed at once.
+MAX_OPTIONS = 100_000
+MAX_STEP = 20_000_000
+MAX_LISTING = 10_000_000
 
 
 @dataclass
@@ -46,6 +51,7 @@ class DPResult:
     optimum: Any = None
     ties: int | None = None
     states: int = 0
+    values: set[tuple] | None = None  # with carry: the target values reached, in target order
 
 
 class _Option:
@@ -71,14 +77,17 @@ def solve_dp(
     exact: bool = False,
     shared: dict | None = None,
     progress: Callable[[str], None] | None = None,
+    carry: bool = False,
 ) -> DPResult:
     """Count (and list up to ``enumerate_limit``) the assignments of ``syms`` meeting ``targets``.
 
     ``targets`` are (layer index, target) pairs; index ``len(layers) - 1`` is
     the output.  With ``objective`` ("depth" or "sum_k2") only optimal
-    assignments are listed and ``optimum``/``ties`` are filled in.
+    assignments are listed and ``optimum``/``ties`` are filled in.  With ``carry`` the
+    states also carry the values of the targets passed, and ``values`` lists the
+    distinct tuples of target values reached (for the nearest achievable values).
     """
-    dp = _Programme(layers, syms, domains, targets, n0, axis, convention, ndim, objective, exact, shared)
+    dp = _Programme(layers, syms, domains, targets, n0, axis, convention, ndim, objective, exact, shared, carry)
     want_preds = enumerate_limit is None or enumerate_limit > 0
     history, final, total_states = dp.forward(origin, want_preds, progress)
     count = sum(nd.count for nd in final.values())
@@ -90,8 +99,19 @@ def solve_dp(
     if want_preds and final:
         history.append(final)
         listed = (ties or 0) if objective is not None else count
+        if enumerate_limit is None and listed > MAX_LISTING:
+            raise RfsymError(
+                f"{listed} solutions: above the listing limit of {MAX_LISTING}; count them or give a limit"
+            )
         sols = dp.listing(history, final, optimum, listed, enumerate_limit)
-    return DPResult(count, sols, optimum, ties, total_states)
+    values = None
+    if carry:
+        order = sorted(range(len(targets)), key=lambda t: (targets[t][0], t))  # carried in layer order
+        values = set()
+        for key in final:
+            got = dict(zip(order, key[2]))
+            values.add(tuple(got[t] for t in range(len(targets))))
+    return DPResult(count, sols, optimum, ties, total_states, values)
 
 
 class _Programme:
@@ -99,13 +119,16 @@ class _Programme:
     every layer, the bounds of the remaining layers, and the forward pass over states."""
 
     def __init__(  # type: ignore[no-untyped-def]
-        self, layers, syms, domains, targets, n0, axis, convention, ndim, objective, exact, shared
+        self, layers, syms, domains, targets, n0, axis, convention, ndim, objective, exact, shared, carry=False
     ) -> None:
         self.layers, self.syms, self.domains, self.targets = layers, syms, domains, targets
         self.n0, self.axis, self.convention, self.ndim = n0, axis, convention, ndim
         self.objective, self.exact = objective, exact
         self.shared = {} if shared is None else shared
         self.order = {s: i for i, s in enumerate(syms)}
+        self.carry_at = [
+            tuple(_QI[t.quantity] for pos, t in targets if pos == i) if carry else () for i in range(len(layers))
+        ]
         self._schedule()
         self.track = {q: False for q in QORDER}
         self.track["j"] = True
@@ -117,6 +140,13 @@ class _Programme:
         L = len(layers)
         self.opt_cache: list[dict[tuple, _Option | None]] = [{} for _ in range(L)]
         self.n_options = [math.prod(domains[s.name].size() or 0 for s in self.layer_syms[i]) for i in range(L)]
+        for i, n in enumerate(self.n_options):
+            if n > MAX_OPTIONS:
+                names = ", ".join(f"{s.name} ({domains[s.name].describe()})" for s in self.layer_syms[i])
+                raise RfsymError(
+                    f"{layers[i].label()}: {n} combinations of {names} to try, above the limit of {MAX_OPTIONS}; "
+                    "narrow the domains or the targets"
+                )
         self.lkeys = [layer_key(lay) for lay in layers]
         self.all_opts = [self._every_option(i) for i in range(L)]
         self.bound_tables = [self._bound_table(pos, t) for pos, t in targets]
@@ -181,7 +211,9 @@ class _Programme:
             if not fast and not track["n"]:
                 slow = ", ".join(q for q in AFFINE_Q if track[q] and co.c[q] is None)
                 raise RfsymError(f"{lay.label()}: its effect on {slow} depends on the input size; give an input size")
-            cost = 0 if self.objective is None else (co.depth if self.objective == "depth" else co.weights)
+            cost = 0
+            if self.objective is not None:
+                cost = co.depth if self.objective == "depth" else weights_of(lay, self.axis, self.ndim)
             o = _Option(lay, co, fast, cost)
         cache[vals] = o
         return o
@@ -281,7 +313,7 @@ class _Programme:
         Returns the states before each layer (with predecessors when listing), the final
         states (empty when some layer had none) and the number of states built."""
         init = (self.n0 if self.n0 is not None else 0, 1, 1, A.norm(origin) if self.track["start"] else 0, 0)
-        cur: dict[tuple, _Node] = {(init, ()): _Node(1, 0, 1)}
+        cur: dict[tuple, _Node] = {(init, (), ()): _Node(1, 0, 1)}
         history: list[dict[tuple, _Node]] = []
         total_states, L = 0, len(self.layers)
         for i in range(L):
@@ -297,12 +329,17 @@ class _Programme:
         return history, cur, total_states
 
     def _step(self, i: int, cur: dict[tuple, _Node], want_preds: bool) -> dict[tuple, _Node]:
+        if len(cur) * len(self.new_vals[i]) > MAX_STEP:
+            raise RfsymError(
+                f"{self.layers[i].label()}: {len(cur)} states times {len(self.new_vals[i])} values to try, above "
+                f"the limit of {MAX_STEP}; narrow the domains or the targets"
+            )
         nxt: dict[tuple, _Node] = {}
         before = self.open_after[i - 1] if i else ()
-        lsyms, nsyms, after = self.layer_syms[i], self.new_at[i], self.open_after[i]
+        lsyms, nsyms, after, carry = self.layer_syms[i], self.new_at[i], self.open_after[i], self.carry_at[i]
         option, apply, feasible, objective = self.option, self.apply, self.feasible, self.objective
         for key, node in cur.items():
-            st, openv = key
+            st, openv, carried = key
             known = dict(zip(before, openv))
             for nv in self.new_vals[i]:
                 if nv:
@@ -313,7 +350,7 @@ class _Programme:
                 st2 = apply(o, st)
                 if st2 is None or not feasible(i, st2):
                     continue
-                key2 = (st2, tuple(known[s] for s in after))
+                key2 = (st2, tuple(known[s] for s in after), carried + tuple(st2[q] for q in carry))
                 n2 = nxt.get(key2)
                 if n2 is None:
                     n2 = nxt[key2] = _Node()

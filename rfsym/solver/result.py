@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import sympy
+
 from .. import _arith as A
+from ..errors import RfsymError
 from ..printing._hooks import JupyterLatex
 from .targets import Target
 
@@ -54,8 +58,6 @@ class Progression:
 
     def expr(self) -> Any:
         """The value as a sympy expression in the parameter ``t``."""
-        import sympy
-
         t = sympy.Symbol("t", integer=True)
         return self.offset + self.step * t
 
@@ -98,7 +100,17 @@ class Condition:
     def holds(self, values: dict[str, Any]) -> bool:
         """Evaluate the condition at numbers given by symbol name."""
         subs = {s: values[s.name] for s in self.expr.free_symbols if s.name in values}
-        return bool(self.expr.xreplace(subs))
+        try:
+            got = self.expr.xreplace(subs)
+        except (ZeroDivisionError, TypeError):  # e.g. Mod(x, 0): the solution is undefined there
+            return False
+        if got is sympy.true or got is sympy.false:
+            return bool(got)
+        if got.free_symbols:
+            raise RfsymError(
+                f"condition {self.text}: give values for {', '.join(sorted(s.name for s in got.free_symbols))}"
+            )
+        return False  # not a truth value (a division by zero left zoo or nan)
 
     def to_dict(self) -> dict[str, Any]:
         return {"expr": str(self.expr), "text": self.text}
@@ -212,8 +224,6 @@ class SolveResult(JupyterLatex):
         return out
 
     def to_json(self) -> str:
-        import json
-
         return json.dumps(self.to_dict(), indent=2)
 
     def to_text(self) -> str:
