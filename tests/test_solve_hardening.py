@@ -100,7 +100,7 @@ def instantiate(template: list[dict], values: dict[str, int]) -> list[dict]:
             return tuple(sub(w) for w in v)
         return v
 
-    return [{k: sub(v) for k, v in lay.items()} for lay in template]
+    return [{k: (v if k == "kind" else sub(v)) for k, v in lay.items()} for lay in template]
 
 
 QI = {"n": 0, "j": 1, "r": 2, "start": 3, "effective_padding": 4}
