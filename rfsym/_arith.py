@@ -1,9 +1,12 @@
 """Exact arithmetic that works on plain numbers and on sympy expressions alike.
 
 Numbers stay Python ``int``/``Fraction`` (fast, no sympy import); as soon as a
-symbol takes part, the operation is done in sympy.  Transfer functions are
-written once against these helpers, so the same code yields numeric tables and
-symbolic ones.
+symbol takes part, the operation is done in sympy.  Transfer functions use
+plain operators where Python's and sympy's agree (``+ - * %``) and these
+helpers where exactness or a stable form needs them (``div`` instead of ``/``,
+``floordiv``/``ceildiv``, ``maximum``, ``where_ge``), so the same code yields
+numeric tables and symbolic ones.  sympy is imported only when a symbol takes
+part (numeric tables stay light).
 """
 
 from __future__ import annotations
@@ -78,14 +81,6 @@ def ceildiv(a: Value, b: Value) -> Value:
     if isinstance(a, int) and isinstance(b, int):
         return -((-a) // b)
     return ceil(div(a, b))
-
-
-def mod(a: Value, b: Value) -> Value:
-    if is_num(a) and is_num(b):
-        return norm(Fraction(a) % Fraction(b))
-    import sympy
-
-    return norm(sympy.Mod(to_sympy(a), to_sympy(b)))
 
 
 def maximum(a: Value, b: Value) -> Value:

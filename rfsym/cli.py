@@ -1,17 +1,35 @@
 """The ``rfsym`` command line.
 
 Each sub-command lives in ``rfsym/commands/<name>.py`` with ``register(subparsers)``
-and ``run(args) -> int``.  Errors in the user's input (``RfsymError``) print one
-line on stderr and exit with status 2.
+and ``run(args) -> int``.  Exit status and stderr:
+
+* 0 on success;
+* 2 on bad input: one line ``rfsym: error: ...`` (an argument error adds one
+  ``usage:`` line before it), also when the output cannot be written
+  (standard output closed, disk full);
+* 141 and nothing on stderr when the reader of the output went away (broken
+  pipe, as ``rfsym table vgg16 | head -1``), as Unix tools killed by SIGPIPE;
+* 1 with one line ``rfsym: internal error: ...`` for a bug in rfsym
+  (``RFSYM_TRACEBACK=1`` shows the traceback);
+* 130 on Ctrl-C.
+
+Control characters in messages (and in text written to the terminal) are
+escaped, so a name from a spec file cannot move the cursor or forge lines.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import NoReturn
 
+from . import __version__
+from ._display import term_text
+from ._files import _silence_stdout, write_stdout
 from .errors import RfsymError
 
 __all__ = ["main"]
@@ -39,11 +57,24 @@ SPEC is a TOML spec file (see docs/spec.md) or a built-in name.
 Exit status: 0 on success, 2 on bad input (message on stderr).
 """
 
+#: Exit status after a broken pipe (128 + SIGPIPE, what a shell reports for `yes | head -1`).
+EXIT_PIPE = 141
+
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+    """argparse with errors as one usage line and one error line (exit 2)."""
+
+    def short_usage(self) -> str:
+        positionals = [
+            a.metavar if isinstance(a.metavar, str) else a.dest
+            for a in self._actions
+            if not a.option_strings and a.help is not argparse.SUPPRESS
+        ]
+        args = " ".join(f"{p} ..." if p == "COMMAND" else str(p) for p in positionals)
+        return f"usage: {self.prog} [options] {args} (see {self.prog} --help)".replace("  ", " ")
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.short_usage()}\n{_line(f'{self.prog}: error: {message}')}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,8 +84,6 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from . import __version__
-
     parser.add_argument("--version", action="version", version=f"rfsym {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
@@ -64,28 +93,60 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
     """Warnings (e.g. misaligned branches) as one plain line on stderr."""
-    print(f"rfsym: warning: {message}", file=sys.stderr)
+    _say(f"rfsym: warning: {message}")
+
+
+#: Longest message printed (a message quoting a huge expression is cut, not flooded).
+MAX_MESSAGE = 2000
+
+
+def _line(text: str) -> str:
+    """``text`` as one terminal-safe line, cut at MAX_MESSAGE characters."""
+    line = term_text(text)
+    if len(line) > MAX_MESSAGE:
+        line = line[: MAX_MESSAGE - 30] + f"... ({len(line) - MAX_MESSAGE + 30} more characters)"
+    return line
+
+
+def _say(text: str) -> None:
+    """One line on stderr (see _line); silent when stderr is gone."""
+    try:
+        print(_line(text), file=sys.stderr, flush=True)
+    except (OSError, AttributeError, ValueError):
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import warnings
-
+    """Run ``rfsym`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     warnings.showwarning = _show_warning  # type: ignore[assignment]
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
-        parser.print_help(sys.stderr)
-        return 2
+        parser.error(f"give a command ({', '.join(COMMANDS)})")
     try:
-        return int(args.run(args))
+        status = int(args.run(args))
+        if sys.stdout is not None:  # flush what is buffered: a failure is an error of this run, not of the exit
+            write_stdout("")
+        return status
     except RfsymError as e:
-        print(f"rfsym: error: {e}", file=sys.stderr)
+        _say(f"rfsym: error: {e}")
         return 2
     except BrokenPipeError:
-        return 0
+        _silence_stdout()
+        return EXIT_PIPE
+    except OSError as e:
+        _silence_stdout()
+        where = f"{e.filename}: " if e.filename else "cannot write to standard output: "
+        _say(f"rfsym: error: {where}{e.strerror or e}")
+        return 2
     except KeyboardInterrupt:
-        print("rfsym: interrupted", file=sys.stderr)
+        _say("rfsym: interrupted")
         return 130
+    except Exception as e:
+        if os.environ.get("RFSYM_TRACEBACK"):
+            raise
+        _say(f"rfsym: internal error: {type(e).__name__}: {e} (a bug in rfsym; RFSYM_TRACEBACK=1 shows where)")
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,15 +36,27 @@ from fractions import Fraction
 from typing import Any
 
 from . import _arith as A
+from ._bisect import smallest
+from ._display import LatexPrintable
 from .errors import RfsymError
 from .layers import CONVENTIONS, AxisState, Conv, ConvTranspose, Identity, Layer, Pool, Repeat, Upsample
-from .network import Network, Row, Table, _broadcast_input, _check_convention, _unify_symbols, parse_origin
-from .printing._hooks import LatexPrintable
+from .network import (
+    INPUT_CAP,
+    Network,
+    Row,
+    Table,
+    _broadcast_input,
+    _check_convention,
+    _unify_symbols,
+    parse_origin,
+)
 from .values import SymbolDomain
 
 __all__ = ["Add", "Alignment", "AlignmentWarning", "Concat", "Graph", "GraphTable", "Merge", "Node", "PathInfo"]
 
 INPUT = "input"
+#: How many input sizes above the smallest non-empty one Graph.min_input_size tries for equal merge sizes.
+SIZE_SCAN = 4096
 
 
 class AlignmentWarning(UserWarning):
@@ -239,13 +251,6 @@ class GraphTable(Table):
     alignments: tuple[Alignment, ...] = ()
     size_conditions: tuple[tuple[str, int, Any], ...] = ()
 
-    def to_text(self) -> str:
-        out = super().to_text()
-        for merge, ax, cond in self.size_conditions:
-            axis = f" (axis {ax})" if self.ndim > 1 else ""
-            out += f"merge {merge}{axis} needs equal sizes: {cond.lhs} = {cond.rhs}\n"
-        return out
-
     def path(self, node: str, axis: int = 0) -> tuple[str, ...]:
         """The path from the input that sets ``node``'s receptive field (ties: first input)."""
         out = [node]
@@ -314,7 +319,6 @@ class Graph(LatexPrintable):
     def __init__(self, input: Any = None, name: str = "graph", symbols: dict[str, SymbolDomain] | None = None) -> None:
         self.name = name
         self.symbols = {str(k): v for k, v in (symbols or {}).items()}
-        self._input_raw = input
         self._input_size = Network._parse_input(input, name) if input is not None else None
         self._nodes: dict[str, tuple[Layer, tuple[str, ...]]] = {}
         self._compiled: tuple[dict[str, Layer], tuple[Any, ...] | None] | None = None
@@ -420,13 +424,6 @@ class Graph(LatexPrintable):
     def concat(self, *xs: Node | str, name: str | None = None) -> Node:
         """Channel concatenation of two or more nodes."""
         return self.layer(Concat(name=name), *xs)
-
-    def chain(self, x: Node | str, layers: Sequence[Layer]) -> Node:
-        """Feed ``x`` through ``layers`` one after another; returns the last node."""
-        node = x if isinstance(x, Node) else Node(self._name_of(x, self.name), self)
-        for lay in layers:
-            node = self.layer(lay, node)
-        return node
 
     @classmethod
     def from_layers(
@@ -693,24 +690,51 @@ class Graph(LatexPrintable):
         return memo[target]
 
     def min_input_size(self, axis: int = 0, convention: str = "framework") -> Any:
-        """Smallest input size for which every node is non-empty and every merge's sizes agree (numeric graphs)."""
+        """Smallest input size on ``axis`` for which every node is non-empty and every merge's sizes agree.
+
+        Numeric graphs only (None when a layer has symbols).  Axes do not
+        interact, so the other axes do not matter.  Every node's ``n`` is
+        non-decreasing in the input size, so the smallest non-empty input comes
+        from the shared search (:mod:`rfsym._bisect`, up to ``2**80``); merges
+        whose branches change size at different rates agree only at some
+        sizes, which are then looked for among the next SIZE_SCAN sizes.
+        """
         if self.free_symbols:
             return None
+        _check_convention(convention)
         nd = self.ndim or 1
-
-        def ok(n: int) -> bool:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", AlignmentWarning)
-                    self.table(input=[n] * nd, convention=convention)
-            except RfsymError:
-                return False
-            return True
-
-        for n in range(1, 4097):
-            if ok(n):
+        if not isinstance(axis, int) or not 0 <= axis < nd:
+            raise RfsymError(
+                f"{self.name}: axis {axis!r} does not exist (the graph has {nd} axis{'es' if nd > 1 else ''})"
+            )
+        layers, _ = self._compile()
+        found = smallest(lambda n: self._axis_sizes(layers, n, axis, convention)[0], 1, INPUT_CAP)
+        if found.value is None:
+            raise RfsymError(f"{self.name}: no input size up to 2**80 gives non-empty nodes")
+        for n in range(found.value, found.value + SIZE_SCAN):
+            if self._axis_sizes(layers, n, axis, convention)[1]:
                 return n
-        raise RfsymError(f"{self.name}: no input size up to 4096 gives non-empty, size-compatible nodes")
+        axis_text = f" on axis {axis}" if nd > 1 else ""
+        raise RfsymError(
+            f"{self.name}: no input size from {found.value} to {found.value + SIZE_SCAN - 1} gives every merge "
+            f"inputs of equal size{axis_text}"
+        )
+
+    def _axis_sizes(self, layers: dict[str, Layer], n: int, axis: int, convention: str) -> tuple[bool, bool]:
+        """For input size ``n`` on ``axis``: (every node non-empty, every merge's inputs of equal size)."""
+        sizes: dict[str, AxisState] = {INPUT: AxisState.input(n)}
+        agree = True
+        for who, (_, ins) in self._nodes.items():
+            lay = layers[who]
+            if isinstance(lay, Merge):
+                sts = [sizes[x] for x in ins]
+                agree = agree and all(st.n == sts[0].n for st in sts[1:])
+                sizes[who] = lay.merge(sts)[0]
+            else:
+                sizes[who] = lay.transfer(sizes[ins[0]], axis, convention)
+            if sizes[who].n < 1:
+                return False, False
+        return True, agree
 
     def __repr__(self) -> str:
         return f"Graph(name={self.name!r}, nodes={len(self._nodes)})"
@@ -731,7 +755,7 @@ def _check_arity(layer: Layer, names: tuple[str, ...]) -> None:
 
 
 def _toposort(wanted: dict[str, tuple[str, ...]]) -> list[str]:
-    """Kahn's algorithm in spec order; a cycle is reported with its nodes."""
+    """Depth-first topological order (inputs first, else spec order); a cycle is reported with its nodes."""
     order: list[str] = []
     state: dict[str, int] = {}
 
@@ -764,7 +788,7 @@ def _check_sizes(
         diff = A.add(st.n, A.mul(-1, n0))
         bad = (A.is_num(diff) and diff != 0) or (not A.is_num(diff) and getattr(diff, "is_zero", None) is False)
         if not bad and not A.is_num(diff) and not _zero(diff):
-            import sympy
+            import sympy  # symbolic graphs only: numeric graph tables never import sympy
 
             open_.append((who, ax, sympy.Eq(A.to_sympy(n0), A.to_sympy(st.n))))
         if bad:
@@ -797,7 +821,7 @@ def _condition(pairs: list[tuple[Any, Any]]) -> Any:
     """``True``, ``False`` or a sympy relation: every pair equal."""
     if all(A.is_num(x) and A.is_num(y) for x, y in pairs):
         return all(x == y for x, y in pairs)
-    import sympy
+    import sympy  # symbolic graphs only (see _check_sizes)
 
     rels = []
     for x, y in pairs:
@@ -814,7 +838,7 @@ def _condition(pairs: list[tuple[Any, Any]]) -> Any:
 
 def _solved(diff: Any) -> Any:
     """``Eq(diff, 0)`` written as ``symbol = expression``, preferring padding symbols."""
-    import sympy
+    import sympy  # symbolic graphs only (see _check_sizes)
 
     syms = sorted(diff.free_symbols, key=lambda s: (not (s.is_nonnegative and not s.is_positive), s.name))
     for s in syms:
@@ -826,53 +850,7 @@ def _solved(diff: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------
-# spec kinds (registered in rfsym.io.spec.EXTRA_KINDS)
-
-
-def _spec_conv_transpose(d: dict[str, Any], name: str | None) -> Layer:
-    if "kernel" not in d:
-        raise RfsymError(f"{name or 'conv_transpose'}: kernel is required")
-    return ConvTranspose(
-        name=name,
-        kernel=d["kernel"],
-        stride=d.get("stride", 1),
-        padding=d.get("padding", 0),
-        output_padding=d.get("output_padding", 0),
-        dilation=d.get("dilation", 1),
-    )
-
-
-def _spec_upsample(d: dict[str, Any], name: str | None) -> Layer:
-    if "scale" not in d:
-        raise RfsymError(f"{name or 'upsample'}: scale is required")
-    mode = d.get("mode", "nearest")
-    if not isinstance(mode, str):
-        raise RfsymError(f"{name or 'upsample'}: mode must be a string (got {mode!r})")
-    return Upsample(name=name, scale=d["scale"], mode=mode)
-
-
-def _spec_merge(kind: str) -> Any:
-    def build(d: dict[str, Any], name: str | None) -> Layer:
-        ins = d.get("inputs")
-        if not isinstance(ins, list) or len(ins) < 2:
-            raise RfsymError(
-                f"{name or kind}: a {kind} layer needs 'inputs' with two or more layer names (got {ins!r})"
-            )
-        return MERGE_KINDS[kind](name=name)
-
-    return build
-
-
-#: kind → (allowed keys, builder(fields, name) -> Layer), merged into ``rfsym.io.spec.EXTRA_KINDS``.
-SPEC_KINDS: dict[str, tuple[set[str], Any]] = {
-    "conv_transpose": (
-        {"name", "kind", "kernel", "stride", "padding", "output_padding", "dilation", "inputs"},
-        _spec_conv_transpose,
-    ),
-    "upsample": ({"name", "kind", "scale", "mode", "inputs"}, _spec_upsample),
-    "add": ({"name", "kind", "inputs"}, _spec_merge("add")),
-    "concat": ({"name", "kind", "inputs"}, _spec_merge("concat")),
-}
+# specs
 
 
 def is_graph_spec(layers: list[Any]) -> bool:

@@ -7,6 +7,13 @@ effective padding ``P`` (Araujo et al., *Computing Receptive Fields of
 Convolutional Neural Networks*, Distill 2019).  Each layer kind maps the state
 of its input to the state of its output in :meth:`Layer.transfer`.
 
+Each kind declares its parameters once, as dataclass fields made by
+:func:`param` (a number or expression with a role: kernel, stride, padding …)
+and :func:`option` (a choice such as a pooling mode).  Validation, substitution
+(:meth:`Layer.map_values`), symbol collection (:meth:`Layer.values`,
+:meth:`Layer.role_values`), the per-axis view (:meth:`_Windowed.axis_params`)
+and spec parsing (``rfsym.io.spec``) are all generated from that declaration.
+
 Conventions (see ``docs/conventions.md``):
 
 * ``framework`` (default): PyTorch/Caffe/ONNX semantics, the left padding is
@@ -17,15 +24,16 @@ Conventions (see ``docs/conventions.md``):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar, NamedTuple
 
 from . import _arith as A
+from ._display import LatexPrintable
 from .errors import RfsymError
-from .printing._hooks import LatexPrintable
-from .values import parse_value
+from .values import MAX_UNROLL, MAX_VALUE, parse_value, symbol
 
 __all__ = [
     "AxisState",
@@ -33,10 +41,15 @@ __all__ = [
     "ConvTranspose",
     "Identity",
     "Layer",
+    "Option",
+    "Param",
     "Pool",
     "Repeat",
     "Upsample",
+    "Window",
     "CONVENTIONS",
+    "option",
+    "param",
 ]
 
 CONVENTIONS = ("framework", "seed")
@@ -55,6 +68,8 @@ PASS_KINDS = (
     "dropout",
     "lrn",
 )
+_DECLARED: dict[type, tuple[tuple[str, Any, Any], ...]] = {}
+UPSAMPLE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear")
 
 
 @dataclass(frozen=True)
@@ -71,127 +86,74 @@ class AxisState(LatexPrintable):
     def input(cls, n: Any, origin: Any = Fraction(1, 2)) -> AxisState:
         return cls(n=n, j=1, r=1, start=A.norm(origin), P=0)
 
+    @classmethod
+    def exact(cls, n: Any, j: Any, r: Any, start: Any, P: Any) -> AxisState:
+        """A state with every value in its plain form (ints and Fractions rather than sympy numbers)."""
+        return cls(A.norm(n), A.norm(j), A.norm(r), A.norm(start), A.norm(P))
+
     def as_dict(self) -> dict[str, Any]:
         return {"n": self.n, "j": self.j, "r": self.r, "start": self.start, "effective_padding": self.P}
 
 
+# ---------------------------------------------------------------------------
+# declarations
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class Param:
+    """A declared numeric parameter: its role (bound and symbol assumptions, see ``rfsym.values``).
+
+    ``per_axis``: the value may be a list, one entry per axis.  ``padding``:
+    ``"modes"`` accepts a value, ``[left, right]`` or ``'same'``/``'valid'``;
+    ``"pairs"`` a value or ``[left, right]``.  ``default_from``: a missing
+    value is the value of another parameter (a pooling stride is its kernel).
+    """
+
+    role: str
+    per_axis: bool = True
+    padding: str | None = None
+    default_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """A declared choice (a mode, a flag); ``in_spec=False`` hides it from spec files."""
+
+    choices: tuple[Any, ...]
+    fold_case: bool = False
+    in_spec: bool = True
+
+
+def param(role: str, default: Any = REQUIRED, **how: Any) -> Any:
+    """Declare a numeric parameter field (see :class:`Param`)."""
+    return field(default=default, metadata={"rfsym": Param(role, **how)})
+
+
+def option(default: Any, choices: tuple[Any, ...], **how: Any) -> Any:
+    """Declare an option field (see :class:`Option`)."""
+    return field(default=default, metadata={"rfsym": Option(tuple(choices), **how)})
+
+
+class Window(NamedTuple):
+    """One axis of a windowed layer: kernel, stride, padding entry ((left, right) or a mode), dilation."""
+
+    kernel: Any
+    stride: Any
+    padding: Any
+    dilation: Any
+    output_padding: Any = 0
+
+
 def _per_axis(value: Any) -> bool:
     return isinstance(value, (list, tuple))
-
-
-class Layer(LatexPrintable):
-    """Base class of all layers. Subclasses are frozen dataclasses."""
-
-    kind: str = "layer"
-    name: str | None
-
-    # -- parameters ------------------------------------------------------
-    @property
-    def ndim(self) -> int | None:
-        """Number of axes fixed by per-axis parameters, or None when all are scalars."""
-        return None
-
-    def transfer(self, state: AxisState, axis: int = 0, convention: str = "framework") -> AxisState:
-        raise NotImplementedError
-
-    def map_values(self, fn: Callable[[Any], Any]) -> Layer:
-        """A copy with ``fn`` applied to every parameter value (for substitution)."""
-        return self
-
-    def values(self) -> Iterator[Any]:
-        """Every parameter value (to collect free symbols)."""
-        return iter(())
-
-    def role_values(self) -> Iterator[tuple[str, str, Any]]:
-        """(field, role, value) for every scalar parameter, to check symbol domains."""
-        return iter(())
-
-    @property
-    def free_symbols(self) -> set[Any]:
-        out: set[Any] = set()
-        for v in self.values():
-            out |= getattr(v, "free_symbols", set())
-        return out
-
-    def label(self) -> str:
-        return self.name or self.kind
-
-    def renamed(self, name: str) -> Layer:
-        """A copy with another name."""
-        return replace(self, name=name)  # type: ignore[type-var]
-
-    def params(self, axis: int) -> dict[str, Any]:
-        """Parameters of one axis, for tables."""
-        return {}
-
-
-def _validate_axes(layer: str, fields: dict[str, Any]) -> int | None:
-    nd = None
-    for f, v in fields.items():
-        if _per_axis(v):
-            if nd is None:
-                nd = len(v)
-            elif len(v) != nd:
-                raise RfsymError(f"{layer}: {f} has {len(v)} axes but another parameter has {nd}")
-    return nd
-
-
-def _parse_pad(value: Any, where: str, names: dict | None) -> Any:
-    """One axis of padding: an int/expr (symmetric), (left, right), or a mode string."""
-    if isinstance(value, str) and value.strip().lower() in PAD_MODES:
-        return value.strip().lower()
-    if isinstance(value, dict):
-        unknown = set(value) - {"left", "right"}
-        if unknown or set(value) != {"left", "right"}:
-            raise RfsymError(f"{where} as a table needs exactly 'left' and 'right' (got {sorted(value)})")
-        value = (value["left"], value["right"])
-    if _per_axis(value):
-        if len(value) != 2:
-            raise RfsymError(f"{where} as a pair must be [left, right] (got {list(value)!r})")
-        lft = parse_value(value[0], role="padding", where=f"{where} (left)", names=names)
-        rgt = parse_value(value[1], role="padding", where=f"{where} (right)", names=names)
-        return (lft, rgt)
-    if isinstance(value, str):
-        try:
-            v = parse_value(value, role="padding", where=where, names=names)
-        except RfsymError as e:
-            raise RfsymError(
-                f"{where} must be a non-negative integer, an expression, [left, right], "
-                f"'same', 'same_lower' or 'valid' (got {value!r})"
-            ) from e
-        return (v, v)
-    v = parse_value(value, role="padding", where=where, names=names)
-    return (v, v)
-
-
-def _parse_axes(value: Any, role: str, where: str, names: dict | None) -> Any:
-    if _per_axis(value):
-        if len(value) == 0:
-            raise RfsymError(f"{where} is an empty list")
-        return tuple(parse_value(v, role=role, where=f"{where}[{i}]", names=names) for i, v in enumerate(value))
-    return parse_value(value, role=role, where=where, names=names)
-
-
-def _normalise_padding(padding: Any, where: str, names: dict | None, nd: int | None) -> Any:
-    """Padding → one axis entry, or a tuple of per-axis entries.
-
-    A list of two scalars is ``[left, right]`` unless another parameter of the
-    layer is per-axis with two axes, in which case it is per-axis symmetric.
-    A list of lists (or of mode strings) is always per-axis.
-    """
-    if isinstance(padding, dict):
-        return _parse_pad(padding, where, names)
-    if _per_axis(padding):
-        if (
-            any(_per_axis(p) or isinstance(p, dict) for p in padding)
-            or (nd is not None and nd != 2)
-            or (nd == 2 and len(padding) == 2)
-        ):
-            if nd is not None and len(padding) != nd:
-                raise RfsymError(f"{where} has {len(padding)} axes but another parameter has {nd}")
-            return tuple(_parse_pad(p, f"{where}[{i}]", names) for i, p in enumerate(padding))
-        return _parse_pad(padding, where, names)
-    return _parse_pad(padding, where, names)
 
 
 def _pick(value: Any, axis: int) -> Any:
@@ -199,11 +161,11 @@ def _pick(value: Any, axis: int) -> Any:
 
 
 def _is_pad_entry(value: Any) -> bool:
-    return (
-        isinstance(value, tuple)
-        and len(value) == 2
-        and not any(isinstance(v, tuple) or isinstance(v, str) for v in value)
-    )
+    return isinstance(value, tuple) and len(value) == 2 and not any(isinstance(v, (tuple, str)) for v in value)
+
+
+def _pick_pad(value: Any, axis: int) -> Any:
+    return value[axis] if isinstance(value, tuple) and not _is_pad_entry(value) else value
 
 
 def _map(value: Any, fn: Callable[[Any], Any]) -> Any:
@@ -222,111 +184,296 @@ def _iter(value: Any) -> Iterator[Any]:
         yield value
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Windowed(Layer):
-    """Shared parameters of sliding-window layers (convolution and pooling)."""
+def _validate_axes(layer: str, fields: dict[str, Any]) -> int | None:
+    nd = None
+    for f, v in fields.items():
+        if _per_axis(v):
+            if nd is None:
+                nd = len(v)
+            elif len(v) != nd:
+                raise RfsymError(f"{layer}: {f} has {len(v)} axes but another parameter has {nd}")
+    return nd
 
-    kernel: Any
-    stride: Any = 1
-    padding: Any = 0
-    dilation: Any = 1
-    name: str | None = None
-    _names: dict | None = field(default=None, repr=False, compare=False)
 
-    ceil_mode: bool = False
+def _check_convention(convention: str) -> None:
+    if convention not in CONVENTIONS:
+        raise RfsymError(f"unknown convention {convention!r} (choose from {', '.join(CONVENTIONS)})")
+
+
+# ---------------------------------------------------------------------------
+# parsing declared values
+
+
+def _parse_axes(value: Any, role: str, where: str) -> Any:
+    if _per_axis(value):
+        if len(value) == 0:
+            raise RfsymError(f"{where} is an empty list")
+        return tuple(parse_value(v, role=role, where=f"{where}[{i}]") for i, v in enumerate(value))
+    return parse_value(value, role=role, where=where)
+
+
+def _parse_pad(value: Any, where: str, role: str) -> Any:
+    """One axis of padding: an int/expr (symmetric), (left, right), or a mode string."""
+    if isinstance(value, str) and value.strip().lower() in PAD_MODES:
+        return value.strip().lower()
+    if isinstance(value, dict):
+        if set(value) != {"left", "right"}:
+            raise RfsymError(f"{where} as a table needs exactly 'left' and 'right' (got {sorted(map(str, value))})")
+        value = (value["left"], value["right"])
+    if _per_axis(value):
+        if len(value) != 2:
+            raise RfsymError(f"{where} as a pair must be [left, right] (got {list(value)!r})")
+        lft = parse_value(value[0], role=role, where=f"{where} (left)")
+        return (lft, parse_value(value[1], role=role, where=f"{where} (right)"))
+    if isinstance(value, str):
+        try:
+            v = parse_value(value, role=role, where=where)
+        except RfsymError as e:
+            shown = repr(value) if len(value) <= 60 else repr(value[:57]) + "..."
+            raise RfsymError(
+                f"{where} must be a non-negative integer, an expression, [left, right], "
+                f"'same', 'same_lower' or 'valid' (got {shown}: {str(e).rsplit(': ', 1)[-1]})"
+            ) from e
+        return (v, v)
+    v = parse_value(value, role=role, where=where)
+    return (v, v)
+
+
+def _parse_padding(value: Any, where: str, role: str, nd: int | None) -> Any:
+    """Padding → one axis entry, or a tuple of per-axis entries (one per axis when N-D).
+
+    A list of two scalars is ``[left, right]`` unless another parameter of the
+    layer is per-axis with two axes, in which case it is per-axis symmetric.
+    A list of lists (or of mode strings) is always per-axis.
+    """
+    if _per_axis(value) and (
+        any(_per_axis(p) or isinstance(p, dict) for p in value)
+        or (nd is not None and nd != 2)
+        or (nd == 2 and len(value) == 2)
+    ):
+        if nd is not None and len(value) != nd:
+            raise RfsymError(f"{where} has {len(value)} axes but another parameter has {nd}")
+        return tuple(_parse_pad(p, f"{where}[{i}]", role) for i, p in enumerate(value))
+    pad = _parse_pad(value, where, role)
+    return (pad,) * nd if nd is not None else pad
+
+
+def _check_option(who: str, f: str, opt: Option, value: Any) -> Any:
+    if opt.fold_case and isinstance(value, str):
+        value = value.strip().lower()
+    if value not in opt.choices or type(value) not in {type(c) for c in opt.choices}:
+        if opt.choices == (False, True):
+            raise RfsymError(f"{who}: {f} must be true or false (got {value!r})")
+        allowed = " or ".join(repr(c) for c in opt.choices) if len(opt.choices) == 2 else ", ".join(opt.choices)
+        raise RfsymError(f"{who}: {f} must be {'' if len(opt.choices) == 2 else 'one of '}{allowed} (got {value!r})")
+    return value
+
+
+# ---------------------------------------------------------------------------
+# layers
+
+
+class Layer(LatexPrintable):
+    """Base class of all layers. Subclasses are frozen dataclasses declaring :func:`param` fields."""
+
+    kind: ClassVar[str] = "layer"
+    #: True for kinds with learned weights over the kernel (the solver's ``sum_k2`` counts them).
+    has_weights: ClassVar[bool] = False
+    name: str | None
+
+    @classmethod
+    def declared(cls) -> tuple[tuple[str, Param | Option, Any], ...]:
+        """(field, declaration, default) of every declared parameter and option, in field order."""
+        hit = _DECLARED.get(cls)
+        if hit is None:
+            fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+            hit = tuple((f.name, f.metadata["rfsym"], f.default) for f in fields if "rfsym" in f.metadata)
+            _DECLARED[cls] = hit
+        return hit
+
+    @classmethod
+    def spec_fields(cls) -> set[str]:
+        """The fields a spec file may set for this kind (besides name, kind and inputs)."""
+        return {f for f, d, _ in cls.declared() if isinstance(d, Param) or d.in_spec}
+
+    def _params(self) -> Iterator[tuple[str, Param]]:
+        for f, d, _ in self.declared():
+            if isinstance(d, Param):
+                yield f, d
 
     def __post_init__(self) -> None:
-        who = self.name or self.kind
-        names = self._names
-        raw = {"kernel": self.kernel, "stride": self.stride, "dilation": self.dilation}
-        nd = _validate_axes(who, raw)
-        if self.kernel is None:
-            raise RfsymError(f"{who}: kernel is required")
-        object.__setattr__(self, "kernel", _parse_axes(self.kernel, "kernel", f"{who}: kernel", names))
-        object.__setattr__(self, "stride", _parse_axes(self.stride, "stride", f"{who}: stride", names))
-        object.__setattr__(self, "dilation", _parse_axes(self.dilation, "dilation", f"{who}: dilation", names))
-        pad = _normalise_padding(self.padding, f"{who}: padding", names, nd)
-        if nd is not None and (isinstance(pad, str) or _is_pad_entry(pad)):
-            pad = (pad,) * nd  # N-D layers always store one padding entry per axis
-        object.__setattr__(self, "padding", pad)
-        if not isinstance(self.ceil_mode, bool):
-            raise RfsymError(f"{who}: ceil_mode must be true or false (got {self.ceil_mode!r})")
-        object.__setattr__(self, "_names", None)
+        """Parse and validate every declared field (once, at construction)."""
+        if self.name is not None and not isinstance(self.name, str):
+            raise RfsymError(f"{self.kind}: name must be a string (got {self.name!r})")
+        who = self.label()
+        raw = {}
+        for f, d, _ in self.declared():
+            v = getattr(self, f)
+            if isinstance(d, Param) and v is None and d.default_from is not None:
+                v = getattr(self, d.default_from)
+            if v is REQUIRED or (isinstance(d, Param) and v is None):
+                raise RfsymError(f"{who}: {f} is required")
+            raw[f] = v
+        per_axis = {f: raw[f] for f, d in self._params() if d.per_axis and d.padding is None}
+        nd = _validate_axes(who, per_axis)
+        for f, d, _ in self.declared():
+            if isinstance(d, Option):
+                v = _check_option(who, f, d, raw[f])
+            elif d.padding is not None:
+                v = _parse_padding(raw[f], f"{who}: {f}", d.role, nd)
+            elif d.per_axis:
+                v = _parse_axes(raw[f], d.role, f"{who}: {f}")
+            else:
+                v = parse_value(raw[f], role=d.role, where=f"{who}: {f}")
+            object.__setattr__(self, f, v)
         self.ndim  # noqa: B018 - validates axis counts
+        self._check()
+
+    def _check(self) -> None:
+        """Checks across parameters (after parsing); nothing by default."""
 
     @property
     def ndim(self) -> int | None:
-        fields = {"kernel": self.kernel, "stride": self.stride, "dilation": self.dilation}
-        if isinstance(self.padding, tuple) and not _is_pad_entry(self.padding):
-            fields["padding"] = self.padding
+        """Number of axes fixed by per-axis parameters, or None when all are scalars."""
+        fields = {}
+        for f, d in self._params():
+            v = getattr(self, f)
+            if d.padding is not None:
+                if isinstance(v, tuple) and not _is_pad_entry(v):
+                    fields[f] = v
+            elif d.per_axis:
+                fields[f] = v
         return _validate_axes(self.label(), fields)
 
-    def axis_params(self, axis: int) -> tuple[Any, Any, Any, Any]:
-        """(kernel, stride, padding entry, dilation) of one axis."""
-        pad = self.padding
-        if isinstance(pad, tuple) and not _is_pad_entry(pad):
-            pad = pad[axis]
-        return _pick(self.kernel, axis), _pick(self.stride, axis), pad, _pick(self.dilation, axis)
+    def transfer(self, state: AxisState, axis: int = 0, convention: str = "framework") -> AxisState:
+        raise NotImplementedError
 
-    def params(self, axis: int) -> dict[str, Any]:
-        k, s, p, d = self.axis_params(axis)
-        return {"kernel": k, "stride": s, "padding": p, "dilation": d}
+    def map_values(self, fn: Callable[[Any], Any], *, validate: bool = True) -> Layer:
+        """A copy with ``fn`` applied to every parameter value (for substitution).
 
-    def map_values(self, fn: Callable[[Any], Any]) -> Layer:
-        return replace(
-            self,
-            kernel=_map(self.kernel, fn),
-            stride=_map(self.stride, fn),
-            padding=_map(self.padding, fn),
-            dilation=_map(self.dilation, fn),
-        )
+        ``validate=False`` skips the per-field checks: only for a caller that checks the result
+        itself (``Network`` renaming symbols to their unified form, then proving every value).
+        """
+        changes = {f: _map(getattr(self, f), fn) for f, _ in self._params()}
+        if not changes:
+            return self
+        if validate:
+            return replace(self, **changes)  # type: ignore[type-var]
+        return self._with(changes)
+
+    def _with(self, changes: dict[str, Any]) -> Layer:
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        for f, v in changes.items():
+            object.__setattr__(copy, f, v)
+        return copy
 
     def values(self) -> Iterator[Any]:
-        for v in (self.kernel, self.stride, self.padding, self.dilation):
-            yield from _iter(v)
+        """Every parameter value (to collect free symbols)."""
+        for f, _ in self._params():
+            yield from _iter(getattr(self, f))
 
     def role_values(self) -> Iterator[tuple[str, str, Any]]:
-        for f, role in (("kernel", "kernel"), ("stride", "stride"), ("padding", "padding"), ("dilation", "dilation")):
+        """(field, role, value) for every scalar parameter, to check symbol domains."""
+        for f, d in self._params():
             for v in _iter(getattr(self, f)):
-                yield f, role, v
+                yield f, d.role, v
+
+    @property
+    def free_symbols(self) -> set[Any]:
+        out: set[Any] = set()
+        for v in self.values():
+            out |= getattr(v, "free_symbols", set())
+        return out
+
+    def unrolled_size(self) -> int:
+        """Number of layers this one stands for once every numeric repeat is unrolled."""
+        return 1
+
+    def label(self) -> str:
+        return self.name or self.kind
+
+    def renamed(self, name: str) -> Layer:
+        """A copy with another name (the parameters, already validated, are shared)."""
+        if not isinstance(name, str):
+            raise RfsymError(f"{self.label()}: name must be a string (got {name!r})")
+        return self._with({"name": name})
+
+    def params(self, axis: int) -> dict[str, Any]:
+        """Parameters of one axis, for tables."""
+        return {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Windowed(Layer):
+    """Shared parameters of sliding-window layers (convolution, pooling, transposed convolution)."""
+
+    kernel: Any = param("kernel")
+    stride: Any = param("stride", 1)
+    padding: Any = param("padding", 0, padding="modes")
+    dilation: Any = param("dilation", 1)
+    name: str | None = None
+
+    def _check(self) -> None:
+        for ax in range(self.ndim or 1):
+            k, _, _, d, _ = self.axis_params(ax)
+            if A.is_num(k) and A.is_num(d) and d * (k - 1) + 1 > MAX_VALUE:
+                raise RfsymError(
+                    f"{self.label()}: the effective kernel dilation * (kernel - 1) + 1 = {d * (k - 1) + 1} "
+                    f"(kernel {k}, dilation {d}) is above the limit of 2**64"
+                )
+
+    def axis_params(self, axis: int) -> Window:
+        """The parameters of one axis (``output_padding`` is 0 except for transposed convolutions)."""
+        return Window(
+            _pick(self.kernel, axis),
+            _pick(self.stride, axis),
+            _pick_pad(self.padding, axis),
+            _pick(self.dilation, axis),
+            _pick(getattr(self, "output_padding", 0), axis),
+        )
+
+    def params(self, axis: int) -> dict[str, Any]:
+        k, s, p, d, _ = self.axis_params(axis)
+        return {"kernel": k, "stride": s, "padding": p, "dilation": d}
 
     def pads(self, n: Any, axis: int = 0) -> tuple[Any, Any]:
         """Declared (left, right) padding of one axis for an input of n features."""
-        k, s, pad, d = self.axis_params(axis)
+        k, s, pad, d, _ = self.axis_params(axis)
         if pad == "valid":
             return 0, 0
         if pad in ("same", "same_lower"):
-            kap = A.add(A.mul(d, A.add(k, -1)), 1)
             # TensorFlow / ONNX SAME: output ceil(n/s), total padding
             # max((ceil(n/s) - 1) s + kappa - n, 0) = max(kappa - s + ((-n) mod s), 0).
-            total = A.maximum(A.add(A.add(kap, A.mul(-1, s)), A.mod(A.mul(-1, n), s)), 0)
+            kappa = d * (k - 1) + 1
+            total = A.maximum(kappa - s + (-n) % s, 0)
             half = A.floordiv(total, 2) if pad == "same" else A.ceildiv(total, 2)
-            return half, A.add(total, A.mul(-1, half))
-        return pad
+            return half, total - half
+        return pad  # type: ignore[no-any-return]
 
     def transfer(self, state: AxisState, axis: int = 0, convention: str = "framework") -> AxisState:
-        k, s, _, d = self.axis_params(axis)
+        """``n' = floor((n + pL + pR - kappa) / s) + 1``, ``j' = j s``, ``r' = r + (kappa - 1) j``,
+        ``start' = start + ((kappa - 1)/2 - pL) j``, ``P' = P + pL j`` with ``kappa = d (k - 1) + 1``."""
+        _check_convention(convention)
+        k, s, _, d, _ = self.axis_params(axis)
         n, j = state.n, state.j
-        kap1 = A.mul(d, A.add(k, -1))  # kappa - 1
+        kappa = d * (k - 1) + 1
         pl, pr = self.pads(n, axis)
-        span = A.add(A.add(n, A.add(pl, pr)), A.mul(-1, A.add(kap1, 1)))  # n + pL + pR - kappa
-        if self.ceil_mode:
-            c = A.add(A.ceildiv(span, s), 1)
+        span = n + pl + pr - kappa
+        if getattr(self, "ceil_mode", False):
+            c = A.ceildiv(span, s) + 1
             # PyTorch drops a last window that would start in the right padding.
-            n_out = A.where_ge(A.mul(A.add(c, -1), s), A.add(n, pl), A.add(c, -1), c)
+            n_out = A.where_ge((c - 1) * s, n + pl, c - 1, c)
         else:
-            n_out = A.add(A.floordiv(span, s), 1)
+            n_out = A.floordiv(span, s) + 1
         if convention == "seed":
-            actual = A.add(A.add(A.mul(A.add(n_out, -1), s), A.mul(-1, n)), A.add(kap1, 1))
-            pl = A.floordiv(actual, 2)
-        elif convention != "framework":
-            raise RfsymError(f"unknown convention {convention!r} (choose from {', '.join(CONVENTIONS)})")
-        return AxisState(
+            pl = A.floordiv((n_out - 1) * s - n + kappa, 2)
+        return AxisState.exact(
             n=n_out,
-            j=A.mul(j, s),
-            r=A.add(state.r, A.mul(kap1, j)),
-            start=A.add(state.start, A.mul(A.add(A.div(kap1, 2), A.mul(-1, pl)), j)),
-            P=A.add(state.P, A.mul(pl, j)),
+            j=j * s,
+            r=state.r + (kappa - 1) * j,
+            start=state.start + (A.div(kappa - 1, 2) - pl) * j,
+            P=state.P + pl * j,
         )
 
 
@@ -339,11 +486,13 @@ class Conv(_Windowed):
     """
 
     kind = "conv"
+    has_weights = True
+    ceil_mode: bool = option(False, (False, True), in_spec=False)
 
-    def __post_init__(self) -> None:
+    def _check(self) -> None:
         if self.ceil_mode:
-            raise RfsymError(f"{self.name or self.kind}: ceil_mode applies to pooling layers only")
-        super().__post_init__()
+            raise RfsymError(f"{self.label()}: ceil_mode applies to pooling layers only")
+        super()._check()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -355,16 +504,118 @@ class Pool(_Windowed):
     """
 
     kind = "pool"
-    stride: Any = None
-    mode: str = "max"
+    stride: Any = param("stride", None, default_from="kernel")
+    ceil_mode: bool = option(False, (False, True))
+    mode: str = option("max", ("max", "avg"))
 
-    def __post_init__(self) -> None:
-        who = self.name or self.kind
-        if self.mode not in ("max", "avg"):
-            raise RfsymError(f"{who}: mode must be 'max' or 'avg' (got {self.mode!r})")
-        if self.stride is None:
-            object.__setattr__(self, "stride", self.kernel)
-        super().__post_init__()
+
+@dataclass(frozen=True, kw_only=True)
+class ConvTranspose(_Windowed):
+    """Transposed convolution, with PyTorch's output size.
+
+    ``ConvTranspose(kernel=4, stride=2, padding=1, output_padding=0, dilation=1)``.
+    ``padding`` crops the full output: an int (both sides, as in PyTorch) or
+    ``[left, right]``; ``output_padding`` adds features on the right.
+
+    Output features: ``n_out = (n - 1) s - pL - pR + d (k - 1) + output_padding + 1``.
+    Output feature ``o`` reads input features ``i = (o + pL - t d) / s`` for the
+    taps ``t`` that make it an integer, so the jump becomes ``j / s`` and the
+    feature's nominal centre lies at input position ``(o + pL - (kappa - 1)/2) / s``.
+    ``r`` is the width of the smallest window around the nominal centre that holds
+    every feature's region (see ``docs/graphs.md``):
+
+        j_out     = j / s
+        r_out     = r + (kappa - 1) j / s
+        start_out = start + (pL - (kappa - 1)/2) j / s
+        P_out     = P + (kappa - 1 - pL) j / s
+
+    >>> ConvTranspose(kernel=4, stride=2, padding=1).transfer(AxisState.input(8))
+    AxisState(n=16, j=Fraction(1, 2), r=Fraction(5, 2), start=Fraction(1, 4), P=1)
+    """
+
+    kind = "conv_transpose"
+    has_weights = True
+    padding: Any = param("padding", 0, padding="pairs")
+    output_padding: Any = param("output_padding", 0)
+
+    def _check(self) -> None:
+        super()._check()
+        for ax in range(self.ndim or 1):
+            _, s, pad, d, op = self.axis_params(ax)
+            if isinstance(pad, str):
+                raise RfsymError(
+                    f"{self.label()}: padding of a transposed convolution must be a number or [left, right] "
+                    f"(got {pad!r}; 'same'/'valid' do not apply)"
+                )
+            if A.is_num(op) and A.is_num(s) and A.is_num(d) and op >= max(s, d):
+                raise RfsymError(
+                    f"{self.label()}: output_padding must be smaller than stride or dilation "
+                    f"(got {A.fmt(op)} with stride {A.fmt(s)} and dilation {A.fmt(d)})"
+                )
+
+    def params(self, axis: int) -> dict[str, Any]:
+        k, s, p, d, op = self.axis_params(axis)
+        return {"kernel": k, "stride": A.div(1, s), "padding": p, "dilation": d, "output_padding": op}
+
+    def transfer(self, state: AxisState, axis: int = 0, convention: str = "framework") -> AxisState:
+        _check_convention(convention)
+        k, s, (pl, pr), d, op = self.axis_params(axis)
+        kappa = d * (k - 1) + 1
+        jo = A.div(state.j, s)
+        return AxisState.exact(
+            n=(state.n - 1) * s - pl - pr + kappa + op,
+            j=jo,
+            r=state.r + (kappa - 1) * jo,
+            start=state.start + (pl - A.div(kappa - 1, 2)) * jo,
+            P=state.P + (kappa - 1 - pl) * jo,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Upsample(Layer):
+    """Upsampling by an integer ``scale`` (``mode`` nearest or bilinear, ``align_corners=False``).
+
+    Output feature ``o`` sits at input position ``x = (o + 1/2)/s - 1/2`` (PyTorch).
+    ``nearest`` reads feature ``floor(o / s)``; ``bilinear`` (also ``linear``,
+    ``trilinear``: the same rule on every axis) reads ``floor(x)`` and, when
+    ``x`` is not an integer, ``floor(x) + 1`` (the features with a non-zero weight).
+    Both have ``n_out = n s``, ``j_out = j / s`` and ``start_out = start - (s - 1) j / (2 s)``
+    (the output pixels' geometric centres); ``r`` is the width of the smallest
+    window around that centre holding every feature's region:
+
+        nearest:  r_out = r + (s - 1) j / s
+        bilinear: r_out = r + (2 s - 1 - (s mod 2)) j / s
+
+    >>> Upsample(scale=2, mode="bilinear").transfer(AxisState.input(8))
+    AxisState(n=16, j=Fraction(1, 2), r=Fraction(5, 2), start=Fraction(1, 4), P=1)
+    """
+
+    kind = "upsample"
+    scale: Any = param("scale")
+    mode: str = option("nearest", UPSAMPLE_MODES, fold_case=True)
+    name: str | None = None
+
+    @property
+    def linear(self) -> bool:
+        return self.mode in ("linear", "bilinear", "trilinear")
+
+    def params(self, axis: int) -> dict[str, Any]:
+        return {"stride": A.div(1, _pick(self.scale, axis)), "scale": _pick(self.scale, axis)}
+
+    def transfer(self, state: AxisState, axis: int = 0, convention: str = "framework") -> AxisState:
+        _check_convention(convention)
+        s = _pick(self.scale, axis)
+        jo = A.div(state.j, s)
+        grow = 2 * s - 1 - s % 2 if self.linear else s - 1
+        shift = A.div(s - 1, 2)  # centre of output 0 moves left by (s - 1)/2 output jumps
+        return AxisState.exact(
+            n=state.n * s,
+            j=jo,
+            r=state.r + grow * jo,
+            start=state.start - shift * jo,
+            # P from start = origin + (r - 1)/2 - P: P_out = P + (shift + grow/2) j_out
+            P=state.P + (shift + A.div(grow, 2)) * jo,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -372,16 +623,11 @@ class Identity(Layer):
     """A pass-through layer (activation, normalisation, dropout): the state is unchanged."""
 
     name: str | None = None
-    op: str = "identity"
+    op: str = option("identity", PASS_KINDS, in_spec=False)
     kind = "identity"
 
-    def __post_init__(self) -> None:
-        if self.op not in PASS_KINDS:
-            raise RfsymError(f"{self.name or 'layer'}: unknown pass-through op {self.op!r}")
-
     def transfer(self, state: AxisState, axis: int = 0, convention: str = "framework") -> AxisState:
-        if convention not in CONVENTIONS:
-            raise RfsymError(f"unknown convention {convention!r} (choose from {', '.join(CONVENTIONS)})")
+        _check_convention(convention)
         return state
 
 
@@ -394,22 +640,24 @@ class Repeat(Layer):
     """
 
     block: tuple[Layer, ...]
-    times: Any
+    times: Any = param("times", per_axis=False)
     index: Any = None
     name: str | None = None
     kind = "repeat"
 
     def __post_init__(self) -> None:
-        who = self.name or self.kind
+        who = self.name if isinstance(self.name, str) and self.name else self.kind
         block = tuple(self.block) if isinstance(self.block, (list, tuple)) else (self.block,)
         if not block or not all(isinstance(b, Layer) for b in block):
             raise RfsymError(f"{who}: block must be a non-empty list of layers")
         object.__setattr__(self, "block", block)
-        object.__setattr__(self, "times", parse_value(self.times, role="times", where=f"{who}: times"))
         if isinstance(self.index, str):
-            from .values import symbol
-
+            if not self.index.isidentifier() or self.index.startswith("_"):
+                raise RfsymError(f"{who}: index must be a symbol name (got {self.index!r})")
             object.__setattr__(self, "index", symbol(self.index, "times"))
+        elif self.index is not None and not getattr(self.index, "is_Symbol", False):
+            raise RfsymError(f"{who}: index must be a symbol name (got {self.index!r})")
+        super().__post_init__()
 
     @property
     def ndim(self) -> int | None:
@@ -418,6 +666,11 @@ class Repeat(Layer):
             raise RfsymError(f"{self.label()}: layers of the block disagree on the number of axes")
         return nds.pop() if nds else None
 
+    def unrolled_size(self) -> int:
+        if not isinstance(self.times, int):
+            return 1
+        return self.times * sum(b.unrolled_size() for b in self.block)
+
     def unroll(self) -> list[Layer]:
         """The copies of the block, with the index substituted (times must be a number)."""
         if not isinstance(self.times, int):
@@ -425,28 +678,27 @@ class Repeat(Layer):
                 f"{self.label()}: times is symbolic ({self.times}); a table needs a number "
                 "(use rfsym.derive for closed forms in it)"
             )
+        size = self.unrolled_size()
+        if size > MAX_UNROLL:
+            raise RfsymError(
+                f"{self.label()}: unrolling times = {self.times} gives {size} layers, above the limit of "
+                f"{MAX_UNROLL} (see docs/spec.md, Limits)"
+            )
         out: list[Layer] = []
         for i in range(1, self.times + 1):
             for b in self.block:
-                lay = b
-                if self.index is not None:
-                    idx, val = self.index.name, i
-
-                    def at(v: Any, idx: str = idx, val: int = val) -> Any:
-                        # by name: the block may have parsed the index with other assumptions
-                        syms = [s for s in getattr(v, "free_symbols", ()) if s.name == idx]
-                        return v.xreplace({s: val for s in syms}) if syms else v
-
-                    lay = b.map_values(at)
+                lay = b if self.index is None else b.map_values(_at_index(self.index.name, i))
                 if isinstance(lay, Repeat):
-                    sub = lay.unroll()
-                    out.extend(s.renamed(f"{s.label()}.{i}") for s in sub)
-                    continue
-                out.append(lay.renamed(f"{lay.label()}.{i}"))
+                    out.extend(s.renamed(f"{s.label()}.{i}") for s in lay.unroll())
+                else:
+                    out.append(lay.renamed(f"{lay.label()}.{i}"))
         return out
 
-    def map_values(self, fn: Callable[[Any], Any]) -> Layer:
-        return replace(self, block=tuple(b.map_values(fn) for b in self.block), times=A.norm(fn(self.times)))
+    def map_values(self, fn: Callable[[Any], Any], *, validate: bool = True) -> Layer:
+        block = tuple(b.map_values(fn, validate=validate) for b in self.block)
+        if validate:
+            return replace(self, block=block, times=A.norm(fn(self.times)))
+        return self._with({"block": block, "times": A.norm(fn(self.times))})
 
     def values(self) -> Iterator[Any]:
         yield self.times
@@ -472,215 +724,12 @@ class Repeat(Layer):
         return state
 
 
-@dataclass(frozen=True, kw_only=True)
-class ConvTranspose(Layer):
-    """Transposed convolution, with PyTorch's output size.
+def _at_index(name: str, value: int) -> Callable[[Any], Any]:
+    """Substitute ``value`` for the symbol called ``name`` (by name: the block may have parsed
+    the index with other assumptions)."""
 
-    ``ConvTranspose(kernel=4, stride=2, padding=1, output_padding=0, dilation=1)``.
-    ``padding`` crops the full output: an int (both sides, as in PyTorch) or
-    ``[left, right]``; ``output_padding`` adds features on the right.
+    def at(v: Any) -> Any:
+        syms = [s for s in getattr(v, "free_symbols", ()) if s.name == name]
+        return v.xreplace({s: value for s in syms}) if syms else v
 
-    Output features: ``n_out = (n - 1) s - pL - pR + d (k - 1) + output_padding + 1``.
-    Output feature ``o`` reads input features ``i = (o + pL - t d) / s`` for the
-    taps ``t`` that make it an integer, so the jump becomes ``j / s`` and the
-    feature's nominal centre lies at input position ``(o + pL - (kappa - 1)/2) / s``.
-    ``r`` is the width of the smallest window around the nominal centre that holds
-    every feature's region (see ``docs/graphs.md``):
-
-        j_out     = j / s
-        r_out     = r + (kappa - 1) j / s
-        start_out = start + (pL - (kappa - 1)/2) j / s
-        P_out     = P + (kappa - 1 - pL) j / s
-
-    >>> ConvTranspose(kernel=4, stride=2, padding=1).transfer(AxisState.input(8))
-    AxisState(n=16, j=Fraction(1, 2), r=Fraction(5, 2), start=Fraction(1, 4), P=1)
-    """
-
-    kernel: Any
-    stride: Any = 1
-    padding: Any = 0
-    output_padding: Any = 0
-    dilation: Any = 1
-    name: str | None = None
-    _names: dict | None = field(default=None, repr=False, compare=False)
-    kind = "conv_transpose"
-
-    def __post_init__(self) -> None:
-        who = self.name or self.kind
-        names = self._names
-        if self.kernel is None:
-            raise RfsymError(f"{who}: kernel is required")
-        raw = {
-            "kernel": self.kernel,
-            "stride": self.stride,
-            "dilation": self.dilation,
-            "output_padding": self.output_padding,
-        }
-        nd = _validate_axes(who, raw)
-        object.__setattr__(self, "kernel", _parse_axes(self.kernel, "kernel", f"{who}: kernel", names))
-        object.__setattr__(self, "stride", _parse_axes(self.stride, "stride", f"{who}: stride", names))
-        object.__setattr__(self, "dilation", _parse_axes(self.dilation, "dilation", f"{who}: dilation", names))
-        object.__setattr__(
-            self, "output_padding", _parse_axes(self.output_padding, "output_padding", f"{who}: output_padding", names)
-        )
-        pad = _normalise_padding(self.padding, f"{who}: padding", names, nd)
-        if isinstance(pad, str) or (isinstance(pad, tuple) and any(isinstance(p, str) for p in pad)):
-            raise RfsymError(
-                f"{who}: padding of a transposed convolution must be a number or [left, right] "
-                f"(got {self.padding!r}; 'same'/'valid' do not apply)"
-            )
-        if nd is not None and _is_pad_entry(pad):
-            pad = (pad,) * nd
-        object.__setattr__(self, "padding", pad)
-        object.__setattr__(self, "_names", None)
-        self.ndim  # noqa: B018 - validates axis counts
-        for ax in range(self.ndim or 1):
-            k, s, _, op, d = self.tconv_params(ax)
-            if A.is_num(op) and A.is_num(s) and A.is_num(d) and op >= max(s, d):
-                raise RfsymError(
-                    f"{who}: output_padding must be smaller than stride or dilation "
-                    f"(got {A.fmt(op)} with stride {A.fmt(s)} and dilation {A.fmt(d)})"
-                )
-
-    @property
-    def ndim(self) -> int | None:
-        fields = {
-            "kernel": self.kernel,
-            "stride": self.stride,
-            "dilation": self.dilation,
-            "output_padding": self.output_padding,
-        }
-        if isinstance(self.padding, tuple) and not _is_pad_entry(self.padding):
-            fields["padding"] = self.padding
-        return _validate_axes(self.label(), fields)
-
-    def tconv_params(self, axis: int) -> tuple[Any, Any, tuple[Any, Any], Any, Any]:
-        """(kernel, stride, (left, right) padding, output_padding, dilation) of one axis."""
-        pad = self.padding
-        if isinstance(pad, tuple) and not _is_pad_entry(pad):
-            pad = pad[axis]
-        return (
-            _pick(self.kernel, axis),
-            _pick(self.stride, axis),
-            pad,
-            _pick(self.output_padding, axis),
-            _pick(self.dilation, axis),
-        )
-
-    def params(self, axis: int) -> dict[str, Any]:
-        k, s, p, op, d = self.tconv_params(axis)
-        return {"kernel": k, "stride": A.div(1, s), "padding": p, "dilation": d, "output_padding": op}
-
-    def map_values(self, fn: Callable[[Any], Any]) -> Layer:
-        return replace(
-            self,
-            kernel=_map(self.kernel, fn),
-            stride=_map(self.stride, fn),
-            padding=_map(self.padding, fn),
-            output_padding=_map(self.output_padding, fn),
-            dilation=_map(self.dilation, fn),
-        )
-
-    def values(self) -> Iterator[Any]:
-        for v in (self.kernel, self.stride, self.padding, self.output_padding, self.dilation):
-            yield from _iter(v)
-
-    def role_values(self) -> Iterator[tuple[str, str, Any]]:
-        for f in ("kernel", "stride", "padding", "output_padding", "dilation"):
-            for v in _iter(getattr(self, f)):
-                yield f, f, v
-
-    def transfer(self, state: AxisState, axis: int = 0, convention: str = "framework") -> AxisState:
-        if convention not in CONVENTIONS:
-            raise RfsymError(f"unknown convention {convention!r} (choose from {', '.join(CONVENTIONS)})")
-        k, s, (pl, pr), op, d = self.tconv_params(axis)
-        kap1 = A.mul(d, A.add(k, -1))  # kappa - 1
-        jo = A.div(state.j, s)
-        n_out = A.add(A.add(A.mul(A.add(state.n, -1), s), A.add(kap1, 1)), A.add(op, A.mul(-1, A.add(pl, pr))))
-        return AxisState(
-            n=n_out,
-            j=jo,
-            r=A.add(state.r, A.mul(kap1, jo)),
-            start=A.add(state.start, A.mul(A.add(pl, A.mul(-1, A.div(kap1, 2))), jo)),
-            P=A.add(state.P, A.mul(A.add(kap1, A.mul(-1, pl)), jo)),
-        )
-
-
-UPSAMPLE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Upsample(Layer):
-    """Upsampling by an integer ``scale`` (``mode`` nearest or bilinear, ``align_corners=False``).
-
-    Output feature ``o`` sits at input position ``x = (o + 1/2)/s - 1/2`` (PyTorch).
-    ``nearest`` reads feature ``floor(o / s)``; ``bilinear`` (also ``linear``,
-    ``trilinear``: the same rule on every axis) reads ``floor(x)`` and, when
-    ``x`` is not an integer, ``floor(x) + 1`` (the features with a non-zero weight).
-    Both have ``n_out = n s``, ``j_out = j / s`` and ``start_out = start - (s - 1) j / (2 s)``
-    (the output pixels' geometric centres); ``r`` is the width of the smallest
-    window around that centre holding every feature's region:
-
-        nearest:  r_out = r + (s - 1) j / s
-        bilinear: r_out = r + (2 s - 1 - (s mod 2)) j / s
-
-    >>> Upsample(scale=2, mode="bilinear").transfer(AxisState.input(8))
-    AxisState(n=16, j=Fraction(1, 2), r=Fraction(5, 2), start=Fraction(1, 4), P=1)
-    """
-
-    scale: Any
-    mode: str = "nearest"
-    name: str | None = None
-    _names: dict | None = field(default=None, repr=False, compare=False)
-    kind = "upsample"
-
-    def __post_init__(self) -> None:
-        who = self.name or self.kind
-        if self.scale is None:
-            raise RfsymError(f"{who}: scale is required")
-        mode = self.mode.strip().lower() if isinstance(self.mode, str) else self.mode
-        if mode not in UPSAMPLE_MODES:
-            raise RfsymError(f"{who}: mode must be one of {', '.join(UPSAMPLE_MODES)} (got {self.mode!r})")
-        object.__setattr__(self, "mode", mode)
-        object.__setattr__(self, "scale", _parse_axes(self.scale, "scale", f"{who}: scale", self._names))
-        object.__setattr__(self, "_names", None)
-
-    @property
-    def ndim(self) -> int | None:
-        return _validate_axes(self.label(), {"scale": self.scale})
-
-    @property
-    def linear(self) -> bool:
-        return self.mode in ("linear", "bilinear", "trilinear")
-
-    def params(self, axis: int) -> dict[str, Any]:
-        return {"stride": A.div(1, _pick(self.scale, axis)), "scale": _pick(self.scale, axis)}
-
-    def map_values(self, fn: Callable[[Any], Any]) -> Layer:
-        return replace(self, scale=_map(self.scale, fn))
-
-    def values(self) -> Iterator[Any]:
-        yield from _iter(self.scale)
-
-    def role_values(self) -> Iterator[tuple[str, str, Any]]:
-        for v in _iter(self.scale):
-            yield "scale", "scale", v
-
-    def transfer(self, state: AxisState, axis: int = 0, convention: str = "framework") -> AxisState:
-        if convention not in CONVENTIONS:
-            raise RfsymError(f"unknown convention {convention!r} (choose from {', '.join(CONVENTIONS)})")
-        s = _pick(self.scale, axis)
-        jo = A.div(state.j, s)
-        if self.linear:
-            grow = A.add(A.add(A.mul(2, s), -1), A.mul(-1, A.mod(s, 2)))  # 2s - 1 - (s mod 2)
-        else:
-            grow = A.add(s, -1)
-        shift = A.div(A.add(s, -1), 2)  # centre of output 0 moves left by (s - 1)/2 output jumps
-        return AxisState(
-            n=A.mul(state.n, s),
-            j=jo,
-            r=A.add(state.r, A.mul(grow, jo)),
-            start=A.add(state.start, A.mul(-1, A.mul(shift, jo))),
-            # P from start = origin + (r - 1)/2 - P: P_out = P + (shift + grow/2) j_out
-            P=A.add(state.P, A.mul(A.add(shift, A.div(grow, 2)), jo)),
-        )
+    return at

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from . import _arith as A
+from ._bisect import smallest
+from ._display import LatexPrintable, TableDisplay
 from .errors import RfsymError
 from .layers import CONVENTIONS, AxisState, Layer, Repeat
-from .printing._hooks import LatexPrintable
-from .values import SymbolDomain, parse_value
+from .values import MAX_UNROLL, SymbolDomain, check_value, parse_value
 
 __all__ = ["Network", "Row", "Table", "parse_origin"]
+
+#: The largest input size min_input_size searches.
+INPUT_CAP = 2**80
 
 
 def parse_origin(origin: Any) -> Any:
@@ -88,7 +93,7 @@ class Row(LatexPrintable):
 
 
 @dataclass(frozen=True)
-class Table(LatexPrintable):
+class Table(TableDisplay):
     """Per-layer receptive-field table of a network for one input size."""
 
     name: str
@@ -137,63 +142,42 @@ class Table(LatexPrintable):
         return out
 
     def to_json(self) -> str:
-        import json
-
         return json.dumps(self.to_dict(), indent=2)
 
-    def cells(self) -> list[list[str]]:
-        """Text cells: layer, kernel, stride, padding, dilation, n, j, r, start, P."""
-        rows = []
-        for row in self.rows:
-            cells = [row.name]
-            lay = row.layer
-            for key in ("kernel", "stride", "padding", "dilation"):
-                vals = []
-                for ax in range(self.ndim):
-                    p = lay.params(ax).get(key) if lay is not None else None
-                    vals.append(_fmt_param(p))
-                cells.append(_join_axes(vals))
-            for key in ("n", "j", "r", "start", "effective_padding"):
-                cells.append(_join_axes([A.fmt(s.as_dict()[key]) for s in row.states]))
-            rows.append(cells)
-        return rows
 
-    HEADER = ("layer", "kernel", "stride", "padding", "dilation", "n", "j", "r", "start", "P")
+def _unrolled_names(lay: Layer) -> Iterable[str]:
+    if not isinstance(lay, Repeat) or not isinstance(lay.times, int):
+        yield lay.label()
+        return
+    for i in range(1, lay.times + 1):
+        for b in lay.block:
+            for sub in _unrolled_names(b):
+                yield f"{sub}.{i}"
 
-    def to_text(self) -> str:
-        rows = [list(self.HEADER)] + self.cells()
-        widths = [max(len(r[i]) for r in rows) for i in range(len(self.HEADER))]
-        lines = []
-        for k, r in enumerate(rows):
-            parts = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]
-            lines.append("  ".join(parts).rstrip())
-            if k == 0:
-                lines.append("  ".join("-" * w for w in widths))
-        head = f"{self.name}: input {_join_axes([A.fmt(v) for v in self.input])}, convention {self.convention}, origin {A.fmt(self.origin)}"
-        out = [head, *lines]
-        if self.min_input is not None:
-            out.append(f"valid for input size >= {_join_axes([A.fmt(v) for v in self.min_input])}")
-        return "\n".join(out) + "\n"
 
-    def to_markdown(self) -> str:
-        rows = self.cells()
-        out = ["| " + " | ".join(self.HEADER) + " |", "|" + "|".join([":--"] + ["--:"] * (len(self.HEADER) - 1)) + "|"]
-        for r in rows:
-            out.append("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
-        return "\n".join(out) + "\n"
+def _check_unrolled_names(layers: Sequence[Layer], name: str) -> None:
+    """Numeric repeats unroll into names ``layer.copy``: they must not clash with each other or other layers."""
+    if not any(isinstance(lay, Repeat) for lay in layers) or sum(lay.unrolled_size() for lay in layers) > MAX_UNROLL:
+        return  # nothing to unroll, or unrolling is refused anyway (with its own message)
+    seen: set[str] = set()
+    for lay in layers:
+        for sub in _unrolled_names(lay):
+            if sub in seen:
+                raise RfsymError(f"{name}: duplicate layer name {sub!r} once the repeats are unrolled (rename a layer)")
+            seen.add(sub)
 
-    def to_latex(self, **settings: Any) -> str:
-        from .printing.table import table_latex
 
-        return table_latex(self, **settings)
-
-    def _repr_html_(self) -> str:
-        from .printing.table import table_html
-
-        return table_html(self)
-
-    def __str__(self) -> str:
-        return self.to_text()
+def _check_symbols(symbols: Any, name: str) -> dict[str, SymbolDomain]:
+    if symbols is None:
+        return {}
+    if not isinstance(symbols, dict):
+        raise RfsymError(f"{name}: symbols must be a dict of name -> SymbolDomain (got {type(symbols).__name__})")
+    out = {}
+    for k, v in symbols.items():
+        if not isinstance(v, SymbolDomain):
+            raise RfsymError(f"{name}: symbols[{str(k)!r}] must be a SymbolDomain (got {type(v).__name__})")
+        out[str(k)] = v
+    return out
 
 
 def _broadcast_input(inp: tuple[Any, ...] | None, nd: int | None, name: str) -> tuple[Any, ...]:
@@ -207,19 +191,51 @@ def _broadcast_input(inp: tuple[Any, ...] | None, nd: int | None, name: str) -> 
     return inp
 
 
-def _fmt_param(p: Any) -> str:
-    if p is None:
-        return "-"
-    if isinstance(p, str):
-        return p
-    if isinstance(p, tuple):
-        a, b = p
-        return A.fmt(a) if a == b else f"{A.fmt(a)},{A.fmt(b)}"
-    return A.fmt(p)
+#: Symbolic tables of more layers than this fold each prefix's n into one floor.
+NEST_LIMIT = 12
 
 
-def _join_axes(vals: list[str]) -> str:
-    return vals[0] if all(v == vals[0] for v in vals) else "x".join(vals)
+def _symbolic_states(
+    layers: Sequence[Layer], inp: tuple[Any, ...], convention: str, origin: Any
+) -> list[list[AxisState]]:
+    """Per axis, the state after each layer of a symbolic table, every floor kept unless proved removable.
+
+    Short stacks: the transfer functions, with n taken from the layers' maps
+    (:mod:`rfsym.maps`, whose floors never drop on sympy's word: sympy 1.14 believes
+    ``N/6`` is an integer for even N).  Long stacks: each prefix is one composed
+    map, so n is one folded floor ``floor((N + e_l)/D_l) + 1`` instead of l nested
+    floors (which grow without bound and exhaust the recursion limit).
+    """
+    from . import maps  # sympy: only for symbolic tables (numeric tables stay light)
+
+    out = []
+    for ax, n0 in enumerate(inp):
+        lmaps = [maps.layer_map(lay, ax, convention) for lay in layers]
+        maps.check_n_dependent(layers, lmaps, "table")
+        if len(layers) <= NEST_LIMIT:
+            st, states = AxisState.input(n0, origin), []
+            for lay, mp in zip(layers, lmaps):
+                new = lay.transfer(st, ax, convention)
+                st = AxisState(mp.n_of(st.n), new.j, new.r, new.start, new.P)
+                states.append(st)
+            out.append(states)
+            continue
+        # many symbolic strides: each prefix in derive's nested form (linear size, small depth)
+        big = sum(mp.nsym for mp in lmaps) > maps.FLAT_LIMIT
+        total, states = maps.identity(), []
+        for i, mp in enumerate(lmaps):
+            total = maps.compose_all(lmaps[: i + 1]) if big else maps.compose(total, mp)
+            states.append(
+                AxisState(
+                    n=total.n_of(n0),
+                    j=maps.at(total.m, n0),
+                    r=A.add(1, maps.at(total.a, n0)),
+                    start=A.add(origin, maps.at(total.c, n0)),
+                    P=maps.at(total.b, n0),
+                )
+            )
+        out.append(states)
+    return out
 
 
 @dataclass(frozen=True, init=False)
@@ -245,7 +261,13 @@ class Network(LatexPrintable):
         name: str = "network",
         symbols: dict[str, SymbolDomain] | None = None,
     ) -> None:
-        symbols = {str(k): v for k, v in (symbols or {}).items()}
+        if not isinstance(name, str):
+            raise RfsymError(f"a network's name must be a string (got {type(name).__name__})")
+        symbols = _check_symbols(symbols, name)
+        if isinstance(layers, Layer):
+            layers = [layers]
+        if not isinstance(layers, (list, tuple)):
+            raise RfsymError(f"{name}: layers must be a list of rfsym layers (got {type(layers).__name__})")
         layers = list(layers)
         if not layers:
             raise RfsymError(f"{name}: a network needs at least one layer")
@@ -263,7 +285,12 @@ class Network(LatexPrintable):
         inp = self._parse_input(input, name) if input is not None else None
         sym_map = _unify_symbols(named, inp or (), symbols)
         if sym_map:
-            named = [lay.map_values(lambda v: v.xreplace(sym_map) if hasattr(v, "xreplace") else v) for lay in named]
+
+            def rename(v: Any) -> Any:
+                return v.xreplace(sym_map) if hasattr(v, "xreplace") else v
+
+            # symbols renamed to their unified form; _check_domains below proves every value
+            named = [lay.map_values(rename, validate=False) for lay in named]
             if inp is not None:
                 inp = tuple(A.norm(v.xreplace(sym_map)) if hasattr(v, "xreplace") else v for v in inp)
         object.__setattr__(self, "layers", tuple(named))
@@ -272,31 +299,32 @@ class Network(LatexPrintable):
         object.__setattr__(self, "symbols", symbols)
         self.ndim  # noqa: B018 - validates axis counts
         self._check_domains()
+        _check_unrolled_names(self.layers, name)
 
     def _check_domains(self) -> None:
-        """Every parameter must be able to satisfy its role's bound within the symbols' domains."""
-        from .values import ROLE_MIN, ROLE_TEXT
+        """Every parameter must be proven an integer reaching its role's bound within the symbols' domains
+        (a repeat's index ranges over 1..times inside its block)."""
 
-        def feasible(v: Any, lo: int) -> bool:
-            syms = sorted(getattr(v, "free_symbols", ()), key=str)
-            if len(syms) != 1 or syms[0].name not in self.symbols:
-                return True
-            vals = self.symbols[syms[0].name].values(limit=10_000)
-            if vals is None:
-                dom = self.symbols[syms[0].name]
-                if v == syms[0] and dom.max is not None:
-                    return dom.max >= lo
-                return True
-            return any(A.norm(v.xreplace({syms[0]: x})) >= lo for x in vals)
+        def walk(layers: Sequence[Layer], doms: dict[str, SymbolDomain], prefix: str) -> None:
+            for lay in layers:
+                where = f"{prefix}{lay.label()}"
+                if isinstance(lay, Repeat):
+                    check_value(lay.times, role="times", where=f"{where}: times", domains=doms)
+                    inner = dict(doms)
+                    if lay.index is not None:
+                        top = lay.times if isinstance(lay.times, int) else None
+                        inner[lay.index.name] = SymbolDomain(min=1, max=top)
+                    walk(lay.block, inner, f"{where}: ")
+                    continue
+                for fld, role, v in lay.role_values():
+                    if not A.is_num(v):
+                        check_value(v, role=role, where=f"{where}: {fld}", domains=doms)
 
-        for lay in self.layers:
-            for fld, role, v in lay.role_values():
-                lo = ROLE_MIN[role]
-                if not A.is_num(v) and not feasible(v, lo):
-                    raise RfsymError(
-                        f"{lay.label()}: {fld} must be {ROLE_TEXT[lo]} (got {v}, which its symbols' "
-                        f"domains never allow)"
-                    )
+        walk(self.layers, self.symbols, "")
+        for i, v in enumerate(self.input or ()):
+            if not A.is_num(v):
+                where = f"{self.name}: input" + (f"[{i}]" if len(self.input) > 1 else "")
+                check_value(v, role="input", where=where, domains=self.symbols)
 
     @staticmethod
     def _parse_input(value: Any, name: str) -> tuple[Any, ...]:
@@ -355,8 +383,13 @@ class Network(LatexPrintable):
         layers = self.flat_layers()
         states = [AxisState.input(n, origin) for n in inp]
         rows = [Row("input", None, tuple(states))]
-        for lay in layers:
-            new = tuple(lay.transfer(st, ax, convention) for ax, st in enumerate(states))
+        symbolic = any(not A.is_num(v) for v in inp) or any(lay.free_symbols for lay in layers)
+        folded = _symbolic_states(layers, inp, convention, origin) if symbolic else None
+        for i, lay in enumerate(layers):
+            if folded is not None:
+                new = tuple(folded[ax][i] for ax in range(len(inp)))
+            else:
+                new = tuple(lay.transfer(st, ax, convention) for ax, st in enumerate(states))
             for ax, (old, st) in enumerate(zip(states, new)):
                 if A.is_num(st.n) and st.n < 1:
                     axis = f" (axis {ax})" if len(states) > 1 else ""
@@ -376,17 +409,24 @@ class Network(LatexPrintable):
         return Table(self.name, inp, tuple(rows), convention, origin, min_input)
 
     def equivalent(self, axis: int | None = None) -> Layer:
-        """The single convolution (kernel R, stride J, padding P) equivalent to the stack (rfsym.closed_form)."""
-        from .closed_form import equivalent
+        """The single convolution (kernel R, stride J, padding (P, total - P)) equivalent to the stack."""
+        from . import maps  # sympy: composing the maps
 
-        return equivalent(self, axis=axis)
+        nd = self.ndim
+        count = nd or 1
+        if axis is not None and not 0 <= axis < count:
+            raise RfsymError(f"{self.name}: axis {axis} out of range (the network has {count} axes)")
+        axes = range(count) if axis is None else [axis]
+        return maps.equivalent(self.flat_layers(), self.name, list(axes))
 
     def min_input_size(self, axis: int = 0, convention: str = "framework") -> Any:
         """Smallest input size for which every layer's output is non-empty on this axis.
 
         Numeric layers: exact search with the transfer functions (n_out is
-        non-decreasing in n_in for every layer kind).  Symbolic layers:
-        backward recurrence ``need_in = max(1, (need_out - 1) s + kappa - pL - pR)``.
+        non-decreasing in n_in for every layer kind).  Symbolic layers: the
+        layers' affine maps (:mod:`rfsym.maps`) inverted backwards,
+        ``need_in = max(1, smallest n_in with n_out >= need_out)``; None when a
+        size map has no inverse there (symbolic n-dependent padding or ceil mode).
         """
         layers = self.flat_layers()
         if not any(lay.free_symbols for lay in layers):
@@ -399,30 +439,10 @@ class Network(LatexPrintable):
                         return False
                 return True
 
-            hi = 1
-            while not ok(hi):
-                hi *= 2
-                if hi > 2**80:
-                    raise RfsymError(f"{self.name}: no input size gives a non-empty output")
-            lo = hi // 2
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if ok(mid):
-                    hi = mid
-                else:
-                    lo = mid
-            return hi
-        from .layers import Conv, Identity, Pool
+            found = smallest(ok, 1, INPUT_CAP)
+            if found.value is None:
+                raise RfsymError(f"{self.name}: no input size up to 2**80 gives a non-empty output")
+            return found.value
+        from . import maps  # sympy: only for symbolic layers (numeric tables stay light)
 
-        need: Any = 1
-        for lay in reversed(layers):
-            if isinstance(lay, Identity):
-                continue
-            if type(lay) not in (Conv, Pool):
-                return None  # transposed convolution, upsampling: no backward recurrence here
-            k, s, pad, d = lay.axis_params(axis)  # type: ignore[attr-defined]
-            if isinstance(pad, str) or getattr(lay, "ceil_mode", False):
-                return None  # n-dependent padding / ceil mode: no closed form here
-            kap = A.add(A.mul(d, A.add(k, -1)), 1)
-            need = A.maximum(1, A.add(A.add(A.mul(A.add(need, -1), s), kap), A.mul(-1, A.add(pad[0], pad[1]))))
-        return need
+        return maps.smallest_input([maps.layer_map(lay, axis, convention) for lay in layers])

@@ -1,30 +1,50 @@
 """matplotlib figures: the seed post's receptive-field picture, and r and j across layers.
 
 matplotlib is imported only when a function here is called (``pip install
-rfsym[plot]``).  :func:`rf_figure` draws the geometry of
+'rfsym[plot]'``; without it a call raises one :class:`~rfsym.errors.RfsymError`
+line saying so).  :func:`rf_figure` draws the geometry of
 :func:`rfsym.printing.tikz.figure_geometry`, the same picture
 :func:`rfsym.printing.tikz.tikz_figure` writes as TikZ.
+
+Limit (checked by :func:`~rfsym.printing.tikz.figure_geometry` before anything
+is drawn): at most :data:`rfsym.printing.tikz.MAX_FIGURE_SIZE` (1024) input
+pixels and feature centres per axis.
 """
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
 from . import _arith as A
 from .errors import RfsymError
+from .graph import Graph
+from .io._base import require
+from .network import Network
 from .printing.tikz import figure_geometry
 
-__all__ = ["rf_figure", "layers_figure", "save_figure"]
+__all__ = [
+    "close_figure",
+    "figure_bytes",
+    "layers_figure",
+    "rf_figure",
+    "save_figure",
+]
+
+#: Options of :func:`rfsym.printing.tikz.figure_geometry` that :func:`rf_figure` passes on.
+_GEOMETRY_OPTIONS = ("input", "convention", "origin")
 
 
 def _pyplot() -> Any:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as e:  # pragma: no cover - matplotlib is in the test extra
-        raise RfsymError("figures need matplotlib: pip install 'rfsym[plot]'") from e
-    return plt
+    return require("matplotlib.pyplot")
+
+
+def _network(net: Any, what: str) -> None:
+    if not isinstance(net, (Network, Graph)):
+        raise RfsymError(f"{what} needs an rfsym Network or Graph (got {type(net).__name__})")
 
 
 def rf_figure(
@@ -32,18 +52,26 @@ def rf_figure(
     layer: str | None = None,
     features: Sequence[Sequence[int]] | Sequence[int] | None = None,
     *,
-    input: Any = None,
-    convention: str = "framework",
-    origin: Any = Fraction(1, 2),
     ax: Any = None,
     size: float = 5.0,
+    **options: Any,
 ) -> Any:
     """The input grid with padding cells, the feature centres of ``layer`` and the receptive fields of
-    ``features`` (0-based (row, column) pairs; default the first and last feature).  Returns the Figure."""
+    ``features`` (0-based (row, column) pairs; default the first and last feature).  Returns the Figure.
+
+    ``options``: ``input``, ``convention`` and ``origin``, as for
+    :func:`rfsym.printing.tikz.figure_geometry` (which computes the picture).
+    """
+    _network(net, "rf_figure")
+    unknown = sorted(set(options) - set(_GEOMETRY_OPTIONS))
+    if unknown:
+        raise RfsymError(f"rf_figure: unknown option {unknown[0]!r} (options: {', '.join(_GEOMETRY_OPTIONS)})")
+    if layer is not None and not isinstance(layer, str):
+        raise RfsymError(f"rf_figure: layer must be a layer name (got {type(layer).__name__})")
+    plt = _pyplot()
     from matplotlib.patches import Rectangle
 
-    plt = _pyplot()
-    g = figure_geometry(net, layer, features, input=input, convention=convention, origin=origin)
+    g = figure_geometry(net, layer, features, **options)
     if ax is None:
         fig, ax = plt.subplots(figsize=(size, size))
     else:
@@ -93,8 +121,11 @@ def layers_figure(
     log: bool = True,
 ) -> Any:
     """Receptive field r and jump j after each layer (one axis), on a log scale by default."""
+    _network(net, "layers_figure")
     plt = _pyplot()
     table = net.table(input=input, convention=convention, origin=origin)
+    if not isinstance(axis, int) or not 0 <= axis < len(table.input):
+        raise RfsymError(f"layers_figure: axis {axis!r} is not one of the network's axes 0..{len(table.input) - 1}")
     names, rs, js = [], [], []
     for row in table.rows:
         st = row.states[axis]
@@ -122,9 +153,25 @@ def layers_figure(
     return fig
 
 
+def figure_bytes(fig: Any, fmt: str) -> bytes:
+    """The figure as PNG or PDF bytes (nothing is written to disk)."""
+    if fmt not in ("png", "pdf"):
+        raise RfsymError(f"figure files must end in .png or .pdf (got {fmt!r})")
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=150, bbox_inches="tight")
+    return buf.getvalue()
+
+
 def save_figure(fig: Any, path: str) -> None:
     """Save to PNG or PDF (by the file's extension)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise RfsymError(f"save_figure: the path must be a string (got {type(path).__name__})")
     fmt = str(path).rsplit(".", 1)[-1].lower()
     if fmt not in ("png", "pdf"):
         raise RfsymError(f"figure files must end in .png or .pdf (got {path!r})")
     fig.savefig(path, format=fmt, dpi=150, bbox_inches="tight")
+
+
+def close_figure(fig: Any) -> None:
+    """Release a figure made here (pyplot keeps every figure until it is closed)."""
+    _pyplot().close(fig)

@@ -34,10 +34,15 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import sympy
+
 from . import _arith as A
+from .closed_form.result import ClosedForms
+from .maps import int_floor, proved_integer, safe_xreplace
+from .values import SymbolDomain
 
 __all__ = ["RULES", "Rule", "simplify"]
 
@@ -79,40 +84,42 @@ def simplify(expr: Any, *, domains: dict[str, Any] | None = None, exact: bool = 
     >>> simplify(sympy.floor(d * (k - 1) / 2), domains={"k": SymbolDomain(odd=True)})
     d*(k - 1)/2
     """
-    from .closed_form import ClosedForms
-
     if isinstance(expr, ClosedForms):
         return _simplify_forms(expr, domains=domains, exact=exact, integer=integer)
     if isinstance(expr, tuple):
         return tuple(simplify(e, domains=domains, exact=exact, integer=integer) for e in expr)
     if A.is_num(expr) or not hasattr(expr, "free_symbols"):
         return expr
-    import sympy
-
     expr = A.to_sympy(expr)
-    forward, back = _refine_symbols(expr, domains or {}, integer)
+    forward, back, parity = _refine_symbols(expr, domains or {}, integer)
     if forward:
-        expr = expr.xreplace(forward)
-    expr = _rewrite(expr, domains or {}, exact)
+        expr = safe_xreplace(expr, forward)
+    expr = _rewrite(expr, parity, exact)
     if back:
-        expr = expr.xreplace(back)
+        expr = safe_xreplace(expr, back)
     return A.norm(expr) if not isinstance(expr, sympy.Basic) or expr.is_Number else expr
 
 
 def _simplify_forms(forms: Any, **kw: Any) -> Any:
-    from dataclasses import replace
-
     if forms.compact:
         return forms  # long stacks: nested on purpose; rewriting them would flatten the nesting
     new = {k: simplify(getattr(forms, k), **kw) for k in ("n", "j", "r", "start", "P")}
     return replace(forms, **new)
 
 
-def _refine_symbols(expr: Any, domains: dict[str, Any], integer: bool) -> tuple[dict[Any, Any], dict[Any, Any]]:
-    """Symbols with the domains' assumptions (odd, positive …); the map there and back."""
-    import sympy
+def _refine_symbols(
+    expr: Any, domains: dict[str, Any], integer: bool
+) -> tuple[dict[Any, Any], dict[Any, Any], dict[str, Any]]:
+    """Symbols with the domains' sign assumptions (positive …); the map there and back; the domains
+    with every symbol's parity.
 
+    Parity (odd, even) is kept out of sympy's assumptions: sympy 1.14 draws wrong
+    integrality from it (``(x/6).is_integer`` is True for even x); the rules read
+    it from the returned domains and prove integrality themselves
+    (:func:`rfsym.maps.proved_integer`).
+    """
     forward, back = {}, {}
+    parity = dict(domains)
     for s in expr.free_symbols:
         if not isinstance(s, sympy.Symbol) or isinstance(s, sympy.Dummy):
             continue
@@ -129,30 +136,32 @@ def _refine_symbols(expr: Any, domains: dict[str, Any], integer: bool) -> tuple[
                 assume.pop("positive", None)
         if assume.get("positive"):
             assume.pop("nonnegative", None)
+        odd, even = assume.pop("odd", False), assume.pop("even", False)
+        if odd or even:
+            assume["integer"] = True
+            parity[s.name] = replace(dom, odd=odd, even=even) if dom is not None else SymbolDomain(odd=odd, even=even)
         t = sympy.Symbol(s.name, **assume)
         if t != s:
             forward[s] = t
             back[t] = s
-    return forward, back
+    return forward, back, parity
 
 
 def _rewrite(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
-    import sympy
-
     if not isinstance(expr, sympy.Basic) or not expr.args:
         return expr
     if isinstance(expr, (sympy.Sum, sympy.Product)):
         return expr
     args = [_rewrite(a, domains, exact) for a in expr.args]
     if any(a is not b for a, b in zip(args, expr.args)):
-        expr = expr.func(*args)
+        # floors and ceilings keep their brackets until the rules below prove them removable
+        rebuilt = isinstance(expr, (sympy.floor, sympy.ceiling))
+        expr = expr.func(*args, evaluate=False) if rebuilt else expr.func(*args)
     if isinstance(expr, sympy.floor):
-        return _floor_rules(expr, exact)
+        return _floor_rules(expr, domains, exact)
     if isinstance(expr, sympy.ceiling):
-        if expr.args[0].is_integer:
-            return expr.args[0]
-        if exact:
-            return expr.args[0]
+        if exact or proved_integer(expr.args[0], domains):
+            return expr.args[0]  # integer_floor / exact_division
         return expr
     if isinstance(expr, sympy.Max):
         return _max_rule(expr, domains)
@@ -161,15 +170,13 @@ def _rewrite(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
     return expr
 
 
-def _floor_rules(expr: Any, exact: bool) -> Any:
-    import sympy
-
+def _floor_rules(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
     u = expr.args[0]
-    if u.is_integer:
+    if proved_integer(u, domains):
         return u  # integer_floor
     if u.is_Add:
-        v = sympy.factor_terms(u)  # k/2 - 1/2 -> (k - 1)/2, whose integrality sympy can see (k odd)
-        if v.is_integer:
+        v = sympy.factor_terms(u)  # k/2 - 1/2 -> (k - 1)/2
+        if proved_integer(v, domains):
             return v
     if u.has(sympy.floor):
         num, den = sympy.fraction(sympy.together(u))
@@ -177,16 +184,15 @@ def _floor_rules(expr: Any, exact: bool) -> Any:
             inner = [t for t in sympy.Add.make_args(num) if isinstance(t, sympy.floor)]
             if len(inner) == 1:
                 c = sympy.expand(num - inner[0])
-                if c.is_integer:  # fold: floor((floor(v) + c)/b) = floor((v + c)/b)
-                    return _floor_rules(sympy.floor((inner[0].args[0] + c) / den), exact)
+                if proved_integer(c, domains):  # fold: floor((floor(v) + c)/b) = floor((v + c)/b)
+                    folded = int_floor((inner[0].args[0] + c) / den, domains)
+                    return _floor_rules(folded, domains, exact) if isinstance(folded, sympy.floor) else folded
     if exact:
         return u  # exact_division (asserted)
     return expr
 
 
 def _max_rule(expr: Any, domains: dict[str, Any]) -> Any:
-    import sympy
-
     args = list(expr.args)
     if len(args) == 2 and sympy.S.Zero in args:
         other = args[0] if args[1] == 0 else args[1]
@@ -197,8 +203,6 @@ def _max_rule(expr: Any, domains: dict[str, Any]) -> Any:
 
 def _eq_holds(cond: Any, domains: dict[str, Any]) -> Any:
     """True/False when the domains decide Eq(s, v) (or a conjunction of them), else None."""
-    import sympy
-
     if isinstance(cond, sympy.Eq):
         lhs, rhs = cond.args
         if lhs.is_Symbol and rhs.is_Number:
@@ -229,13 +233,11 @@ def _eq_holds(cond: Any, domains: dict[str, Any]) -> Any:
 
 
 def _piecewise_rules(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
-    import sympy
-
-    pieces = []
+    pieces: list[tuple[Any, Any]] = []
     for val, cond in expr.args:
         decided = _eq_holds(cond, domains) if cond is not sympy.true else True
-        if decided is False:
-            continue  # domain_piecewise
+        if decided is False or _shadowed(cond, [c for _, c in pieces]):
+            continue  # domain_piecewise; or a branch an earlier one already covers
         if isinstance(cond, sympy.Eq) and cond.args[0].is_Symbol and cond.args[1].is_Number:
             val = val.xreplace({cond.args[0]: cond.args[1]})  # branch_value
         elif isinstance(cond, sympy.Eq) and cond.args[1].is_Symbol and cond.args[0].is_Number:
@@ -253,10 +255,20 @@ def _piecewise_rules(expr: Any, domains: dict[str, Any], exact: bool) -> Any:
     return sympy.Piecewise(*pieces)
 
 
+def _shadowed(cond: Any, earlier: list[Any]) -> bool:
+    """True when cond is Eq(s, v) (or a conjunction of such) under which an earlier condition holds:
+    the branch is never reached (geometric sums of geometric sums: Eq(s, 1) after Eq(s**M, 1))."""
+    eqs = cond.args if isinstance(cond, sympy.And) else (cond,)
+    sub = {}
+    for eq in eqs:
+        if not (isinstance(eq, sympy.Eq) and eq.args[0].is_Symbol and eq.args[1].is_Number):
+            return False
+        sub[eq.args[0]] = eq.args[1]
+    return any(c.xreplace(sub) is sympy.true for c in earlier)
+
+
 def _geometric(val: Any) -> Any:
     """Factor a branch when that shortens it: (1 - s**L)/(1 - s) → (s**L - 1)/(s - 1)."""
-    import sympy
-
     if val.has(sympy.Sum, sympy.Product, sympy.floor, sympy.Piecewise, sympy.Indexed):
         return val
     if not val.has(sympy.Pow):

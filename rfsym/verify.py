@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -36,6 +37,11 @@ from typing import Any
 
 from . import _arith as A
 from .errors import RfsymError
+from .graph import Graph
+from .io._base import check_run_size, one_line
+from .io.torch import _torch, from_torch, parse_input_size
+from .layers import ConvTranspose, Upsample
+from .network import Network
 
 __all__ = ["UnitCheck", "VerifyReport", "verify"]
 
@@ -328,17 +334,16 @@ def verify(
     >>> rep.ok, rep.axes[0].r
     (True, 5)
     """
-    from .io.torch import _torch, from_torch, parse_input_size
-
     torch = _torch()
     if not isinstance(model, torch.nn.Module):
         raise RfsymError(f"verify needs a torch.nn.Module (got {type(model).__name__})")
+    if network is not None and not isinstance(network, (Network, Graph)):
+        raise RfsymError(f"network must be an rfsym Network or Graph (got {type(network).__name__})")
+    sizes, chans = parse_input_size(model, input_size)
+    name = name or (network.name if network is not None else type(model).__name__.lower())
+    check_run_size((1, chans, *sizes), name, "verify")
     if network is None:
         network = from_torch(model, input_size, passthrough=passthrough, name=name)
-    name = name or network.name
-    sizes, chans = parse_input_size(model, input_size)
-    import warnings
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         table = network.table(input=list(sizes), origin=Fraction(1, 2))
@@ -346,9 +351,6 @@ def verify(
     out_states = table.output
     if len(out_states) != len(sizes):
         raise RfsymError(f"{name}: the network has {len(out_states)} axes but the input has {len(sizes)}")
-    from .graph import Graph
-    from .layers import ConvTranspose, Upsample
-
     layers = list(network.layers) if isinstance(network, Graph) else network.flat_layers()
     exact = not any(isinstance(lay, (ConvTranspose, Upsample)) for lay in layers)
     dtype = torch.float32 if _magnitude_exponent(layers, len(sizes)) < 20 else torch.float64
@@ -387,22 +389,7 @@ def _run(
     align_notes: list[str],
     dtype: Any,
 ) -> VerifyReport:
-    import torch
-
-    m = _prepare(model).to(dtype)
-    x = torch.ones((1, chans, *sizes), dtype=dtype, requires_grad=True)
-    Mode = _mode_class()
-    try:
-        with Mode():
-            out = m(x)
-    except RfsymError:
-        raise
-    except Exception as e:  # noqa: BLE001 - one line, not a deep torch traceback
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise RfsymError(f"{name}: the model failed to run on an input of shape {tuple(x.shape)}: {msg}") from None
-    y = _first_tensor(out)
-    if y is None:
-        raise RfsymError(f"{name}: the model returned no tensor")
+    x, y = _forward(model, chans, sizes, name, dtype)
     nd = len(sizes)
     spatial = y.dim() == nd + 2
     notes = [f"gradients in {str(dtype).replace('torch.', '')}"]
@@ -414,49 +401,86 @@ def _run(
         notes.append(
             f"the model output has shape {tuple(y.shape)} (no spatial axes): one unit checked, it sees the whole map"
         )
-    axes = []
-    picks: list[tuple[int, ...]] = []
-    for ax, st in enumerate(out_states):
-        n_model = int(y.shape[2 + ax]) if spatial else None
-        axes.append((ax, st, n_model))
-    if spatial:
-        ns = [int(y.shape[2 + ax]) for ax in range(nd)]
-        for which in ("first", "centre", "last", "inside"):
-            if which == "inside":  # the first unit whose box lies inside the input, on every axis
-                idx = tuple(_first_inside(out_states[ax], sizes[ax], ns[ax]) for ax in range(nd))
-            else:
-                idx = tuple({"first": 0, "centre": (n - 1) // 2, "last": n - 1}[which] for n in ns)
-            if idx not in picks:
-                picks.append(idx)
-    else:
-        picks = [tuple(0 for _ in range(nd))]
     units: list[UnitCheck] = []
     r_obs: dict[int, int] = {}
-    for idx in picks:
-        # Sum over the output channels: after a concatenation each channel sees one branch only.
-        key = (0, slice(None)) + tuple(idx)
-        sel = y[key].sum() if spatial else y.reshape(y.shape[0], -1)[0].sum()
-        (g,) = torch.autograd.grad(sel, x, retain_graph=True)
-        mask = g[0].abs().sum(dim=0) != 0
-        for ax in range(nd):
-            others = tuple(d for d in range(nd) if d != ax)
-            line = mask.any(dim=others) if others else mask
-            nz = torch.nonzero(line).flatten().tolist()
-            observed = (nz[0], nz[-1]) if nz else None
-            holes = (nz[-1] - nz[0] + 1 - len(nz)) if nz else 0
-            st = out_states[ax]
-            exp = expected_box(sizes[ax], st.r, st.j, st.start, idx[ax])
-            c = Fraction(A.add(st.start, A.mul(idx[ax], st.j)))
-            unclipped = c - Fraction(st.r) / 2 >= 0 and c + Fraction(st.r) / 2 <= sizes[ax]
-            # A box that reaches outside the input is a bound: padding at some layer (a unit reading
-            # only padding, dilation taps that land in it) can cut the region short of the clipped box.
-            units.append(UnitCheck(ax, idx[ax], exp, observed, holes, exact and unclipped))
-            if observed and unclipped and A.is_num(st.r):
-                r_obs.setdefault(ax, observed[1] - observed[0] + 1)
+    for idx in _picks(out_states, sizes, y) if spatial else [tuple(0 for _ in range(nd))]:
+        for unit in _check_unit(x, y, idx, spatial, out_states, sizes, exact):
+            units.append(unit)
+            st = out_states[unit.axis]
+            if unit.observed and A.is_num(st.r) and _unclipped(st, sizes[unit.axis], idx[unit.axis]):
+                r_obs.setdefault(unit.axis, unit.observed[1] - unit.observed[0] + 1)
     summaries = tuple(
-        AxisSummary(ax, st.n, n_model, st.j, st.r, st.start, r_obs.get(ax), exact) for ax, st, n_model in axes
+        AxisSummary(ax, st.n, int(y.shape[2 + ax]) if spatial else None, st.j, st.r, st.start, r_obs.get(ax), exact)
+        for ax, st in enumerate(out_states)
     )
     return VerifyReport(name, tuple(sizes), summaries, tuple(units), tuple(int(v) for v in y.shape), tuple(notes))
+
+
+def _forward(model: Any, chans: int, sizes: tuple[int, ...], name: str, dtype: Any) -> tuple[Any, Any]:
+    """(all-ones input, first output tensor) of the prepared copy, recording the graph for gradients."""
+    torch = _torch()
+    m = _prepare(model).to(dtype)
+    x = torch.ones((1, chans, *sizes), dtype=dtype, requires_grad=True)
+    Mode = _mode_class()
+    try:
+        with Mode():
+            out = m(x)
+    except RfsymError:
+        raise
+    except Exception as e:  # noqa: BLE001 - one line, not a deep torch traceback
+        raise RfsymError(
+            f"{name}: the model failed to run on an input of shape {tuple(x.shape)}: {one_line(e)}"
+        ) from None
+    y = _first_tensor(out)
+    if y is None:
+        raise RfsymError(f"{name}: the model returned no tensor")
+    return x, y
+
+
+def _picks(out_states: Any, sizes: tuple[int, ...], y: Any) -> list[tuple[int, ...]]:
+    """The first, centre and last output unit, and the first whose box lies inside the input (all axes)."""
+    nd = len(sizes)
+    ns = [int(y.shape[2 + ax]) for ax in range(nd)]
+    picks: list[tuple[int, ...]] = []
+    for which in ("first", "centre", "last", "inside"):
+        if which == "inside":
+            idx = tuple(_first_inside(out_states[ax], sizes[ax], ns[ax]) for ax in range(nd))
+        else:
+            idx = tuple({"first": 0, "centre": (n - 1) // 2, "last": n - 1}[which] for n in ns)
+        if idx not in picks:
+            picks.append(idx)
+    return picks
+
+
+def _unclipped(st: Any, n_input: int, unit: int) -> bool:
+    c = Fraction(A.add(st.start, A.mul(unit, st.j)))
+    return c - Fraction(st.r) / 2 >= 0 and c + Fraction(st.r) / 2 <= n_input
+
+
+def _check_unit(
+    x: Any, y: Any, idx: tuple[int, ...], spatial: bool, out_states: Any, sizes: tuple[int, ...], exact: bool
+) -> list[UnitCheck]:
+    """One output unit's gradient extent against rfsym's box, per axis."""
+    torch = _torch()
+    nd = len(sizes)
+    # Sum over the output channels: after a concatenation each channel sees one branch only.
+    key = (0, slice(None)) + tuple(idx)
+    sel = y[key].sum() if spatial else y.reshape(y.shape[0], -1)[0].sum()
+    (g,) = torch.autograd.grad(sel, x, retain_graph=True)
+    mask = g[0].abs().sum(dim=0) != 0
+    out = []
+    for ax in range(nd):
+        others = tuple(d for d in range(nd) if d != ax)
+        line = mask.any(dim=others) if others else mask
+        nz = torch.nonzero(line).flatten().tolist()
+        observed = (nz[0], nz[-1]) if nz else None
+        holes = (nz[-1] - nz[0] + 1 - len(nz)) if nz else 0
+        st = out_states[ax]
+        exp = expected_box(sizes[ax], st.r, st.j, st.start, idx[ax])
+        # A box that reaches outside the input is a bound: padding at some layer (a unit reading
+        # only padding, dilation taps that land in it) can cut the region short of the clipped box.
+        out.append(UnitCheck(ax, idx[ax], exp, observed, holes, exact and _unclipped(st, sizes[ax], idx[ax])))
+    return out
 
 
 def _first_inside(st: Any, n_input: int, n_out: int) -> int:

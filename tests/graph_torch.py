@@ -43,7 +43,7 @@ def forward(g: Any, x: torch.Tensor, axis: int | None = None) -> dict[str, torch
         if isinstance(lay, (Conv, Pool)):
             ks, ss, ds, pads = [], [], [], []
             for ax in axes:
-                k, s, p, d = lay.axis_params(ax)
+                k, s, p, d, _ = lay.axis_params(ax)
                 ks.append(k)
                 ss.append(s)
                 ds.append(d)
@@ -64,7 +64,7 @@ def forward(g: Any, x: torch.Tensor, axis: int | None = None) -> dict[str, torch
         elif isinstance(lay, ConvTranspose):
             ks, ss, ds, ops, pads = [], [], [], [], []
             for ax in axes:
-                k, s, p, op, d = lay.tconv_params(ax)
+                k, s, p, d, op = lay.axis_params(ax)
                 ks.append(k)
                 ss.append(s)
                 ds.append(d)

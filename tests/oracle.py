@@ -99,5 +99,5 @@ def from_layer(layer: Any, axis: int = 0) -> dict[str, Any]:
     """An rfsym layer's declared numeric parameters as an oracle dict (no arithmetic)."""
     if not hasattr(layer, "axis_params"):
         return {"kernel": 1}
-    k, s, pad, d = layer.axis_params(axis)
+    k, s, pad, d, _ = layer.axis_params(axis)
     return {"kernel": k, "stride": s, "padding": pad, "dilation": d, "ceil_mode": getattr(layer, "ceil_mode", False)}

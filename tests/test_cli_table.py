@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,90 @@ class TestBadInput:
         res = cli("table", "alexnet", "--input", "0")
         assert res.returncode == 2 and "input must be a positive integer (got '0')" in res.stderr
         assert cli().returncode == 2
+
+
+class TestOneLineErrors:
+    """Issue 11: argument errors are one usage line and one error line; output errors never a traceback."""
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            [],
+            ["tabel"],
+            ["table"],
+            ["table", "alexnet", "--format", "xml"],
+            ["table", "alexnet", "--bogus"],
+            ["solve", "alexnet", "--limit", "1e3"],
+            ["derive", "alexnet", "--input"],
+            ["--no-such-flag"],
+        ],
+    )
+    def test_argument_errors_take_two_lines(self, args):
+        """Exit 2, stderr = `usage: ...` then `rfsym...: error: ...`, nothing on stdout."""
+        res = cli(*args)
+        assert res.returncode == 2
+        lines = res.stderr.splitlines()
+        assert len(lines) == 2, res.stderr
+        assert lines[0].startswith("usage: rfsym") and "--help" in lines[0]
+        assert lines[1].startswith("rfsym") and ": error: " in lines[1]
+        assert res.stdout == ""
+
+    def test_control_characters_in_arguments_are_escaped(self):
+        """An argument with an escape sequence and a newline is echoed as `\\e[31m` and `\\n`, on one line."""
+        res = cli("table", "alexnet", "--bogus", "a\x1b[31mb\nc")
+        assert res.returncode == 2
+        assert "\x1b" not in res.stderr and "a\\e[31mb\\nc" in res.stderr
+        assert len(res.stderr.splitlines()) == 2
+
+    def test_control_characters_in_names_are_escaped(self, tmp_path):
+        """A layer name with terminal escapes reaches stdout and stderr escaped."""
+        name = "evil\\u001b]0;owned\\u0007\\u202e"
+        res = cli("table", spec(tmp_path, f'input = 2\n[[layers]]\nname = "{name}"\nkind = "conv"\nkernel = 3\n'))
+        assert res.returncode == 2, res.stdout
+        assert "\x1b" not in res.stderr and "\x07" not in res.stderr and "\u202e" not in res.stderr
+        assert "evil\\e]0;owned\\x07\\u202e" in res.stderr and res.stderr.count("\n") == 1
+        res = cli("table", spec(tmp_path, f'input = 9\n[[layers]]\nname = "{name}"\nkind = "conv"\nkernel = 3\n'))
+        assert res.returncode == 0, res.stderr
+        assert "\x1b" not in res.stdout and "\x07" not in res.stdout and "evil\\e]0;owned" in res.stdout
+
+    def test_stdout_closed(self):
+        """`rfsym table vgg16 >&-`: one line on stderr, exit 2."""
+        cmd = [sys.executable, "-m", "rfsym", "table", "vgg16"]
+        res = subprocess.run(cmd, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1))
+        assert res.returncode == 2
+        assert res.stderr == "rfsym: error: cannot write to standard output: it is closed\n"
+
+    def test_disk_full(self):
+        """`rfsym table vgg16 > /dev/full`: one line on stderr, exit 2."""
+        with open("/dev/full", "w") as full:
+            res = subprocess.run([sys.executable, "-m", "rfsym", "table", "vgg16"], stdout=full, stderr=subprocess.PIPE)
+        assert res.returncode == 2
+        assert res.stderr.decode() == "rfsym: error: cannot write to standard output (No space left on device)\n"
+
+    def test_broken_pipe_is_silent(self):
+        """A reader that went away (`| head -1`): nothing on stderr, exit 141 like a Unix tool killed by SIGPIPE."""
+        r, w = os.pipe()
+        os.close(r)
+        try:
+            res = subprocess.run([sys.executable, "-m", "rfsym", "table", "vgg16"], stdout=w, stderr=subprocess.PIPE)
+        finally:
+            os.close(w)
+        assert res.returncode == 141
+        assert res.stderr == b""
+
+    def test_internal_error_is_one_line(self, monkeypatch, capsys):
+        """A bug (here: a TypeError planted in the table command) is one line and exit 1, not a traceback."""
+        from rfsym.cli import main
+        from rfsym.commands import table
+
+        def broken(args):
+            raise TypeError("planted")
+
+        monkeypatch.setattr(table, "run", broken)
+        monkeypatch.delenv("RFSYM_TRACEBACK", raising=False)
+        assert main(["table", "alexnet"]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("rfsym: internal error: TypeError: planted") and err.count("\n") == 1
+        monkeypatch.setenv("RFSYM_TRACEBACK", "1")
+        with pytest.raises(TypeError):
+            main(["table", "alexnet"])

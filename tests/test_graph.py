@@ -34,11 +34,11 @@ def oracle_nodes(g: Graph, axis: int = 0) -> dict[str, dict]:
         if isinstance(lay, Merge):
             d = {"kind": "add"}
         elif isinstance(lay, (Conv, Pool)):
-            k, s, p, dil = lay.axis_params(axis)
+            k, s, p, dil, _ = lay.axis_params(axis)
             assert not isinstance(p, str) and not lay.ceil_mode
             d = {"kind": "conv", "kernel": k, "stride": s, "padding": tuple(p), "dilation": dil}
         elif isinstance(lay, ConvTranspose):
-            k, s, p, op, dil = lay.tconv_params(axis)
+            k, s, p, dil, op = lay.axis_params(axis)
             d = {"kind": "tconv", "kernel": k, "stride": s, "padding": tuple(p), "output_padding": op, "dilation": dil}
         elif isinstance(lay, Upsample):
             sc = lay.scale[axis] if isinstance(lay.scale, tuple) else lay.scale
@@ -541,6 +541,25 @@ class TestRandomDAGs:
         g, loose = gl
         check_against_oracle(g, loose, origin)
 
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(random_graph(fractional=True))
+    def test_min_input_size_is_the_first_size_that_works(self, gl):
+        """min_input_size equals the first input size whose brute-force sizes are all >= 1 and agree at every add."""
+        g, _ = gl
+        nodes = oracle_nodes(g)
+
+        def works(n: int) -> bool:
+            try:
+                sizes = Oracle(nodes, n).sizes
+            except ValueError:  # an empty map on the way (the oracle's max() of nothing)
+                return False
+            if any(v < 1 for v in sizes.values()):
+                return False
+            return all(len({sizes[x] for x in nd["inputs"]}) == 1 for nd in nodes.values() if nd["kind"] == "add")
+
+        first = next(n for n in range(1, g.input[0] + 1) if works(n))
+        assert g.min_input_size() == first
+
     @settings(max_examples=60, deadline=None)
     @given(random_graph(fractional=False))
     def test_paths_are_sequential_networks(self, gl):
@@ -559,6 +578,38 @@ class TestRandomDAGs:
 
 # ---------------------------------------------------------------------------
 # spec loading and the CLI
+
+
+class TestMinInputSize:
+    def test_beyond_4096(self):
+        """The smallest input is found however large (the shared exponential search), not only up to 4096."""
+        g = Graph(name="big")
+        a = g.conv(g.input_node, kernel=5000, name="a")
+        b = g.conv(g.input_node, kernel=5000, name="b")
+        g.add(a, b, name="y")
+        assert g.min_input_size() == 5000
+
+    def test_merge_sizes_agree_only_at_some_sizes(self):
+        """Branches of sizes 2 ceil(n/2) and n agree only for even n: the answer is 2, not 1."""
+        g = Graph(name="parity")
+        a = g.conv(g.input_node, kernel=1, stride=2, name="a")
+        up = g.upsample(a, scale=2, name="up")
+        b = g.identity(g.input_node, name="b")
+        g.add(up, b, name="y")
+        assert g.min_input_size() == 2
+
+    def test_per_axis(self):
+        """Each axis on its own, as for Network: kernel (3, 7) needs 3 on axis 0 and 7 on axis 1."""
+        g = Graph(name="axes")
+        g.conv(g.input_node, kernel=[3, 7], name="a")
+        assert (g.min_input_size(0), g.min_input_size(1)) == (3, 7)
+        with pytest.raises(RfsymError, match="axis 2 does not exist"):
+            g.min_input_size(2)
+
+    def test_symbolic_graph_gives_none(self):
+        g = Graph(name="sym")
+        g.conv(g.input_node, kernel="k", name="a")
+        assert g.min_input_size() is None
 
 
 class TestSpecAndCli:

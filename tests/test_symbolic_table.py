@@ -9,6 +9,7 @@ import sympy
 
 from rfsym import Conv, Network, Pool
 from rfsym import _arith as A
+from rfsym.values import SymbolDomain
 
 
 def evaluate(value, env):
@@ -61,7 +62,7 @@ class TestSymbolicSubstitution:
 
     def test_symbol_assumptions_by_role(self):
         """Bare kernel names are positive integers, padding names non-negative, others integers."""
-        net = Network([Conv(kernel="k", padding="p", stride="2*t + 1")], input="n")
+        net = Network([Conv(kernel="k", padding="p", stride="2*t + 1")], input="n", symbols={"t": SymbolDomain(min=0)})
         s = {x.name: x for x in net.free_symbols}
         assert s["k"].is_positive and s["k"].is_integer
         assert s["p"].is_nonnegative and s["p"].is_positive is None

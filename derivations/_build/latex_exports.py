@@ -80,7 +80,7 @@ def params(net):
         if not hasattr(lay, "axis_params"):  # pass-through (ReLU, ...): one pixel, stride 1
             out.append((1, 1, (0, 0), 1))
             continue
-        k, s, pad, d = lay.axis_params(0)
+        k, s, pad, d, _ = lay.axis_params(0)
         out.append((k, s, tuple(pad), d))
     return out
 """)
@@ -296,6 +296,54 @@ for net, layer in ((seed, "c2"), (alexnet, "conv2")):
             box = g.box((i, kk))
             assert (box[axis], box[axis + 2]) == (min(cur), max(cur) + 1)
 print("all checks passed")
+""")
+
+
+md(r"""
+## One printer, and LaTeX that reads back as what was printed
+
+Every entry point prints through the same printer: `rfsym derive --format latex`,
+`ClosedForms.to_latex`, `rfsym.latex` and `sympy.latex` give the same strings.
+The last check reads the printed closed forms back with sympy's own LaTeX
+parser (`sympy.parsing.latex.parse_latex`, an independent reader) and
+compares them with the forms at random points, and exports a network whose
+name tries to run `\\input`: the name prints as text.
+""")
+
+code(r"""
+import sys
+from sympy.core.function import AppliedUndef
+from sympy.parsing.latex import parse_latex
+
+from rfsym.printing.escape import tex_text
+
+cli = subprocess.run([sys.executable, "-m", "rfsym", "derive", "alexnet", "--format", "latex"],
+                     capture_output=True, text=True, check=True).stdout
+assert cli.rstrip("\n") == derive(alexnet).to_latex().rstrip("\n") == latex(derive(alexnet), environment="align*")
+assert sympy.latex(forms) == latex(forms)
+
+def read_back(tex, symbols):
+    # the parser does not read upright subscripts (n_{\mathrm{in}}): name each symbol z_{i} first
+    names = {}
+    for i, x in enumerate(sorted(symbols, key=lambda x: -len(p._print(x)))):
+        tex = tex.replace(p._print(x), "z_{%d}" % i)
+        names["z_{%d}" % i] = x
+    e = parse_latex(tex)  # 's \left(x\right)' reads as a call s(x): a product here
+    e = e.replace(lambda x: isinstance(x, AppliedUndef), lambda x: sympy.Symbol(x.func.__name__) * x.args[0])
+    return e.xreplace({x: names.get(x.name, x) for x in e.free_symbols})
+
+rng = random.Random(2)
+for q in ("n", "j", "r", "start", "P"):
+    e = sympy.sympify(getattr(forms, q))
+    back = read_back(p._hprint_value(e), e.free_symbols)
+    for _ in range(20):
+        point = {x: rng.randint(1, 4) if x.name != "n_in" else rng.randint(40, 90) for x in e.free_symbols}
+        assert e.xreplace(point) == back.xreplace(point), q
+
+hostile = Network([Conv(kernel=3, name="c1")], input=8, name="x\n\\input{/etc/hostname}")
+body = export_body(hostile)
+assert "\\input{" not in body and tex_text(hostile.name) in body.splitlines()[0]
+print("one printer; forms read back; hostile name escaped")
 """)
 
 

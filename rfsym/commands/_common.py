@@ -1,24 +1,38 @@
-"""Helpers shared by sub-commands: loading SPEC|NAME, writing output."""
+"""Helpers shared by sub-commands: arguments, loading SPEC|NAME, writing output."""
 
 from __future__ import annotations
 
 import argparse
-import sys
+from collections.abc import Callable
 from typing import Any
 
-from ..errors import RfsymError
+from .._display import term_text
+from .._files import write_stdout
+from ..io._loaders import LOADERS
+from ..io.spec import load
 
-#: Loaders for SPEC strings that are not TOML specs (ONNX files, ``module:factory``):
-#: list of (predicate(spec) -> bool, loader(spec, input) -> Network).
-SPEC_LOADERS: list[Any] = []
-from ..io._loaders import LOADERS as _IMPORT_LOADERS  # noqa: E402 - ONNX files and package.module:factory (lazy)
 
-SPEC_LOADERS.extend(_IMPORT_LOADERS)
+def command_parser(
+    sub: argparse._SubParsersAction, name: str, help: str, epilog: str, run: Callable[[argparse.Namespace], int]
+) -> argparse.ArgumentParser:
+    """The sub-command ``name``: its help line, description, examples (kept as written) and ``run``."""
+    p = sub.add_parser(
+        name, help=help, description=help, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.set_defaults(run=run)
+    return p
+
+
+def add_format_argument(p: argparse.ArgumentParser, formats: list[str]) -> None:
+    p.add_argument("--format", choices=formats, default=formats[0], help=f"output format (default {formats[0]})")
 
 
 def add_spec_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "spec", metavar="SPEC|NAME", help="a TOML spec file or a built-in network name (alexnet, vgg16, ...)"
+        "spec",
+        metavar="SPEC|NAME",
+        help="a TOML spec file, a built-in network name (alexnet, vgg16, ...), an ONNX file, or "
+        "package.module:factory (imports and runs that Python module; a spec file never runs code)",
     )
 
 
@@ -49,17 +63,18 @@ def add_origin_argument(p: argparse.ArgumentParser) -> None:
 
 
 def load_network(spec: str, input: Any = None) -> Any:
-    for matches, loader in SPEC_LOADERS:
+    """A TOML spec file or built-in name; ONNX files and ``module:factory`` through their loaders."""
+    for matches, loader in LOADERS:
         if matches(spec):
             return loader(spec, input)
-    from ..io.spec import load
-
     return load(spec)
 
 
 def emit(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    """Write ``text`` and a final newline on stdout, control characters other than newline and tab escaped.
 
-
-def fail(msg: str) -> RfsymError:
-    return RfsymError(msg)
+    JSON output is ASCII already (``json.dumps`` escapes the rest) and LaTeX
+    output escapes names itself, so this changes only what would act on a
+    terminal.  A closed or full stdout is a one-line error (:func:`rfsym._files.write_stdout`).
+    """
+    write_stdout(term_text(text if text.endswith("\n") else text + "\n", keep="\n\t"))

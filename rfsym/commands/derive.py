@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_input_argument, add_origin_argument, add_spec_argument, emit, load_network
+from . import _common
 
 HELP = "closed forms of the output's n, j, r, start and effective padding"
 EPILOG = """\
@@ -21,25 +21,22 @@ syntax (integers as integers), one entry per axis for N-D specs.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "derive", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    add_spec_argument(p)
-    add_input_argument(p)
-    add_origin_argument(p)
-    p.add_argument("--format", choices=["text", "json", "latex"], default="text", help="output format (default text)")
-    p.set_defaults(run=run)
+    p = _common.command_parser(sub, "derive", HELP, EPILOG, run)
+    _common.add_spec_argument(p)
+    _common.add_input_argument(p)
+    _common.add_origin_argument(p)
+    _common.add_format_argument(p, ["text", "json", "latex"])
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..closed_form import derive
+    from ..closed_form import derive  # sympy: loaded by derive only, so `rfsym table` of numbers never imports it
 
-    net = load_network(args.spec, args.input)
+    net = _common.load_network(args.spec, args.input)
     forms = derive(net, input=args.input, origin=args.origin)
     if args.format == "json":
-        emit(forms.to_json())
+        _common.emit(forms.to_json())
     elif args.format == "latex":
-        emit(forms.to_latex())
+        _common.emit(forms.to_latex())
     else:
-        emit(forms.to_text())
+        _common.emit(forms.to_text())
     return 0

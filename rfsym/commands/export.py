@@ -3,21 +3,30 @@ r"""``rfsym export``: a network's table, closed form, derivation and figure as L
 Without ``--standalone`` the file is a fragment to ``\input`` into a paper whose
 preamble loads amsmath, booktabs and tikz; with ``--standalone`` it is a
 complete ``article`` document that compiles with pdflatex as it is.  Files are
-written atomically (a temporary file in the same directory, then
-``os.replace``) and an existing file is kept unless ``--force`` is given.
+written by :func:`rfsym._files.write_file`: regular files only (a FIFO, a
+device or a symbolic link at the path is refused), atomically, with the
+umask's permissions; an existing file is kept unless ``--force`` is given.
+Every name (of the network, its layers and nodes) is escaped
+(:mod:`rfsym.printing.escape`), in ``%`` comments too, so a name can neither
+end a comment nor run a command when the file is compiled.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
+import warnings
 from fractions import Fraction
 from typing import Any
 
 from .. import _arith as A
+from .._display import term_text
+from .._files import write_file, write_stdout
 from ..errors import RfsymError
+from ..graph import Graph
+from ..network import Network
+from ..printing.escape import label_key, tex_text
+from ..printing.table import COLUMNS
+from ..printing.tikz import check_figure_size, tikz_figure
 from ._common import add_convention_argument, add_input_argument, add_origin_argument, add_spec_argument, load_network
 
 HELP = "write a network's table, closed form, derivation and figure as LaTeX (amsmath, booktabs, tikz)"
@@ -38,6 +47,9 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{tikz}
 \allowdisplaybreaks
 """
+
+#: a symbolic network deeper than this exports no per-layer table (its cells grow with the depth)
+SYMBOLIC_TABLE_ROWS = 24
 
 _COLUMN_ALIASES = {"k": "kernel", "s": "stride", "p": "padding", "d": "dilation", "effective_padding": "P"}
 
@@ -78,33 +90,17 @@ def parse_columns(text: str | None) -> tuple[str, ...] | None:
 
 
 def write_atomic(path: str, data: str | bytes, force: bool = False) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``; refuse to overwrite without ``force``."""
-    if os.path.isdir(path):
-        raise RfsymError(f"{path}: is a directory")
-    if os.path.exists(path) and not force:
-        raise RfsymError(f"{path}: file exists (use --force to overwrite)")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise RfsymError(f"{path}: directory {folder} does not exist")
-    raw = data if isinstance(data, bytes) else data.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=".rfsym-", suffix=os.path.splitext(path)[1], dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write ``data`` to ``path`` (see :func:`rfsym._files.write_file`); refuse to overwrite without ``force``.
+
+    Kept for ``rfsym plot`` (commands/plot.py) until it calls :func:`~rfsym._files.write_file` itself."""
+    write_file(path, data, force=force)
 
 
 def document(body: str, title: str | None = None) -> str:
-    """A complete article document around ``body`` (amsmath, booktabs and tikz only)."""
-    from ..printing.latex import _tex_text
-
+    """A complete article document around ``body`` (amsmath, booktabs and tikz only); ``title`` is escaped."""
     head = PREAMBLE + "\\begin{document}\n"
     if title:
-        head += "\\section*{%s}\n" % _tex_text(title)
+        head += "\\section*{%s}\n" % tex_text(title)
     return head + body.rstrip("\n") + "\n\\end{document}\n"
 
 
@@ -120,32 +116,44 @@ def export_body(
     derivation: bool = True,
     notation: str = "subscript",
 ) -> str:
-    """The LaTeX of an export: table, output closed form, derivation and figure, each labelled."""
-    from ..printing.latex import _tex_text, latex
-    from ..printing.latex import derivation as derive_tex
-    from ..printing.table import COLUMNS
-    from ..printing.tikz import tikz_figure
+    """The LaTeX of an export: table, output closed form, derivation and figure, each labelled.
 
-    key = "".join(c if c.isalnum() else "-" for c in net.name)
-    name = _tex_text(net.name)
+    Limits are checked before the work: a figure needs an input of at most
+    :data:`rfsym.printing.tikz.MAX_FIGURE_SIZE` pixels per axis.
+    """
+    # the LaTeX printer imports sympy: only when an export runs, so that `rfsym table` stays light
+    from ..printing.derivation import derivation as derive_tex
+    from ..printing.latex import latex
+    from ..printing.relations import flat_depth
+
+    key = label_key(net.name)
+    name = tex_text(net.name)
     if input is not None:
         net = with_input(net, input)
+    numeric = not net.free_symbols
+    depth = flat_depth(net)
+    expandable = depth if isinstance(depth, int) else None
+    if figure and numeric and expandable is not None:
+        check_figure_size(net, hint="; leave the figure out with --no-figure")
     parts = [
-        f"% rfsym export of {net.name} ({convention} convention, origin {A.fmt(origin)}); needs amsmath, booktabs, tikz"
+        f"% rfsym export of {name} ({convention} convention, origin {A.fmt(origin)}); needs amsmath, booktabs, tikz"
     ]
-    expandable = _flat_depth_int(net)
-    if expandable is not None:
+    if expandable is not None and not numeric and expandable > SYMBOLIC_TABLE_ROWS:
+        warnings.warn(
+            f"{term_text(net.name)}: the per-layer table is left out of the export ({expandable} symbolic layers, "
+            f"more than {SYMBOLIC_TABLE_ROWS}); 'rfsym table' prints it",
+            stacklevel=2,
+        )
+        parts.append(f"% per-layer table left out: {expandable} symbolic layers (more than {SYMBOLIC_TABLE_ROWS})")
+    elif expandable is not None:
         table = net.table(convention=convention, origin=origin)
         parts.append(
             table.to_latex(columns=columns or COLUMNS, label=f"tab:{key}", notation=notation, placement="htbp")
         )
-    numeric = not net.free_symbols
     if convention == "framework":
         parts.append(f"The output of \\texttt{{{name}}}:")
         parts.append(latex(net, environment="align", label=f"eq:{key}", notation=notation))
-    from ..printing.latex import _is_graph
-
-    if derivation and convention == "framework" and not _is_graph(net):
+    if derivation and convention == "framework" and not isinstance(net, Graph):
         parts.append(f"\\noindent Derivation for \\texttt{{{name}}}:")
         parts.append(derive_tex(net, label=f"eq:{key}-derivation", notation=notation, origin=origin))
     if figure and numeric and expandable is not None:
@@ -155,22 +163,12 @@ def export_body(
 
 def with_input(net: Any, input: Any) -> Any:
     """The same network (sequential or graph) with another input size."""
-    from ..network import Network
-    from ..printing.latex import _is_graph
-
     if isinstance(net, Network):
         return Network(net.layers, input=input, name=net.name, symbols=net.symbols)
-    if _is_graph(net):
+    if isinstance(net, Graph):
         entries = [(lay, net.inputs_of(node)) for node, lay in zip(net.nodes, net.layers)]
         return type(net).from_layers(entries, input=input, name=net.name, symbols=net.symbols)
     raise RfsymError(f"{getattr(net, 'name', net)!r}: cannot set the input size of a {type(net).__name__}")
-
-
-def _flat_depth_int(net: Any) -> int | None:
-    from ..printing.latex import _flat_depth
-
-    d = _flat_depth(net)
-    return d if isinstance(d, int) else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -188,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
     )
     text = document(body, title=f"Receptive fields of {net.name}") if args.standalone else body
     if args.output == "-":
-        sys.stdout.write(text)
+        write_stdout(text)
     else:
-        write_atomic(args.output, text, force=args.force)
+        write_file(args.output, text, force=args.force)
     return 0

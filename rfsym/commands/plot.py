@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from fractions import Fraction
 
+from .._files import write_file
 from ..errors import RfsymError
+from ..plot import close_figure, figure_bytes, layers_figure, rf_figure
+from ..printing.tikz import tikz_figure
 from ._common import add_convention_argument, add_input_argument, add_origin_argument, add_spec_argument, load_network
-from .export import document, write_atomic
+from .export import document
 
 HELP = "draw the receptive fields of a layer's features (PDF, PNG or TikZ), or r and j across layers"
 EPILOG = """\
@@ -23,7 +25,12 @@ examples:
 The picture: input pixels (blue), padding cells (dashed), the centres of the
 layer's features (green) and the receptive fields of the chosen features
 (orange; default the first and the last).  Features are 0-based (row, column).
-Files are written atomically; an existing file is kept unless --force is given.
+Files are written atomically, as regular files only (a symbolic link, FIFO or
+device at the path is refused, even with --force) with the umask's permissions;
+an existing file is kept unless --force is given.
+Limit: a picture draws at most 1024 input pixels and 1024 feature centres per
+axis; larger ones are refused before drawing.  PNG and PDF need matplotlib
+(pip install 'rfsym[plot]').
 """
 
 
@@ -78,40 +85,24 @@ def run(args: argparse.Namespace) -> int:
     ext = os.path.splitext(args.output)[1].lower()
     if ext not in (".pdf", ".png", ".tex"):
         raise RfsymError(f"{args.output}: the output must end in .pdf, .png or .tex")
-    if os.path.exists(args.output) and not args.force:
+    if os.path.lexists(args.output) and not args.force:
         raise RfsymError(f"{args.output}: file exists (use --force to overwrite)")
+    if ext == ".tex" and args.kind != "rf":
+        raise RfsymError("--kind layers draws with matplotlib: write a .pdf or .png")
     net = load_network(args.spec, args.input)
-    origin = Fraction(args.origin)
+    options = {"input": args.input, "convention": args.convention, "origin": Fraction(args.origin)}
     feats = _features(args.feature)
     if ext == ".tex":
-        if args.kind != "rf":
-            raise RfsymError("--kind layers draws with matplotlib: write a .pdf or .png")
-        from ..printing.tikz import tikz_figure
-
-        text = tikz_figure(
-            net, args.layer, feats, width=args.width, input=args.input, convention=args.convention, origin=origin
-        )
-        write_atomic(args.output, document(text) if args.standalone else text, force=args.force)
+        text = tikz_figure(net, args.layer, feats, width=args.width, **options)
+        write_file(args.output, document(text) if args.standalone else text, force=args.force)
         return 0
-    from ..plot import layers_figure, rf_figure, save_figure
-
     if args.kind == "layers":
-        fig = layers_figure(net, input=args.input, convention=args.convention, origin=origin)
+        fig = layers_figure(net, **options)
     else:
-        fig = rf_figure(net, args.layer, feats, input=args.input, convention=args.convention, origin=origin)
-    folder = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(folder):
-        raise RfsymError(f"{args.output}: directory {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".rfsym-", suffix=ext, dir=folder)
-    os.close(fd)
+        fig = rf_figure(net, args.layer, feats, **options)
     try:
-        save_figure(fig, tmp)
-        with open(tmp, "rb") as f:
-            data = f.read()
+        data = figure_bytes(fig, ext[1:])
     finally:
-        os.unlink(tmp)
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-    write_atomic(args.output, data, force=args.force)
+        close_figure(fig)
+    write_file(args.output, data, force=args.force)
     return 0

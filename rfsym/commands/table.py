@@ -6,9 +6,11 @@ import argparse
 
 from ._common import (
     add_convention_argument,
+    add_format_argument,
     add_input_argument,
     add_origin_argument,
     add_spec_argument,
+    command_parser,
     emit,
     load_network,
 )
@@ -29,17 +31,12 @@ P = effective padding (Araujo et al., Distill 2019).
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "table", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = command_parser(sub, "table", HELP, EPILOG, run)
     add_spec_argument(p)
     add_input_argument(p)
     add_convention_argument(p)
     add_origin_argument(p)
-    p.add_argument(
-        "--format", choices=["text", "json", "markdown", "latex"], default="text", help="output format (default text)"
-    )
-    p.set_defaults(run=run)
+    add_format_argument(p, ["text", "json", "markdown", "latex"])
 
 
 def run(args: argparse.Namespace) -> int:

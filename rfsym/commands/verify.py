@@ -6,6 +6,8 @@ import argparse
 import json
 
 from ..errors import RfsymError
+from ..io._loaders import is_factory, is_onnx, load_factory, parse_cli_input
+from ..verify import verify
 from ._common import emit
 
 HELP = "check a PyTorch model's receptive fields against its own gradients"
@@ -16,7 +18,9 @@ examples:
   rfsym verify mypkg.models:build_net --input 224 --passthrough head.attn
 
 SPEC is package.module:factory, a callable returning a torch.nn.Module
-(the current directory is importable).  The model is copied with positive
+(the current directory is importable).  rfsym imports and runs that Python
+module and calls the factory: give only code you trust (a TOML spec never
+runs code).  Limit: the model runs on at most 2048 x 2048 input pixels.  The model is copied with positive
 constant weights and max-pooling replaced by average pooling; the gradient of
 the first, centre and last output unit is compared, per axis, with rfsym's box
 of that unit (clipped to the input), and rfsym's output size with the model's.
@@ -29,7 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "verify", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("spec", metavar="SPEC", help="package.module:factory (a callable returning a torch.nn.Module)")
+    p.add_argument(
+        "spec",
+        metavar="SPEC",
+        help="package.module:factory (a callable returning a torch.nn.Module; rfsym imports and runs that module)",
+    )
     p.add_argument("--input", metavar="N", required=True, help="input size: one number or one per axis (96,80)")
     p.add_argument(
         "--passthrough",
@@ -44,9 +52,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io._loaders import is_factory, is_onnx, load_factory, parse_cli_input
-    from ..verify import verify
-
     if is_onnx(args.spec):
         raise RfsymError(
             f"{args.spec}: verify needs a PyTorch model (package.module:factory); ONNX models cannot be run here"

@@ -15,12 +15,14 @@ is too small at the first layer whose output is empty.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import _arith as A
-from ..errors import RfsymError
-from ..layers import AxisState, Conv, Identity, Layer, Pool
+from ..errors import EmptyOutputError, RfsymError
+from ..graph import Add, Concat, Graph
+from ..layers import AxisState, Conv, Identity, Layer, Pool, Upsample
+from ..network import Network
 
 __all__ = ["Builder", "Value"]
 
@@ -89,9 +91,11 @@ class Builder:
         return name
 
     def layer(self, name: str, layer: Layer, src: Value, what: str = "") -> Value:
-        """Append a layer fed by ``src``; returns the new value."""
-        from dataclasses import replace
+        """Append a layer fed by ``src``; returns the new value.
 
+        Runs the layer's transfer on every axis: the one size propagation of the
+        importers.  An empty output raises :class:`~rfsym.errors.EmptyOutputError`.
+        """
         if src.node is None:
             raise RfsymError(f"{self.source}: {name} ({what}) is not applied to a feature map of the input")
         name = self._unique(name)
@@ -105,7 +109,7 @@ class Builder:
                 raise RfsymError(f"{self.source}: {name} ({what}): {e}") from None
             if A.is_num(out.n) and out.n < 1:
                 axis = f" on axis {ax}" if len(old) > 1 else ""
-                raise RfsymError(
+                raise EmptyOutputError(
                     f"{self.source}: {name} ({what}): output is empty{axis} (n = {A.fmt(out.n)} from "
                     f"{A.fmt(st.n)} features) at input size {_fmt_size(self.input)}; the model needs a larger input"
                 )
@@ -159,8 +163,6 @@ class Builder:
         map, after a global pooling) every output then sees; nearest upsampling by the other
         map's size has exactly that reading pattern.
         """
-        from ..layers import Upsample
-
         target = tuple(max(s[ax] for s in sizes) for ax in range(self.ndim))
         mine = self.sizes(src)
         if mine == target:
@@ -186,8 +188,6 @@ class Builder:
         return prev == out
 
     def build(self, out: Value) -> Any:
-        from ..network import Network
-
         if out.node is None:
             raise RfsymError(f"{self.source}: the model's output does not depend on its input feature map")
         if out.node == "input":
@@ -211,15 +211,6 @@ class Builder:
         return seen
 
     def _graph(self, out: str) -> Any:
-        merges = [nd for nd in self.nodes if nd.merge is not None]
-        where = merges[0] if merges else next(nd for nd in self.nodes if len(nd.inputs) != 1 or nd.inputs[0] != "input")
-        try:
-            from ..graph import Add, Concat, Graph
-        except ImportError:
-            raise RfsymError(
-                f"{self.source}: branching model ({where.merge or 'branch'} at {where.name!r}, {where.what}): "
-                "graph networks are not supported by this version of rfsym"
-            ) from None
         entries: list[tuple[Layer, list[str]]] = []
         for nd in self.nodes:
             lay: Layer | None = (

@@ -1,7 +1,13 @@
 """SPEC strings for PyTorch factories (``package.module:factory``) and ONNX files.
 
-Registered in :data:`rfsym.commands._common.SPEC_LOADERS`; nothing here imports
-torch or onnx until a loader runs.
+Used by :func:`rfsym.commands._common.load_network` (through :data:`LOADERS`);
+nothing here imports torch or onnx until a loader runs.
+
+A factory SPEC **imports and runs the user's Python code** (the module's
+top level, then ``factory()``), with the current directory importable; a TOML
+spec or an ONNX file never runs code.  Whatever that code does wrong --
+raises, calls ``sys.exit``, returns something that is not a
+``torch.nn.Module`` -- becomes one :class:`~rfsym.errors.RfsymError` line.
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RfsymError
+from ._base import one_line, require
+from .onnx import from_onnx
+from .torch import from_torch
 
 __all__ = ["is_factory", "is_onnx", "load_factory", "load_onnx_spec", "load_torch_spec"]
 
@@ -33,6 +42,7 @@ def load_factory(spec: str) -> Any:
     if not is_factory(spec):
         raise RfsymError(f"{spec}: not a factory path of the form package.module:factory")
     mod_name, attr = spec.split(":")
+    torch = require("torch")  # before the user's module, which would fail on its own 'import torch'
     cwd = os.getcwd()
     added = cwd not in sys.path
     if added:
@@ -41,9 +51,11 @@ def load_factory(spec: str) -> Any:
         try:
             mod = importlib.import_module(mod_name)
         except ImportError as e:
-            raise RfsymError(f"{spec}: cannot import module {mod_name!r} ({e})") from None
+            raise RfsymError(f"{spec}: cannot import module {mod_name!r} ({one_line(e)})") from None
+        except SystemExit as e:
+            raise RfsymError(f"{spec}: importing {mod_name!r} called sys.exit({e.code!r})") from None
         except Exception as e:  # noqa: BLE001 - the user's module failed while importing
-            raise RfsymError(f"{spec}: importing {mod_name!r} raised {type(e).__name__}: {e}") from None
+            raise RfsymError(f"{spec}: importing {mod_name!r} raised {type(e).__name__}: {one_line(e)}") from None
     finally:
         if added and cwd in sys.path:
             sys.path.remove(cwd)
@@ -54,10 +66,10 @@ def load_factory(spec: str) -> Any:
         raise RfsymError(f"{spec}: {attr!r} is not callable (got {type(factory).__name__})")
     try:
         model = factory()
+    except SystemExit as e:
+        raise RfsymError(f"{spec}: calling {attr}() called sys.exit({e.code!r})") from None
     except Exception as e:  # noqa: BLE001 - one line instead of the factory's traceback
-        raise RfsymError(f"{spec}: calling {attr}() raised {type(e).__name__}: {e}") from None
-    import torch
-
+        raise RfsymError(f"{spec}: calling {attr}() raised {type(e).__name__}: {one_line(e)}") from None
     if not isinstance(model, torch.nn.Module):
         raise RfsymError(f"{spec}: {attr}() returned a {type(model).__name__}, not a torch.nn.Module")
     return model
@@ -82,18 +94,14 @@ def parse_cli_input(input: Any, spec: str, required: bool) -> Any:
 
 
 def load_torch_spec(spec: str, input: Any = None) -> Any:
-    from .torch import from_torch
-
     size = parse_cli_input(input, spec, required=True)
     model = load_factory(spec)
     return from_torch(model, size, name=spec.split(":")[1])
 
 
 def load_onnx_spec(spec: str, input: Any = None) -> Any:
-    from .onnx import from_onnx
-
     return from_onnx(spec, parse_cli_input(input, spec, required=False))
 
 
-#: (predicate, loader) pairs for :data:`rfsym.commands._common.SPEC_LOADERS`.
+#: (predicate, loader) pairs, tried in order by :func:`rfsym.commands._common.load_network`.
 LOADERS = [(is_onnx, load_onnx_spec), (is_factory, load_torch_spec)]

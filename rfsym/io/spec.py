@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RfsymError
-from ..graph import SPEC_KINDS as GRAPH_SPEC_KINDS
-from ..graph import Graph, is_graph_spec
-from ..layers import PASS_KINDS, Conv, Identity, Layer, Pool, Repeat
+from ..graph import MERGE_KINDS, Graph, is_graph_spec
+from ..layers import PASS_KINDS, Conv, ConvTranspose, Identity, Layer, Pool, Repeat, Upsample
 from ..network import Network
-from ..values import SymbolDomain
+from ..values import ROLE_MIN, SymbolDomain
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,14 +24,24 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 __all__ = ["builtin_names", "load", "loads", "network_from_dict"]
 
 TOP_KEYS = {"name", "input", "symbols", "layers", "source", "description"}
-WINDOW_KEYS = {"name", "kind", "kernel", "stride", "padding", "dilation", "inputs"}
-POOL_KEYS = WINDOW_KEYS | {"ceil_mode", "mode"}
-KINDS = ("conv", "pool", "maxpool", "avgpool", "repeat", *PASS_KINDS)
+COMMON_KEYS = {"name", "kind", "inputs"}
 
-#: Extra layer kinds registered by other modules (graphs, transposed convolution …):
-#: kind → (allowed keys, builder(fields, where) -> Layer).
-EXTRA_KINDS: dict[str, tuple[set[str], Any]] = {}
-EXTRA_KINDS.update(GRAPH_SPEC_KINDS)  # conv_transpose, upsample, add, concat
+#: Spec kind → (layer class, field values the kind implies).  A kind's keys are its class's declared
+#: fields (``Layer.spec_fields``): the declaration is the one place a parameter is named.
+LAYER_KINDS: dict[str, tuple[type[Layer], dict[str, Any]]] = {
+    "conv": (Conv, {}),
+    "pool": (Pool, {}),
+    "maxpool": (Pool, {"mode": "max"}),
+    "avgpool": (Pool, {"mode": "avg"}),
+    "conv_transpose": (ConvTranspose, {}),
+    "upsample": (Upsample, {}),
+    **{k: (Identity, {"op": k}) for k in PASS_KINDS},
+}
+KINDS = (*LAYER_KINDS, "repeat", *MERGE_KINDS)
+#: Largest spec file, in bytes (docs/spec.md, Limits); checked before the file is parsed.
+MAX_SPEC_BYTES = 8_000_000
+#: Deepest nesting of repeat blocks.
+MAX_REPEAT_DEPTH = 16
 
 
 def builtin_names() -> list[str]:
@@ -52,18 +61,33 @@ def load(spec: str | Path) -> Network:
     if path.is_dir():
         raise RfsymError(f"{spec}: is a directory, not a spec file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise RfsymError(f"{spec}: cannot read: {e}") from None
+        with path.open("rb") as f:  # at most one byte past the limit, whatever the file is (/dev/zero)
+            data = f.read(MAX_SPEC_BYTES + 1)
+    except OSError as e:
+        raise RfsymError(f"{spec}: cannot read: {e.strerror or e}") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise RfsymError(f"{spec}: larger than the limit of {MAX_SPEC_BYTES} bytes for a spec file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RfsymError(f"{spec}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     return loads(text, source=str(spec))
 
 
 def loads(text: str, source: str = "<spec>") -> Network:
     """Parse a TOML spec from a string."""
+    if not isinstance(text, str):
+        raise RfsymError(f"{source}: a spec must be a string (got {type(text).__name__})")
+    if len(text) > MAX_SPEC_BYTES:
+        raise RfsymError(f"{source}: larger than the limit of {MAX_SPEC_BYTES} characters for a spec")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise RfsymError(f"{source}: TOML syntax error: {e}") from None
+    except RecursionError:
+        raise RfsymError(f"{source}: TOML nested too deeply") from None
+    except ValueError as e:  # e.g. an integer of more than 4300 digits
+        raise RfsymError(f"{source}: TOML value refused: {e}") from None
     return network_from_dict(data, source)
 
 
@@ -105,7 +129,7 @@ def _domains(data: Any, source: str) -> dict[str, SymbolDomain]:
     return out
 
 
-def _layer(d: Any, i: int, source: str) -> Layer:
+def _layer(d: Any, i: int, source: str, depth: int = 0) -> Layer:
     if not isinstance(d, dict):
         raise RfsymError(f"{source}: layer {i} must be a table (got {d!r})")
     name = d.get("name", None)
@@ -120,64 +144,59 @@ def _layer(d: Any, i: int, source: str) -> Layer:
     if not isinstance(kind, str):
         raise RfsymError(f"{where}: kind must be a string (got {kind!r})")
     kind = kind.lower()
-
-    def check_keys(allowed: set[str]) -> None:
-        unknown = set(d) - allowed
-        if unknown:
-            raise RfsymError(
-                f"{where}: unknown field {sorted(unknown)[0]!r} for a {kind} layer (allowed: {', '.join(sorted(allowed))})"
-            )
-
+    if kind not in KINDS:
+        raise RfsymError(f"{where}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
+    if depth and (kind in MERGE_KINDS or "inputs" in d):
+        what = f"a {kind} layer" if kind in MERGE_KINDS else "'inputs'"
+        raise RfsymError(f"{where}: {what} inside a repeat block is not supported (a block is a chain)")
+    if kind == "repeat":
+        if depth >= MAX_REPEAT_DEPTH:
+            raise RfsymError(f"{where}: repeats nested more than {MAX_REPEAT_DEPTH} deep (the limit)")
+        return _repeat(d, name or f"repeat{i}", source, depth)
+    if kind in MERGE_KINDS:
+        _check_keys(d, COMMON_KEYS, kind, where)
+        ins = d.get("inputs")
+        if not isinstance(ins, list) or len(ins) < 2:
+            raise RfsymError(f"{where}: a {kind} layer needs 'inputs' with two or more layer names (got {ins!r})")
+        return MERGE_KINDS[kind](name=name)
+    cls, implied = LAYER_KINDS[kind]
+    _check_keys(d, COMMON_KEYS | cls.spec_fields(), kind, where)
+    fields = {**implied, **{k: v for k, v in d.items() if k not in COMMON_KEYS}}
     try:
-        if kind in EXTRA_KINDS:
-            keys, build = EXTRA_KINDS[kind]
-            check_keys(keys)
-            return build(d, name)  # type: ignore[no-any-return]
-        if kind == "conv":
-            check_keys(WINDOW_KEYS)
-            if "kernel" not in d:
-                raise RfsymError(f"{name or 'conv'}: kernel is required")
-            return Conv(
-                name=name,
-                kernel=d["kernel"],
-                stride=d.get("stride", 1),
-                padding=d.get("padding", 0),
-                dilation=d.get("dilation", 1),
-            )
-        if kind in ("pool", "maxpool", "avgpool"):
-            check_keys(POOL_KEYS)
-            if "kernel" not in d:
-                raise RfsymError(f"{name or 'pool'}: kernel is required")
-            mode = d.get("mode", "avg" if kind == "avgpool" else "max")
-            return Pool(
-                name=name,
-                kernel=d["kernel"],
-                stride=d.get("stride"),
-                padding=d.get("padding", 0),
-                dilation=d.get("dilation", 1),
-                ceil_mode=d.get("ceil_mode", False),
-                mode=mode,
-            )
-        if kind == "repeat":
-            check_keys({"name", "kind", "times", "index", "layers", "inputs"})
-            if "times" not in d:
-                raise RfsymError(f"{name or 'repeat'}: times is required")
-            block = d.get("layers")
-            if not isinstance(block, list) or not block:
-                raise RfsymError(f"{name or 'repeat'}: layers must be a non-empty array of layers")
-            index = d.get("index")
-            if index is not None and (not isinstance(index, str) or not index.isidentifier()):
-                raise RfsymError(f"{name or 'repeat'}: index must be a symbol name (got {index!r})")
-            sub = [_layer(b, k, f"{source}: {name or f'layer {i}'}") for k, b in enumerate(block, 1)]
-            sub = [s if s.name else _named(s, f"{s.kind}{k}") for k, s in enumerate(sub, 1)]
-            return Repeat(name=name, block=tuple(sub), times=d["times"], index=index)
-        if kind in PASS_KINDS:
-            check_keys({"name", "kind", "inputs"})
-            return Identity(name=name, op=kind)
+        return cls(name=name, **fields)  # type: ignore[call-arg]
     except RfsymError as e:
-        msg = str(e)
-        raise RfsymError(f"{source}: {msg}") from None
-    raise RfsymError(f"{where}: unknown kind {kind!r} (one of {', '.join(KINDS + tuple(EXTRA_KINDS))})")
+        raise RfsymError(f"{source}: {e}") from None
+
+
+def _check_keys(d: dict[str, Any], allowed: set[str], kind: str, where: str) -> None:
+    unknown = set(d) - allowed
+    if unknown:
+        raise RfsymError(
+            f"{where}: unknown field {sorted(unknown)[0]!r} for a {kind} layer (allowed: {', '.join(sorted(allowed))})"
+        )
+
+
+def _repeat(d: dict[str, Any], name: str, source: str, depth: int) -> Layer:
+    where = f"{source}: {name}"
+    _check_keys(d, COMMON_KEYS | {"times", "index", "layers"}, "repeat", where)
+    if "times" not in d:
+        raise RfsymError(f"{where}: times is required")
+    block = d.get("layers")
+    if not isinstance(block, list) or not block:
+        raise RfsymError(f"{where}: layers must be a non-empty array of layers")
+    index = d.get("index")
+    if index is not None and (not isinstance(index, str) or not index.isidentifier()):
+        raise RfsymError(f"{where}: index must be a symbol name (got {index!r})")
+    sub = [_layer(b, k, where, depth + 1) for k, b in enumerate(block, 1)]
+    seen: set[str] = set()
+    for lay in sub:
+        if lay.label() in seen:
+            raise RfsymError(f"{where}: duplicate layer name {lay.label()!r} in the repeat block")
+        seen.add(lay.label())
+    try:
+        return Repeat(name=name, block=tuple(sub), times=d["times"], index=index)
+    except RfsymError as e:
+        raise RfsymError(f"{source}: {e}") from None
 
 
 def _check_declared(lay: Layer, declared: set[str], source: str) -> None:
@@ -185,19 +204,21 @@ def _check_declared(lay: Layer, declared: set[str], source: str) -> None:
 
     This turns typos such as ``padding = "middle"`` into errors instead of new symbols.
     """
-    inner = set(declared)
+    inner = declared
     if isinstance(lay, Repeat):
         if lay.index is not None:
-            inner.add(lay.index.name)
+            inner = declared | {lay.index.name}
         for b in lay.block:
             _check_declared(b, inner, source)
         fields = [("times", "times", lay.times)]
     else:
         fields = list(lay.role_values())
-    for fld, _role, v in fields:
-        for sym in sorted(getattr(v, "free_symbols", ()), key=str):
+    for fld, role, v in fields:
+        if isinstance(v, int) or (getattr(v, "is_Symbol", False) and v.name in inner):
+            continue
+        for sym in sorted(getattr(v, "free_symbols", ()), key=lambda x: x.name):
             if sym.name not in inner:
-                tip = f"declare it under [symbols], e.g. {sym.name} = {{ min = 0 }}"
+                tip = f"declare it under [symbols], e.g. {sym.name} = {{ min = {ROLE_MIN.get(role, 0)} }}"
                 if fld == "padding":
                     raise RfsymError(
                         f"{source}: {lay.label()}: padding must be an integer, [left, right], 'same', "
@@ -205,12 +226,6 @@ def _check_declared(lay: Layer, declared: set[str], source: str) -> None:
                         f"unknown name {sym.name!r}; {tip})"
                     )
                 raise RfsymError(f"{source}: {lay.label()}: {fld}: unknown name {sym.name!r} (got {str(v)!r}; {tip})")
-
-
-def _named(layer: Layer, name: str) -> Layer:
-    from dataclasses import replace
-
-    return replace(layer, name=name)  # type: ignore[type-var]
 
 
 def network_from_dict(data: dict[str, Any], source: str = "<spec>") -> Network:

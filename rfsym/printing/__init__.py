@@ -1,1 +1,1 @@
-"""Printers: tables (text, Markdown, LaTeX) and, later, LaTeX for closed forms."""
+"""Printers: one LaTeX printer (rfsym.printing.latex), one renderer per table format (rfsym.printing.table), TikZ figures (rfsym.printing.tikz)."""

@@ -1,10 +1,23 @@
-r"""Per-layer tables as LaTeX (booktabs), Markdown and HTML.
+r"""Per-layer tables: one renderer per format (text, Markdown, HTML, LaTeX), one set of symbols.
 
-Columns: ``layer, kernel, stride, padding, dilation, n, j, r, start, P``; pick
-any of them in any order.  Per-axis values print as ``3\times 5`` (LaTeX) or
-``3×5`` (Markdown, HTML); symbolic cells are set in math mode with rfsym's
-LaTeX printer; finite decimals such as ``5.5`` print as decimals, like the
-seed post's table.
+Every entry point (``Table.to_text``/``to_markdown``/``to_latex``, Jupyter's
+``_repr_html_``, ``rfsym table --format …``, graph tables) renders through
+this module.  Columns: ``layer, kernel, stride, padding, dilation, n, j, r,
+start, P``; pick any of them in any order.  The symbols are the same in every
+format:
+
+========================  ==================  =========================
+cell                      text, Markdown, HTML  LaTeX
+========================  ==================  =========================
+no value (the input row)  ``-``               ``--`` (an en dash)
+one value per axis        ``3x5``             ``3 \times 5``
+left and right padding    ``1,0``             ``1,0``
+========================  ==================  =========================
+
+Symbolic LaTeX cells are set in math mode with rfsym's printer; finite
+decimals such as ``5.5`` print as decimals, like the seed post's table.
+Names (of the network, its layers and nodes) are escaped for the terminal
+(:func:`rfsym._display.term_text`), HTML and LaTeX (:mod:`rfsym.printing.escape`).
 
 >>> from rfsym import load
 >>> t = load("alexnet").table()
@@ -15,23 +28,28 @@ seed post's table.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from .. import _arith as A
+from .._display import term_text
 from ..errors import RfsymError
+from .escape import tex_math_text, tex_text
 
 if TYPE_CHECKING:
     from ..network import Table
-    from .latex import RfsymLatexPrinter
+    from .printer import RfsymLatexPrinter
 
-__all__ = ["COLUMNS", "table_latex", "table_markdown", "table_html", "table_cells"]
+__all__ = ["COLUMNS", "table_cells", "table_html", "table_latex", "table_markdown", "table_text"]
 
 COLUMNS = ("layer", "kernel", "stride", "padding", "dilation", "n", "j", "r", "start", "P")
 _PARAM = {"kernel": "k", "stride": "s", "padding": "p", "dilation": "d"}
 _STATE = {"n": "n", "j": "j", "r": "r", "start": "start", "P": "effective_padding"}
 SIZES = ("tiny", "scriptsize", "footnotesize", "small", "normalsize")
+#: the one set of symbols: (no value, between axes, between left and right padding)
+NONE, AXES, PAIR = "-", "x", ","
 
 
 def _check_columns(columns: Sequence[str]) -> tuple[str, ...]:
@@ -83,20 +101,50 @@ def _join(texts: list[str], sep: str) -> str:
 
 def _text_value(v: Any) -> str:
     if v is None:
-        return "–"
+        return NONE
     if isinstance(v, str):
         return v
     if isinstance(v, tuple):
         a, b = v
-        return A.fmt(a) if a == b else f"({A.fmt(a)}, {A.fmt(b)})"
+        return A.fmt(a) if a == b else f"{A.fmt(a)}{PAIR}{A.fmt(b)}"
     return A.fmt(v)
 
 
 def table_cells(table: Table, columns: Sequence[str] = COLUMNS) -> list[list[str]]:
-    """Plain-text cells (per-axis values joined by ``×``), one list per row."""
+    """Plain-text cells (per-axis values joined by ``x``), one list per row; names as given."""
     cols = _check_columns(columns)
     raw = [_raw_cells(table, c) for c in cols]
-    return [[_join([_text_value(v) for v in raw[c][i]], "×") for c in range(len(cols))] for i in range(len(table.rows))]
+    return [
+        [_join([_text_value(v) for v in raw[c][i]], AXES) for c in range(len(cols))] for i in range(len(table.rows))
+    ]
+
+
+def _axes_text(values: Sequence[Any]) -> str:
+    return _join([A.fmt(v) for v in values], AXES)
+
+
+def table_text(table: Table, columns: Sequence[str] = COLUMNS) -> str:
+    """The terminal table: a heading line, aligned columns, the validity range and merge conditions."""
+    cols = _check_columns(columns)
+    rows = [list(cols)] + [[term_text(c) for c in row] for row in table_cells(table, cols)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
+    lines = []
+    for k, r in enumerate(rows):
+        parts = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]
+        lines.append("  ".join(parts).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    head = (
+        f"{term_text(table.name)}: input {_axes_text(table.input)}, convention {table.convention}, "
+        f"origin {A.fmt(table.origin)}"
+    )
+    out = [head, *lines]
+    if table.min_input is not None:
+        out.append(f"valid for input size >= {_axes_text(table.min_input)}")
+    for merge, ax, cond in getattr(table, "size_conditions", ()):
+        axis = f" (axis {ax})" if table.ndim > 1 else ""
+        out.append(f"merge {term_text(merge)}{axis} needs equal sizes: {cond.lhs} = {cond.rhs}")
+    return "\n".join(out) + "\n"
 
 
 def table_markdown(table: Table, columns: Sequence[str] = COLUMNS) -> str:
@@ -104,7 +152,7 @@ def table_markdown(table: Table, columns: Sequence[str] = COLUMNS) -> str:
     cols = _check_columns(columns)
     head = "| " + " | ".join(cols) + " |"
     rule = "|" + "|".join(":--" if c == "layer" else "--:" for c in cols) + "|"
-    body = ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in table_cells(table, cols)]
+    body = ["| " + " | ".join(term_text(c).replace("|", "\\|") for c in row) + " |" for row in table_cells(table, cols)]
     return "\n".join([head, rule, *body]) + "\n"
 
 
@@ -140,8 +188,6 @@ _TEXTWIDTH_PT = 345.0  # article, 10pt and 11pt: the narrower
 
 def _visible_chars(cell: str) -> int:
     """Rough count of the glyphs a cell sets: commands count as one glyph, markup as none."""
-    import re
-
     ops = len(re.findall(r" [-+] |\\times", cell))  # binary operators take space on both sides
     t = re.sub(r"\\(left|right|mathrm|text|texttt|quad|,|\s)\b", "", cell)
     t = re.sub(r"\\[A-Za-z]+", "#", t)
@@ -222,14 +268,55 @@ def _chunks(cell: str) -> list[str]:
 
 
 def _default_caption_text(table: Table) -> str:
-    inp = "×".join(A.fmt(v) for v in table.input) if len(set(table.input)) > 1 else A.fmt(table.input[0])
-    return f"Receptive-field arithmetic of {table.name} (input {inp}, {table.convention} convention, origin {A.fmt(table.origin)})."
+    return (
+        f"Receptive-field arithmetic of {table.name} (input {_axes_text(table.input)}, "
+        f"{table.convention} convention, origin {A.fmt(table.origin)})."
+    )
 
 
-def _tex_text(s: str) -> str:
-    from .latex import _tex_text as t
+def _latex_cell(p: RfsymLatexPrinter, v: Any, column: str) -> str:
+    """One value of a cell as LaTeX (math without the dollars, except the layer name: text)."""
+    if v is None:
+        return "--"
+    if column == "layer":
+        return tex_text(str(v))
+    if isinstance(v, str):
+        return tex_math_text(v)
+    if isinstance(v, tuple):
+        a, b = v
+        return _latex_cell(p, a, column) if a == b else f"{_latex_cell(p, a, column)}{PAIR}{_latex_cell(p, b, column)}"
+    v = A.norm(v)
+    if isinstance(v, int):
+        return str(v)
+    dec = _decimal(v)
+    if dec is not None:
+        return dec
+    # plain parentheses: rows stay one line high and a long cell may break inside them
+    return p._hprint_value(v).replace(r"\left(", "(").replace(r"\right)", ")")
 
-    return t(s)
+
+def _latex_rows(p: RfsymLatexPrinter, table: Table, cols: tuple[str, ...]) -> list[str]:
+    """The body lines ``cell & cell & … \\``, with a little space after the input row."""
+    raw = [_raw_cells(table, c) for c in cols]
+    lines = []
+    for i in range(len(table.rows)):
+        cells = []
+        for c, col in enumerate(cols):
+            vals = raw[c][i]
+            if col == "layer":
+                cells.append(_latex_cell(p, vals[0], col))
+            elif all(v is None for v in vals):
+                cells.append("--")
+            else:
+                cells.append("$%s$" % _join([_latex_cell(p, v, col) for v in vals], r" \times "))
+        lines.append(" & ".join(cells) + r" \\")
+        if i == 0 and table.rows[0].layer is None and len(table.rows) > 1:
+            lines.append(r"\addlinespace")
+    return lines
+
+
+def _latex_head(p: RfsymLatexPrinter, column: str) -> str:
+    return "layer" if column == "layer" else "$%s$" % p._names[_PARAM.get(column, column)]
 
 
 def table_latex(
@@ -253,7 +340,7 @@ def table_latex(
     normalsize``.  Other keyword arguments are settings of
     :func:`rfsym.latex` (``names``, ``floor_style``, …) used for the symbolic cells.
     """
-    from .latex import printer_for
+    from .printer import printer_for  # sympy: a numeric text table never imports it
 
     cols = _check_columns(columns)
     if size is not None and size != "auto" and size not in SIZES:
@@ -261,63 +348,19 @@ def table_latex(
     settings.setdefault("fold_short_frac", True)  # k/2 rather than a stacked fraction: rows stay one line high
     settings.setdefault("floor_style", "fixed")
     p = printer_for(printer, **settings)
-
-    def tex(v: Any, column: str) -> str:
-        if v is None:
-            return "--"
-        if column == "layer":
-            return _tex_text(str(v))
-        if isinstance(v, str):
-            return r"\mathrm{%s}" % v.replace("_", r"\_")
-        if isinstance(v, tuple):
-            a, b = v
-            return tex(a, column) if a == b else f"({tex(a, column)}, {tex(b, column)})"
-        v = A.norm(v)
-        if isinstance(v, int):
-            return str(v)
-        dec = _decimal(v)
-        if dec is not None:
-            return dec
-        # plain parentheses: rows stay one line high and a long cell may break inside them
-        return p._hprint_value(v).replace(r"\left(", "(").replace(r"\right)", ")")
-
-    raw = [_raw_cells(table, c) for c in cols]
-    lines = []
-    for i in range(len(table.rows)):
-        cells = []
-        for c, col in enumerate(cols):
-            vals = raw[c][i]
-            if col == "layer":
-                cells.append(tex(vals[0], col))
-                continue
-            if all(v is None for v in vals):
-                cells.append("--")
-                continue
-            body = _join([tex(v, col) for v in vals], r" \times ")
-            cells.append(f"${body}$")
-        lines.append(" & ".join(cells) + r" \\")
-        if i == 0 and table.rows[0].layer is None and len(table.rows) > 1:
-            lines.append(r"\addlinespace")
-
-    def head(c: str) -> str:
-        if c == "layer":
-            return "layer"
-        name = p._names[_PARAM.get(c, c)]
-        return f"${name}$"
-
+    lines = _latex_rows(p, table, cols)
+    heads = [_latex_head(p, c) for c in cols]
     sep = None
     paragraphs: dict[int, float] = {}
     if size == "auto":
-        size, sep, paragraphs = _auto_size(
-            [[head(c) for c in cols]] + [ln[: -len(r" \\")].split(" & ") for ln in lines if "&" in ln]
-        )
+        size, sep, paragraphs = _auto_size([heads] + [ln[: -len(r" \\")].split(" & ") for ln in lines if "&" in ln])
     if paragraphs:
         lines = [_wrap_cells(ln, paragraphs) for ln in lines]
     spec = "".join("l" if c == "layer" or i in paragraphs else "r" for i, c in enumerate(cols))
     tabular = [
         r"\begin{tabular}{@{}" + spec + "@{}}",
         r"\toprule",
-        " & ".join(head(c) for c in cols) + r" \\",
+        " & ".join(heads) + r" \\",
         r"\midrule",
         *lines,
         r"\bottomrule",
@@ -329,18 +372,13 @@ def table_latex(
             pre.insert(0, "{")
         return "\n".join(pre + tabular + (["}"] if size or sep else [])) + "\n"
     if caption is None:
-        inp = _join([tex(v, "n") for v in table.input], r" \times ")
+        inp = _join([_latex_cell(p, v, "n") for v in table.input], r" \times ")
         caption = (
-            f"Receptive-field arithmetic of \\texttt{{{_tex_text(table.name)}}} (input ${inp}$, "
-            f"{table.convention} convention, origin ${tex(table.origin, 'start')}$)."
+            f"Receptive-field arithmetic of \\texttt{{{tex_text(table.name)}}} (input ${inp}$, "
+            f"{table.convention} convention, origin ${_latex_cell(p, table.origin, 'start')}$)."
         )
     out = [r"\begin{table}[%s]" % placement, r"\centering", r"\caption{" + caption + "}"]
     if label:
         out.append(r"\label{" + label + "}")
-    if size:
-        out.append("\\" + size)
-    if sep:
-        out.append(r"\setlength{\tabcolsep}{%s}" % sep)
-    out += tabular
-    out.append(r"\end{table}")
-    return "\n".join(out) + "\n"
+    out += (["\\" + size] if size else []) + ([r"\setlength{\tabcolsep}{%s}" % sep] if sep else [])
+    return "\n".join([*out, *tabular, r"\end{table}"]) + "\n"

@@ -19,13 +19,16 @@ table's origin (its centre is ``origin + i`` in table coordinates).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from .. import _arith as A
+from .._display import term_text
 from ..errors import RfsymError
+from .escape import tex_text
 
 __all__ = ["Figure", "figure_geometry", "tikz_figure"]
 
@@ -55,8 +58,25 @@ class Figure:
 def _number(v: Any, what: str, layer: str) -> Fraction:
     v = A.norm(v)
     if not A.is_num(v):
-        raise RfsymError(f"{layer}: {what} is symbolic ({v}); a figure needs numbers (substitute values with net.subs)")
+        raise RfsymError(
+            f"{term_text(layer)}: {what} is symbolic ({v}); a figure needs numbers (substitute values with net.subs)"
+        )
     return Fraction(v)
+
+
+#: the largest input, and the most features, a figure draws per axis (checked before the work)
+MAX_FIGURE_SIZE = 1024
+
+
+def check_figure_size(net: Any, input: Any = None, hint: str = "", layer: str | None = None) -> None:
+    """Raise RfsymError when the input of ``net`` is too large to draw (more than MAX_FIGURE_SIZE per axis)."""
+    where = term_text(net.name) + (f": {term_text(layer)}" if layer else "")
+    for n in net.axes_input(input):
+        v = A.norm(n)
+        if A.is_num(v) and v > MAX_FIGURE_SIZE:
+            raise RfsymError(
+                f"{where}: a figure draws at most {MAX_FIGURE_SIZE} input pixels per axis (input {A.fmt(v)}){hint}"
+            )
 
 
 def figure_geometry(
@@ -74,6 +94,7 @@ def figure_geometry(
     ``features`` are 0-based (row, column) indices, or single indices for both
     axes; the default is the first and the last feature.
     """
+    check_figure_size(net, input, layer=layer)
     table = net.table(input=input, convention=convention, origin=origin)
     if layer is None:
         # the deepest layer with at least two features per axis shows the most; else the output
@@ -87,14 +108,20 @@ def figure_geometry(
             row = table[layer]
         except KeyError:
             names = ", ".join(r.name for r in table.rows)
-            raise RfsymError(f"{net.name}: no layer named {layer!r} (layers: {names})") from None
+            raise RfsymError(
+                f"{term_text(net.name)}: no layer named {term_text(repr(layer))} (layers: {term_text(names)})"
+            ) from None
     states = row.states if len(row.states) >= 2 else (row.states[0], row.states[0])
     inputs = table.input if len(table.input) >= 2 else (table.input[0], table.input[0])
     if len(states) > 2:
-        raise RfsymError(f"{net.name}: figures draw two axes; this network has {len(states)}")
+        raise RfsymError(f"{term_text(net.name)}: figures draw two axes; this network has {len(states)}")
     o = Fraction(A.norm(table.origin))
     size = tuple(int(_number(n, "the input size", row.name)) for n in inputs)
     ns = [int(_number(s.n, "n", row.name)) for s in states]
+    if max(ns) > MAX_FIGURE_SIZE:
+        raise RfsymError(
+            f"{term_text(row.name)}: a figure draws at most {MAX_FIGURE_SIZE} features per axis (n = {max(ns)})"
+        )
     js = [_number(s.j, "j", row.name) for s in states]
     rs = [_number(s.r, "r", row.name) for s in states]
     starts = [_number(s.start, "start", row.name) - o + Fraction(1, 2) for s in states]
@@ -111,7 +138,9 @@ def figure_geometry(
                 raise RfsymError(f"a feature is (row, column) (got {f!r})")
             for ax, (i, n) in enumerate(zip(pair, ns)):
                 if not 0 <= i < n:
-                    raise RfsymError(f"{row.name}: feature index {i} on axis {ax} is out of range 0..{n - 1}")
+                    raise RfsymError(
+                        f"{term_text(row.name)}: feature index {i} on axis {ax} is out of range 0..{n - 1}"
+                    )
             feats.append(pair)  # type: ignore[arg-type]
     before = tuple(max(0, math.ceil(rs[a] / 2 - centres[a][0])) for a in range(2))
     after = tuple(max(0, math.ceil(centres[a][-1] + rs[a] / 2 - size[a])) for a in range(2))
@@ -167,7 +196,7 @@ def tikz_figure(
     dot = min(0.3 * float(min(g.jump)), max(0.18, 0.01 * cells))
     fine = cells <= 64  # pixel grid lines only while they stay visible
     lines = [
-        f"% rfsym: receptive fields of {g.network} / {g.layer}; input {g.size[0]}x{g.size[1]}, "
+        f"% rfsym: receptive fields of {tex_text(g.network)} / {tex_text(g.layer)}; input {g.size[0]}x{g.size[1]}, "
         f"jump {_num(g.jump[0])}, receptive field {_num(g.rf[0])}x{_num(g.rf[1])}",
         rf"\begin{{tikzpicture}}[x={u}, y=-{u}]",
     ]
@@ -194,11 +223,9 @@ def tikz_figure(
     body = "\n".join(lines) + "\n"
     if not (floating or caption or label):
         return body
-    from .latex import _tex_text
-
     if caption is None:
         caption = (
-            rf"Receptive fields in \texttt{{{_tex_text(g.network)}}}, layer \texttt{{{_tex_text(g.layer)}}}: "
+            rf"Receptive fields in \texttt{{{tex_text(g.network)}}}, layer \texttt{{{tex_text(g.layer)}}}: "
             r"input pixels (blue), padding (dashed), feature centres (green) and the receptive fields of "
             r"the marked features (orange)."
         )
@@ -218,8 +245,6 @@ def _grid(style: str, x0: int, y0: int, x1: int, y1: int) -> str:
 
 
 def _split_length(width: str) -> tuple[float, str]:
-    import re
-
     m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(cm|mm|pt|in)\s*", str(width))
     if not m or float(m.group(1)) <= 0:
         raise RfsymError(f"figure width must be a positive length in cm, mm, pt or in (got {width!r})")

@@ -3,10 +3,10 @@
 Everything numeric goes through the layers' transfer functions.  For speed the
 dynamic programme uses, per concrete layer, the coefficients of its (affine)
 transfer function ``j' = a j``, ``q' = q + c_q j`` for q in r, start, P; those
-coefficients are read off one symbolic run of ``transfer`` (sympy proves the
-affinity), and layers whose transfer is not affine in the state (``same``
-padding, seed convention, which depend on n) are evaluated with ``transfer``
-on numbers every time.
+coefficients come from the layer's affine map (:mod:`rfsym.maps`, the one reader
+of ``transfer`` as a map), and layers whose coefficients depend on the input size
+(``same`` padding, seed convention) are evaluated with ``transfer`` on numbers
+every time.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 from .. import _arith as A
 from ..errors import RfsymError
 from ..layers import AxisState, Layer, Repeat
+from ..maps import layer_map
 from ..network import Network
 from ..values import SymbolDomain
 
@@ -175,67 +176,44 @@ class Coeffs:
     ncache: dict[Any, Any] = field(default_factory=dict)
 
 
-_COEFF_CACHE: dict[tuple, Coeffs] = {}
+def _map_coeffs(layer: Layer, axis: int, convention: str) -> tuple[Any, dict[str, Any]]:
+    """(a, {q: c_q}) of the layer's affine map (rfsym.maps): ``j' = a j``, ``q' = q + c_q j``.
+
+    The c_q may be expressions in the layer's symbols, or in the input size when
+    the layer's padding depends on it (``same``, seed convention).
+    """
+    mp = layer_map(layer, axis, convention)
+    return mp.m, {"r": mp.a, "start": mp.c, "effective_padding": mp.b}
 
 
 def coefficients(layer: Layer, axis: int, convention: str, ndim: int) -> Coeffs:
-    """Read the affine coefficients off one symbolic run of the layer's transfer function."""
-    key = (layer_key(layer), axis, convention, ndim)
-    hit = _COEFF_CACHE.get(key)
-    if hit is not None:
-        return Coeffs(hit.a, hit.c, hit.depth, hit.weights)
-    import sympy
-
-    n, j = sympy.Symbol("n_", integer=True, positive=True), sympy.Symbol("j_", positive=True)
-    r, st, P = sympy.Symbol("r_", positive=True), sympy.Symbol("start_"), sympy.Symbol("P_")
-    out = layer.transfer(AxisState(n, j, r, st, P), axis, convention)
-    a = A.norm(sympy.simplify(A.to_sympy(out.j) / j))
+    """The affine coefficients of a concrete layer, from its map (:func:`rfsym.maps.layer_map`)."""
+    a, cs = _map_coeffs(layer, axis, convention)
     if not A.is_num(a) or a <= 0:
-        raise RfsymError(f"{layer.label()}: the jump does not scale by a positive constant ({out.j}); cannot solve")
-    c: dict[str, Any] = {}
-    for q, before, after in (("r", r, out.r), ("start", st, out.start), ("effective_padding", P, out.P)):
-        d = A.norm(sympy.expand(sympy.simplify((A.to_sympy(after) - before) / j)))
-        c[q] = d if A.is_num(d) else None
+        raise RfsymError(f"{layer.label()}: the jump does not scale by a positive constant ({a} j); cannot solve")
+    c = {q: (v if A.is_num(v) else None) for q, v in cs.items()}
     if c["r"] is None:
-        raise RfsymError(f"{layer.label()}: the receptive field is not affine in the state ({out.r}); cannot solve")
+        raise RfsymError(f"{layer.label()}: the receptive field is not affine in the state ({cs['r']}); cannot solve")
     depth = 0 if (a == 1 and c["r"] == 0) else 1
-    weights = 0
-    if layer.kind in ("conv", "conv_transpose") and hasattr(layer, "axis_params"):
-        weights = 1
-        axes = range(ndim) if ndim > 1 else (axis, axis)
-        for ax in axes:
-            k = layer.axis_params(ax)[0]  # type: ignore[attr-defined]
-            weights *= int(k)
-    res = Coeffs(a, c, depth, weights)
-    _COEFF_CACHE[key] = res
-    return Coeffs(a, c, depth, weights)
+    return Coeffs(a, c, depth, weights_of(layer, axis, ndim))
 
 
 class CoeffTemplate:
-    """Coefficients of a layer whose parameters hold unknowns, read off ONE symbolic run of its
-    transfer function (state and unknowns symbolic); numbers for an option by substitution.
+    """Coefficients of a layer whose parameters hold unknowns, read off its affine map (expressions
+    in the unknowns); numbers for an option by substitution.
 
     ``for_values`` returns None when a coefficient is not a number after substitution (then
     the caller falls back to :func:`coefficients` on the concrete layer).
     """
 
     def __init__(self, layer: Layer, axis: int, convention: str):
-        import sympy
-
-        self.ok = False
         try:
-            n, j = sympy.Symbol("n_", integer=True, positive=True), sympy.Symbol("j_", positive=True)
-            r, st, P = sympy.Symbol("r_", positive=True), sympy.Symbol("start_"), sympy.Symbol("P_")
-            out = layer.transfer(AxisState(n, j, r, st, P), axis, convention)
-            self.a = sympy.cancel(A.to_sympy(out.j) / j)
-            self.c = {
-                "r": sympy.expand((A.to_sympy(out.r) - r) / j),
-                "start": sympy.expand((A.to_sympy(out.start) - st) / j),
-                "effective_padding": sympy.expand((A.to_sympy(out.P) - P) / j),
-            }
-            self.ok = True
-        except Exception:  # noqa: BLE001 - any trouble: use the per-option path
+            a, c = _map_coeffs(layer, axis, convention)
+        except RfsymError:  # not an affine map: use the per-option path
             self.ok = False
+            return
+        self.a, self.c = A.to_sympy(a), {q: A.to_sympy(v) for q, v in c.items()}
+        self.ok = True
 
     def for_values(self, values: dict[Any, int]) -> tuple[Any, dict[str, Any]] | None:
         if not self.ok:

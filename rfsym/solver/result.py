@@ -10,8 +10,8 @@ from typing import Any
 import sympy
 
 from .. import _arith as A
+from .._display import JupyterLatex
 from ..errors import RfsymError
-from ..printing._hooks import JupyterLatex
 from .targets import Target
 
 __all__ = ["Condition", "Nearest", "Progression", "SolveResult"]

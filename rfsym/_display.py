@@ -1,0 +1,125 @@
+"""Display mixins (level 0): how rfsym objects print, without importing the printers early.
+
+Like sympy's ``sympy/core/_print_helpers.py``: the classes of the lower
+levels (layers, networks, graphs, closed forms, solution sets) inherit these
+mixins, and each method imports :mod:`rfsym.printing` only when it is called.
+So no lower module imports the printing package, ``import rfsym`` stays light,
+and every entry point (``sympy.latex(obj)``, :func:`rfsym.latex`, Jupyter, the
+CLI) goes through the same printer and the same table renderers.
+
+* ``sympy.latex(obj)`` asks an object for ``_latex(printer)``;
+* Jupyter asks for ``_repr_latex_()`` and ``_repr_html_()``;
+* tables render as text, Markdown, LaTeX and HTML through
+  :mod:`rfsym.printing.table`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["JupyterLatex", "LatexPrintable", "LatexRelations", "TableDisplay", "term_text"]
+
+
+#: Characters that act on a terminal or split a line: C0/C1 controls, DEL, line and
+#: paragraph separators, bidirectional overrides and isolates, lone surrogates.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
+
+
+def _escape(c: str) -> str:
+    if c in _NAMED:
+        return _NAMED[c]
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+
+def term_text(text: object, keep: str = "") -> str:
+    r"""``text`` safe to echo to a terminal: control characters written as escapes (``\n``, ``\e``,
+    ``\x07``, ``\u202e``); characters in ``keep`` (``"\n\t"`` for multi-line output) pass through.
+
+    >>> term_text("conv\x1b[31m1\n")
+    'conv\\e[31m1\\n'
+    """
+    text = str(text)
+    if not _UNSAFE.search(text):
+        return text
+    return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m.group()), text)
+
+
+class LatexPrintable:
+    """Mixin: ``sympy.latex(obj)`` prints with rfsym's printer (settings carried over)."""
+
+    __slots__ = ()
+
+    def _latex(self, printer: Any, **kwargs: Any) -> str:
+        from .printing.latex import latex_method
+
+        return latex_method(self, printer, **kwargs)
+
+
+class JupyterLatex(LatexPrintable):
+    """Mixin: also ``_repr_latex_`` for Jupyter."""
+
+    __slots__ = ()
+
+    def _repr_latex_(self) -> str:
+        from .printing.latex import repr_latex
+
+        return repr_latex(self)
+
+
+class LatexRelations(JupyterLatex):
+    """Mixin for objects that print as relations (closed forms): ``latex_lines`` and ``to_latex``."""
+
+    __slots__ = ()
+
+    def latex_lines(self, **settings: Any) -> list[str]:
+        """One ``lhs &= rhs`` line per relation, as :func:`rfsym.latex` prints them."""
+        from .printing.latex import latex_lines
+
+        return latex_lines(self, **settings)
+
+    def to_latex(self, **settings: Any) -> str:
+        """An ``align*`` environment (or the ``environment`` setting) with the relations: :func:`rfsym.latex`."""
+        from .printing.latex import latex
+
+        settings.setdefault("environment", "align*")
+        return latex(self, **settings)
+
+
+class TableDisplay(LatexPrintable):
+    """Mixin for per-layer tables: text, Markdown, LaTeX and HTML, one renderer per format."""
+
+    __slots__ = ()
+
+    def cells(self) -> list[list[str]]:
+        """Text cells, one list per row: layer, kernel, stride, padding, dilation, n, j, r, start, P."""
+        from .printing.table import table_cells
+
+        return table_cells(self)  # type: ignore[arg-type]
+
+    def to_text(self) -> str:
+        """The terminal table (what ``rfsym table`` prints)."""
+        from .printing.table import table_text
+
+        return table_text(self)  # type: ignore[arg-type]
+
+    def to_markdown(self, **options: Any) -> str:
+        """A GitHub-flavoured Markdown table."""
+        from .printing.table import table_markdown
+
+        return table_markdown(self, **options)  # type: ignore[arg-type]
+
+    def to_latex(self, **settings: Any) -> str:
+        """A booktabs table (see :func:`rfsym.printing.table.table_latex`)."""
+        from .printing.table import table_latex
+
+        return table_latex(self, **settings)  # type: ignore[arg-type]
+
+    def _repr_html_(self) -> str:
+        from .printing.table import table_html
+
+        return table_html(self)  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return self.to_text()

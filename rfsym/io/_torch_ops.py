@@ -1,0 +1,679 @@
+"""How each PyTorch operation maps to rfsym layers: the tables behind :func:`rfsym.from_torch`.
+
+:class:`_Importer` turns one module call or one torch function/method call into
+:class:`~rfsym.io._graphbuild.Builder` calls.  Modules are dispatched by type
+(:func:`_module_table`: ``(types, handler, needs a map)`` rows, most specific
+first), functions by canonical name (:data:`FUNCTIONS`: ``{name: handler}``).
+Both tracers (``torch.fx`` and the hook recorder in :mod:`rfsym.io.torch`)
+feed the same importer.  torch itself is imported only inside the functions
+that need its classes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .._display import term_text
+from ..errors import RfsymError
+from ..layers import Conv, ConvTranspose, Identity, Pool, Upsample
+from ._base import integer_scales, make_layer, size_scales, whole
+from ._graphbuild import CONST, Builder, Value
+
+__all__ = ["META", "CONST", "Value", "_Importer", "_Split", "canon", "flat_args"]
+
+
+class _Meta:
+    """A non-tensor value computed from a feature map (a size, a shape)."""
+
+
+META = _Meta()
+
+_UNARY = {
+    "relu",
+    "relu6",
+    "gelu",
+    "silu",
+    "sigmoid",
+    "tanh",
+    "hardswish",
+    "hardsigmoid",
+    "hardtanh",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "celu",
+    "softplus",
+    "softsign",
+    "mish",
+    "logsigmoid",
+    "prelu",
+    "rrelu",
+    "glu_channel",
+    "dropout",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "alpha_dropout",
+    "feature_alpha_dropout",
+    "batch_norm",
+    "layer_norm",
+    "group_norm",
+    "instance_norm",
+    "local_response_norm",
+    "rms_norm",
+    "normalize",
+    "abs",
+    "neg",
+    "exp",
+    "log",
+    "sqrt",
+    "rsqrt",
+    "clamp",
+    "clamp_min",
+    "clamp_max",
+    "clip",
+    "square",
+    "sign",
+    "reciprocal",
+    "erf",
+    "contiguous",
+    "clone",
+    "float",
+    "double",
+    "half",
+    "bfloat16",
+    "to",
+    "type",
+    "type_as",
+    "detach",
+    "requires_grad_",
+    "cpu",
+    "cuda",
+    "pos",
+    "nan_to_num",
+    "threshold",
+}
+_BINARY = {
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "truediv",
+    "floordiv",
+    "pow",
+    "rsub",
+    "radd",
+    "rmul",
+    "rtruediv",
+    "maximum",
+    "minimum",
+    "true_divide",
+    "multiply",
+    "subtract",
+    "gt",
+    "lt",
+    "ge",
+    "le",
+    "eq",
+    "ne",
+    "and",
+    "or",
+    "xor",
+    "logical_and",
+    "logical_or",
+    "logical_not",
+    "bitwise_and",
+    "bitwise_or",
+    "fmod",
+    "remainder",
+    "mod",
+}
+_META_OPS = {
+    "size",
+    "dim",
+    "getattr",
+    "len",
+    "numel",
+    "ndimension",
+    "__get__",
+    "shape",
+    "bool",
+    "item",
+    "tolist",
+    "any",
+    "all",
+    "int",
+    "numpy",
+    "is_floating_point",
+    "is_contiguous",
+    "data_ptr",
+    "stride",
+    "element_size",
+    "format",
+    "repr",
+}
+
+
+def canon(name: str) -> str:
+    """``__iadd__`` / ``add_`` / ``iadd`` → ``add``."""
+    n = name.strip("_")
+    if name.startswith("__i") and name.endswith("__") and n[1:] in _BINARY:
+        return n[1:]
+    if n.startswith("i") and n[1:] in _BINARY:
+        return n[1:]
+    if n.startswith("r") and n[1:] in _BINARY:
+        return n[1:]
+    return n
+
+
+def _tuple(v: Any, nd: int, what: str) -> tuple[Any, ...]:
+    if isinstance(v, (list, tuple)):
+        if len(v) == 1 and nd > 1:
+            return tuple(v) * nd
+        if len(v) != nd:
+            raise RfsymError(f"{what} has {len(v)} values for {nd} spatial axes")
+        return tuple(whole(x, what) for x in v)
+    return (whole(v, what),) * nd
+
+
+def _pk(vals: Sequence[Any]) -> Any:
+    """rfsym parameter from per-axis values: a scalar for 1-D layers, a list otherwise."""
+    return vals[0] if len(vals) == 1 else list(vals)
+
+
+def _pads(pairs: Sequence[tuple[int, int]]) -> Any:
+    return pairs[0] if len(pairs) == 1 else [list(p) for p in pairs]
+
+
+def _padding(p: Any, nd: int, what: str) -> Any:
+    if isinstance(p, str):
+        if p not in ("same", "valid"):
+            raise RfsymError(f"{what}: padding {p!r} is not supported")
+        return p
+    return _pads([(x, x) for x in _tuple(p, nd, what)])
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One torch function or method call whose arguments include a feature map."""
+
+    name: str  # the layer name it gets (module path + op)
+    fname: str  # the name as called
+    op: str  # canonical name
+    args: Sequence[Any]
+    kwargs: dict[str, Any]
+    where: str
+    src: Value  # the first feature-map argument
+    maps: list[Value]
+
+    def arg(self, i: int, key: str, default: Any) -> Any:
+        if key in self.kwargs:
+            return self.kwargs[key]
+        return self.args[i] if len(self.args) > i else default
+
+    def fail(self, msg: str) -> RfsymError:
+        return RfsymError(f"{self.where} ({self.fname}): {msg}")
+
+
+@dataclass(frozen=True)
+class _ModCall:
+    """One leaf-module call on a feature map."""
+
+    path: str
+    mod: Any
+    src: Value
+    where: str  # "path (type)"
+    what: str  # the type
+
+
+def _dim(d: int, rank: int) -> int:
+    return d + rank if d < 0 else d
+
+
+class _Importer:
+    def __init__(self, model: Any, input: tuple[int, ...], name: str, passthrough: Iterable[str]) -> None:
+        self.model = model
+        self.b = Builder(name=name, input=input, source=name)
+        self.nd = len(input)
+        self.passthrough = set(passthrough)
+        self.seen_passthrough: set[str] = set()
+
+    # -- modules ---------------------------------------------------------------
+    def module(self, path: str, mod: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        """A leaf module's call: its rfsym value, by the first matching row of :func:`_module_table`."""
+        tname = f"{type(mod).__module__}.{type(mod).__name__}"
+        if tname.startswith("torch.nn.modules."):
+            tname = "torch.nn." + type(mod).__name__
+        src = args[0] if args else next(iter(kwargs.values()), CONST)
+        if path in self.passthrough:
+            self.seen_passthrough.add(path)
+            return src
+        if not isinstance(src, Value) or not src.is_map:
+            maps = [a for a in args if isinstance(a, Value) and a.is_map]
+            if not maps:
+                return CONST
+            src = maps[0]
+        call = _ModCall(path, mod, src, f"{term_text(path)} ({term_text(tname)})", tname)
+        for types, handler, needs_map in _module_table():
+            if isinstance(mod, types):
+                if needs_map:
+                    self._expect_map(src, call.where)
+                return handler(self, call)
+        if _passive_module(mod):
+            return src
+        raise RfsymError(
+            f"{call.where}: unsupported module for receptive-field import "
+            f"(list it in passthrough=[...] if it does not change the receptive field)"
+        )
+
+    def _m_conv_transpose(self, c: _ModCall) -> Value:
+        return self.b.layer(c.path, _conv_transpose(c.mod, self.nd, c.where), c.src, c.what)
+
+    def _m_conv(self, c: _ModCall) -> Value:
+        mod, nd, where = c.mod, self.nd, c.where
+        if getattr(mod, "padding_mode", "zeros") == "circular":
+            raise RfsymError(f"{where}: padding_mode 'circular' wraps around the map; not supported")
+        lay = make_layer(
+            where,
+            Conv,
+            kernel=_pk(_tuple(mod.kernel_size, nd, where)),
+            stride=_pk(_tuple(mod.stride, nd, where)),
+            padding=_padding(mod.padding, nd, where),
+            dilation=_pk(_tuple(mod.dilation, nd, where)),
+        )
+        return self.b.layer(c.path, lay, c.src, c.what)
+
+    def _m_pool(self, c: _ModCall) -> Value:
+        from torch.nn.modules import pooling
+
+        mod, nd, where = c.mod, self.nd, c.where
+        k = _tuple(mod.kernel_size, nd, where)
+        lay = make_layer(
+            where,
+            Pool,
+            kernel=_pk(k),
+            stride=_pk(_tuple(mod.stride if mod.stride is not None else mod.kernel_size, nd, where)),
+            padding=_padding(getattr(mod, "padding", 0), nd, where),
+            dilation=_pk(_tuple(getattr(mod, "dilation", 1), nd, where)),
+            ceil_mode=bool(mod.ceil_mode),
+            mode="max" if isinstance(mod, pooling._MaxPoolNd) else "avg",
+        )
+        return self.b.layer(c.path, lay, c.src, c.what)
+
+    def _m_adaptive(self, c: _ModCall) -> Value:
+        mode = "max" if "Max" in type(c.mod).__name__ else "avg"
+        return self.adaptive(c.path, c.src, c.mod.output_size, mode, c.what)
+
+    def _m_upsample(self, c: _ModCall) -> Value:
+        mod = c.mod
+        lay = _upsample(mod.size, mod.scale_factor, mod.mode, self.b.sizes(c.src), self.nd, c.where)
+        return self.b.layer(c.path, lay, c.src, c.what)
+
+    def _m_flatten(self, c: _ModCall) -> Any:
+        return self.flatten(c.src, c.mod.start_dim, c.mod.end_dim, c.where)
+
+    def _m_linear(self, c: _ModCall) -> Value:
+        return self.linear(c.path, c.src, c.where, c.what)
+
+    def _m_pad(self, c: _ModCall) -> Value:
+        return self.pad(c.path, c.src, c.mod.padding, c.where, c.what)
+
+    def _m_softmax(self, c: _ModCall) -> Value:
+        if c.mod.dim not in (1, -(self.nd + 1)):
+            raise RfsymError(f"{c.where}: softmax over dim {c.mod.dim} mixes a spatial axis; not supported")
+        return c.src
+
+    def _m_pass(self, c: _ModCall) -> Value:
+        return c.src
+
+    # -- shared by modules and functions ---------------------------------------
+    def _expect_map(self, src: Value, where: str) -> None:
+        if src.flat:
+            raise RfsymError(f"{where}: applied after the spatial axes were flattened; not supported")
+
+    def adaptive(self, path: str, src: Value, output_size: Any, mode: str, what: str) -> Value:
+        sizes = self.b.sizes(src)
+        outs = output_size if isinstance(output_size, (list, tuple)) else (output_size,) * self.nd
+        if len(outs) != self.nd:
+            raise RfsymError(f"{path} ({what}): output_size {output_size!r} has {len(outs)} axes for {self.nd}")
+        ks = []
+        for ax, (n, o) in enumerate(zip(sizes, outs)):
+            o = n if o is None else whole(o, f"{path} ({what}): output_size")
+            if o < 1 or n % o:
+                raise RfsymError(
+                    f"{path} ({what}): adaptive pooling from {n} to {o} features (axis {ax}) uses windows of "
+                    f"different sizes, which no single layer describes; use an input size for which {o} divides "
+                    f"the map, or list it in passthrough=[...]"
+                )
+            ks.append(n // o)
+        if all(k == 1 for k in ks):
+            return self.b.layer(path, Identity(op="identity"), src, what)
+        tag = ", sees the whole map" if all(o in (1,) for o in outs) else ""
+        lay = make_layer(f"{path} ({what})", Pool, kernel=_pk(ks), stride=_pk(ks), mode=mode)
+        return self.b.layer(path, lay, src, what + tag)
+
+    def flatten(self, src: Any, start: int, end: int, where: str) -> Any:
+        if not isinstance(src, Value) or not src.is_map:
+            return src
+        rank = self.nd + 2
+        start, end = _dim(start, rank), _dim(end, rank)
+        if start > 1 or end != rank - 1:
+            raise RfsymError(f"{where}: flattening dims {start}..{end} keeps some spatial axes apart; not supported")
+        return Value(src.node, flat=True)
+
+    def linear(self, path: str, src: Value, where: str, what: str) -> Value:
+        if not isinstance(src, Value) or not src.is_map:
+            return CONST
+        if src.flat:
+            return self.b.whole(path, src, what, mode="conv", flat=True)
+        if all(n == 1 for n in self.b.sizes(src)):
+            return self.b.layer(path, Identity(op="identity"), src, what)
+        raise RfsymError(
+            f"{where}: a Linear layer on a feature map mixes its last spatial axis; flatten first or list it in passthrough=[...]"
+        )
+
+    def pad(self, path: str, src: Value, pad: Any, where: str, what: str) -> Value:
+        pad = tuple(whole(p, f"{where}: padding") for p in pad)
+        if len(pad) % 2 or len(pad) // 2 > self.nd:
+            raise RfsymError(f"{where}: padding {pad!r} does not fit {self.nd} spatial axes")
+        pairs = [(0, 0)] * self.nd
+        for i in range(len(pad) // 2):  # torch lists the last axis first
+            pairs[self.nd - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+        if any(p < 0 for pr in pairs for p in pr):
+            raise RfsymError(f"{where}: negative padding (cropping) {pad!r} is not supported")
+        lay = make_layer(where, Conv, kernel=_pk([1] * self.nd), padding=_pads(pairs))
+        return self.b.layer(path, lay, src, what + ", padding only")
+
+    # -- functions -------------------------------------------------------------
+    def function(self, name: str, fname: str, args: Sequence[Any], kwargs: dict[str, Any], where: str) -> Any:
+        """A torch function, tensor method or operator, by canonical name (:data:`FUNCTIONS`)."""
+        op = canon(fname)
+        if op in _META_OPS:
+            return META
+        maps = [a for a in flat_args(args, kwargs) if isinstance(a, Value) and a.is_map]
+        if not maps:
+            return args[0][args[1]] if op == "getitem" and isinstance(args[0], (tuple, list)) else CONST
+        handler = FUNCTIONS.get(op)
+        if handler is None:
+            raise RfsymError(
+                f"{where}: unsupported operation {fname!r} on a feature map (list the module in passthrough=[...] "
+                "if it does not change the receptive field)"
+            )
+        return handler(self, _Call(name, fname, op, args, kwargs, where, maps[0], maps))
+
+    def _weight_kernel(self, c: _Call) -> tuple[int, ...]:
+        w = c.arg(1, "weight", None)
+        if not hasattr(w, "shape"):
+            raise c.fail("the weight is not a parameter of the model; not supported")
+        return tuple(int(x) for x in w.shape[2:])
+
+    def _f_conv(self, c: _Call) -> Value:
+        nd, where = self.nd, c.where
+        lay = make_layer(
+            c.where,
+            Conv,
+            kernel=_pk(self._weight_kernel(c)),
+            stride=_pk(_tuple(c.arg(3, "stride", 1), nd, where)),
+            padding=_padding(c.arg(4, "padding", 0), nd, where),
+            dilation=_pk(_tuple(c.arg(5, "dilation", 1), nd, where)),
+        )
+        return self.b.layer(c.name, lay, c.src, c.fname)
+
+    def _f_conv_transpose(self, c: _Call) -> Value:
+        nd, where = self.nd, c.where
+        lay = _transpose_layer(
+            self._weight_kernel(c),
+            _tuple(c.arg(3, "stride", 1), nd, where),
+            _tuple(c.arg(4, "padding", 0), nd, where),
+            _tuple(c.arg(5, "output_padding", 0), nd, where),
+            _tuple(c.arg(7, "dilation", 1), nd, where),
+            where,
+        )
+        return self.b.layer(c.name, lay, c.src, c.fname)
+
+    def _f_pool(self, c: _Call) -> Any:
+        nd, where, op = self.nd, c.where, c.op
+        mode = "max" if op.startswith("max") else "avg"
+        off = 1 if op.startswith("lp_pool") else 0  # lp_pool(input, norm_type, kernel_size, stride, ceil_mode)
+        k = _tuple(c.arg(1 + off, "kernel_size", None), nd, where)
+        s_raw = c.arg(2 + off, "stride", None)
+        if mode == "max":
+            pad, dil, ceil = c.arg(3, "padding", 0), c.arg(4, "dilation", 1), c.arg(5, "ceil_mode", False)
+        elif off:
+            pad, dil, ceil = 0, 1, c.arg(4, "ceil_mode", False)
+        else:
+            pad, dil, ceil = c.arg(3, "padding", 0), 1, c.arg(4, "ceil_mode", False)
+        pool = make_layer(
+            where,
+            Pool,
+            kernel=_pk(k),
+            stride=_pk(k if s_raw in (None, [], ()) else _tuple(s_raw, nd, where)),
+            padding=_padding(pad, nd, where),
+            dilation=_pk(_tuple(dil, nd, where)),
+            ceil_mode=bool(ceil),
+            mode=mode,
+        )
+        out = self.b.layer(c.name, pool, c.src, c.fname)
+        return (out, CONST) if op.endswith("_with_indices") or c.arg(6, "return_indices", False) is True else out
+
+    def _f_adaptive(self, c: _Call) -> Any:
+        mode = "max" if "max" in c.op else "avg"
+        out = self.adaptive(c.name, c.src, c.arg(1, "output_size", None), mode, c.fname)
+        return (out, CONST) if c.op.endswith("_with_indices") or c.arg(2, "return_indices", False) is True else out
+
+    def _f_interpolate(self, c: _Call) -> Value:
+        size, scale, mode = c.arg(1, "size", None), c.arg(2, "scale_factor", None), c.arg(3, "mode", "nearest")
+        lay = _upsample(size, scale, mode, self.b.sizes(c.src), self.nd, c.where)
+        return self.b.layer(c.name, lay, c.src, c.fname)
+
+    def _f_pad(self, c: _Call) -> Value:
+        if c.arg(2, "mode", "constant") == "circular":
+            raise c.fail("circular padding wraps around the map; not supported")
+        return self.pad(c.name, c.src, c.arg(1, "pad", ()), c.where, c.fname)
+
+    def _f_cat(self, c: _Call) -> Value:
+        dim = c.arg(1, "dim", 0)
+        if _dim(dim, self.nd + 2) != 1:
+            raise c.fail(f"concatenation along dim {dim} is not along channels; not supported")
+        tensors = list(c.args[0]) if c.args else list(c.kwargs.get("tensors", ()))
+        return self.b.merge(c.name, "concat", [t for t in tensors if isinstance(t, Value)], c.fname)
+
+    def _f_flatten(self, c: _Call) -> Any:
+        return self.flatten(c.src, c.arg(1, "start_dim", 0), c.arg(2, "end_dim", -1), c.where)
+
+    def _f_reshape(self, c: _Call) -> Value:
+        shape = c.args[1:] if len(c.args) > 1 else c.kwargs.get("shape", ())
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        if c.src.flat:
+            return c.src
+        if len(shape) == 2:
+            return Value(c.src.node, flat=True)
+        raise c.fail(f"reshaping a feature map to {len(shape)} axes is not supported")
+
+    def _f_max_min(self, c: _Call) -> Value:
+        if len(c.maps) > 1:  # element-wise maximum of two feature maps
+            return self.b.merge(c.name, "add", c.maps, c.fname)
+        return self._f_reduce(c)
+
+    def _f_reduce(self, c: _Call) -> Value:
+        dim = c.arg(1, "dim", None)
+        if not isinstance(dim, (int, tuple, list, type(None))):
+            raise c.fail(f"reduction over dim {dim!r} is not supported")
+        rank = self.nd + 2
+        dims = None if dim is None else {_dim(d, rank) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+        if dims is None or dims >= set(range(2, rank)):
+            keep = bool(c.arg(2, "keepdim", False))
+            return self.b.whole(c.name, c.src, c.fname + " over the spatial axes", mode="avg", flat=not keep)
+        if dims & set(range(2, rank)):
+            raise c.fail("reducing over only some spatial axes is not supported")
+        return c.src
+
+    def _f_softmax(self, c: _Call) -> Value:
+        dim = c.arg(1, "dim", None)
+        if dim not in (1, -(self.nd + 1)):
+            raise c.fail(f"softmax over dim {dim} mixes a spatial axis; not supported")
+        return c.src
+
+    def _f_linear(self, c: _Call) -> Value:  # a fully connected layer on a flattened map
+        return self.linear(c.name, c.src, c.where, c.fname)
+
+    def _f_split(self, c: _Call) -> _Split:
+        dim = c.arg(2, "dim", 0)
+        if _dim(dim, self.nd + 2) != 1:
+            raise c.fail(f"splitting along dim {dim} is not along channels; not supported")
+        return _Split(c.src)
+
+    def _f_getitem(self, c: _Call) -> Any:
+        base, key = c.args[0], c.args[1]
+        if isinstance(base, _Split):
+            return base.src
+        if isinstance(base, (tuple, list)):
+            return base[key]
+        idx = key if isinstance(key, tuple) else (key,)
+        if all(isinstance(i, slice) and i == slice(None) for i in idx[2:]) and Ellipsis not in idx:
+            return c.src
+        raise c.fail("indexing a feature map along a spatial axis is not supported")
+
+    def _f_elementwise(self, c: _Call) -> Value:
+        return c.src if len(c.maps) == 1 else self.b.merge(c.name, "add", c.maps, c.fname)
+
+    def _f_unary(self, c: _Call) -> Value:
+        return c.src
+
+
+_Handler = Callable[[_Importer, _Call], Any]
+
+
+def _function_table() -> dict[str, _Handler]:
+    I = _Importer  # noqa: E741 - short alias for the table below
+    table: dict[str, _Handler] = {}
+    groups: list[tuple[Iterable[str], _Handler]] = [
+        ((f"conv{d}d" for d in "123"), I._f_conv),
+        ((f"conv_transpose{d}d" for d in "123"), I._f_conv_transpose),
+        ((f"{k}_pool{d}d" for k in ("max", "avg", "lp") for d in "123"), I._f_pool),
+        ((f"max_pool{d}d_with_indices" for d in "123"), I._f_pool),
+        ((f"adaptive_{k}_pool{d}d" for k in ("avg", "max") for d in "123"), I._f_adaptive),
+        ((f"adaptive_max_pool{d}d_with_indices" for d in "123"), I._f_adaptive),
+        (("interpolate", "upsample", "upsample_nearest", "upsample_bilinear"), I._f_interpolate),
+        (("pad",), I._f_pad),
+        (("cat", "concat", "concatenate"), I._f_cat),
+        (("flatten",), I._f_flatten),
+        (("view", "reshape"), I._f_reshape),
+        (("max", "min"), I._f_max_min),
+        (("mean", "amax", "amin", "sum", "logsumexp", "nanmean"), I._f_reduce),
+        (("softmax", "log_softmax", "softmin"), I._f_softmax),
+        (("linear", "matmul", "mm", "addmm"), I._f_linear),
+        (("chunk", "split", "tensor_split", "unbind"), I._f_split),
+        (("getitem",), I._f_getitem),
+        ((*sorted(_BINARY), "where", "lerp", "addcmul", "addcdiv"), I._f_elementwise),
+        (sorted(_UNARY), I._f_unary),
+    ]
+    for names, handler in groups:  # the first group that names an op wins
+        for n in names:
+            table.setdefault(n, handler)
+    return table
+
+
+#: Canonical torch function/method name → handler.
+FUNCTIONS = _function_table()
+
+
+@functools.cache
+def _module_table() -> tuple[tuple[Any, Callable[[_Importer, _ModCall], Any], bool], ...]:
+    """(module types, handler, needs an unflattened map) rows, most specific first."""
+    import torch.nn as nn
+    from torch.nn.modules import batchnorm, conv, dropout, padding, pooling
+
+    I = _Importer  # noqa: E741 - short alias for the table below
+    passive = (
+        nn.Identity,
+        dropout._DropoutNd,
+        batchnorm._NormBase,
+        nn.GroupNorm,
+        nn.LayerNorm,
+        nn.LocalResponseNorm,
+        nn.CrossMapLRN2d,
+        nn.Softmax2d,
+        nn.ChannelShuffle,
+    )
+    return (
+        (conv._ConvTransposeNd, I._m_conv_transpose, True),
+        (conv._ConvNd, I._m_conv, True),
+        ((pooling._MaxPoolNd, pooling._AvgPoolNd, pooling._LPPoolNd), I._m_pool, True),
+        ((pooling._AdaptiveAvgPoolNd, pooling._AdaptiveMaxPoolNd), I._m_adaptive, True),
+        (nn.Upsample, I._m_upsample, True),
+        (nn.Flatten, I._m_flatten, False),
+        ((nn.Linear, nn.Bilinear, getattr(nn, "LazyLinear", nn.Linear)), I._m_linear, False),
+        ((padding._ConstantPadNd, padding._ReflectionPadNd, padding._ReplicationPadNd), I._m_pad, True),
+        ((nn.Softmax, nn.LogSoftmax, nn.Softmin), I._m_softmax, False),
+        (passive, I._m_pass, False),
+    )
+
+
+def _passive_module(mod: Any) -> bool:
+    """Activations (but not attention) and RMSNorm: element-wise, pass-through."""
+    import torch.nn as nn
+
+    if type(mod).__module__ == "torch.nn.modules.activation":
+        return not isinstance(mod, nn.MultiheadAttention)
+    return type(mod).__name__ == "RMSNorm"
+
+
+class _Split:
+    """The pieces of a feature map split along channels (each has the same receptive field)."""
+
+    def __init__(self, src: Value) -> None:
+        self.src = src
+
+
+def flat_args(args: Sequence[Any], kwargs: dict[str, Any]) -> list[Any]:
+    out: list[Any] = []
+    for a in list(args) + list(kwargs.values()):
+        if isinstance(a, (list, tuple)):
+            out.extend(flat_args(a, {}))
+        elif isinstance(a, _Split):
+            out.append(a.src)
+        else:
+            out.append(a)
+    return out
+
+
+def _transpose_layer(
+    k: Sequence[int], s: Sequence[int], p: Sequence[int], op: Sequence[int], d: Sequence[int], where: str
+) -> Any:
+    return make_layer(
+        where,
+        ConvTranspose,
+        kernel=_pk(k),
+        stride=_pk(s),
+        padding=_pads([(x, x) for x in p]) if len(p) > 1 else p[0],
+        output_padding=_pk(op),
+        dilation=_pk(d),
+    )
+
+
+def _conv_transpose(mod: Any, nd: int, where: str) -> Any:
+    if getattr(mod, "padding_mode", "zeros") != "zeros":
+        raise RfsymError(f"{where}: padding_mode {mod.padding_mode!r} is not supported for transposed convolution")
+    return _transpose_layer(
+        _tuple(mod.kernel_size, nd, where),
+        _tuple(mod.stride, nd, where),
+        _tuple(mod.padding, nd, where),
+        _tuple(mod.output_padding, nd, where),
+        _tuple(mod.dilation, nd, where),
+        where,
+    )
+
+
+def _upsample(size: Any, scale: Any, mode: Any, sizes: Sequence[int], nd: int, where: str) -> Any:
+    if scale is None:
+        if size is None:
+            raise RfsymError(f"{where}: upsampling needs a size or a scale factor")
+        scales = size_scales(sizes, _tuple(size, nd, where), where)
+    else:
+        scales = integer_scales(scale if isinstance(scale, (list, tuple)) else (scale,) * nd, where)
+    return make_layer(where, Upsample, scale=_pk(scales), mode=str(mode))

@@ -1,0 +1,281 @@
+r"""The derivation of a network's closed form, step by step, as an ``align`` environment.
+
+It shows the per-layer recurrence (obtained by running ``Conv.transfer`` on a
+symbolic state: the arithmetic lives in the layer, not here), its unrolling
+over the network's layers (or, beyond ``compact_threshold`` layers, the
+general L-layer stack's sums and products), the folded closed form, and the
+domains of the free symbols.
+
+References: Araujo, Norris and Sim, *Computing Receptive Fields of
+Convolutional Neural Networks*, Distill 2019; the floor-folding identity
+``floor((floor(x/a) + c)/b) = floor((x + a c)/(a b))``.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Any
+
+from .. import _arith as A
+from .._display import term_text
+from ..errors import RfsymError
+from ..layers import AxisState, Conv
+from ..network import parse_origin
+from .environments import join_intertext, label
+from .escape import tex_text
+from .printer import RfsymLatexPrinter, _small
+from .relations import derived, few_symbols, flat_depth, general_form, is_graph
+from .settings import _STATE_KEY, QUANTITIES, Rel, index_symbol, indexed
+
+__all__ = ["derivation", "recurrence_lines"]
+
+_FOLDING = (
+    r"Folding the nested floors with $\lfloor (\lfloor x/a \rfloor + c)/b \rfloor = "
+    r"\lfloor (x + ac)/(ab) \rfloor$ (integers $x$, $c$; positive integers $a$, $b$) "
+    r"gives the closed form of the output:"
+)
+
+
+def _generic_recurrence(convention: str = "framework") -> tuple[Any, Any, Any]:
+    """(kappa definition, previous state, next state) of a generic layer, through the transfer function."""
+    ell = index_symbol()
+    pos = {"integer": True, "positive": True}
+    nonneg = {"integer": True, "nonnegative": True}
+    k, d = indexed("k", ell, **pos), indexed("d", ell, **pos)
+    unit = AxisState(n=indexed("n", 0, **pos), j=1, r=1, start=0, P=0)
+    kappa_def = Conv(kernel=k, dilation=d).transfer(unit).r  # r of one layer on a unit state: d (k - 1) + 1
+    return (
+        ell,
+        kappa_def,
+        (
+            indexed("kappa", ell, **pos),
+            indexed("s", ell, **pos),
+            indexed("pL", ell, **nonneg),
+            indexed("pR", ell, **nonneg),
+        ),
+    )
+
+
+def recurrence_lines(p: RfsymLatexPrinter, convention: str = "framework") -> list[Rel]:
+    """The per-layer recurrence ``q_ell = f(q_{ell-1})``, one line per quantity, from Conv.transfer."""
+    ell, kappa_def, (kap, s, pl, pr) = _generic_recurrence(convention)
+    base = p._settings["index_base"]
+    i_in, i_out = ell - base, ell + 1 - base
+    prev = _symbolic_state(i_in)
+    out = Conv(kernel=kap, stride=s, padding=(pl, pr)).transfer(prev, 0, convention)
+    lines: list[Rel] = [(p._print(kap), p._print(kappa_def), "kappa")]
+    for q in p._settings["quantities"]:
+        lines.append((p._print(indexed(q, i_out)), p._print(getattr(out, q)), q))
+    return lines
+
+
+def _symbolic_state(index: Any) -> Any:
+    """The state of layer ``index`` as symbols; n is a positive integer, j and r are positive."""
+    pos = {"positive": True}
+    return AxisState(
+        n=indexed("n", index, integer=True, positive=True),
+        j=indexed("j", index, **pos),
+        r=indexed("r", index, **pos),
+        start=indexed("start", index),
+        P=indexed("P", index),
+    )
+
+
+def _input_lines(p: RfsymLatexPrinter, state: Any) -> list[Rel]:
+    return [
+        (p._hprint_indexed(q, "0"), p._hprint_value(state.as_dict()[_STATE_KEY.get(q, q)]), None)
+        for q in p._settings["quantities"]
+    ]
+
+
+def _natural(name: str) -> tuple[Any, ...]:
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name))
+
+
+def _assumption_lines(p: RfsymLatexPrinter, net: Any) -> list[str]:
+    """One line per domain: the free symbols that share it (runs such as ``k_0, k_1, …, k_999`` abbreviated)."""
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    for sym in sorted(net.free_symbols, key=lambda x: _natural(x.name)):
+        dom = net.symbols.get(sym.name)
+        vals = dom.values(limit=12) if dom is not None else None
+        odd = sym.is_odd or (dom is not None and dom.odd)
+        even = sym.is_even or (dom is not None and dom.even)
+        kind = r"\text{odd}" if odd else r"\text{even}" if even else r"\text{integer}"
+        if vals is not None:
+            rel = (r"&\in \{%s\}" % ", ".join(str(v) for v in vals), "")
+        else:
+            lo = (
+                dom.lower
+                if dom is not None and dom.lower is not None
+                else (1 if sym.is_positive else 0 if sym.is_nonnegative else None)
+            )
+            hi = dom.max if dom is not None else None
+            if lo is not None and hi is not None:
+                rel = (r"&\leq %d,\quad %s" % (hi, kind), r"%d \leq " % lo)
+            elif lo is not None:
+                rel = (r"&\geq %d,\quad %s" % (lo, kind), "")
+            else:
+                rel = (r"&\in \text{integers}", "")
+        stem = re.sub(r"_?\d+$", "", sym.name)
+        groups.setdefault((stem, rel[0], rel[1]), []).append(sym)
+    out = []
+    for (_, relation, prefix), syms in groups.items():
+        if len(syms) > 4:
+            names = [p._print(syms[0]), p._print(syms[1]), r"\dots", p._print(syms[-1])]
+        else:
+            names = [p._print(x) for x in syms]
+        out.append(r"%s%s %s" % (prefix, ", ".join(names), relation))
+    return out
+
+
+class _Rows:
+    """The lines of an ``align`` under construction: relations and ``\\intertext`` explanations."""
+
+    def __init__(self, p: RfsymLatexPrinter) -> None:
+        self.p = p
+        self.star = p._settings["environment"].endswith("*")
+        self.rows: list[str] = []
+
+    def inter(self, s: str) -> None:
+        if self.p._settings["intertext"]:
+            self.rows.append(r"\intertext{%s}" % s)
+
+    def line(self, lhs: str, rhs: str, key: str | None = None, number: bool = False) -> None:
+        lab = label(self.p, key) if number and key and not self.star else ""
+        tag = "" if self.star or number else r"\notag"
+        self.rows.append(f"  {lhs} &= {rhs}{tag}{lab}")
+
+    def forms(self, index: str, vals: dict[str, Any], number: bool = True) -> None:
+        """One numbered line per chosen quantity: ``q_{index} = value``."""
+        p = self.p
+        for q in p._settings["quantities"]:
+            self.line(p._hprint_indexed(q, index), p._hprint_value(p._hprint_reindex(vals[q])), q, number=number)
+
+    def text(self) -> str:
+        env = self.p._settings["environment"]
+        return "\\begin{%s}\n%s\n\\end{%s}\n" % (env, " \\\\\n".join(join_intertext(self.rows)), env)
+
+
+def _check_derivable(net: Any, convention: str) -> None:
+    if is_graph(net):
+        raise RfsymError(
+            f"{term_text(net.name)}: derivations cover sequential networks; for a graph print its table "
+            "(rfsym.latex(net.table())) and its output (rfsym.latex(net))"
+        )
+    if convention != "framework":
+        raise RfsymError(
+            f"derivations use the framework convention (got {convention!r}); the seed convention's left padding "
+            "depends on every intermediate n and has no closed form"
+        )
+
+
+def _output_state(net: Any, axis: int, convention: str, origin: Any) -> dict[str, Any]:
+    table = net.table(convention=convention, origin=origin)
+    return {q: table.output[axis].as_dict()[_STATE_KEY.get(q, q)] for q in QUANTITIES}
+
+
+def _unrolled(out: _Rows, net: Any, axis: int, convention: str, origin: Any, name: str, index: str) -> None:
+    """A short stack: every layer's step, then the output (its values, or its folded closed form)."""
+    p = out.p
+    table = net.table(convention=convention, origin=origin)
+    out.inter(r"Unrolled over the %d layers of %s:" % (len(table.rows) - 1, name))
+    for pos, row in enumerate(table.rows[1:], 1):
+        step = row.layer.transfer(_symbolic_state(pos - 1), axis, convention)
+        for q in p._settings["quantities"]:
+            mid = p._print(A.to_sympy(getattr(step, q)))
+            val = p._hprint_value(row.states[axis].as_dict()[_STATE_KEY.get(q, q)])
+            out.line(p._hprint_indexed(q, str(pos)), val if mid == val else f"{mid} = {val}")
+    if not net.free_symbols:
+        out.inter(
+            r"so %s acts on this axis as one layer of kernel $%s$, stride $%s$ and left padding $%s$:"
+            % (name, p._hprint_indexed("r", index), p._hprint_indexed("j", index), p._hprint_indexed("P", index))
+        )
+        out.forms(index, _output_state(net, axis, convention, origin))
+    else:
+        out.inter(_FOLDING)
+        out.forms(index, derived(net, axis, origin))
+
+
+def _general(out: _Rows, net: Any, axis: int, convention: str, origin: Any, name: str, index: str) -> None:
+    """A deep stack: the general L-layer form with L = depth, then its values when they are short."""
+    p = out.p
+    depth = flat_depth(net)
+    numeric = not net.free_symbols
+    general = general_form(net, depth, net.axes_input()[axis], origin)
+    if general is not None:
+        out.inter(
+            r"Unrolling the recurrence over the $%s$ layers of %s and folding the nested floors gives "
+            r"sums and products over the layers (layer $%s$ has the parameters above):"
+            % (index, name, p._settings["index"])
+        )
+        out.forms(index, general, number=not numeric)
+    vals = None
+    if numeric:
+        vals = _output_state(net, axis, convention, origin)
+    elif few_symbols(net):
+        vals = derived(net, axis, origin)
+    if vals is not None and all(A.is_num(v) or _small(A.to_sympy(v), 400) for v in vals.values()):
+        out.inter(
+            r"With the parameters of %s this is" % name
+            if general is not None
+            else r"The closed form of the output of %s:" % name
+        )
+        out.forms(index, vals)
+    elif general is None:
+        raise RfsymError(
+            f"{term_text(net.name)}: the closed form is too long to print and the network is not a plain stack of "
+            "convolutions and poolings; use rfsym.derive for it"
+        )
+
+
+def derivation_lines(
+    p: RfsymLatexPrinter, net: Any, axis: int = 0, convention: str = "framework", origin: Any = None
+) -> str:
+    """The body of :func:`derivation`."""
+    origin = parse_origin(Fraction(1, 2) if origin is None else origin)
+    _check_derivable(net, convention)
+    out = _Rows(p)
+    name = r"\texttt{%s}" % tex_text(net.name)
+    depth = flat_depth(net)
+    idx = p._settings["index"]
+    out.inter(
+        r"Each layer $%s$ (kernel $%s$, stride $%s$, left and right padding $%s$ and $%s$, dilation $%s$) maps the "
+        r"state of its input to that of its output:"
+        % (idx, p._hprint_indexed("k", idx), p._hprint_indexed("s", idx), p._hprint_indexed("p", idx, "L"),
+           p._hprint_indexed("p", idx, "R"), p._hprint_indexed("d", idx))
+    )  # fmt: skip
+    for lhs, rhs, key in recurrence_lines(p, convention):
+        out.line(lhs, rhs, key)
+    inp = net.axes_input()
+    if not 0 <= axis < len(inp):
+        raise RfsymError(f"{term_text(net.name)}: axis {axis} out of range (the network has {len(inp)} axes)")
+    out.inter(r"starting from the input of %s:" % name)
+    for lhs, rhs, _ in _input_lines(p, AxisState.input(inp[axis], origin)):
+        out.line(lhs, rhs)
+    index = p._hprint_value(depth)
+    if isinstance(depth, int) and depth <= p._settings["compact_threshold"]:
+        _unrolled(out, net, axis, convention, origin, name, index)
+    else:
+        _general(out, net, axis, convention, origin, name, index)
+    assumptions = _assumption_lines(p, net)
+    if assumptions:
+        out.inter("where")
+        out.rows.extend(f"  {a_line}" + ("" if out.star else r"\notag") for a_line in assumptions)
+    return out.text()
+
+
+def derivation(net: Any, *, axis: int = 0, origin: Any = None, convention: str = "framework", **settings: Any) -> str:
+    r"""An ``align`` environment deriving the closed form of ``net`` step by step.
+
+    It shows the per-layer recurrence (obtained by running each layer kind's
+    transfer function on a symbolic state), its unrolling over the network's
+    layers, the folded and simplified closed form, and the assumptions used.
+    Networks deeper than ``compact_threshold`` layers use sums and products.
+    """
+    settings.setdefault("environment", "align")
+    p = RfsymLatexPrinter(settings)
+    env = p._settings["environment"]
+    if env not in ("align", "align*"):
+        raise RfsymError(f"a derivation needs environment 'align' or 'align*' (got {env!r})")
+    return derivation_lines(p, net, axis=axis, convention=convention, origin=origin)
