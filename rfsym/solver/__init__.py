@@ -28,6 +28,7 @@ from operator import itemgetter
 from typing import Any
 
 from .. import _arith as A
+from .._bisect import smallest
 from ..errors import RfsymError
 from ..layers import Repeat
 from ..network import Network, parse_origin
@@ -36,13 +37,12 @@ from ._model import Domain, coefficients, make_domain, run, state_value, symbol_
 from ._monotone import Directions, directions, occurrences, times_size_direction
 from ._search import (
     TIMES_CAP,
-    VALUE_CAP,
     Evaluator,
-    _first_true,
     position,
     solve_input,
     solve_monotone,
     to_progressions,
+    value_cap,
 )
 from ._symbolic import solve_one_sympy, solve_symbolic
 from .result import Condition, Nearest, Progression, SolveResult
@@ -447,7 +447,7 @@ class _Context:
             dom = self.doms[x.name]
             base = dom.first_at_least(dom.lo if dom.lo is not None else 0)
             is_times = any(role == "times" for _, role, _ in occurrences(self.net, x))
-            cap = (TIMES_CAP if is_times else VALUE_CAP) // dom.step
+            cap = value_cap(x, base, dom.step, is_times)
             firsts = [f for f in self._bound_searches(x, base, cap, dirs, tlist) if f is not None]
             if not firsts:
                 raise RfsymError(
@@ -479,11 +479,11 @@ class _Context:
                 v = state_value(sts[position(layers, tg)], tg.quantity)  # type: ignore[index]
                 return not (tg.holds_hi(v) if part == "hi" else tg.holds_lo(v))
 
-            yield _first_true(fails, 0, cap)
+            yield smallest(fails, 0, cap).value
         if self.has_input and dirs[x.name].n == -1:
             wide = self._extreme(x, "n", 1, dirs)  # the others where every n is largest
             if wide is not None:
-                yield _first_true(lambda t: self.ev.states({**wide, x.name: base + dom.step * t})[1] is None, 0, cap)
+                yield smallest(lambda t: self.ev.states({**wide, x.name: base + dom.step * t})[1] is None, 0, cap).value
 
     def _extreme(self, x: Any, q: str, sign: int, dirs: dict[str, Directions]) -> dict[str, int] | None:
         """The other unknowns at the end of their domains where q is largest (sign 1) or
@@ -622,12 +622,12 @@ class _Context:
                 return False
             return r.count is None or r.count > 0
 
-        w = _first_true(lambda t: achievable(1 << t), 0, 40)
+        w = smallest(lambda t: achievable(1 << t), 0, 40).value
         if w is None:
             return []
-        width = 1 << w
+        width = 1
         if w:
-            width = (1 << (w - 1)) + _first_true(lambda t: achievable((1 << (w - 1)) + t), 1, 1 << (w - 1))
+            width = smallest(achievable, (1 << (w - 1)) + 1, 1 << w).value or (1 << w)
         wide = [t.widened(width) for t in tlist]
         scored = sorted((max(t.distance(v) for t, v in zip(tlist, vals)), vals) for vals in self._reached(wide))
         out: list[Nearest] = []

@@ -232,11 +232,11 @@ class CoeffTemplate:
 
 def weights_of(layer: Layer, axis: int, ndim: int) -> int:
     """Kernel area of a convolution or transposed convolution (k squared on one axis); 0 for other layers."""
-    if layer.kind not in ("conv", "conv_transpose"):
+    if not layer.has_weights:
         return 0
     w = 1
     for ax in range(ndim) if ndim > 1 else (axis, axis):
-        w *= int(layer.params(ax)["kernel"])
+        w *= int(layer.axis_params(ax).kernel)  # type: ignore[attr-defined]
     return w
 
 

@@ -21,8 +21,10 @@ from math import lcm
 from typing import Any
 
 from .. import _arith as A
+from .._bisect import smallest
 from ..errors import RfsymError
 from ..network import Network
+from ..values import MAX_VALUE
 from ._model import Domain, exact_divisions, run, state_value
 from ._monotone import Directions, occurrences
 from .result import Progression
@@ -30,6 +32,13 @@ from .targets import Target
 
 TIMES_CAP = 1 << 12  # repeat counts searched beyond the smallest one
 VALUE_CAP = 1 << 62  # other values searched beyond the smallest one
+
+
+def value_cap(x: Any, base: int, step: int, is_times: bool) -> int:
+    """How many domain steps beyond ``base`` a search may go (the layers refuse values above MAX_VALUE)."""
+    if base > MAX_VALUE:
+        raise RfsymError(f"{x.name}: its domain starts at {base}, above the limit of 2**64 on parameter values")
+    return min(TIMES_CAP if is_times else VALUE_CAP, MAX_VALUE - base) // step
 
 
 class Evaluator:
@@ -97,28 +106,6 @@ def position(layers: list[Any], t: Target) -> int:
     raise RfsymError(f"target {t.key}: no layer named {t.at!r} (layers: {names})")
 
 
-def _first_true(pred: Callable[[int], bool], t_lo: int, t_cap: int) -> int | None:
-    """Smallest t in [t_lo, t_cap] with pred(t), for pred monotone (False...True); None if none."""
-    if pred(t_lo):
-        return t_lo
-    step, prev = 1, t_lo
-    while True:
-        nxt = min(t_lo + step, t_cap)
-        if pred(nxt):
-            lo, hi = prev, nxt
-            break
-        if nxt >= t_cap:
-            return None
-        prev, step = nxt, step * 2
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if pred(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
 def solve_monotone(
     ev: Evaluator, x: Any, dom: Domain, targets: list[Target], dirs: Directions, valid_dir: int | None
 ) -> tuple[int, int | None, list[str]]:
@@ -131,7 +118,7 @@ def solve_monotone(
     notes: list[str] = []
     base = dom.first_at_least(dom.lo if dom.lo is not None else 0)
     is_times = dirs.times is not None or any(role == "times" for _, role, _ in occurrences(ev.net, x))
-    t_cap = (TIMES_CAP if is_times else VALUE_CAP) // dom.step
+    t_cap = value_cap(x, base, dom.step, is_times)
     if dom.hi is not None:
         t_cap = min(t_cap, (dom.hi - base) // dom.step)
     cache: dict[int, Any] = {}
@@ -156,7 +143,7 @@ def solve_monotone(
     a, b = 0, t_cap
     for pred, d, what in preds:
         if d > 0:  # false ... true: the first true index is the new a
-            first = _first_true(pred, a, b)
+            first = smallest(pred, a, b).value
             if first is None:
                 if b == t_cap and dom.hi is None:
                     notes.append(
@@ -165,7 +152,7 @@ def solve_monotone(
                 return 0, -1, notes
             a = first
         elif d < 0:  # true ... false: the last true index is the new b
-            over = _first_true(lambda t, p=pred: not p(t), a, b)
+            over = smallest(lambda t, p=pred: not p(t), a, b).value
             if over is not None:
                 b = over - 1
         elif not pred(a):
@@ -217,7 +204,7 @@ def solve_input(
         return vals, [], len(vals), notes
     # smallest valid N (validity is monotone in N)
     cap = VALUE_CAP
-    t_first = _first_true(lambda t: sts(lo + t)[1] is not None, 0, (cap - lo))
+    t_first = smallest(lambda t: sts(lo + t)[1] is not None, 0, cap).value
     if t_first is None:
         return [], [], 0, notes
     nmin = lo + t_first
@@ -237,12 +224,12 @@ def solve_input(
             return bool(nval(a + t) > tg.hi)
 
         if tg.lo is not None:
-            t = _first_true(n_reaches, 0, cap - a)
+            t = smallest(n_reaches, 0, cap).value
             if t is None:
                 return [], [], 0, notes
             a = a + t
         if tg.hi is not None:
-            t = _first_true(n_exceeds, 0, cap - a)
+            t = smallest(n_exceeds, 0, cap).value
             if t is not None:
                 b = a + t - 1 if b is None else min(b, a + t - 1)
     a = dom.first_at_least(a)

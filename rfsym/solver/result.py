@@ -224,7 +224,17 @@ class SolveResult(JupyterLatex):
         return out
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+        """``to_dict`` as indented JSON, one solution per line (the C encoder writes those:
+        100 000 solutions take a fraction of a second)."""
+        parts = []
+        for key, value in self.to_dict().items():
+            if key == "solutions" and value:
+                enc = json.JSONEncoder(separators=(", ", ": ")).encode
+                text = "[\n    " + ",\n    ".join(map(enc, value)) + "\n  ]"
+            else:
+                text = json.dumps(value, indent=2).replace("\n", "\n  ")
+            parts.append(f"  {json.dumps(key)}: {text}")
+        return "{\n" + ",\n".join(parts) + "\n}"
 
     def to_text(self) -> str:
         lines = [f"{self.network}: solve {', '.join(str(t) for t in self.targets) or '(no targets)'}"]
