@@ -363,7 +363,8 @@ class _Context:
     ) -> tuple[int, list, Any, Any]:
         """(count, solutions, optimum, ties) over every value of the unknowns outside the layers
         (repeat counts, input sizes), with a dynamic programme for those inside."""
-        total, sols, optimum, ties = 0, [], None, 0
+        total, optimum, ties = 0, None, 0
+        sols: list[dict[str, int]] = []
         missing: RfsymError | None = None
         seen_layers = False
         for combo in itertools.product(*(self.doms[s.name].values() for s in self.outer)):

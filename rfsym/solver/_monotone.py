@@ -124,7 +124,7 @@ def grows(expr: Any, x: Any) -> tuple[bool, bool]:
     return False, False
 
 
-def _final(dj: int, dr: int | None) -> tuple[int | None, int | None]:
+def _final(dj: int, dr: int | None) -> tuple[int, int | None]:
     """Directions of the final (j, r) from those at the layer: later r adds g j with g >= 0."""
     if dr is None:
         return dj, None
@@ -165,14 +165,14 @@ def directions(net: Network, x: Any) -> Directions:
             assert isinstance(lay, Repeat)
             if not _block_grows(lay.block):
                 return Directions(None, None, None, f"the block of {lay.label()} has layers that shrink the jump")
-            dj, dr, dn = 1, 1, None
+            dj, dr, dn = 1, 1, None  # type: tuple[int, int | None, int | None]
             times = lay
         else:
             got = LAYER_DIRECTIONS.get((lay.kind, role))
             if got is None:
                 return Directions(None, None, None, f"{x.name} appears in the {role} of {lay.label()}")
-            dj, dr0, dn = got
-            dj, dr = _final(dj, dr0)
+            dj0, dr0, dn = got
+            dj, dr = _final(dj0, dr0)
             if dr is None and why is None:
                 why = f"r is not monotone in the {role} of {lay.label()} ({lay.kind})"
         j, r, n = _merge(j, dj), _merge(r, dr), _merge(n, dn)

@@ -152,7 +152,7 @@ def solve_monotone(
                 return 0, -1, notes
             a = first
         elif d < 0:  # true ... false: the last true index is the new b
-            over = smallest(lambda t, p=pred: not p(t), a, b).value
+            over = smallest(_negate(pred), a, b).value
             if over is not None:
                 b = over - 1
         elif not pred(a):
@@ -166,6 +166,10 @@ def solve_monotone(
             "so the set goes on"
         )
     return a, (None if unbounded else b), notes
+
+
+def _negate(pred: Callable[[int], bool]) -> Callable[[int], bool]:
+    return lambda t: not pred(t)
 
 
 def _part(states: Callable[[int], Any], tg: Target, end: str) -> Callable[[int], bool]:
