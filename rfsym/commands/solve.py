@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 
+from .._display import term_text
 from ..errors import RfsymError
 from ._common import (
     add_convention_argument,
     add_input_argument,
     add_origin_argument,
     add_spec_argument,
+    command_parser,
     emit,
     load_network,
 )
@@ -39,9 +42,7 @@ Exit status: 0 on success (also when there is no solution), 2 on bad input.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "solve", help=HELP, description=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = command_parser(sub, "solve", HELP, EPILOG, run)
     add_spec_argument(p)
     p.add_argument(
         "--target",
@@ -80,7 +81,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="text",
         help="output format (default text; latex: an align environment)",
     )
-    p.set_defaults(run=run)
 
 
 def _given(items: list[str]) -> dict[str, int]:
@@ -108,8 +108,6 @@ def run(args: argparse.Namespace) -> int:
     for text in args.target:
         t = parse_target_string(text)
         if args.at and t.at is None:
-            from dataclasses import replace
-
             t = replace(t, at=args.at)
         targets.append(t)
     net = load_network(args.spec, args.input)
@@ -117,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     if sys.stderr.isatty():
 
         def progress(msg: str) -> None:
-            sys.stderr.write(f"\r\033[Ksolving {net.name}: {msg}")
+            sys.stderr.write(f"\r\033[Ksolving {term_text(net.name)}: {msg}")
             sys.stderr.flush()
 
     try:

@@ -22,18 +22,29 @@ functions):
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from operator import itemgetter
 from typing import Any
 
 from .. import _arith as A
+from .._bisect import smallest
 from ..errors import RfsymError
 from ..layers import Repeat
 from ..network import Network, parse_origin
-from ._dp import solve_dp
-from ._model import Domain, make_domain, symbol_order
-from ._search import Evaluator, check_monotone, position, solve_input, solve_monotone, to_progressions
+from ._dp import MAX_LISTING, solve_dp
+from ._model import Domain, coefficients, make_domain, run, state_value, symbol_order, weights_of
+from ._monotone import Directions, directions, occurrences, times_size_direction
+from ._search import (
+    TIMES_CAP,
+    Evaluator,
+    position,
+    solve_input,
+    solve_monotone,
+    to_progressions,
+    value_cap,
+)
+from ._symbolic import solve_one_sympy, solve_symbolic
 from .result import Condition, Nearest, Progression, SolveResult
 from .targets import QUANTITIES, Target, check_targets, parse_target, parse_target_string
 
@@ -50,6 +61,10 @@ __all__ = [
 
 OBJECTIVES = ("depth", "sum_k2")
 DEFAULT_LIMIT = 10_000
+#: With one unbounded unknown, the most solutions of the widened targets scored for ``nearest``.
+NEAREST_LISTED = 10_000
+#: Repeat counts beyond which the monotone search would unroll too many layers.
+MAX_UNROLL = 100_000
 
 
 def _collect_targets(targets: Any, kw: dict[str, Any], at: str | None) -> list[Target]:
@@ -148,54 +163,23 @@ def solve(
     >>> solve(net, r=9).solutions
     [{'k': 7}]
     """
-    if not isinstance(net, Network):
-        raise RfsymError(
-            f"solve works on sequential networks (rfsym.Network); got {type(net).__name__} "
-            "(networks with branches are not supported yet)"
-        )
-    convention = convention if convention in ("framework", "seed") else _bad_convention(convention)
+    _check_options(net, at, exact, minimize, count, limit, nearest, axis, convention, progress)
     origin = parse_origin(origin)
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
-        raise RfsymError(f"limit must be a non-negative integer or None (got {limit!r})")
-    tlist = _collect_targets(targets, quantities, at)
-    if given:
-        free = {s.name for s in net.free_symbols}
-        for name, v in given.items():
-            if str(name) not in free:
-                raise RfsymError(
-                    f"given: {name!r} is not a free symbol of {net.name} (free: {', '.join(sorted(free)) or 'none'})"
-                )
-            if not isinstance(v, int) or isinstance(v, bool):
-                raise RfsymError(f"given: {name} must be an integer (got {v!r})")
-        net = net.subs(given)
+    net = _with_given(net, given)
     if input is not None:
         net = Network(net.layers, input=input, name=net.name, symbols=net.symbols)
+    _check_axis(net, axis)
     syms = symbol_order(net)
     by_name = {s.name: s for s in syms}
     domains = dict(domains or {})
-    for name in domains:
-        if name not in by_name:
-            raise RfsymError(
-                f"domains: {name!r} is not a free symbol of {net.name} (free: {', '.join(by_name) or 'none'})"
-            )
-    if unknowns is not None:
-        names = [unknowns] if isinstance(unknowns, str) else list(unknowns)
-        for u in names:
-            if u not in by_name:
-                raise RfsymError(
-                    f"unknowns: {u!r} is not a free symbol of {net.name} (free: {', '.join(by_name) or 'none'})"
-                )
-        unk = [by_name[u] for u in names]
-    else:
-        unk = list(syms)
-    if isinstance(minimize, str) and minimize not in OBJECTIVES:
-        raise RfsymError(f"minimize must be one of {', '.join(OBJECTIVES)} or a callable (got {minimize!r})")
-    if minimize is not None and not isinstance(minimize, str) and not callable(minimize):
-        raise RfsymError(f"minimize must be one of {', '.join(OBJECTIVES)} or a callable (got {minimize!r})")
+    _check_names(domains, by_name, net, "domains")
+    unk = (
+        [by_name[u] for u in _check_names(_names(unknowns), by_name, net, "unknowns")] if unknowns is not None else syms
+    )
+    tlist = _collect_targets(targets, quantities, at)
+    _check_target_symbols(tlist, net, explicit=unknowns is not None)
     params = [s for s in syms if s not in unk]
     if any(t.symbolic for t in tlist) or params:
-        from ._symbolic import solve_symbolic
-
         return solve_symbolic(net, unk, params, tlist, axis=axis, convention=convention, origin=origin)
     doms = {s.name: make_domain(s, net.symbols.get(s.name), domains.get(s.name)) for s in unk}
     ctx = _Context(net, unk, doms, axis, convention, origin, exact, progress)
@@ -205,77 +189,185 @@ def solve(
     return res
 
 
-def _bad_convention(c: Any) -> str:
-    raise RfsymError(f"convention must be framework or seed (got {c!r})")
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_options(  # type: ignore[no-untyped-def]
+    net, at, exact, minimize, count, limit, nearest, axis, convention, progress
+) -> None:
+    """One-line errors for arguments of the wrong type or out of range, before any work."""
+    if not isinstance(net, Network):
+        raise RfsymError(
+            f"solve works on sequential networks (rfsym.Network); got {type(net).__name__} "
+            "(networks with branches are not supported yet)"
+        )
+    if convention not in ("framework", "seed"):
+        raise RfsymError(f"convention must be framework or seed (got {convention!r})")
+    if limit is not None and (not _is_int(limit) or limit < 0):
+        raise RfsymError(f"limit must be a non-negative integer or None (got {limit!r})")
+    if limit is not None and limit > MAX_LISTING:
+        raise RfsymError(f"limit {limit} is above the listing limit of {MAX_LISTING} solutions; count them instead")
+    ok = minimize in OBJECTIVES if isinstance(minimize, str) else (minimize is None or callable(minimize))
+    if not ok:
+        raise RfsymError(f"minimize must be one of {', '.join(OBJECTIVES)} or a callable (got {minimize!r})")
+    for name, v in (("exact", exact), ("count", count)):
+        if not isinstance(v, bool):
+            raise RfsymError(f"{name} must be True or False (got {v!r})")
+    if not _is_int(nearest) or nearest < 0:
+        raise RfsymError(f"nearest must be a non-negative integer (got {nearest!r})")
+    if not _is_int(axis) or axis < 0:
+        raise RfsymError(f"axis must be a non-negative integer (got {axis!r})")
+    if at is not None and not isinstance(at, str):
+        raise RfsymError(f"at must be a layer name (got {at!r})")
+    if progress is not None and not callable(progress):
+        raise RfsymError(f"progress must be a callable (got {progress!r})")
+
+
+def _check_axis(net: Network, axis: int) -> None:
+    axes = max(net.ndim or 1, len(net.input or ()))
+    if axis >= axes:
+        raise RfsymError(f"axis {axis}: {net.name} has {axes} axis{'es' if axes > 1 else ''} (0 to {axes - 1})")
+
+
+def _with_given(net: Network, given: Any) -> Network:
+    if not given:
+        return net
+    if not isinstance(given, dict):
+        raise RfsymError(f"given must be a dict of symbol names to integers (got {given!r})")
+    free = {s.name for s in net.free_symbols}
+    for name, v in given.items():
+        if str(name) not in free:
+            raise RfsymError(
+                f"given: {name!r} is not a free symbol of {net.name} (free: {', '.join(sorted(free)) or 'none'})"
+            )
+        if not _is_int(v):
+            raise RfsymError(f"given: {name} must be an integer (got {v!r})")
+    return net.subs(given)
+
+
+def _names(unknowns: Any) -> list[Any]:
+    if isinstance(unknowns, str):
+        return [unknowns]
+    if not isinstance(unknowns, (list, tuple, set, frozenset)):
+        raise RfsymError(f"unknowns must be a symbol name or a list of names (got {unknowns!r})")
+    return list(unknowns)
+
+
+def _check_names(names: Any, by_name: dict[str, Any], net: Network, what: str) -> Any:
+    for name in names:
+        if not isinstance(name, str) or name not in by_name:
+            raise RfsymError(
+                f"{what}: {name!r} is not a free symbol of {net.name} (free: {', '.join(by_name) or 'none'})"
+            )
+    return names
+
+
+def _check_target_symbols(tlist: list[Target], net: Network, explicit: bool) -> None:
+    """A symbolic target value may only use symbols the network declares, unless the
+    unknowns were chosen explicitly (then the other symbols are the answer's parameters)."""
+    if explicit:
+        return
+    known = {s.name for s in net.free_symbols} | set(net.symbols)
+    for t in tlist:
+        if t.symbolic:
+            new = sorted(s.name for s in t.value.free_symbols if s.name not in known)
+            if new:
+                raise RfsymError(
+                    f"target {t.key} = {t.value}: {new[0]!r} is not a symbol of {net.name}; give a number, "
+                    f"or declare {new[0]} under [symbols] (or choose the unknowns) to solve symbolically"
+                )
 
 
 class _Context:
+    """One numeric solve: the network, its unknowns and their domains, and the evaluator."""
+
     def __init__(self, net, unk, doms, axis, convention, origin, exact, progress):  # type: ignore[no-untyped-def]
         self.net, self.unk, self.doms = net, unk, doms
         self.axis, self.convention, self.origin, self.exact = axis, convention, origin, exact
         self.progress = progress
         self.ev = Evaluator(net, axis, convention, origin, None)
-        inner, outer = _layer_symbols(net)
+        inner, _outer = _layer_symbols(net)
         self.inner = [s for s in unk if s in inner]
         self.outer = [s for s in unk if s not in inner]
         self.input_syms = {s for v in (net.input or ()) for s in getattr(v, "free_symbols", ())}
+        self.has_input = net.input is not None and all(A.is_num(v) for v in net.input)
         self.ndim = net.ndim or 1
         self.shared: dict = {}  # concrete layers and coefficients, shared across DP runs
+        self.bound_notes: list[str] = []
 
     # -- the main dispatch ------------------------------------------------------
     def solve(self, tlist: list[Target], minimize: Any, count_only: bool, limit: int | None) -> SolveResult:
-        names = tuple(s.name for s in self.unk)
-        res = SolveResult(self.net.name, names, tuple(tlist))
+        res = SolveResult(self.net.name, tuple(s.name for s in self.unk), tuple(tlist))
         if self.exact and self.net.input is None:
             raise RfsymError("exact=True needs an input size (the spec's 'input' or input=)")
         infinite = [s for s in self.unk if not self.doms[s.name].finite]
-        objective = minimize if isinstance(minimize, str) else None
+        if infinite and len(self.unk) == 1:
+            if minimize is not None:
+                raise RfsymError(f"minimize needs a finite domain; give {infinite[0].name} a max under [symbols]")
+            return self._solve_one(res, tlist, limit, count_only)
         if infinite:
-            if len(self.unk) == 1:
-                if minimize is not None:
-                    raise RfsymError(f"minimize needs a finite domain; give {infinite[0].name} a max under [symbols]")
-                return self._solve_one(res, tlist, limit, count_only)
-            self._bound(infinite, tlist)
-            res.notes.extend(self.bound_notes)
+            saved = dict(self.doms)
+            try:
+                self._bound(infinite, tlist)
+                res.notes.extend(self.bound_notes)
+                return self._solve_finite(res, tlist, minimize, count_only, limit)
+            finally:
+                self.doms, self.bound_notes = saved, []
+        return self._solve_finite(res, tlist, minimize, count_only, limit)
+
+    def _solve_finite(
+        self, res: SolveResult, tlist: list[Target], minimize: Any, count_only: bool, limit: int | None
+    ) -> SolveResult:
         if callable(minimize):
-            n_all = self._enumerate(tlist, None, 0)[0]
-            if n_all > 1_000_000:
-                raise RfsymError(
-                    f"{n_all} solutions: too many for a callable objective; add targets or use depth/sum_k2"
-                )
-        want = 0 if count_only else (None if callable(minimize) else limit)
+            return self._solve_callable(res, tlist, minimize, count_only, limit)
+        objective = minimize
+        want = 0 if count_only else limit
         total, sols, optimum, ties = self._enumerate(tlist, objective, want)
         res.count = total
         res.method = "dynamic programming over layers" if self.inner else "enumeration"
-        if callable(minimize):
-            scored = [(minimize(dict(s)), s) for s in sols]
-            if scored:
-                optimum = min(v for v, _ in scored)
-                best = [s for v, s in scored if v == optimum]
-                ties = len(best)
-                sols = best
-            res.minimize = getattr(minimize, "__name__", "callable")
-        elif minimize is not None:
-            res.minimize = minimize
-        if minimize is not None:
-            res.optimum, res.ties = optimum, (ties if total else 0)
-        if len(sols) == (ties if minimize is not None else total):
-            if self.unk:
-                sols = sorted(sols, key=itemgetter(*(s.name for s in self.unk)))
-        shown = sols if limit is None or count_only else sols[:limit]
-        res.solutions = [] if count_only else shown
-        res.complete = not count_only and len(res.solutions) == (ties if minimize is not None else total)
+        if objective is not None:
+            res.minimize, res.optimum, res.ties = objective, optimum, (ties if total else 0)
+        self._finish(res, sols, ties if objective is not None else total, count_only, limit)
         return res
 
-    def _enumerate(self, tlist: list[Target], objective: str | None, want: int | None) -> tuple[int, list, Any, Any]:
-        outer_vals = [self.doms[s.name].values() for s in self.outer]
-        total = 0
+    def _solve_callable(
+        self, res: SolveResult, tlist: list[Target], minimize: Callable, count_only: bool, limit: int | None
+    ) -> SolveResult:
+        """Every solution listed, scored by the callable; the optimal ones kept."""
+        n_all = self._enumerate(tlist, None, 0)[0]
+        if n_all > 1_000_000:
+            raise RfsymError(f"{n_all} solutions: too many for a callable objective; add targets or use depth/sum_k2")
+        total, sols, _, _ = self._enumerate(tlist, None, None)
+        res.count = total
+        res.method = "dynamic programming over layers" if self.inner else "enumeration"
+        res.minimize = getattr(minimize, "__name__", "callable")
+        scored = [(minimize(dict(s)), s) for s in sols]
+        res.ties = 0
+        if scored:
+            res.optimum = min(v for v, _ in scored)
+            sols = [s for v, s in scored if v == res.optimum]
+            res.ties = len(sols)
+        self._finish(res, sols, res.ties, count_only, limit)
+        return res
+
+    def _finish(self, res: SolveResult, sols: list, wanted: int, count_only: bool, limit: int | None) -> None:
+        """Sort a complete listing, cut it at the limit, and say whether it is complete."""
+        if len(sols) == wanted and self.unk:
+            sols = sorted(sols, key=itemgetter(*(s.name for s in self.unk)))
+        res.solutions = [] if count_only else (sols if limit is None else sols[:limit])
+        res.complete = not count_only and len(res.solutions) == wanted
+
+    def _enumerate(
+        self, tlist: list[Target], objective: str | None, want: int | None, carry: bool = False
+    ) -> tuple[int, list, Any, Any]:
+        """(count, solutions, optimum, ties) over every value of the unknowns outside the layers
+        (repeat counts, input sizes), with a dynamic programme for those inside."""
+        total, optimum, ties = 0, None, 0
+        sols: list[dict[str, int]] = []
         missing: RfsymError | None = None
         seen_layers = False
-        sols: list[dict[str, int]] = []
-        optimum: Any = None
-        ties: Any = 0
-        for combo in itertools.product(*outer_vals):
+        for combo in itertools.product(*(self.doms[s.name].values() for s in self.outer)):
             oassign = {s.name: v for s, v in zip(self.outer, combo)}
             layers, n0 = self.ev.layers(oassign)
             try:
@@ -286,134 +378,159 @@ class _Context:
             seen_layers = True
             if any(p < 0 for p, _ in pos):
                 raise RfsymError("targets at the input are not supported; name a layer")
-            if self.inner:
-                left = None if want is None else max(0, want - len(sols))
-                r = solve_dp(
-                    layers,
-                    self.inner,
-                    self.doms,
-                    pos,
-                    n0 if isinstance(n0, int) else None,
-                    axis=self.axis,
-                    convention=self.convention,
-                    origin=self.origin,
-                    ndim=self.ndim,
-                    objective=objective,
-                    enumerate_limit=left if objective is None else want,
-                    exact=self.exact,
-                    shared=self.shared,
-                    progress=self.progress,
-                )
-                cnt, found, best, nties = r.count, r.solutions, r.optimum, r.ties
-            else:
-                ok = self.ev.check(oassign, tlist, self.exact)
-                cnt, found = (1, [{}]) if ok else (0, [])
-                best, nties = None, None
-                if objective is not None and ok:
-                    best, nties = self._cost(layers, objective), 1
+            left = None if want is None else max(0, want - len(sols))
+            cnt, found, best, nties = self._one_outer(oassign, layers, n0, pos, tlist, objective, left, want, carry)
             if oassign:
                 found = [{**oassign, **f} for f in found]
             if [s.name for s in self.unk] != [s.name for s in self.inner]:
                 found = [{s.name: f[s.name] for s in self.unk} for f in found]
             total += cnt
-            if objective is not None:
-                if cnt and best is not None and (optimum is None or best < optimum):
-                    optimum, ties, sols = best, nties, found
-                elif cnt and best == optimum:
-                    ties += nties or 0
-                    sols.extend(found)
-            else:
+            if objective is None:
+                sols.extend(found)
+            elif cnt and best is not None and (optimum is None or best < optimum):
+                optimum, ties, sols = best, nties, found
+            elif cnt and best == optimum:
+                ties += nties or 0
                 sols.extend(found)
         if not seen_layers and missing is not None:
             raise missing
         return total, sols, optimum, ties
 
-    def _bound(self, infinite: list[Any], tlist: list[Target]) -> None:
-        """Give unbounded unknowns a max: the largest value that the targets' upper bounds
-        (or validity) allow with every other unknown at its smallest value.
-
-        r and j never decrease in a kernel, stride, dilation or repeat count, and
-        n never increases in a kernel, stride or dilation, so no solution lies
-        beyond that value.
-        """
-        from ._search import VALUE_CAP, _first_true, occurrences
-
-        self.bound_notes = []
-        low = {
-            s.name: (
-                self.doms[s.name].choices[0]
-                if self.doms[s.name].choices
-                else self.doms[s.name].first_at_least(self.doms[s.name].lo if self.doms[s.name].lo is not None else 0)
-            )
-            for s in self.unk
-        }
-        has_input = self.net.input is not None and all(A.is_num(v) for v in self.net.input)
-        for x in infinite:
-            why = check_monotone(self.net, x)
-            if why is not None:
-                raise RfsymError(f"{x.name} has an unbounded domain and {why}; give {x.name} a max under [symbols]")
-            dom = self.doms[x.name]
-            base = low[x.name]
-            is_times = any(role == "times" for _, role, _, _ in occurrences(self.net, x))
-            cap = ((1 << 12) if is_times else VALUE_CAP) // dom.step
-
-            def too_big(t: int, x: Any = x, base: int = base, dom: Domain = dom, is_times: bool = is_times) -> bool:
-                sts = self.ev.states({**low, x.name: base + dom.step * t})
-                layers, states = sts[0], sts[1]
-                if states is None:
-                    return has_input and not is_times
-                for tg in tlist:
-                    if tg.quantity in ("r", "j") and tg.hi is not None:
-                        from ._model import state_value
-
-                        if state_value(states[position(layers, tg)], tg.quantity) > tg.hi:
-                            return True
-                return False
-
-            first = _first_true(too_big, 0, cap)
-            if first is None:
-                raise RfsymError(
-                    f"{x.name} has an unbounded domain and the targets do not bound it (with the other unknowns "
-                    f"at their smallest values, no upper bound on r or j is exceeded up to {x.name} = "
-                    f"{base + dom.step * cap}); give {x.name} a max under [symbols]"
-                )
-            hi = base + dom.step * (first - 1)
-            self.doms[x.name] = Domain(dom.name, dom.lo, hi, dom.step, dom.offset)
-            self.bound_notes.append(
-                f"{x.name} <= {hi}: beyond it the targets fail even with the other unknowns at their smallest values"
-            )
+    def _one_outer(  # type: ignore[no-untyped-def]
+        self, oassign, layers, n0, pos, tlist, objective, left, want, carry
+    ) -> tuple[int, list, Any, Any]:
+        """(count, solutions, optimum, ties) for one value of the outer unknowns (with carry,
+        the target values reached are collected in ``_carried``)."""
+        if not self.inner:
+            ok = self.ev.check(oassign, tlist, self.exact)
+            if ok and carry:
+                vals = self.ev.values(oassign, tlist)
+                self._carried.add(tuple(vals[t.key] for t in tlist))  # type: ignore[index]
+            best = self._cost(layers, objective) if objective is not None and ok else None
+            return (1, [{}], best, 1 if best is not None else None) if ok else (0, [], None, None)
+        r = solve_dp(
+            layers,
+            self.inner,
+            self.doms,
+            pos,
+            n0 if isinstance(n0, int) else None,
+            axis=self.axis,
+            convention=self.convention,
+            origin=self.origin,
+            ndim=self.ndim,
+            objective=objective,
+            enumerate_limit=left if objective is None else want,
+            exact=self.exact,
+            shared=self.shared,
+            progress=self.progress,
+            carry=carry,
+        )
+        if carry:
+            self._carried |= r.values or set()
+        return r.count, r.solutions, r.optimum, r.ties
 
     def _cost(self, layers: list[Any], objective: str) -> Any:
-        from ._model import coefficients
+        if objective == "depth":
+            return sum(coefficients(lay, self.axis, self.convention, self.ndim).depth for lay in layers)
+        return sum(weights_of(lay, self.axis, self.ndim) for lay in layers)
 
-        cs = [coefficients(lay, self.axis, self.convention, self.ndim) for lay in layers]
-        return sum(c.depth if objective == "depth" else c.weights for c in cs)
+    # -- unbounded unknowns among several: a max from the targets or from validity ------
+    def _bound(self, infinite: list[Any], tlist: list[Target]) -> None:
+        """Give each unbounded unknown x a max: the first value beyond which the targets (or
+        validity) fail for every value of the other unknowns.
 
+        j, r and n are monotone in every unknown (``_monotone``), so each quantity is
+        smallest (largest) with every other unknown at one end of its domain; x is
+        bounded where even that extreme assignment fails.
+        """
+        dirs = {s.name: directions(self.net, s) for s in self.unk}
+        for x in infinite:
+            dom = self.doms[x.name]
+            base = dom.first_at_least(dom.lo if dom.lo is not None else 0)
+            is_times = any(role == "times" for _, role, _ in occurrences(self.net, x))
+            cap = value_cap(x, base, dom.step, is_times)
+            firsts = [f for f in self._bound_searches(x, base, cap, dirs, tlist) if f is not None]
+            if not firsts:
+                raise RfsymError(
+                    f"{x.name} has an unbounded domain and the targets do not bound it (no upper bound on r or j, "
+                    f"nor the output size, is exceeded up to {x.name} = {base + dom.step * cap} for any value of "
+                    f"the others); give {x.name} a max under [symbols]"
+                )
+            hi = base + dom.step * (min(firsts) - 1)
+            self.doms[x.name] = Domain(dom.name, dom.lo, hi, dom.step, dom.offset)
+            self.bound_notes.append(f"{x.name} <= {hi}: beyond it the targets fail for every value of the others")
+
+    def _bound_searches(  # type: ignore[no-untyped-def]
+        self, x, base, cap, dirs, tlist
+    ) -> Iterator[int | None]:
+        """For each bound that grows monotonically in x, the first index t (x = base + step t) beyond it."""
+        dom = self.doms[x.name]
+        for tg in tlist:
+            d = dirs[x.name].of(tg.quantity)
+            if tg.quantity not in ("r", "j") or not d or (tg.hi if d > 0 else tg.lo) is None:
+                continue
+            low = self._extreme(x, tg.quantity, -d, dirs)  # the others where q is smallest (d > 0) / largest
+            if low is None:
+                continue
+            part = "hi" if d > 0 else "lo"
+
+            def fails(t: int, tg: Target = tg, low: dict = low, part: str = part) -> bool:
+                layers, _ = self.ev.layers({**low, x.name: base + dom.step * t})
+                sts = run(layers, None, self.axis, self.convention, self.origin)  # r, j: any input size
+                v = state_value(sts[position(layers, tg)], tg.quantity)  # type: ignore[index]
+                return not (tg.holds_hi(v) if part == "hi" else tg.holds_lo(v))
+
+            yield smallest(fails, 0, cap).value
+        if self.has_input and dirs[x.name].n == -1:
+            wide = self._extreme(x, "n", 1, dirs)  # the others where every n is largest
+            if wide is not None:
+                yield smallest(lambda t: self.ev.states({**wide, x.name: base + dom.step * t})[1] is None, 0, cap).value
+
+    def _extreme(self, x: Any, q: str, sign: int, dirs: dict[str, Directions]) -> dict[str, int] | None:
+        """The other unknowns at the end of their domains where q is largest (sign 1) or
+        smallest (-1); None when some direction is unknown or that end is unbounded."""
+        out: dict[str, int] = {}
+        for s in self.unk:
+            if s is x:
+                continue
+            dom, d = self.doms[s.name], dirs[s.name].of(q)
+            if d is None:
+                return None
+            if dom.choices:
+                out[s.name] = dom.choices[-1] if d * sign > 0 else dom.choices[0]
+            elif d * sign > 0:
+                if dom.hi is None:
+                    return None
+                out[s.name] = dom.hi - (dom.hi - dom.offset) % dom.step
+            else:
+                out[s.name] = dom.first_at_least(dom.lo if dom.lo is not None else 0)
+        return out
+
+    # -- one unknown with an unbounded domain --------------------------------------
     def _solve_one(self, res: SolveResult, tlist: list[Target], limit: int | None, count_only: bool) -> SolveResult:
         x = self.unk[0]
         dom = self.doms[x.name]
         if x in self.input_syms:
-            vals, progs, cnt, notes = solve_input(self.ev, x, dom, tlist, self.exact, limit)
-            res.method = "input sizes: monotone n, periodic divisions"
-            res.notes.extend(notes)
-            res.count = cnt
-            if progs:
-                res.parametric = progs
-                res.complete = False
-                listed = sorted(v for p in progs for v in p.values(10))
-                res.solutions = [] if count_only else [{x.name: v} for v in listed[: min(limit or 0, 10)]]
-            else:
-                res.solutions = [] if count_only else [{x.name: v} for v in (vals if limit is None else vals[:limit])]
-                res.complete = not count_only and len(res.solutions) == cnt
-            return res
+            return self._solve_input(res, x, dom, tlist, limit, count_only)
         if self.exact:
             raise RfsymError(f"exact=True with an unbounded unknown ({x.name}): give it a max under [symbols]")
-        why = check_monotone(self.net, x)
+        dirs = directions(self.net, x)
+        valid_dir: int | None = dirs.n if self.has_input else 0
+        if self.has_input and dirs.times is not None:
+            valid_dir = times_size_direction(self.net, dirs.times, self.axis, self.convention, self.origin)
+        why = dirs.why or next(
+            (f"r and j are not both monotone in {x.name}" for t in tlist if dirs.of(t.quantity) is None), None
+        )
         if why is None and any(t.quantity not in ("r", "j") for t in tlist):
             why = "the targets are not all on r or j"
+        if why is None and valid_dir is None:
+            why = f"the output sizes are not monotone in {x.name}"
+        base = dom.first_at_least(dom.lo if dom.lo is not None else 0)
+        if why is None and dirs.times is not None and base + TIMES_CAP > MAX_UNROLL:
+            why = f"{x.name} >= {base} unrolls more than {MAX_UNROLL} layers"
         if why is not None:
             return self._solve_one_sympy(res, x, dom, tlist, limit, count_only, why)
-        a, b, notes = solve_monotone(self.ev, x, dom, tlist)
+        a, b, notes = solve_monotone(self.ev, x, dom, tlist, dirs, valid_dir)
         res.notes.extend(notes)
         res.method = "monotone bracketing"
         if b is not None and b < a:
@@ -421,12 +538,12 @@ class _Context:
             return res
         prog = to_progressions(x, dom, a, b)
         if b is None:
-            res.count = None
-            res.parametric = [prog]
-            res.complete = False
+            res.count, res.parametric, res.complete = None, [prog], False
             res.solutions = [] if count_only else [{x.name: v} for v in prog.values(min(limit or 0, 10))]
             return res
         res.count = b - a + 1
+        if limit is None and res.count > MAX_LISTING and not count_only:
+            raise RfsymError(_too_many(res.count))
         vals = prog.values(res.count if limit is None else min(limit, res.count))
         res.solutions = [] if count_only else [{x.name: v} for v in vals]
         res.complete = not count_only and len(res.solutions) == res.count
@@ -434,12 +551,27 @@ class _Context:
             res.parametric = [prog]
         return res
 
+    def _solve_input(  # type: ignore[no-untyped-def]
+        self, res: SolveResult, x, dom: Domain, tlist: list[Target], limit: int | None, count_only: bool
+    ) -> SolveResult:
+        vals, progs, cnt, notes = solve_input(self.ev, x, dom, tlist, self.exact, limit)
+        res.method = "input sizes: monotone n, periodic divisions"
+        res.notes.extend(notes)
+        res.count = cnt
+        if progs:
+            res.parametric = progs
+            res.complete = False
+            listed = sorted(v for p in progs for v in p.values(10))
+            res.solutions = [] if count_only else [{x.name: v} for v in listed[: min(limit or 0, 10)]]
+        else:
+            res.solutions = [] if count_only else [{x.name: v} for v in (vals if limit is None else vals[:limit])]
+            res.complete = not count_only and len(res.solutions) == cnt
+        return res
+
     def _solve_one_sympy(
         self, res: SolveResult, x: Any, dom: Domain, tlist: list[Target], limit: int | None, count_only: bool, why: str
     ) -> SolveResult:
         """Closed forms solved by sympy; every candidate checked with the transfer functions."""
-        from ._symbolic import solve_one_sympy
-
         try:
             head, tail = solve_one_sympy(
                 self.net, x, dom.lo, dom.hi, tlist, axis=self.axis, convention=self.convention, origin=self.origin
@@ -449,8 +581,7 @@ class _Context:
                 f"{x.name} has an unbounded domain, {why}, and the closed form cannot be solved ({e}); "
                 f"give {x.name} a max under [symbols]"
             ) from None
-        has_input = self.net.input is not None and all(A.is_num(v) for v in self.net.input)
-        if tail is not None and has_input:
+        if tail is not None and self.has_input:
             raise RfsymError(
                 f"{x.name}: the targets hold for every {x.name} >= {tail}, and validity for an unbounded "
                 f"{x.name} cannot be decided here; give {x.name} a max under [symbols]"
@@ -466,9 +597,8 @@ class _Context:
         prog = Progression(x.name, dom.step, first % dom.step, first // dom.step)
         res.count = None
         res.complete = False
-        res.parametric = [Progression(x.name, dom.step, v % dom.step, v // dom.step, v // dom.step) for v in vals] + [
-            prog
-        ]
+        res.parametric = [Progression(x.name, dom.step, v % dom.step, v // dom.step, v // dom.step) for v in vals]
+        res.parametric.append(prog)
         listed = vals + prog.values(10)
         res.solutions = [] if count_only else [{x.name: v} for v in listed[: min(limit or 0, 10)]]
         return res
@@ -481,49 +611,51 @@ class _Context:
 
     # -- nearest achievable values -----------------------------------------------
     def nearest(self, tlist: list[Target], how_many: int) -> list[Nearest]:
-        """Widen every target by the same amount w until something is achievable."""
+        """Widen every target by the same amount w until something is achievable; then the
+        distinct achievable target values within w, closest first, each with one assignment."""
         if not tlist:
             return []
 
-        def achievable(w: int) -> SolveResult | None:
-            wide = [t.widened(w) for t in tlist]
+        def achievable(w: int) -> bool:
             try:
-                r = self.solve(wide, None, False, max(how_many * 20, 50))
+                r = self.solve([t.widened(w) for t in tlist], None, True, 0)
             except RfsymError:
-                return None
-            return r if (r.count is None or r.count > 0) else None
+                return False
+            return r.count is None or r.count > 0
 
-        w, found = 1, None
-        while w <= 1 << 40:
-            found = achievable(w)
-            if found is not None:
-                break
-            w *= 2
-        if found is None:
+        w = smallest(lambda t: achievable(1 << t), 0, 40).value
+        if w is None:
             return []
-        lo_w, hi_w = w // 2, w
-        while hi_w - lo_w > 1:
-            mid = (lo_w + hi_w) // 2
-            r = achievable(mid)
-            if r is not None:
-                hi_w, found = mid, r
-            else:
-                lo_w = mid
+        width = 1
+        if w:
+            width = smallest(achievable, (1 << (w - 1)) + 1, 1 << w).value or (1 << w)
+        wide = [t.widened(width) for t in tlist]
+        scored = sorted((max(t.distance(v) for t, v in zip(tlist, vals)), vals) for vals in self._reached(wide))
         out: list[Nearest] = []
-        seen: set[tuple] = set()
-        scored = []
-        for s in found.solutions:
-            vals = self.ev.values(s, tlist)
-            if vals is None:
-                continue
-            dist = max(t.distance(vals[t.key]) for t in tlist)
-            scored.append((dist, tuple(vals[t.key] for t in tlist), vals, s))
-        scored.sort(key=lambda z: (z[0], z[1]))
-        for dist, key, vals, s in scored:
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(Nearest(vals, s, dist))
-            if len(out) >= how_many:
-                break
+        for dist, vals in scored[:how_many]:
+            exact = [Target(t.quantity, v, v, t.at) for t, v in zip(tlist, vals)]
+            found = self.solve(exact, None, False, 1)
+            if found.solutions:
+                out.append(Nearest({t.key: v for t, v in zip(tlist, vals)}, found.solutions[0], dist))
         return out
+
+    def _reached(self, tlist: list[Target]) -> set[tuple]:
+        """Every distinct tuple of target values that some assignment reaches."""
+        infinite = [s for s in self.unk if not self.doms[s.name].finite]
+        if infinite and len(self.unk) == 1:  # one unbounded unknown: its (few) listed solutions
+            res = self.solve(tlist, None, False, NEAREST_LISTED)
+            got = (self.ev.values(s, tlist) for s in res.solutions)
+            return {tuple(v[t.key] for t in tlist) for v in got if v is not None}
+        saved = dict(self.doms)
+        try:
+            if infinite:
+                self._bound(infinite, tlist)
+            self._carried: set[tuple] = set()
+            self._enumerate(tlist, None, 0, carry=True)
+            return self._carried
+        finally:
+            self.doms, self.bound_notes = saved, []
+
+
+def _too_many(count: int) -> str:
+    return f"{count} solutions: above the listing limit of {MAX_LISTING}; count them (count=True) or give a limit"

@@ -29,6 +29,11 @@ from .targets import Target
 
 _QI = {q: i for i, q in enumerate(QORDER)}
 INF = float("inf")
+#: Limits, checked before the work they bound: values tried per layer, (state, value) pairs
+#: per layer, solutions listed at once.
+MAX_OPTIONS = 100_000
+MAX_STEP = 20_000_000
+MAX_LISTING = 10_000_000
 
 
 @dataclass
@@ -46,6 +51,7 @@ class DPResult:
     optimum: Any = None
     ties: int | None = None
     states: int = 0
+    values: set[tuple] | None = None  # with carry: the target values reached, in target order
 
 
 class _Option:
@@ -71,108 +77,167 @@ def solve_dp(
     exact: bool = False,
     shared: dict | None = None,
     progress: Callable[[str], None] | None = None,
+    carry: bool = False,
 ) -> DPResult:
     """Count (and list up to ``enumerate_limit``) the assignments of ``syms`` meeting ``targets``.
 
     ``targets`` are (layer index, target) pairs; index ``len(layers) - 1`` is
     the output.  With ``objective`` ("depth" or "sum_k2") only optimal
-    assignments are listed and ``optimum``/``ties`` are filled in.
+    assignments are listed and ``optimum``/``ties`` are filled in.  With ``carry`` the
+    states also carry the values of the targets passed, and ``values`` lists the
+    distinct tuples of target values reached (for the nearest achievable values).
     """
-    L = len(layers)
-    names = [s.name for s in syms]
-    order = {s: i for i, s in enumerate(syms)}
-    layer_syms = [sorted(lay.free_symbols & set(syms), key=order.__getitem__) for lay in layers]
-    first: dict[Any, int] = {}
-    last: dict[Any, int] = {}
-    for i, ss in enumerate(layer_syms):
-        for s in ss:
-            first.setdefault(s, i)
-            last[s] = i
-    for s in syms:
-        if s not in first:  # e.g. b in dilation b**(l-1) with a single copy: any value works
-            first[s] = last[s] = 0
-            layer_syms[0] = sorted([*layer_syms[0], s], key=order.__getitem__)
-    open_after = [tuple(s for s in syms if first[s] <= i < last[s]) for i in range(L)]
-    new_at = [tuple(s for s in layer_syms[i] if first[s] == i) for i in range(L)]
-    new_vals = [list(itertools.product(*(domains[s.name].values() for s in new_at[i]))) for i in range(L)]
+    dp = _Programme(layers, syms, domains, targets, n0, axis, convention, ndim, objective, exact, shared, carry)
+    want_preds = enumerate_limit is None or enumerate_limit > 0
+    history, final, total_states = dp.forward(origin, want_preds, progress)
+    count = sum(nd.count for nd in final.values())
+    optimum = ties = None
+    if objective is not None:
+        optimum = min((nd.best for nd in final.values()), default=None)
+        ties = sum(nd.ties for nd in final.values() if nd.best == optimum)
+    sols: list[dict[str, int]] = []
+    if want_preds and final:
+        history.append(final)
+        listed = (ties or 0) if objective is not None else count
+        if enumerate_limit is None and listed > MAX_LISTING:
+            raise RfsymError(
+                f"{listed} solutions: above the listing limit of {MAX_LISTING}; count them or give a limit"
+            )
+        sols = dp.listing(history, final, optimum, listed, enumerate_limit)
+    values = None
+    if carry:
+        order = sorted(range(len(targets)), key=lambda t: (targets[t][0], t))  # carried in layer order
+        values = set()
+        for key in final:
+            got = dict(zip(order, key[2]))
+            values.add(tuple(got[t] for t in range(len(targets))))
+    return DPResult(count, sols, optimum, ties, total_states, values)
 
-    track = {q: False for q in QORDER}
-    track["j"] = True
-    track["n"] = n0 is not None
-    for _, t in targets:
-        track[t.quantity] = True
-    if track["n"] is False and any(t.quantity == "n" for _, t in targets):
-        raise RfsymError("targets on n need an input size (give the spec an 'input' or pass input=)")
 
-    opt_cache: list[dict[tuple, _Option | None]] = [dict() for _ in range(L)]
-    n_options = [math.prod(domains[s.name].size() or 0 for s in layer_syms[i]) for i in range(L)]
+class _Programme:
+    """One dynamic programme: which unknowns each layer opens and closes, the options of
+    every layer, the bounds of the remaining layers, and the forward pass over states."""
 
-    shared = {} if shared is None else shared
-    lkeys = [layer_key(lay) for lay in layers]
+    def __init__(  # type: ignore[no-untyped-def]
+        self, layers, syms, domains, targets, n0, axis, convention, ndim, objective, exact, shared, carry=False
+    ) -> None:
+        self.layers, self.syms, self.domains, self.targets = layers, syms, domains, targets
+        self.n0, self.axis, self.convention, self.ndim = n0, axis, convention, ndim
+        self.objective, self.exact = objective, exact
+        self.shared = {} if shared is None else shared
+        self.order = {s: i for i, s in enumerate(syms)}
+        self.carry_at = [
+            tuple(_QI[t.quantity] for pos, t in targets if pos == i) if carry else () for i in range(len(layers))
+        ]
+        self._schedule()
+        self.track = {q: False for q in QORDER}
+        self.track["j"] = True
+        self.track["n"] = n0 is not None
+        for _, t in targets:
+            self.track[t.quantity] = True
+        if n0 is None and any(t.quantity == "n" for _, t in targets):
+            raise RfsymError("targets on n need an input size (give the spec an 'input' or pass input=)")
+        L = len(layers)
+        self.opt_cache: list[dict[tuple, _Option | None]] = [{} for _ in range(L)]
+        self.n_options = [math.prod(domains[s.name].size() or 0 for s in self.layer_syms[i]) for i in range(L)]
+        for i, n in enumerate(self.n_options):
+            if n > MAX_OPTIONS:
+                names = ", ".join(f"{s.name} ({domains[s.name].describe()})" for s in self.layer_syms[i])
+                raise RfsymError(
+                    f"{layers[i].label()}: {n} combinations of {names} to try, above the limit of {MAX_OPTIONS}; "
+                    "narrow the domains or the targets"
+                )
+        self.lkeys = [layer_key(lay) for lay in layers]
+        self.all_opts = [self._every_option(i) for i in range(L)]
+        self.bound_tables = [self._bound_table(pos, t) for pos, t in targets]
 
-    def build(i: int, vals: tuple) -> tuple[Layer, Coeffs] | None:
+    # -- which layer introduces and which layer last uses each unknown ------------
+    def _schedule(self) -> None:
+        syms, order, L = self.syms, self.order, len(self.layers)
+        layer_syms = [sorted(lay.free_symbols & set(syms), key=order.__getitem__) for lay in self.layers]
+        first: dict[Any, int] = {}
+        last: dict[Any, int] = {}
+        for i, ss in enumerate(layer_syms):
+            for s in ss:
+                first.setdefault(s, i)
+                last[s] = i
+        for s in syms:
+            if s not in first:  # e.g. b in dilation b**(l-1) with a single copy: any value works
+                first[s] = last[s] = 0
+                layer_syms[0] = sorted([*layer_syms[0], s], key=order.__getitem__)
+        self.layer_syms = layer_syms
+        self.open_after = [tuple(s for s in syms if first[s] <= i < last[s]) for i in range(L)]
+        self.new_at = [tuple(s for s in layer_syms[i] if first[s] == i) for i in range(L)]
+        self.new_vals = [
+            list(itertools.product(*(self.domains[s.name].values() for s in self.new_at[i]))) for i in range(L)
+        ]
+
+    # -- the options of a layer: concrete layer, coefficients, cost ---------------
+    def _build(self, i: int, vals: tuple) -> tuple[Layer, Coeffs] | None:
         """The concrete layer and its coefficients; shared by identical layers (copies of a block)."""
-        skey = (lkeys[i], axis, convention, tuple(s.name for s in layer_syms[i]), vals)
+        axis, convention, shared, lsyms = self.axis, self.convention, self.shared, self.layer_syms[i]
+        skey = (self.lkeys[i], axis, convention, tuple(s.name for s in lsyms), vals)
         if skey in shared:
             return shared[skey]  # type: ignore[no-any-return]
-        lay = concrete(layers[i], dict(zip(layer_syms[i], vals)))
+        lay = concrete(self.layers[i], dict(zip(lsyms, vals)))
         if lay is None:
             shared[skey] = None
             return None
         co = None
-        if layer_syms[i] and n_options[i] > 16:  # many options: one symbolic run, then substitution
-            tkey = ("template", lkeys[i], axis, convention)
+        if lsyms and self.n_options[i] > 16:  # many options: one symbolic run, then substitution
+            tkey = ("template", self.lkeys[i], axis, convention)
             tmpl = shared.get(tkey)
             if tmpl is None:
-                tmpl = shared[tkey] = CoeffTemplate(layers[i], axis, convention)
-            got = tmpl.for_values(dict(zip(layer_syms[i], vals)))
-            if got is not None and all(got[1][q] is not None for q in AFFINE_Q if track[q]):
+                tmpl = shared[tkey] = CoeffTemplate(self.layers[i], axis, convention)
+            got = tmpl.for_values(dict(zip(lsyms, vals)))
+            if got is not None and all(got[1][q] is not None for q in AFFINE_Q if self.track[q]):
                 a, c = got
-                co = Coeffs(a, c, 0 if (a == 1 and c["r"] == 0) else 1, weights_of(lay, axis, ndim))
+                co = Coeffs(a, c, 0 if (a == 1 and c["r"] == 0) else 1, weights_of(lay, axis, self.ndim))
         if co is None:
-            co = coefficients(lay, axis, convention, ndim)
+            co = coefficients(lay, axis, convention, self.ndim)
         shared[skey] = (lay, co)
         return lay, co
 
-    def option(i: int, vals: tuple) -> _Option | None:
-        cache = opt_cache[i]
+    def option(self, i: int, vals: tuple) -> _Option | None:
+        cache = self.opt_cache[i]
         if vals in cache:
             return cache[vals]
-        built = build(i, vals)
-        if built is None:
-            cache[vals] = None
-            return None
-        lay, co = built
-        fast = all(co.c[q] is not None for q in AFFINE_Q if track[q])
-        if not fast and not track["n"]:
-            raise RfsymError(
-                f"{lay.label()}: its effect on {', '.join(q for q in AFFINE_Q if track[q] and co.c[q] is None)} "
-                "depends on the input size; give an input size"
-            )
-        cost = 0 if objective is None else (co.depth if objective == "depth" else co.weights)
-        o = _Option(lay, co, fast, cost)
+        built = self._build(i, vals)
+        o = None
+        if built is not None:
+            lay, co = built
+            track = self.track
+            fast = all(co.c[q] is not None for q in AFFINE_Q if track[q])
+            if not fast and not track["n"]:
+                slow = ", ".join(q for q in AFFINE_Q if track[q] and co.c[q] is None)
+                raise RfsymError(f"{lay.label()}: its effect on {slow} depends on the input size; give an input size")
+            cost = 0
+            if self.objective is not None:
+                cost = co.depth if self.objective == "depth" else weights_of(lay, self.axis, self.ndim)
+            o = _Option(lay, co, fast, cost)
         cache[vals] = o
         return o
 
-    # -- bounds over the remaining layers (relaxation: every option of every layer) --
-    all_opts: list[list[_Option]] = []
-    for i in range(L):
+    def _every_option(self, i: int) -> list[_Option]:
+        lsyms = self.layer_syms[i]
         opts = []
-        for vals in itertools.product(*(domains[s.name].values() for s in layer_syms[i])):
-            o = option(i, vals)
+        for vals in itertools.product(*(self.domains[s.name].values() for s in lsyms)):
+            o = self.option(i, vals)
             if o is not None:
                 opts.append(o)
         if not opts:
             raise RfsymError(
-                f"{layers[i].label()}: no value of {', '.join(s.name for s in layer_syms[i])} gives a valid layer"
+                f"{self.layers[i].label()}: no value of {', '.join(s.name for s in lsyms)} gives a valid layer"
             )
-        all_opts.append(opts)
+        return opts
 
-    # bounds[t][l] = {q: (lo, hi)} for the layers l+1 .. pos(t); None = unbounded
-    bound_tables: list[list[tuple[Any, Any] | None]] = []
-    for pos, t in targets:
+    # -- bounds over the remaining layers (relaxation: every option of every layer) --
+    def _bound_table(self, pos: int, t: Target) -> list[tuple[Any, Any] | None]:
+        """tab[l] = (lo, hi) of the factor (j) or the added amount per unit jump (r, start, P)
+        over the layers l+1 .. pos; None = unbounded."""
         q = t.quantity
-        tab: list[tuple[Any, Any] | None] = [None] * L
+        tab: list[tuple[Any, Any] | None] = [None] * len(self.layers)
+        all_opts = self.all_opts
         if q == "j":
             lo = hi = 1
             tab[pos] = (1, 1)
@@ -184,22 +249,20 @@ def solve_dp(
             glo: Any = 0
             ghi: Any = 0
             tab[pos] = (0, 0)
-            ok = True
             for m in range(pos, 0, -1):
-                if ok and all(o.co.c[q] is not None for o in all_opts[m]):
-                    glo = min(o.co.c[q] + o.co.a * glo for o in all_opts[m])
-                    ghi = max(o.co.c[q] + o.co.a * ghi for o in all_opts[m])
-                    tab[m - 1] = (glo, ghi)
-                else:
-                    ok = False
-        bound_tables.append(tab)
+                if not all(o.co.c[q] is not None for o in all_opts[m]):
+                    break
+                glo = min(o.co.c[q] + o.co.a * glo for o in all_opts[m])
+                ghi = max(o.co.c[q] + o.co.a * ghi for o in all_opts[m])
+                tab[m - 1] = (glo, ghi)
+        return tab
 
-    def feasible(i: int, st: tuple) -> bool:
-        for (pos, t), tab in zip(targets, bound_tables):
+    def feasible(self, i: int, st: tuple) -> bool:
+        """False when no completion of the state after layer i can meet some target."""
+        for (pos, t), tab in zip(self.targets, self.bound_tables):
             if pos < i:
                 continue
-            q = t.quantity
-            v = st[_QI[q]]
+            v = st[_QI[t.quantity]]
             if pos == i:
                 if not t.contains(v):
                     return False
@@ -207,63 +270,78 @@ def solve_dp(
             b = tab[i]
             if b is None:
                 continue
-            if q == "j":
+            if t.quantity == "j":
                 lo, hi = v * b[0], v * b[1]
             else:
-                j = st[1]
-                lo, hi = v + j * b[0], v + j * b[1]
+                lo, hi = v + st[1] * b[0], v + st[1] * b[1]
             if (t.hi is not None and lo > t.hi) or (t.lo is not None and hi < t.lo):
                 return False
         return True
 
-    tn, tr, ts, tp = track["n"], track["r"], track["start"], track["effective_padding"]
-
-    def apply(o: _Option, st: tuple) -> tuple | None:
+    def apply(self, o: _Option, st: tuple) -> tuple | None:
+        """The state after option o's layer (None: empty output, or a dropped feature with exact)."""
         n, j, r, s, P = st
-        if tn:
-            n2 = o.co.ncache.get(n)
-            if n2 is None:
-                n2 = o.layer.transfer(AxisState(n, 1, 1, 0, 0), axis, convention).n
-                o.co.ncache[n] = n2
-            if n2 < 1:
+        if self.track["n"]:
+            n2 = self._n_out(o, n)
+            if n2 < 1 or (self.exact and not n2 > self._n_out(o, n - 1)):
                 return None
-            if exact:
-                key = ("below", n)
-                m2 = o.co.ncache.get(key)
-                if m2 is None:
-                    m2 = o.layer.transfer(AxisState(n - 1, 1, 1, 0, 0), axis, convention).n
-                    o.co.ncache[key] = m2
-                if not n2 > m2:
-                    return None
         else:
             n2 = n
-        if o.fast:
-            c = o.co.c
-            return (
-                n2,
-                A.norm(o.co.a * j),
-                A.norm(r + c["r"] * j) if tr else r,
-                A.norm(s + c["start"] * j) if ts else s,
-                A.norm(P + c["effective_padding"] * j) if tp else P,
-            )
-        out = o.layer.transfer(AxisState(n, j, r, s, P), axis, convention)
-        return (n2, out.j, out.r, out.start, out.P)
+        if not o.fast:
+            out = o.layer.transfer(AxisState(n, j, r, s, P), self.axis, self.convention)
+            return (n2, out.j, out.r, out.start, out.P)
+        c, tr = o.co.c, self.track
+        return (
+            n2,
+            A.norm(o.co.a * j),
+            A.norm(r + c["r"] * j) if tr["r"] else r,
+            A.norm(s + c["start"] * j) if tr["start"] else s,
+            A.norm(P + c["effective_padding"] * j) if tr["effective_padding"] else P,
+        )
 
-    init = (n0 if n0 is not None else 0, 1, 1, A.norm(origin) if track["start"] else 0, 0)
-    want_preds = enumerate_limit is None or enumerate_limit > 0
-    cur: dict[tuple, _Node] = {(init, ()): _Node(1, 0, 1)}
-    history: list[dict[tuple, _Node]] = []
-    total_states = 0
-    for i in range(L):
+    def _n_out(self, o: _Option, n: int) -> Any:
+        n2 = o.co.ncache.get(n)
+        if n2 is None:
+            n2 = o.co.ncache[n] = o.layer.transfer(AxisState(n, 1, 1, 0, 0), self.axis, self.convention).n
+        return n2
+
+    # -- the forward pass ----------------------------------------------------------
+    def forward(
+        self, origin: Any, want_preds: bool, progress: Callable[[str], None] | None
+    ) -> tuple[list[dict[tuple, _Node]], dict[tuple, _Node], int]:
+        """Layer by layer, every state times every value of the unknowns the layer opens.
+        Returns the states before each layer (with predecessors when listing), the final
+        states (empty when some layer had none) and the number of states built."""
+        init = (self.n0 if self.n0 is not None else 0, 1, 1, A.norm(origin) if self.track["start"] else 0, 0)
+        cur: dict[tuple, _Node] = {(init, (), ()): _Node(1, 0, 1)}
+        history: list[dict[tuple, _Node]] = []
+        total_states, L = 0, len(self.layers)
+        for i in range(L):
+            nxt = self._step(i, cur, want_preds)
+            total_states += len(nxt)
+            if want_preds:
+                history.append(cur)
+            cur = nxt
+            if progress is not None:
+                progress(f"layer {i + 1}/{L}: {len(cur)} states")
+            if not cur:
+                break
+        return history, cur, total_states
+
+    def _step(self, i: int, cur: dict[tuple, _Node], want_preds: bool) -> dict[tuple, _Node]:
+        if len(cur) * len(self.new_vals[i]) > MAX_STEP:
+            raise RfsymError(
+                f"{self.layers[i].label()}: {len(cur)} states times {len(self.new_vals[i])} values to try, above "
+                f"the limit of {MAX_STEP}; narrow the domains or the targets"
+            )
         nxt: dict[tuple, _Node] = {}
-        before = open_after[i - 1] if i else ()
-        lsyms = layer_syms[i]
-        nsyms = new_at[i]
-        after = open_after[i]
+        before = self.open_after[i - 1] if i else ()
+        lsyms, nsyms, after, carry = self.layer_syms[i], self.new_at[i], self.open_after[i], self.carry_at[i]
+        option, apply, feasible, objective = self.option, self.apply, self.feasible, self.objective
         for key, node in cur.items():
-            st, openv = key
+            st, openv, carried = key
             known = dict(zip(before, openv))
-            for nv in new_vals[i]:
+            for nv in self.new_vals[i]:
                 if nv:
                     known.update(zip(nsyms, nv))
                 o = option(i, tuple(known[s] for s in lsyms))
@@ -272,7 +350,7 @@ def solve_dp(
                 st2 = apply(o, st)
                 if st2 is None or not feasible(i, st2):
                     continue
-                key2 = (st2, tuple(known[s] for s in after))
+                key2 = (st2, tuple(known[s] for s in after), carried + tuple(st2[q] for q in carry))
                 n2 = nxt.get(key2)
                 if n2 is None:
                     n2 = nxt[key2] = _Node()
@@ -285,41 +363,24 @@ def solve_dp(
                         n2.ties += node.ties
                 if want_preds:
                     n2.preds.append((key, nv, o.cost))
-        total_states += len(nxt)
-        if want_preds:
-            history.append(cur)
-        cur = nxt
-        if progress is not None:
-            progress(f"layer {i + 1}/{L}: {len(cur)} states")
-        if not cur:
-            break
+        return nxt
 
-    final = cur  # empty when the loop stopped early
-    count = sum(nd.count for nd in final.values())
-    optimum = ties = None
-    if objective is not None:
-        if final:
-            optimum = min(nd.best for nd in final.values())
-            ties = sum(nd.ties for nd in final.values() if nd.best == optimum)
-        else:
-            ties = 0
-    sols: list[dict[str, int]] = []
-    if want_preds and final:
-        history.append(final)
-        limit = enumerate_limit
-        new_idx = [tuple(order[s] for s in new_at[i]) for i in range(L)]
-        listed = (ties or 0) if objective is not None else count
+    # -- listing the solutions -------------------------------------------------------
+    def listing(
+        self, history: list[dict], final: dict, optimum: Any, listed: int, limit: int | None
+    ) -> list[dict[str, int]]:
+        names = [s.name for s in self.syms]
+        new_idx = [tuple(self.order[s] for s in self.new_at[i]) for i in range(len(self.layers))]
+        sols: list[dict[str, int]] = []
         if listed <= 2_000_000 and (limit is None or limit >= listed):
             # every solution is wanted: build them as tuples, sharing suffixes (fast path)
-            flat = [names[k] for i in range(L) for k in new_idx[i]]
-            for tup in _all_paths(history, final, optimum if objective is not None else None):
-                sols.append(dict(zip(flat, tup)))
-        else:
-            for path in _paths(history, final, optimum if objective is not None else None, new_idx, len(syms)):
-                sols.append(dict(zip(names, path)))
-                if limit is not None and len(sols) >= limit:
-                    break
-    return DPResult(count, sols, optimum, ties, total_states)
+            flat = [names[k] for idx in new_idx for k in idx]
+            return [dict(zip(flat, tup)) for tup in _all_paths(history, final, optimum)]
+        for path in _paths(history, final, optimum, new_idx, len(self.syms)):
+            sols.append(dict(zip(names, path)))
+            if limit is not None and len(sols) >= limit:
+                break
+        return sols
 
 
 def _all_paths(history: list[dict], final: dict, optimum: Any) -> list[tuple]:

@@ -231,12 +231,12 @@ class CoeffTemplate:
 
 
 def weights_of(layer: Layer, axis: int, ndim: int) -> int:
-    """Kernel area of a convolution (k squared on one axis); 0 for other layers."""
-    if layer.kind not in ("conv", "conv_transpose") or not hasattr(layer, "axis_params"):
+    """Kernel area of a convolution or transposed convolution (k squared on one axis); 0 for other layers."""
+    if not layer.has_weights:
         return 0
     w = 1
     for ax in range(ndim) if ndim > 1 else (axis, axis):
-        w *= int(layer.axis_params(ax)[0])  # type: ignore[attr-defined]
+        w *= int(layer.axis_params(ax).kernel)  # type: ignore[attr-defined]
     return w
 
 

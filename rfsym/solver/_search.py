@@ -1,11 +1,10 @@
 """One unknown with an unbounded domain: monotone bracketing, and input sizes.
 
-*Bracketing.*  When the unknown x is a kernel size, stride, dilation or number
-of repeats (through expressions that never decrease in x), r and j at every
-layer never decrease in x: each layer adds ``(kappa - 1) j`` to r and
-multiplies j by its stride.  The set of x meeting ``lo <= q(x) <= hi`` is
-therefore an interval, found by doubling and bisection with the transfer
-functions; validity (n >= 1 everywhere) shrinks it from above.
+*Bracketing.*  When j and r move in one direction as the unknown x grows, and so
+does every output size n (proven per layer kind and role in ``_monotone``), each
+target bound ``lo <= q(x)``, ``q(x) <= hi`` and validity (n >= 1 everywhere)
+holds on a prefix or on a suffix of x's values.  Their intersection is an
+interval, found by doubling and bisection with the transfer functions.
 
 *Input sizes.*  Every layer's output size never decreases in its input size,
 so the valid N are ``N >= N_min`` and targets on n give intervals of N.  The
@@ -22,80 +21,24 @@ from math import lcm
 from typing import Any
 
 from .. import _arith as A
+from .._bisect import smallest
 from ..errors import RfsymError
-from ..layers import Repeat
 from ..network import Network
+from ..values import MAX_VALUE
 from ._model import Domain, exact_divisions, run, state_value
+from ._monotone import Directions, occurrences
 from .result import Progression
 from .targets import Target
 
-MONOTONE_ROLES = ("kernel", "stride", "dilation", "times")
-TIMES_CAP = 1 << 12
-VALUE_CAP = 1 << 62
+TIMES_CAP = 1 << 12  # repeat counts searched beyond the smallest one
+VALUE_CAP = 1 << 62  # other values searched beyond the smallest one
 
 
-def occurrences(net: Network, x: Any) -> list[tuple[str, str, Any, Any]]:
-    """(layer, role, value, index symbol) for every parameter value that contains x."""
-    out: list[tuple[str, str, Any, Any]] = []
-
-    def visit(lay: Any, index: Any) -> None:
-        if isinstance(lay, Repeat):
-            if x in getattr(lay.times, "free_symbols", ()):
-                out.append((lay.label(), "times", lay.times, None))
-            for b in lay.block:
-                visit(b, lay.index if lay.index is not None else index)
-            return
-        for _fld, role, v in lay.role_values():
-            if x in getattr(v, "free_symbols", ()):
-                out.append((lay.label(), role, v, index))
-
-    for lay in net.layers:
-        visit(lay, None)
-    return out
-
-
-def _grows(expr: Any, x: Any) -> tuple[bool, bool]:
-    """(never decreases in x, is never negative) for x >= 0, by the structure of expr.
-
-    Constants are non-decreasing; sums of non-decreasing terms are too; products
-    and powers with a constant non-negative exponent keep both properties when
-    every factor has both; ``c**e`` with ``c >= 1`` and e non-decreasing grows.
-    ``False`` means "not shown", not "decreasing".
-    """
-    import sympy
-
-    if x not in expr.free_symbols:
-        return True, bool(expr.is_nonnegative)
-    if expr == x:
-        return True, bool(x.is_nonnegative)
-    if isinstance(expr, sympy.Add):
-        props = [_grows(a, x) for a in expr.args]
-        return all(g for g, _ in props), all(n for _, n in props)
-    if isinstance(expr, sympy.Mul):
-        props = [_grows(a, x) for a in expr.args]
-        ok = all(g and n for g, n in props)
-        return ok, ok
-    if isinstance(expr, sympy.Pow):
-        base, exp = expr.args
-        if x not in exp.free_symbols and bool(exp.is_nonnegative):
-            g, n = _grows(base, x)
-            return g and n, n
-        if x not in base.free_symbols and bool((base - 1).is_nonnegative):
-            g, _ = _grows(exp, x)
-            return g, True
-    return False, False
-
-
-def check_monotone(net: Network, x: Any) -> str | None:
-    """None when r and j provably never decrease in x; else the reason they might."""
-    for label, role, v, _index in occurrences(net, x):
-        if role not in MONOTONE_ROLES:
-            return f"{x.name} appears in the {role} of {label}"
-        if v == x:
-            continue
-        if not _grows(A.to_sympy(v), x)[0]:
-            return f"cannot show that the {role} {v} of {label} never decreases in {x.name}"
-    return None
+def value_cap(x: Any, base: int, step: int, is_times: bool) -> int:
+    """How many domain steps beyond ``base`` a search may go (the layers refuse values above MAX_VALUE)."""
+    if base > MAX_VALUE:
+        raise RfsymError(f"{x.name}: its domain starts at {base}, above the limit of 2**64 on parameter values")
+    return min(TIMES_CAP if is_times else VALUE_CAP, MAX_VALUE - base) // step
 
 
 class Evaluator:
@@ -103,7 +46,7 @@ class Evaluator:
 
     def __init__(self, net: Network, axis: int, convention: str, origin: Any, n0: Any):
         self.net, self.axis, self.convention, self.origin, self.n0 = net, axis, convention, origin, n0
-        self.calls = 0
+        self._cache: dict[tuple, list[Any]] = {}
 
     def layers(self, assignment: dict[str, int]) -> tuple[list[Any], Any]:
         """The numeric layers and input size for an assignment (layers cached per non-input values)."""
@@ -115,7 +58,7 @@ class Evaluator:
             in_name = None  # the input size also appears in a layer: substitute it everywhere
         rest = {k: v for k, v in assignment.items() if k != in_name}
         key = tuple(sorted(rest.items()))
-        cache = self.__dict__.setdefault("_cache", {})
+        cache = self._cache
         if key not in cache:
             sub = self.net.subs(rest) if rest else self.net
             cache[key] = sub.flat_layers()
@@ -132,7 +75,6 @@ class Evaluator:
         return cache[key], n0
 
     def states(self, assignment: dict[str, int]) -> tuple[list[Any], list[Any] | None, Any]:
-        self.calls += 1
         layers, n0 = self.layers(assignment)
         return layers, run(layers, n0, self.axis, self.convention, self.origin), n0
 
@@ -164,91 +106,83 @@ def position(layers: list[Any], t: Target) -> int:
     raise RfsymError(f"target {t.key}: no layer named {t.at!r} (layers: {names})")
 
 
-def _first_true(pred: Callable[[int], bool], t_lo: int, t_cap: int) -> int | None:
-    """Smallest t in [t_lo, t_cap] with pred(t), for pred monotone (False...True); None if none."""
-    if pred(t_lo):
-        return t_lo
-    step, prev = 1, t_lo
-    while True:
-        nxt = min(t_lo + step, t_cap)
-        if pred(nxt):
-            lo, hi = prev, nxt
-            break
-        if nxt >= t_cap:
-            return None
-        prev, step = nxt, step * 2
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if pred(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+def solve_monotone(
+    ev: Evaluator, x: Any, dom: Domain, targets: list[Target], dirs: Directions, valid_dir: int | None
+) -> tuple[int, int | None, list[str]]:
+    """The interval [a, b] (b None: unbounded) of domain *indices* t (x = base + step*t) meeting the targets.
 
-
-def solve_monotone(ev: Evaluator, x: Any, dom: Domain, targets: list[Target]) -> tuple[int, int | None, list[str]]:
-    """The interval [a, b] (b None: unbounded) of domain *indices* t (x = base + step*t) meeting the targets."""
+    Validity and every target bound are monotone predicates of t (``dirs``, ``valid_dir``:
+    the proven directions of j, r and n in x), each true on a prefix or on a suffix of the
+    indices; their intersection is an interval, found by doubling and bisection.
+    """
     notes: list[str] = []
     base = dom.first_at_least(dom.lo if dom.lo is not None else 0)
-    is_times = any(role == "times" for _, role, _, _ in occurrences(ev.net, x))
-    cap_x = TIMES_CAP if is_times else VALUE_CAP
-    t_cap = (cap_x - base) // dom.step
+    is_times = dirs.times is not None or any(role == "times" for _, role, _ in occurrences(ev.net, x))
+    t_cap = value_cap(x, base, dom.step, is_times)
     if dom.hi is not None:
         t_cap = min(t_cap, (dom.hi - base) // dom.step)
-    val = lambda t: base + dom.step * t  # noqa: E731
     cache: dict[int, Any] = {}
 
     def states(t: int) -> Any:
         if t not in cache:
-            cache[t] = ev.states({x.name: val(t)})
+            cache[t] = ev.states({x.name: base + dom.step * t})
         return cache[t]
 
-    a, b = 0, t_cap
-    # validity: n >= 1 everywhere is lost for good once lost (n never increases in x)
-    if ev.n0 is not None or (ev.net.input is not None and all(A.is_num(v) for v in ev.net.input)):
-        first_bad = _first_true(lambda t: states(t)[1] is None, 0, t_cap)
-        if first_bad == 0:
-            return 0, -1, notes
-        if first_bad is not None:
-            b = first_bad - 1
+    preds: list[tuple[Callable[[int], bool], int, str]] = []
+    if valid_dir:
+        preds.append((lambda t: states(t)[1] is not None, valid_dir, "validity"))
+    elif ev.net.input is not None and states(0)[1] is None:
+        return 0, -1, notes  # validity does not depend on x, and fails
     for tg in targets:
-        if tg.quantity not in ("r", "j"):
-            raise RfsymError(
-                f"target {tg}: with an unbounded unknown ({x.name}) only r and j targets are supported; "
-                f"give {x.name} a max under [symbols]"
-            )
-
-        def q(t: int, tg: Target = tg) -> Any:
-            layers, sts, _ = states(t)
-            if sts is None:
-                return None
-            return state_value(sts[position(layers, tg)], tg.quantity)
-
-        def reaches(t: int, tg: Target = tg) -> bool:
-            v = q(t)
-            return v is None or v >= tg.lo
-
-        def exceeds(t: int, tg: Target = tg) -> bool:
-            v = q(t)
-            return v is None or v > tg.hi
-
+        d = dirs.of(tg.quantity)
+        assert d is not None
         if tg.lo is not None:
-            first = _first_true(reaches, a, max(a, b))
-            if first is None or q(first) is None:
-                if first is None and b == t_cap and dom.hi is None:
-                    notes.append(f"no {x.name} up to {val(t_cap)} reaches {tg}; larger values were not searched")
-                return 0, -1, notes
-            a = max(a, first)
+            preds.append((_part(states, tg, "lo"), d, str(tg)))
         if tg.hi is not None:
-            over = _first_true(exceeds, a, max(a, b))
+            preds.append((_part(states, tg, "hi"), -d, str(tg)))
+    a, b = 0, t_cap
+    for pred, d, what in preds:
+        if d > 0:  # false ... true: the first true index is the new a
+            first = smallest(pred, a, b).value
+            if first is None:
+                if b == t_cap and dom.hi is None:
+                    notes.append(
+                        f"no {x.name} up to {base + dom.step * t_cap} meets {what}; larger values were not searched"
+                    )
+                return 0, -1, notes
+            a = first
+        elif d < 0:  # true ... false: the last true index is the new b
+            over = smallest(_negate(pred), a, b).value
             if over is not None:
-                b = min(b, over - 1)
+                b = over - 1
+        elif not pred(a):
+            return 0, -1, notes
         if a > b:
             return 0, -1, notes
     unbounded = dom.hi is None and b == t_cap
     if unbounded and is_times:
-        notes.append(f"searched {x.name} up to {cap_x}; r and j never decrease in {x.name}, so the set goes on")
+        notes.append(
+            f"searched {x.name} up to {base + dom.step * t_cap}; the targets and validity are monotone in {x.name}, "
+            "so the set goes on"
+        )
     return a, (None if unbounded else b), notes
+
+
+def _negate(pred: Callable[[int], bool]) -> Callable[[int], bool]:
+    return lambda t: not pred(t)
+
+
+def _part(states: Callable[[int], Any], tg: Target, end: str) -> Callable[[int], bool]:
+    """t -> the target's lower (or upper) bound holds at index t (False where a layer is empty)."""
+
+    def holds(t: int) -> bool:
+        layers, sts, _ = states(t)
+        if sts is None:
+            return False
+        v = state_value(sts[position(layers, tg)], tg.quantity)
+        return tg.holds_lo(v) if end == "lo" else tg.holds_hi(v)
+
+    return holds
 
 
 def to_progressions(x: Any, dom: Domain, a: int, b: int | None) -> Progression:
@@ -274,7 +208,7 @@ def solve_input(
         return vals, [], len(vals), notes
     # smallest valid N (validity is monotone in N)
     cap = VALUE_CAP
-    t_first = _first_true(lambda t: sts(lo + t)[1] is not None, 0, (cap - lo))
+    t_first = smallest(lambda t: sts(lo + t)[1] is not None, 0, cap).value
     if t_first is None:
         return [], [], 0, notes
     nmin = lo + t_first
@@ -294,12 +228,12 @@ def solve_input(
             return bool(nval(a + t) > tg.hi)
 
         if tg.lo is not None:
-            t = _first_true(n_reaches, 0, cap - a)
+            t = smallest(n_reaches, 0, cap).value
             if t is None:
                 return [], [], 0, notes
             a = a + t
         if tg.hi is not None:
-            t = _first_true(n_exceeds, 0, cap - a)
+            t = smallest(n_exceeds, 0, cap).value
             if t is not None:
                 b = a + t - 1 if b is None else min(b, a + t - 1)
     a = dom.first_at_least(a)

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import sympy
+
 from .. import _arith as A
+from ..closed_form import derive
 from ..errors import RfsymError
 from ..network import Network
 from .result import Condition, SolveResult
@@ -20,8 +23,6 @@ from .targets import Target
 
 
 def _forms(net: Network, t: Target, axis: int, convention: str, origin: Any) -> Any:
-    from ..closed_form import derive
-
     if t.at is not None:
         names = [lay.label() for lay in net.layers]
         if t.at not in names:
@@ -38,8 +39,6 @@ def _forms(net: Network, t: Target, axis: int, convention: str, origin: Any) -> 
 
 def integrality(expr: Any) -> tuple[Any, list[Condition]]:
     """``expr`` as quotient + remainder/denominator, and the condition that it is an integer."""
-    import sympy
-
     num, den = sympy.fraction(sympy.together(expr))
     g = sympy.gcd(num, den)
     if g != 1 and not g.is_number:
@@ -67,10 +66,47 @@ def integrality(expr: Any) -> tuple[Any, list[Condition]]:
 def solve_symbolic(
     net: Network, unk: list[Any], params: list[Any], targets: list[Target], *, axis: int, convention: str, origin: Any
 ) -> SolveResult:
-    import sympy
-
+    """Solve the closed forms for ``unk``; the other symbols stay parameters of the answer."""
     if not unk:
         raise RfsymError("no unknowns to solve for (unknowns=[] leaves nothing to solve)")
+    eqs = _equations(net, unk, targets, axis, convention, origin)
+    try:
+        sols = sympy.solve(eqs, unk, dict=True)
+    except NotImplementedError as err:
+        raise RfsymError(f"sympy cannot solve {eqs} for {', '.join(s.name for s in unk)}: {err}") from None
+    bounds = {s: _bounds(net, s) for s in unk}
+    sols = [
+        s
+        for s in sols
+        if all(v.is_real is not False for v in s.values())
+        and not any(_never_within(s[u], *bounds[u]) for u in unk if u in s)
+    ]
+    res = SolveResult(net.name, tuple(s.name for s in unk), tuple(targets), count=None, complete=False)
+    res.method = "symbolic: closed form solved by sympy"
+    if not sols:
+        res.count = 0
+        res.notes.append("the closed form has no solution for the unknowns in their domains")
+        return res
+    if len(sols) > 1:
+        res.notes.append(f"{len(sols)} branches; the first is shown, all are in notes")
+        for s in sols[1:]:
+            res.notes.append(", ".join(f"{k} = {v}" for k, v in s.items()))
+    sol = sols[0]
+    missing = [s.name for s in unk if s not in sol]
+    if missing:
+        raise RfsymError(f"the targets do not determine {', '.join(missing)}; add targets or fewer unknowns")
+    res.symbolic = {}
+    for s in unk:
+        e, cs = integrality(sympy.simplify(sol[s]))
+        res.symbolic[s.name] = e
+        res.conditions.extend(cs)
+        res.conditions.extend(_domain_conditions(net, s, sol[s], e, *bounds[s]))
+    return res
+
+
+def _equations(  # type: ignore[no-untyped-def]
+    net: Network, unk: list[Any], targets: list[Target], axis, convention, origin
+) -> list[Any]:
     eqs = []
     for t in targets:
         if not t.is_equality:
@@ -83,46 +119,68 @@ def solve_symbolic(
     clash = {s.name for s in extra} & {s.name for s in unk}
     if clash:
         raise RfsymError(f"target value uses the unknown {sorted(clash)[0]!r}; name the wanted value differently")
-    try:
-        sols = sympy.solve(eqs, unk, dict=True)
-    except NotImplementedError as err:
-        raise RfsymError(f"sympy cannot solve {eqs} for {', '.join(s.name for s in unk)}: {err}") from None
-    sols = [s for s in sols if all(v.is_real is not False for v in s.values())]
-    res = SolveResult(net.name, tuple(s.name for s in unk), tuple(targets), count=None, complete=False)
-    res.method = "symbolic: closed form solved by sympy"
-    if not sols:
-        res.count = 0
-        res.notes.append("the closed form has no solution for the unknowns")
-        return res
-    if len(sols) > 1:
-        res.notes.append(f"{len(sols)} branches; the first is shown, all are in notes")
-        for s in sols[1:]:
-            res.notes.append(", ".join(f"{k} = {v}" for k, v in s.items()))
-    sol = sols[0]
-    missing = [s.name for s in unk if s not in sol]
-    if missing:
-        raise RfsymError(f"the targets do not determine {', '.join(missing)}; add targets or fewer unknowns")
-    symbolic: dict[str, Any] = {}
-    conds: list[Condition] = []
-    for s in unk:
-        e, cs = integrality(sympy.simplify(sol[s]))
-        symbolic[s.name] = e
-        conds.extend(cs)
-        dom = net.symbols.get(s.name)
-        lo = 1 if s.is_positive else (0 if s.is_nonnegative else None)
-        if dom is not None and dom.min is not None:
-            lo = dom.min if lo is None else max(lo, dom.min)
-        if lo is not None:
-            conds.append(Condition(sympy.Ge(sol[s], lo), f"{s.name} = {e} >= {lo}"))
-        if dom is not None and dom.max is not None:
-            conds.append(Condition(sympy.Le(sol[s], dom.max), f"{s.name} = {e} <= {dom.max}"))
-        if (dom is not None and dom.odd) or s.is_odd:
-            conds.append(Condition(sympy.Eq(sympy.Mod(sol[s], 2), 1), f"{s.name} = {e} is odd"))
-        if (dom is not None and dom.even) or s.is_even:
-            conds.append(Condition(sympy.Eq(sympy.Mod(sol[s], 2), 0), f"{s.name} = {e} is even"))
-    res.symbolic = symbolic
-    res.conditions = conds
-    return res
+    return eqs
+
+
+def _bounds(net: Network, s: Any) -> tuple[int | None, int | None]:
+    """The smallest and largest value an unknown may take (its role and its [symbols] entry)."""
+    dom = net.symbols.get(s.name)
+    lo = 1 if s.is_positive else (0 if s.is_nonnegative else None)
+    if dom is not None and dom.lower is not None:
+        lo = dom.lower if lo is None else max(lo, dom.lower)
+    hi = None
+    if dom is not None:
+        hi = max(dom.choices) if dom.choices else dom.max
+    return lo, hi
+
+
+def _never_within(value: Any, lo: int | None, hi: int | None) -> bool:
+    """True when a root provably lies below ``lo`` (or above ``hi``) for every value of the
+    parameters that makes it real.
+
+    Every power with a fractional exponent (a root) is replaced by a non-negative variable;
+    when what remains is a polynomial in those variables alone, its monomials are
+    non-negative, so all non-constant coefficients <= 0 and a constant below lo bound it
+    below lo (and symmetrically above hi).  Anything else is kept: "not shown", not "admissible".
+    """
+    roots = [p for p in value.atoms(sympy.Pow) if p.exp.is_Rational and not p.exp.is_integer]
+    dummies = [sympy.Dummy(nonnegative=True) for _ in roots]
+    e = sympy.expand(value.xreplace(dict(zip(roots, dummies))))
+    if e.free_symbols - set(dummies):
+        return False
+    if not dummies:
+        return bool(e.is_number and ((lo is not None and e < lo) or (hi is not None and e > hi)))
+    poly = sympy.Poly(e, *dummies)
+    const = poly.coeff_monomial(1)
+    others = [c for m, c in poly.terms() if any(m)]
+    if lo is not None and all(c <= 0 for c in others) and const < lo:
+        return True
+    return hi is not None and all(c >= 0 for c in others) and const > hi
+
+
+def _domain_conditions(net: Network, s: Any, value: Any, shown: Any, lo: int | None, hi: int | None) -> list[Condition]:
+    """Conditions from the unknown's domain, after a non-zero denominator."""
+    conds = []
+    den = sympy.fraction(sympy.together(value))[1]
+    if not den.is_number:
+        conds.append(Condition(sympy.Ne(den, 0), f"{den} != 0"))
+    dom = net.symbols.get(s.name)
+    if lo is not None:
+        conds.append(Condition(sympy.Ge(value, lo), f"{s.name} = {shown} >= {lo}"))
+    if hi is not None:
+        conds.append(Condition(sympy.Le(value, hi), f"{s.name} = {shown} <= {hi}"))
+    if (dom is not None and dom.odd) or s.is_odd:
+        conds.append(Condition(sympy.Eq(sympy.Mod(value, 2), 1), f"{s.name} = {shown} is odd"))
+    if (dom is not None and dom.even) or s.is_even:
+        conds.append(Condition(sympy.Eq(sympy.Mod(value, 2), 0), f"{s.name} = {shown} is even"))
+    if dom is not None and dom.choices:
+        conds.append(
+            Condition(
+                sympy.Or(*(sympy.Eq(value, c) for c in dom.choices)),
+                f"{s.name} = {shown} is one of {list(dom.choices)}",
+            )
+        )
+    return conds
 
 
 def solve_one_sympy(
@@ -142,8 +200,6 @@ def solve_one_sympy(
     tail (None when the set is bounded).  Candidates are only *candidates*:
     the caller checks each with the transfer functions (domain, validity).
     """
-    import sympy
-
     real = sympy.S.Reals
     sset = sympy.Interval(-sympy.oo if lo is None else lo, sympy.oo if hi is None else hi)
     for t in targets:

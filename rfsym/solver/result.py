@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import sympy
+
 from .. import _arith as A
 from .._display import JupyterLatex
+from ..errors import RfsymError
 from .targets import Target
 
 __all__ = ["Condition", "Nearest", "Progression", "SolveResult"]
@@ -54,8 +58,6 @@ class Progression:
 
     def expr(self) -> Any:
         """The value as a sympy expression in the parameter ``t``."""
-        import sympy
-
         t = sympy.Symbol("t", integer=True)
         return self.offset + self.step * t
 
@@ -98,7 +100,17 @@ class Condition:
     def holds(self, values: dict[str, Any]) -> bool:
         """Evaluate the condition at numbers given by symbol name."""
         subs = {s: values[s.name] for s in self.expr.free_symbols if s.name in values}
-        return bool(self.expr.xreplace(subs))
+        try:
+            got = self.expr.xreplace(subs)
+        except (ZeroDivisionError, TypeError):  # e.g. Mod(x, 0): the solution is undefined there
+            return False
+        if got is sympy.true or got is sympy.false:
+            return bool(got)
+        if got.free_symbols:
+            raise RfsymError(
+                f"condition {self.text}: give values for {', '.join(sorted(s.name for s in got.free_symbols))}"
+            )
+        return False  # not a truth value (a division by zero left zoo or nan)
 
     def to_dict(self) -> dict[str, Any]:
         return {"expr": str(self.expr), "text": self.text}
@@ -212,9 +224,17 @@ class SolveResult(JupyterLatex):
         return out
 
     def to_json(self) -> str:
-        import json
-
-        return json.dumps(self.to_dict(), indent=2)
+        """``to_dict`` as indented JSON, one solution per line (the C encoder writes those:
+        100 000 solutions take a fraction of a second)."""
+        parts = []
+        for key, value in self.to_dict().items():
+            if key == "solutions" and value:
+                enc = json.JSONEncoder(separators=(", ", ": ")).encode
+                text = "[\n    " + ",\n    ".join(map(enc, value)) + "\n  ]"
+            else:
+                text = json.dumps(value, indent=2).replace("\n", "\n  ")
+            parts.append(f"  {json.dumps(key)}: {text}")
+        return "{\n" + ",\n".join(parts) + "\n}"
 
     def to_text(self) -> str:
         lines = [f"{self.network}: solve {', '.join(str(t) for t in self.targets) or '(no targets)'}"]

@@ -18,6 +18,7 @@ Keys: ``"r"``, ``"conv3.r"`` (at layer conv3), or ``"r@conv3"``.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -41,9 +42,11 @@ QUANTITIES = {
     "P": "effective_padding",
     "p_eff": "effective_padding",
 }
-#: The smallest value a quantity can take (None: any rational).
-QUANTITY_MIN = {"n": 1, "j": 1, "r": 1, "start": None, "effective_padding": 0}
-INTEGRAL = {"n", "j", "r", "effective_padding"}
+#: The smallest value a quantity can take (None: any rational).  j is positive but may be a
+#: fraction (transposed convolution, upsampling); P may be negative (seed convention, cropping).
+QUANTITY_MIN = {"n": 1, "j": None, "r": 1, "start": None, "effective_padding": None}
+#: Quantities that are always integers (r, j and P are fractions after a transposed convolution).
+INTEGRAL = {"n"}
 _OPS = {"==": "==", "=": "==", ">=": ">=", "<=": "<=", ">": ">", "<": "<"}
 _OP_RE = re.compile(r"^\s*(==|>=|<=|=|>|<)\s*(.*)$", re.S)
 _KEY_RE = re.compile(r"^\s*(==|>=|<=|=|>|<)")
@@ -85,6 +88,14 @@ class Target:
         if self.lo is not None and (v < self.lo or (self.lo_strict and v == self.lo)):
             return False
         return not (self.hi is not None and (v > self.hi or (self.hi_strict and v == self.hi)))
+
+    def holds_lo(self, v: Any) -> bool:
+        """True when ``v`` meets the lower end (or there is none)."""
+        return self.lo is None or v > self.lo or (v == self.lo and not self.lo_strict)
+
+    def holds_hi(self, v: Any) -> bool:
+        """True when ``v`` meets the upper end (or there is none)."""
+        return self.hi is None or v < self.hi or (v == self.hi and not self.hi_strict)
 
     def distance(self, v: Any) -> Any:
         """How far the number ``v`` is from the wanted set (0 inside)."""
@@ -152,6 +163,8 @@ def _number(v: Any, where: str) -> Any:
     if isinstance(v, bool) or v is None:
         raise RfsymError(f"{where}: a target value must be a number or an expression (got {v!r})")
     if isinstance(v, float):
+        if not math.isfinite(v):
+            raise RfsymError(f"{where}: {v!r} is not a number a target can take")
         if not v.is_integer() and Fraction(v).denominator not in (1, 2):
             raise RfsymError(f"{where}: {v!r} is not an exact value; give a fraction such as '1/2'")
         return A.norm(Fraction(v))
@@ -231,10 +244,16 @@ def _normalise(t: Target, where: str) -> Target:
     qmin = QUANTITY_MIN[t.quantity]
     what = {
         "n": "the number of features n is at least 1",
-        "j": "the jump j is at least 1 (strides are positive integers)",
+        "j": "the jump j is positive",
         "r": "the receptive field r is at least 1 pixel",
-        "effective_padding": "the effective padding is at least 0",
     }
+    if t.quantity == "j" and hi is not None and hi <= 0:
+        shown = A.fmt(t.hi)
+        raise RfsymError(
+            f"{where}: j = {shown} is impossible: {what['j']}"
+            if t.is_equality
+            else f"{where}: j cannot be {'<' if t.hi_strict else '<='} {shown}: {what['j']}"
+        )
     if qmin is not None and hi is not None and hi < qmin:
         shown = A.fmt(t.hi)
         raise RfsymError(
