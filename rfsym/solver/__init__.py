@@ -75,6 +75,8 @@ def _collect_targets(targets: Any, kw: dict[str, Any], at: str | None) -> list[T
             items.extend(targets.items())
         elif isinstance(targets, (str, Target)):
             targets = [targets]
+        elif not isinstance(targets, (list, tuple)):
+            raise RfsymError(f"targets: give a dict, Target objects or strings such as 'r>=100' (got {targets!r})")
         if not isinstance(targets, dict):
             for t in targets:
                 if isinstance(t, Target):
