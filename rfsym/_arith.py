@@ -153,7 +153,7 @@ def exact_str(x: Value) -> str:
 
 
 def to_json(x: Value) -> Any:
-    """JSON value per DESIGN.md: integers as integers, everything else as exact strings."""
+    """JSON value (docs/conventions.md, "JSON output"): integers as integers, everything else as exact strings."""
     x = norm(x)
     if isinstance(x, int):
         return x

@@ -14,7 +14,7 @@ Maps form a monoid (:func:`compose`, :func:`identity`): a run X followed by Y ha
 
 where the last line is ``floor((floor((x + e_X)/D_X) + 1 + e_Y)/D_Y) =
 floor((x + e_X + D_X (1 + e_Y))/(D_X D_Y))`` with ``g = 1 + e``, valid for an
-integer ``1 + e_Y`` and a positive integer ``D_Y`` (DESIGN.md §1).
+integer ``1 + e_Y`` and a positive integer ``D_Y`` (docs/closed-forms.md).
 :meth:`AffineMap.smallest_input` inverts the size map (the smallest input
 giving at least a wanted number of outputs) and :func:`smallest_input` chains
 that backwards through a stack.

@@ -148,7 +148,7 @@ class Table(TableDisplay):
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form of DESIGN.md §3: exact values, lists per axis when N-D."""
+        """The JSON form of docs/conventions.md ("JSON output"): exact values, lists per axis when N-D."""
         if self.recurrence_from is not None:
             raise RfsymError(
                 f"{term_text(self.name)}: a symbolic table of {len(self.rows) - 1} layers is too long for JSON "

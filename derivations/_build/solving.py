@@ -34,7 +34,7 @@ non-empty. This notebook works through five design questions. Each answer is
 checked against brute-force enumeration with the seed blog program's loop
 (`outFromIn`, Dang Ha The Hien 2017), which knows nothing about rfsym.
 
-The arithmetic behind every answer (one axis; DESIGN.md §1):
+The arithmetic behind every answer (one axis; docs/conventions.md):
 
 $$ j_L = \prod_l s_l, \qquad r_L = 1 + \sum_l (\kappa_l - 1)\, j_{l-1}, \qquad
    \kappa_l = d_l (k_l - 1) + 1, $$

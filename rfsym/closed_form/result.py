@@ -80,7 +80,7 @@ class ClosedForms(LatexRelations):
         return {"n": self.n, "j": self.j, "r": self.r, "start": self.start, "effective_padding": self.P}
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form of DESIGN.md §3: exact strings in sympy syntax, integers as integers."""
+        """The JSON form of docs/conventions.md ("JSON output"): exact strings in sympy syntax, integers as integers."""
         out: dict[str, Any] = {}
         for key, val in self.as_dict().items():
             if self.axes is None:

@@ -1,4 +1,4 @@
-"""TOML network specs (DESIGN.md §3) and the built-in architectures.
+"""TOML network specs (docs/spec.md) and the built-in architectures.
 
 Every error names the file, the layer and the field.
 """

@@ -198,7 +198,7 @@ class SolveResult(JupyterLatex):
 
     # -- output --------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form; ``solutions`` and ``count`` as in DESIGN.md §3."""
+        """JSON-ready form; ``solutions`` and ``count`` as in docs/conventions.md ("JSON output")."""
         out: dict[str, Any] = {
             "network": self.network,
             "unknowns": list(self.unknowns),
