@@ -727,17 +727,16 @@ def _residues(e: Any, doms: dict[str, SymbolDomain]) -> bool | None:
         den = math.lcm(den, int(sympy.Rational(c).q))
     if den == 1:
         return True if all(_structural(g, doms) is not False for g in gens) else None
-    choices = []
+    choices, count = [], 1
     for g in gens:
-        rs = list(range(den))
         dom = doms.get(g.name) if g.is_Symbol and not isinstance(g, sympy.Dummy) else None
         odd = g.is_odd or (dom is not None and dom.odd)
         even = g.is_even or (dom is not None and dom.even)
-        if den % 2 == 0 and (odd or even):
-            rs = [r for r in rs if r % 2 == (1 if odd else 0)]
-        choices.append(rs)
-    if math.prod(len(c) for c in choices) > _RESIDUE_LIMIT:
-        return None
+        parity = den % 2 == 0 and (odd or even)
+        count *= den // 2 if parity else den  # bounded before any residue is listed (len(range) overflows)
+        if count > _RESIDUE_LIMIT:
+            return None
+        choices.append(range(1 if odd else 0, den, 2) if parity else range(den))
     num = (poly * den).set_domain("ZZ")
     hits = [num.eval(dict(zip(gens, pt))) % den == 0 for pt in itertools.product(*choices)]
     return True if all(hits) else (False if not any(hits) else None)

@@ -218,6 +218,43 @@ class TestFuzz:
         assert time.process_time() - t < 2.0
 
 
+class TestHugeDenominators:
+    """CI found ``k/99999...9`` overflowing ``range()`` in the residue check: the count of residues is
+    bounded before any residue list is built, for every kind of variable."""
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "k/" + "9" * 50,
+            "(k + 1)/" + "8" * 40,
+            "k*m/" + "7" * 30,
+            "k**2/" + "6" * 25,
+        ],
+    )
+    def test_refused_as_kernel_in_bounded_time(self, text):
+        import time
+
+        from rfsym import Conv, Network
+
+        t = time.process_time()
+        v = parse_value(text, role="kernel", where="f: kernel")
+        assert v.free_symbols  # parsed exactly, no coercion
+        with pytest.raises(RfsymError, match=r"^conv1: kernel must be a positive integer .*not provably"):
+            Network([Conv(kernel=text)]).table()
+        assert time.process_time() - t < 2.0
+
+    def test_is_integral_undecided_not_overflow(self):
+        import sympy
+
+        from rfsym.values import SymbolDomain, is_integral
+
+        k = sympy.Symbol("k", integer=True)
+        big = 10**60
+        assert is_integral(k / big) is None
+        assert is_integral(k / big, {"k": SymbolDomain(odd=True)}) is None
+        assert is_integral((2 * k) / 4, {"k": SymbolDomain(even=True)}) is True
+
+
 class TestProven:
     """Issue 11: a kernel, stride or dilation must be proven a positive integer over its symbols' domains."""
 
