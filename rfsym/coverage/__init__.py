@@ -91,9 +91,6 @@ def _prepare(
 ) -> tuple[str, list[tuple[int, int, Any, int | None]], tuple[int | None, ...]]:
     if not isinstance(net, (Network, Graph)):
         raise RfsymError(f"connection counts need an rfsym Network or Graph (got {type(net).__name__})")
-    if net.free_symbols:
-        names = ", ".join(sorted(str(s) for s in net.free_symbols))
-        raise RfsymError(f"{net.name}: connection counts need numbers; substitute the symbols first ({names})")
     nd = _ndim(net, input, unit, net.input)
     axes = _axes(net, axis, nd)
     inputs = _inputs(net, input, nd)

@@ -1,0 +1,69 @@
+"""``rfsym coverage``: exact connection counts of one unit (paths from each input pixel), holes and spread."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..errors import RfsymError
+from ._common import add_format_argument, add_spec_argument, command_parser, emit, load_network
+
+HELP = "exact connection counts of one unit: paths from each input pixel, holes, spread"
+EPILOG = """\
+examples:
+  rfsym coverage net.toml                      the output unit 0, infinite line (no borders)
+  rfsym coverage resnet152 --axis 0 --unit 3   one axis of ResNet-152's unit 3
+  rfsym coverage net.toml --input 64 --unit 10 borders clip every feature map
+  rfsym coverage net.toml --layer conv3 --format json
+
+counts[i] is the number of paths from input pixel offset + i to the unit:
+with all weights 1 and linear activations, the gradient of the unit with
+respect to that pixel (max pooling counts as average pooling of the same
+geometry).  holes are pixels inside the box (first..last reached pixel) with
+count 0; "dense" means none.  mean and variance read the counts as a
+distribution over pixels; the effective size is the narrowest run of pixels
+holding --mass of the paths.  See docs/coverage.md.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = command_parser(sub, "coverage", HELP, EPILOG, run)
+    add_spec_argument(p)
+    p.add_argument("--layer", metavar="L", help="the layer (node) whose unit is counted (default: the output)")
+    p.add_argument("--unit", metavar="I", default="0", help="the unit's index: one, or one per axis (3,5); default 0")
+    p.add_argument(
+        "--input",
+        metavar="N",
+        help="input size (one, or one per axis): the borders clip every feature map; default: the infinite line",
+    )
+    p.add_argument("--axis", metavar="A", help="only this axis (default: every axis)")
+    p.add_argument("--mass", default="0.95", help="mass of the effective size (default 0.95)")
+    add_format_argument(p, ["text", "json"])
+
+
+def _ints(text: str, what: str) -> Any:
+    parts = [t.strip() for t in str(text).split(",")]
+    out = []
+    for t in parts:
+        try:
+            out.append(int(t))
+        except ValueError:
+            raise RfsymError(
+                f"--{what} must be an integer or a comma-separated list of integers (got {text!r})"
+            ) from None
+    return out[0] if len(out) == 1 else out
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..coverage import counts, parse_mass
+
+    net = load_network(args.spec, args.input)
+    unit = _ints(args.unit, "unit")
+    inp = _ints(args.input, "input") if args.input is not None else None
+    axis = _ints(args.axis, "axis") if args.axis is not None else None
+    if isinstance(axis, list):
+        raise RfsymError(f"--axis takes one axis (got {args.axis!r})")
+    mass = parse_mass(args.mass)
+    cov = counts(net, layer=args.layer, unit=unit, input=inp, axis=axis)
+    emit(cov.to_json(mass) if args.format == "json" else cov.to_text(mass))
+    return 0
