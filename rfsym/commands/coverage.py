@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from ..errors import RfsymError
@@ -22,7 +23,9 @@ respect to that pixel (max pooling counts as average pooling of the same
 geometry).  holes are pixels inside the box (first..last reached pixel) with
 count 0; "dense" means none.  mean and variance read the counts as a
 distribution over pixels; the effective size is the narrowest run of pixels
-holding --mass of the paths.  See docs/coverage.md.
+holding --mass of the paths.  With transposed convolutions or upsampling the
+paths into a unit depend on its phase; uneven overlap (the checkerboard) is
+reported.  See docs/coverage.md.
 """
 
 
@@ -65,5 +68,30 @@ def run(args: argparse.Namespace) -> int:
         raise RfsymError(f"--axis takes one axis (got {args.axis!r})")
     mass = parse_mass(args.mass)
     cov = counts(net, layer=args.layer, unit=unit, input=inp, axis=axis)
-    emit(cov.to_json(mass) if args.format == "json" else cov.to_text(mass))
+    boards = _phases(net, cov.layer, [a.axis for a in cov.axes])
+    if args.format == "json":
+        d = cov.to_dict(mass)
+        for a in d["axes"]:
+            a["phases"] = boards[a["axis"]].to_dict() if a["axis"] in boards else None
+        emit(json.dumps(d, indent=2))
+    else:
+        text = cov.to_text(mass)
+        for ax in sorted(boards):
+            text += "\n" + boards[ax].describe() + " (units away from the borders)"
+        emit(text)
     return 0
+
+
+def _phases(net: Any, layer: str, axes: list[int]) -> dict[int, Any]:
+    """The checkerboard of each axis whose units have more than one phase (transposed conv, upsampling)."""
+    from ..coverage.phases import checkerboard
+
+    out = {}
+    for ax in axes:
+        try:
+            (cb,) = checkerboard(net, layer, ax)
+        except RfsymError:  # branches of different jumps: no phases to report
+            continue
+        if cb.period > 1:
+            out[ax] = cb
+    return out
