@@ -197,7 +197,7 @@ def erf(
         if i == 0:
             out_shape = tuple(int(v) for v in y.shape[2:])
             idx = _unit_index(unit, out_shape, name)
-        sel = y[(0, slice(None), *idx)]
+        sel = y[(0, slice(None)) + idx]
         target = torch.relu(sel).sum() if relu else sel.sum()
         (g,) = torch.autograd.grad(target, x)
         g = g[0].clamp(min=0) if relu else g[0].abs()
