@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 from ..errors import RfsymError
@@ -41,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--axis", metavar="A", help="only this axis (default: every axis)")
     p.add_argument("--mass", default="0.95", help="mass of the effective size (default 0.95)")
+    p.add_argument("--plot", metavar="FILE", help="also draw the counts: .png or .pdf (matplotlib) or .tex (pgfplots)")
+    p.add_argument("--kind", choices=["counts", "holes"], default="counts", help="what --plot draws (default counts)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
     add_format_argument(p, ["text", "json"])
 
 
@@ -67,7 +71,11 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(axis, list):
         raise RfsymError(f"--axis takes one axis (got {args.axis!r})")
     mass = parse_mass(args.mass)
+    if args.plot is not None:
+        check_plot_path(args.plot, args.force, (".png", ".pdf", ".tex"))
     cov = counts(net, layer=args.layer, unit=unit, input=inp, axis=axis)
+    if args.plot is not None:
+        write_plot(args.plot, cov, args.kind, args.force)
     boards = _phases(net, cov.layer, [a.axis for a in cov.axes])
     if args.format == "json":
         d = cov.to_dict(mass)
@@ -80,6 +88,26 @@ def run(args: argparse.Namespace) -> int:
             text += "\n" + boards[ax].describe() + " (units away from the borders)"
         emit(text)
     return 0
+
+
+def check_plot_path(path: str, force: bool, exts: tuple[str, ...]) -> None:
+    """Refuse a figure path with another extension, or an existing file without --force (before the work)."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in exts:
+        raise RfsymError(f"{path}: --plot must end in {', '.join(exts)}")
+    if os.path.lexists(path) and not force:
+        raise RfsymError(f"{path}: file exists (use --force to overwrite)")
+
+
+def write_plot(path: str, cov: Any, kind: str, force: bool) -> None:
+    from .._files import write_file
+    from ..coverage.plot import counts_figure, counts_pgfplots, figure_bytes
+
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".tex":
+        write_file(path, counts_pgfplots(cov), force=force)
+    else:
+        write_file(path, figure_bytes(counts_figure(cov, kind), ext[1:]), force=force)
 
 
 def _phases(net: Any, layer: str, axes: list[int]) -> dict[int, Any]:

@@ -8,6 +8,7 @@ import sys
 
 from ..errors import RfsymError
 from ._common import add_format_argument, command_parser, emit
+from .coverage import check_plot_path
 
 HELP = "empirical effective receptive field of a PyTorch model: mean gradient magnitude of one output unit"
 EPILOG = """\
@@ -36,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--relu", action="store_true", help="ReLU on the unit and on the gradient, as RepLKNet does")
     p.add_argument("--raw", action="store_true", help="area ratios of the raw scores (default: log10(score + 1))")
     p.add_argument("--progress", action="store_true", help="one line per sample on standard error")
+    p.add_argument("--plot", metavar="FILE", help="also draw the ERF heatmap: .png or .pdf")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
     add_format_argument(p, ["text", "json"])
 
 
@@ -52,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             raise RfsymError(f"--unit must be an integer or a comma-separated list (got {args.unit!r})") from None
         unit = vals[0] if len(vals) == 1 else vals
+    if args.plot is not None:
+        check_plot_path(args.plot, args.force, (".png", ".pdf"))
     model = load_factory(args.spec)
 
     def progress(i: int, n: int) -> None:
