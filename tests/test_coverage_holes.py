@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_coverage import node_params, to_layer
 
 import rfsym
-from rfsym import Conv, Network
+from rfsym import Conv, Network, RfsymError
 from rfsym.coverage import holes
+from rfsym.coverage.density import density_condition, hole_free
 
 
 def hdc_m2(rates: tuple[int, ...]) -> int:
@@ -73,3 +76,38 @@ def test_holes_are_the_zero_counts(rates, k):
     assert sup.dense == ax.dense == (not zeros)
     runs = [len(list(g)) for z, g in itertools.groupby(ax.counts, key=lambda c: c == 0) if z]
     assert sup.largest_gap == ax.largest_gap == max(runs, default=0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(node_params(["conv", "pool", "identity"], False), min_size=1, max_size=6))
+def test_exact_density_condition_on_strided_chains(layers):
+    """Sorted effective dilations e = d J: hole-free iff e_(m+1) <= 1 + Σ (k - 1) e — against the bit masks."""
+    net = Network([to_layer(nd, f"l{i}") for i, nd in enumerate(layers)])
+    assert hole_free(net) == holes(net)[0].dense == density_condition(net).condition
+
+
+def test_density_condition_generalises_hdc():
+    """Kernel 3, rates from 1: the exact condition agrees with HDC wherever HDC applies (non-decreasing)."""
+    for rates in schedules((2, 3, 4), 9):
+        if list(rates) == sorted(rates):
+            assert hole_free(stack(rates)) == (hdc_m2(rates) <= 3)
+        assert hole_free(stack(rates)) == holes(stack(rates))[0].dense
+
+
+def test_symbolic_density_condition():
+    """Symbolic dilations: the condition in the stack's order, exact under the non-decreasing order."""
+    net = Network(
+        [Conv(kernel=3, name="a"), Conv(kernel=3, dilation="b", name="b"), Conv(kernel=3, dilation="c", name="c")]
+    )
+    dc = density_condition(net)
+    for b in range(1, 8):
+        for c in range(b, 20):
+            vals = {"b": b, "c": c}
+            cond = dc.condition.xreplace({s: vals[s.name] for s in dc.condition.free_symbols})
+            num = Network(
+                [Conv(kernel=3, name="a"), Conv(kernel=3, dilation=b, name="b"), Conv(kernel=3, dilation=c, name="c")]
+            )
+            assert bool(cond) == holes(num)[0].dense, (b, c)
+    assert str(dc.order) == "b <= c"  # 1 <= b holds for a dilation
+    with pytest.raises(RfsymError, match="convolutions and pooling"):
+        density_condition(Network([rfsym.ConvTranspose(kernel=3, stride=2, name="t")]))
