@@ -33,11 +33,80 @@ from .io._base import check_run_size, one_line
 from .io.torch import _torch, parse_input_size
 from .verification import _first_tensor
 
-__all__ = ["ErfResult", "area_ratio", "erf"]
+__all__ = ["ErfResult", "area_ratio", "erf", "image_inputs", "tensor_inputs"]
 
 THRESHOLDS = (0.2, 0.3, 0.5, 0.99)
 #: Most samples one call averages.
 MAX_SAMPLES = 100_000
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+#: ImageNet statistics (torchvision, RepLKNet's analysis script).
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def image_inputs(folder: Any, size: Sequence[int], channels: int = 3, limit: int | None = None) -> list[Any]:
+    """The images of a folder (sorted by name, at most ``limit``) as input tensors (C, H, W): the shorter side
+    resized (bicubic) to cover (H, W), centre-cropped, scaled to [0, 1] and, for 3 channels, normalised with
+    ImageNet's mean and standard deviation, as RepLKNet's script prepares them.  Needs Pillow (matplotlib's
+    dependency)."""
+    import os
+
+    torch = _torch()
+    if len(size) != 2:
+        raise RfsymError(f"images need a 2-D input (got {len(size)} axes)")
+    if channels not in (1, 3):
+        raise RfsymError(f"images give 1 or 3 channels (the model takes {channels})")
+    try:
+        from PIL import Image
+    except ImportError:
+        raise RfsymError(
+            "reading images needs the 'Pillow' package, which is not installed: pip install pillow"
+        ) from None
+    if not os.path.isdir(folder):
+        raise RfsymError(f"{folder}: not a folder of images")
+    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS))
+    if not names:
+        raise RfsymError(f"{folder}: no image files ({', '.join(IMAGE_EXTENSIONS)})")
+    names = names[: min(limit or MAX_SAMPLES, MAX_SAMPLES)]
+    h, w = int(size[0]), int(size[1])
+    out = []
+    for n in names:
+        path = os.path.join(folder, n)
+        try:
+            with Image.open(path) as im:
+                im = im.convert("RGB" if channels == 3 else "L")
+                scale = max(h / im.height, w / im.width)
+                im = im.resize(
+                    (max(w, round(im.width * scale)), max(h, round(im.height * scale))), Image.Resampling.BICUBIC
+                )
+                left, top = (im.width - w) // 2, (im.height - h) // 2
+                im = im.crop((left, top, left + w, top + h))
+                data = torch.frombuffer(bytearray(im.tobytes()), dtype=torch.uint8)
+        except (OSError, ValueError) as e:
+            raise RfsymError(f"{path}: cannot read the image ({one_line(e)})") from None
+        x = data.reshape(h, w, channels).permute(2, 0, 1).double() / 255
+        if channels == 3:
+            mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float64).view(3, 1, 1)
+            x = (x - mean) / torch.tensor(IMAGENET_STD, dtype=torch.float64).view(3, 1, 1)
+        out.append(x)
+    return out
+
+
+def tensor_inputs(path: Any) -> list[Any]:
+    """Input tensors saved with ``torch.save`` (one (N, C, *sizes) tensor or a list of (C, *sizes) ones), read
+    with ``weights_only=True`` (no code runs)."""
+    torch = _torch()
+    try:
+        data = torch.load(path, weights_only=True, map_location="cpu")
+    except FileNotFoundError:
+        raise RfsymError(f"{path}: no such file") from None
+    except Exception as e:  # noqa: BLE001 - a corrupt or unsafe file is one line
+        raise RfsymError(f"{path}: cannot read the tensors ({one_line(e)})") from None
+    if isinstance(data, torch.Tensor):
+        return list(data)
+    if isinstance(data, (list, tuple)) and all(isinstance(t, torch.Tensor) for t in data):
+        return list(data)
+    raise RfsymError(f"{path}: expected a tensor or a list of tensors (got {type(data).__name__})")
 
 
 def area_ratio(scores: Any, thresh: float, log: bool = True) -> tuple[int, float] | None:

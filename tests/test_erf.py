@@ -130,6 +130,12 @@ def test_cli(tmp_path):
     res = run("erfmod:make", "--input", "21", "--samples", "2")
     assert res.returncode == 0, res.stderr
     assert "output unit (10, 10)" in res.stdout and "t = 99%: side" in res.stdout and "2 samples" in res.stdout
+    from PIL import Image
+
+    (tmp_path / "imgs").mkdir()
+    Image.new("L", (30, 30), 200).save(tmp_path / "imgs" / "a.png")
+    res = run("erfmod:make", "--input", "21", "--images", "imgs")
+    assert res.returncode == 0 and "1 sample," in res.stdout, res.stderr
     res = run("erfmod:make", "--input", "21", "--format", "json", "--raw")
     import json
 
@@ -147,3 +153,32 @@ def test_cli(tmp_path):
     ]:
         res = run(*args)
         assert res.returncode == 2 and msg in res.stderr and len(res.stderr.strip().splitlines()) <= 2, res.stderr
+
+
+def test_images_and_saved_tensors(tmp_path):
+    from PIL import Image
+
+    from rfsym.erf import image_inputs, tensor_inputs
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i, colour in enumerate([(255, 0, 0), (0, 128, 255)]):
+        Image.new("RGB", (40, 30), colour).save(folder / f"im{i}.png")
+    (folder / "notes.txt").write_text("not an image")
+    xs = image_inputs(str(folder), (16, 16))
+    assert len(xs) == 2 and xs[0].shape == (3, 16, 16)
+    assert abs(float(xs[0][0, 0, 0]) - (1 - 0.485) / 0.229) < 1e-12  # red channel of a red image, normalised
+    model = torch.nn.Conv2d(3, 1, 3)
+    res = erf(model, 16, inputs=xs)
+    assert res.samples == 2
+    torch.save(torch.stack(xs), tmp_path / "x.pt")
+    assert all(torch.equal(a, b) for a, b in zip(tensor_inputs(tmp_path / "x.pt"), xs))
+    assert len(image_inputs(str(folder), (8, 8), 1, limit=1)) == 1
+    with pytest.raises(RfsymError, match="no image files"):
+        image_inputs(str(tmp_path), (8, 8))
+    (tmp_path / "bad.pt").write_text("junk")
+    with pytest.raises(RfsymError, match="cannot read the tensors"):
+        tensor_inputs(tmp_path / "bad.pt")
+    (folder / "broken.png").write_text("junk")
+    with pytest.raises(RfsymError, match="cannot read the image"):
+        image_inputs(str(folder), (8, 8))

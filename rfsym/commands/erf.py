@@ -30,13 +30,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = command_parser(sub, "erf", HELP, EPILOG, run)
     p.add_argument("spec", metavar="MODULE:FACTORY", help="package.module:factory returning a torch.nn.Module")
     p.add_argument("--input", metavar="N", required=True, help="input size: N, one per axis (224,224) or C,H,W")
-    p.add_argument("--samples", type=int, default=16, help="random inputs averaged (default 16)")
+    p.add_argument(
+        "--samples", type=int, default=16, help="random inputs averaged (default 16; with --images: at most)"
+    )
     p.add_argument("--unit", metavar="I", help="output unit index, one or one per axis (default: the centre)")
     p.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
     p.add_argument("--float32", action="store_true", help="run in float32 (default float64)")
     p.add_argument("--relu", action="store_true", help="ReLU on the unit and on the gradient, as RepLKNet does")
     p.add_argument("--raw", action="store_true", help="area ratios of the raw scores (default: log10(score + 1))")
     p.add_argument("--progress", action="store_true", help="one line per sample on standard error")
+    p.add_argument("--images", metavar="DIR", help="average over the images of a folder instead of noise")
+    p.add_argument("--inputs", metavar="FILE", help="average over tensors saved with torch.save (N, C, *sizes)")
     p.add_argument("--plot", metavar="FILE", help="also draw the ERF heatmap: .png or .pdf")
     p.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
     add_format_argument(p, ["text", "json"])
@@ -57,7 +61,19 @@ def run(args: argparse.Namespace) -> int:
         unit = vals[0] if len(vals) == 1 else vals
     if args.plot is not None:
         check_plot_path(args.plot, args.force, (".png", ".pdf"))
+    if args.images is not None and args.inputs is not None:
+        raise RfsymError("give --images or --inputs, not both")
     model = load_factory(args.spec)
+    inputs = None
+    if args.images is not None or args.inputs is not None:
+        from ..erf import image_inputs, tensor_inputs
+        from ..io.torch import parse_input_size
+
+        if args.inputs is not None:
+            inputs = tensor_inputs(args.inputs)
+        else:
+            sizes, chans = parse_input_size(model, args.input)
+            inputs = image_inputs(args.images, sizes, chans, limit=args.samples)
 
     def progress(i: int, n: int) -> None:
         print(f"rfsym erf: sample {i}/{n}", file=sys.stderr, flush=True)
@@ -67,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         args.input,
         args.samples,
         unit=unit,
+        inputs=inputs,
         dtype="float32" if args.float32 else "float64",
         seed=args.seed,
         relu=args.relu,
