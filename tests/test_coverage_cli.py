@@ -78,11 +78,19 @@ def test_errors_are_one_line_exit_2(spec, args, msg):
     assert len(lines) == 1 and msg in lines[0] and "Traceback" not in res.stderr
 
 
-def test_symbolic_spec_is_refused(tmp_path):
+def test_symbolic_spec_gives_closed_forms(tmp_path):
     p = tmp_path / "s.toml"
-    p.write_text('name = "s"\n[symbols]\nk = { min = 1 }\n[[layers]]\nkind = "conv"\nkernel = "k"\n')
+    p.write_text(
+        'name = "s"\n[symbols]\nk = { min = 1 }\nd = { min = 1 }\n[[layers]]\nkind = "conv"\nkernel = "k"\n'
+        '[[layers]]\nkind = "conv"\nkernel = 3\ndilation = "d"\n'
+    )
     res = run(str(p))
-    assert res.returncode == 2 and "need numbers" in res.stderr
+    assert res.returncode == 0, res.stderr
+    assert "variance sigma^2 = (8*d**2 + k**2 - 1)/12" in res.stdout and "hole-free iff d <= k" in res.stdout
+    d = json.loads(run(str(p), "--format", "json").stdout)["closed_forms"][0]
+    assert d["hole_free"] == "d <= k" and d["r"] == "2*d + k"
+    res = run(str(p), "--input", "9")
+    assert res.returncode == 2 and "--input needs numbers" in res.stderr
 
 
 def test_zoo_graph_and_control_characters(tmp_path):

@@ -79,3 +79,17 @@ def test_transposed_layers_have_no_chain_closed_form():
         variance(net)
     pm = phase_moments(net)
     assert pm.period == 2 and len(set(pm.mass)) == 2  # uneven overlap: 2 and 1 inputs by phase
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(node_params(["conv", "pool", "identity"], False), min_size=1, max_size=5))
+def test_closed_forms_centre_and_variance_against_counts(layers):
+    """The counts' mean is the table's start (symmetric taps), σ² the closed form; the density condition
+    is the bit masks' verdict."""
+    from rfsym.coverage.spread import closed_forms
+
+    net = Network([to_layer(nd, f"l{i}") for i, nd in enumerate(layers)])
+    forms = closed_forms(net)
+    ax = rfsym.coverage(net)[0]
+    assert ax.mean + Fraction(1, 2) == forms.start and forms.variance == ax.variance
+    assert forms.density.condition == ax.dense and forms.r == ax.width

@@ -26,7 +26,8 @@ count 0; "dense" means none.  mean and variance read the counts as a
 distribution over pixels; the effective size is the narrowest run of pixels
 holding --mass of the paths.  With transposed convolutions or upsampling the
 paths into a unit depend on its phase; uneven overlap (the checkerboard) is
-reported.  See docs/coverage.md.
+reported.  A chain with symbols gets its closed forms instead: sigma^2,
+the centre of the counts and the hole-free condition.  See docs/coverage.md.
 """
 
 
@@ -73,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
     mass = parse_mass(args.mass)
     if args.plot is not None:
         check_plot_path(args.plot, args.force, (".png", ".pdf", ".tex"))
+    if any(lay.free_symbols for lay in net.layers):
+        return _symbolic(net, axis, args)
     cov = counts(net, layer=args.layer, unit=unit, input=inp, axis=axis)
     if args.plot is not None:
         write_plot(args.plot, cov, args.kind, args.force)
@@ -87,6 +90,25 @@ def run(args: argparse.Namespace) -> int:
         for ax in sorted(boards):
             text += "\n" + boards[ax].describe() + " (units away from the borders)"
         emit(text)
+    return 0
+
+
+def _symbolic(net: Any, axis: Any, args: argparse.Namespace) -> int:
+    """A chain with symbols: σ², the centre and the hole-free condition in closed form."""
+    from ..coverage.spread import closed_forms
+    from ..network import Network
+
+    if not isinstance(net, Network):
+        raise RfsymError(f"{net.name}: a graph with symbols has no closed-form counts; substitute numbers")
+    for flag in ("layer", "input", "plot"):
+        if getattr(args, flag) is not None:
+            raise RfsymError(f"{net.name}: --{flag} needs numbers (the network has symbols: closed forms only)")
+    axes = range(net.ndim or 1) if axis is None else [axis]
+    forms = [closed_forms(net, ax) for ax in axes]
+    if args.format == "json":
+        emit(json.dumps({"name": net.name, "closed_forms": [f.to_dict() for f in forms]}, indent=2))
+    else:
+        emit("\n".join(f.to_text() for f in forms))
     return 0
 
 

@@ -227,3 +227,67 @@ def variance(net: Network, axis: int = 0) -> Any:
 
         var = A.norm(sympy.factor(var) if not var.has(sympy.Piecewise) else sympy.piecewise_fold(var))
     return var
+
+
+@dataclass(frozen=True)
+class SpreadForms:
+    """Closed forms of a chain's counts on one axis (unit u): the receptive field r, jump j, the centre of the
+    counts ``start + u j`` (the counts are symmetric about the box's centre: every layer's taps are), σ²
+    and, when the chain has a number of layers, the hole-free condition (:mod:`rfsym.coverage.density`)."""
+
+    name: str
+    axis: int
+    r: Any
+    j: Any
+    start: Any
+    variance: Any
+    density: Any  # DensityCondition | None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.density
+        return {
+            "name": self.name,
+            "axis": self.axis,
+            "r": A.to_json(self.r),
+            "j": A.to_json(self.j),
+            "centre": A.to_json(self.start),
+            "variance": A.to_json(self.variance),
+            "hole_free": None if d is None else _cond_json(d.condition),
+            "hole_free_given": None if d is None else _cond_json(d.order),
+        }
+
+    def to_text(self) -> str:
+        from .._display import term_text
+
+        lines = [
+            f"{term_text(self.name)}: connection counts in closed form (axis {self.axis}, output unit u)",
+            f"  r = {A.fmt(self.r)}, j = {A.fmt(self.j)}",
+            f"  centre of the counts = start + u j, start = {A.fmt(self.start)}",
+            f"  variance sigma^2 = {A.fmt(self.variance)}",
+        ]
+        d = self.density
+        if d is None:
+            lines.append("  hole-free condition: needs a number of copies for every repeat")
+        else:
+            given = "" if d.order is True else f" (exact when {A.fmt(d.order)})"
+            lines.append(f"  hole-free iff {A.fmt(d.condition)}{given}")
+        return "\n".join(term_text(x) for x in lines)
+
+
+def _cond_json(c: Any) -> Any:
+    return c if isinstance(c, bool) else str(c)
+
+
+def closed_forms(net: Network, axis: int = 0) -> SpreadForms:
+    """r, j and start (from :func:`rfsym.derive`), σ² and the hole-free condition of a chain, in symbols."""
+    from ..closed_form import derive
+    from .density import density_condition
+
+    var = variance(net, axis)
+    cf = derive(net)
+    pick = (lambda v: v[axis]) if isinstance(cf.r, tuple) else (lambda v: v)
+    try:
+        dens = density_condition(net, axis)
+    except RfsymError:
+        dens = None
+    return SpreadForms(net.name, axis, pick(cf.r), pick(cf.j), pick(cf.start), var, dens)
