@@ -253,3 +253,15 @@ def test_holes_of_a_1000_layer_dilated_stack_under_a_second():
     sup = holes(gridded)[0]
     assert time.process_time() - t0 < 1
     assert sup.n_holes == 2000 and sup.largest_gap == 1
+
+
+def test_concat_counts_like_add():
+    """A concatenation's unit (summed over channels) has the branches' paths, like a sum."""
+    out = []
+    for kind in ("add", "concat"):
+        g = Graph(input=12, name=kind)
+        a = g.conv("input", kernel=3, padding=1, name="a")
+        b = g.conv("input", kernel=5, dilation=2, padding=4, name="b")
+        getattr(g, kind)(a, b, name="m")
+        out.append(rfsym.coverage(g, unit=5, input=12)[0].counts)
+    assert out[0] == out[1] == (1, 0, 1, 1, 2, 1, 1, 0, 1)  # a reads 4..6, b reads 1, 3, 5, 7, 9
