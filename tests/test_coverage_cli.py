@@ -101,3 +101,16 @@ def test_zoo_graph_and_control_characters(tmp_path):
     p.write_text('name = "a\\u001b[31m"\n[[layers]]\nkind = "conv"\nkernel = 2\nname = "c\\u0007"\n')
     res = run(str(p))
     assert res.returncode == 0 and "\x1b" not in res.stdout and "\x07" not in res.stdout and "\\e[31m" in res.stdout
+
+
+def test_nd_flag():
+    res = run("resnet18", "--input", "64,48", "--unit", "1,1")
+    assert res.returncode == 0 and "--nd computes them" in res.stdout
+    res = run("resnet18", "--input", "64,48", "--unit", "1,1", "--nd")
+    assert res.returncode == 0, res.stderr
+    g = rfsym.load("resnet18")
+    nd = rfsym.coverage.counts_nd(g, unit=(1, 1), input=(64, 48))
+    assert f"N-D: pixels 0..{nd.shape[0] - 1} x 0..{nd.shape[1] - 1}, {nd.total} paths" in res.stdout
+    d = json.loads(run("resnet18", "--input", "20,20", "--nd", "--format", "json").stdout)
+    assert d["nd"]["total"] == rfsym.coverage.counts_nd(g, input=(20, 20)).total
+    assert run("resnet18", "--nd", "--axis", "0").returncode == 2

@@ -43,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--axis", metavar="A", help="only this axis (default: every axis)")
     p.add_argument("--mass", default="0.95", help="mass of the effective size (default 0.95)")
+    p.add_argument(
+        "--nd", action="store_true", help="also the exact N-D counts (graphs: merges make them non-separable)"
+    )
     p.add_argument("--plot", metavar="FILE", help="also draw the counts: .png or .pdf (matplotlib) or .tex (pgfplots)")
     p.add_argument("--kind", choices=["counts", "holes"], default="counts", help="what --plot draws (default counts)")
     p.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
@@ -80,15 +83,29 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         write_plot(args.plot, cov, args.kind, args.force)
     boards = _phases(net, cov.layer, [a.axis for a in cov.axes])
+    nd = None
+    if args.nd:
+        if axis is not None:
+            raise RfsymError("--nd counts every axis; leave out --axis")
+        from ..coverage import counts_nd
+
+        nd = counts_nd(net, layer=args.layer, unit=unit, input=inp)
     if args.format == "json":
         d = cov.to_dict(mass)
         for a in d["axes"]:
             a["phases"] = boards[a["axis"]].to_dict() if a["axis"] in boards else None
+        if nd is not None:
+            d["nd"] = nd.to_dict()
         emit(json.dumps(d, indent=2))
     else:
         text = cov.to_text(mass)
         for ax in sorted(boards):
             text += "\n" + boards[ax].describe() + " (units away from the borders)"
+        if nd is not None:
+            box = " x ".join(f"{o}..{o + n - 1}" for o, n in zip(nd.offset, nd.shape)) or "nothing"
+            text += f"\nN-D: pixels {box}, {nd.total} paths, " + ("dense" if nd.dense else f"{nd.n_holes} holes")
+        elif not cov.separable and len(cov.axes) > 1:
+            text += "\n(merges: the N-D counts are not the product of the axes'; --nd computes them)"
         emit(text)
     return 0
 
