@@ -12,7 +12,7 @@ examples:
   rfsym derive alexnet                         n as a function of the input size n
   rfsym derive net.toml --format latex         LaTeX (align*) of the five forms
   rfsym derive net.toml --input 224 --format json
-  rfsym derive resnet50 --format json         a graph: every node's forms, each merge's conditions
+  rfsym derive resnet50 --format json          a graph: every node's forms, each merge's conditions
 
 Symbols in the spec stay symbols; the input defaults to the spec's input when
 it is symbolic, else to a symbol n.  Closed forms use the framework padding
