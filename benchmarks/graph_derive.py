@@ -11,6 +11,12 @@
     without its process start (the stricter comparison).  Its output r is
     compared with the CLI's.
 
+(c) The ResNet template (zoo `resnet_template`: basic blocks, stage depths L1..L4
+    and the kernel k symbols), `rfsym derive resnet_template --format json`.
+    Target: under 2 s through the CLI.  Alternative: the naive recurrence of (b)
+    on the template unrolled at one depth (ResNet-34's 3, 4, 6, 3), which gives
+    the forms of that one depth only; the closed form is checked against it.
+
 Usage: python benchmarks/graph_derive.py
 """
 
@@ -47,7 +53,14 @@ def symbolic_resnet50() -> str:
     return head + decl + "[[layers]]" + "[[layers]]".join(out)
 
 
-def cli(spec: Path, repeat: int = 3) -> tuple[float, float, str]:
+def unrolled_template(depths: tuple[int, ...]) -> str:
+    text = resources.files("rfsym.zoo").joinpath("resnet_template.toml").read_text(encoding="utf-8")
+    for i, d in enumerate(depths, 1):
+        text = text.replace(f'times = "L{i} - 1"', f"times = {d - 1}").replace(f'times = "L{i}"', f"times = {d}")
+    return text
+
+
+def cli(spec: Path | str, repeat: int = 3) -> tuple[float, float, str]:
     """Best wall and CPU seconds of `python -m rfsym derive SPEC --format json`, and its output."""
     best_wall = best_cpu = float("inf")
     out = ""
@@ -55,7 +68,7 @@ def cli(spec: Path, repeat: int = 3) -> tuple[float, float, str]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         res = subprocess.run(
-            [sys.executable, "-m", "rfsym", "derive", str(spec), "--format", "json"],
+            [sys.executable, "-m", "rfsym", "derive", str(spec), "--format", "json"],  # a path or a built-in
             capture_output=True,
             text=True,
             timeout=TIMEOUT,
@@ -123,6 +136,24 @@ def main() -> None:
     )
     print(f"  naive sympy recurrence + simplify, in-process: {t_naive:.2f} s   ratio {t_naive / wall:.1f}x")
     print(f"  output r agrees with the naive recurrence: {same}")
+
+    wall, cpu, out = cli("resnet_template")
+    forms = json.loads(out)
+    t_naive, r_naive = naive(unrolled_template((3, 4, 6, 3)))
+    names = {s: sympy.Symbol(s) for s in ("k", "L1", "L2", "L3", "L4")}
+    r_cli = sympy.sympify(forms["r"], locals=names).subs(
+        {names["L1"]: 3, names["L2"]: 4, names["L3"]: 6, names["L4"]: 3}
+    )
+    same = sympy.expand(sympy.sympify(str(r_naive)) - r_cli) == 0
+    print("rfsym derive of the ResNet template (stage depths L1..L4 and the kernel k symbolic):")
+    print(
+        f"  CLI (process start included): {wall:.2f} s wall, {cpu:.2f} s CPU   target < 2 s: {'ok' if wall < 2 else 'MISSED'}"
+    )
+    print(f"  r = {forms['r']}")
+    print(
+        f"  naive recurrence + simplify of ONE depth (3, 4, 6, 3), in-process: {t_naive:.2f} s   ratio {t_naive / wall:.1f}x"
+    )
+    print(f"  the closed form at (3, 4, 6, 3) agrees with it: {same}")
 
 
 if __name__ == "__main__":
