@@ -48,6 +48,7 @@ from .network import (
     _broadcast_input,
     _check_convention,
     _unify_symbols,
+    check_sample_rate,
     parse_origin,
 )
 from .values import SymbolDomain
@@ -662,8 +663,16 @@ class Graph(LatexPrintable):
     (5, 1, 2)
     """
 
-    def __init__(self, input: Any = None, name: str = "graph", symbols: dict[str, SymbolDomain] | None = None) -> None:
+    def __init__(
+        self,
+        input: Any = None,
+        name: str = "graph",
+        symbols: dict[str, SymbolDomain] | None = None,
+        sample_rate: Any = None,
+    ) -> None:
         self.name = name
+        #: samples per second of a 1-D signal (Hz), or None (as ``Network.sample_rate``)
+        self.sample_rate = check_sample_rate(sample_rate, name)
         self.symbols = {str(k): v for k, v in (symbols or {}).items()}
         self._input_size = Network._parse_input(input, name) if input is not None else None
         self._nodes: dict[str, tuple[Layer, tuple[str, ...]]] = {}
@@ -805,13 +814,14 @@ class Graph(LatexPrintable):
         input: Any = None,
         name: str = "graph",
         symbols: dict[str, SymbolDomain] | None = None,
+        sample_rate: Any = None,
     ) -> Graph:
         """A graph from (layer, input names) pairs in any order (as in a spec).
 
         ``None`` inputs mean "the previous entry" (the network input for the
         first).  Unknown names and cycles raise :class:`RfsymError`.
         """
-        g = cls(input=input, name=name, symbols=symbols)
+        g = cls(input=input, name=name, symbols=symbols, sample_rate=sample_rate)
         layers: dict[str, Layer] = {}
         wanted: dict[str, tuple[str, ...]] = {}
         prev = INPUT
@@ -951,7 +961,10 @@ class Graph(LatexPrintable):
             return v.xreplace(syms) if hasattr(v, "xreplace") and syms else v
 
         g = Graph(
-            input=tuple(A.norm(f(v)) for v in inp) if inp is not None else None, name=self.name, symbols=self.symbols
+            input=tuple(A.norm(f(v)) for v in inp) if inp is not None else None,
+            name=self.name,
+            symbols=self.symbols,
+            sample_rate=self.sample_rate,
         )
         for who, (_, ins) in self._nodes.items():
             g._nodes[who] = (layers[who].map_values(f), ins)

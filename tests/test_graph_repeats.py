@@ -388,3 +388,19 @@ def test_nested_repeat_errors():
     t = quiet_table(g, input=64).output[0]
     ev = derive(g).evaluate(64)
     assert tuple(ev[k] for k in KEYS) == (t.n, t.j, t.r, t.start, t.P)  # a numeric depth unrolls
+
+
+def test_sample_rate_is_kept():
+    """An optional top-level sample_rate (Hz) is an attribute of networks and graphs, kept by subs."""
+    assert rfsym.load("wavenet").sample_rate == 16000 == rfsym.load("wav2vec2_feature_encoder").sample_rate
+    assert rfsym.load("alexnet").sample_rate is None
+    g = rfsym.loads(
+        'sample_rate = 8000\ninput = "n"\n[[layers]]\nname = "a"\nkind = "conv"\nkernel = 3\npadding = 1\n'
+        '[[layers]]\nname = "sum"\nkind = "add"\ninputs = ["a", "input"]\n'
+    )
+    assert g.sample_rate == 8000 and g.subs({"n": 9}).sample_rate == 8000
+    net = rfsym.loads('sample_rate = 22050.5\n[[layers]]\nkind = "conv"\nkernel = "k"\n[symbols]\nk = { min = 1 }\n')
+    assert net.subs({"k": 3}).sample_rate == 22050.5
+    for bad in ("0", "-1", "true", '"fast"', "nan", "inf"):
+        with pytest.raises(RfsymError, match="sample_rate must be a positive number"):
+            rfsym.loads(f'sample_rate = {bad}\n[[layers]]\nkind = "conv"\nkernel = 3\n')

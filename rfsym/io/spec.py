@@ -23,7 +23,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 __all__ = ["builtin_names", "load", "loads", "network_from_dict"]
 
-TOP_KEYS = {"name", "input", "symbols", "layers", "source", "description"}
+TOP_KEYS = {"name", "input", "symbols", "layers", "source", "description", "sample_rate"}
 COMMON_KEYS = {"name", "kind", "inputs"}
 
 #: Spec kind → (layer class, field values the kind implies).  A kind's keys are its class's declared
@@ -281,10 +281,12 @@ def network_from_dict(data: dict[str, Any], source: str = "<spec>") -> Network:
             declared.add(v.strip())
     for lay in built:
         _check_declared(lay, declared, source)
+    rate = data.get("sample_rate")
     try:
         if is_graph_spec(layers):
             entries = [(lay, d.get("inputs")) for lay, d in zip(built, layers)]
-            return Graph.from_layers(entries, input=data.get("input"), name=name, symbols=domains).validate()  # type: ignore[return-value]
-        return Network(built, input=data.get("input"), name=name, symbols=domains)
+            g = Graph.from_layers(entries, input=data.get("input"), name=name, symbols=domains, sample_rate=rate)
+            return g.validate()  # type: ignore[return-value]
+        return Network(built, input=data.get("input"), name=name, symbols=domains, sample_rate=rate)
     except RfsymError as e:
         raise RfsymError(f"{source}: {e}") from None
