@@ -47,7 +47,7 @@ class _Node:
 @dataclass
 class DPResult:
     count: int
-    solutions: list[dict[str, int]]
+    solutions: list[tuple]  # value tuples in the order of the unknowns given to solve_dp
     optimum: Any = None
     ties: int | None = None
     states: int = 0
@@ -95,7 +95,7 @@ def solve_dp(
     if objective is not None:
         optimum = min((nd.best for nd in final.values()), default=None)
         ties = sum(nd.ties for nd in final.values() if nd.best == optimum)
-    sols: list[dict[str, int]] = []
+    sols: list[tuple] = []
     if want_preds and final:
         history.append(final)
         listed = (ties or 0) if objective is not None else count
@@ -373,18 +373,20 @@ class _Programme:
         return nxt
 
     # -- listing the solutions -------------------------------------------------------
-    def listing(
-        self, history: list[dict], final: dict, optimum: Any, listed: int, limit: int | None
-    ) -> list[dict[str, int]]:
-        names = [s.name for s in self.syms]
+    def listing(self, history: list[dict], final: dict, optimum: Any, listed: int, limit: int | None) -> list[tuple]:
+        """The solutions as value tuples in the order of ``syms``."""
         new_idx = [tuple(self.order[s] for s in self.new_at[i]) for i in range(len(self.layers))]
-        sols: list[dict[str, int]] = []
+        sols: list[tuple] = []
         if listed <= 2_000_000 and (limit is None or limit >= listed):
             # every solution is wanted: build them as tuples, sharing suffixes (fast path)
-            flat = [names[k] for idx in new_idx for k in idx]
-            return [dict(zip(flat, tup)) for tup in _all_paths(history, final, optimum)]
+            flat = [k for idx in new_idx for k in idx]  # tuple position -> unknown index
+            rows = _all_paths(history, final, optimum)
+            if flat == sorted(flat):
+                return rows
+            where = [flat.index(k) for k in range(len(self.syms))]
+            return [tuple(row[w] for w in where) for row in rows]
         for path in _paths(history, final, optimum, new_idx, len(self.syms)):
-            sols.append(dict(zip(names, path)))
+            sols.append(tuple(path))
             if limit is not None and len(sols) >= limit:
                 break
         return sols

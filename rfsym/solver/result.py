@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +14,7 @@ from .._display import JupyterLatex
 from ..errors import RfsymError
 from .targets import Target
 
-__all__ = ["Condition", "Nearest", "Progression", "SolveResult"]
+__all__ = ["Condition", "Nearest", "Progression", "SolveResult", "Solutions"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,55 @@ class Progression:
         }
 
 
+class Solutions(Sequence):
+    """The listed solutions: a read-only sequence of dicts (symbol name -> int), kept as value
+    tuples in ``names`` order until a dict is asked for (then all are built once, and those dicts
+    are the solutions from then on, mutations included).
+
+    Listing 100 000 solutions as JSON (``SolveResult.to_json``) reads the tuples directly as long
+    as no dict was built, which saves building and encoding 100 000 dicts.
+    """
+
+    __slots__ = ("names", "_rows", "_dicts", "ints")
+
+    def __init__(self, names: tuple[str, ...], rows: list[tuple], ints: bool = False):
+        """``ints``: the caller guarantees every value is a plain int (domain values)."""
+        self.names, self._rows, self.ints = tuple(names), rows, ints
+        self._dicts: list[dict[str, int]] | None = None
+
+    def _all(self) -> list[dict[str, int]]:
+        if self._dicts is None:
+            names = self.names
+            self._dicts = [dict(zip(names, row)) for row in self._rows]
+        return self._dicts
+
+    def rows(self) -> list[tuple] | None:
+        """The value tuples, or None once dicts were built (they may have been changed)."""
+        return self._rows if self._dicts is None else None
+
+    def __len__(self) -> int:
+        return len(self._rows) if self._dicts is None else len(self._dicts)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._all()[i]
+
+    def __iter__(self) -> Iterator[dict[str, int]]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Solutions):
+            other = other._all()
+        return self._all() == other if isinstance(other, list) else NotImplemented
+
+    def __add__(self, other: Any) -> list[dict[str, int]]:
+        return self._all() + list(other)
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(frozen=True)
 class Condition:
     """A condition a symbolic solution needs, as a sympy relation and as text."""
@@ -152,7 +201,7 @@ class SolveResult(JupyterLatex):
     network: str
     unknowns: tuple[str, ...]
     targets: tuple[Target, ...]
-    solutions: list[dict[str, int]] = field(default_factory=list)
+    solutions: Sequence[dict[str, int]] = field(default_factory=list)
     count: int | None = 0
     complete: bool = True
     parametric: list[Progression] = field(default_factory=list)
@@ -199,11 +248,14 @@ class SolveResult(JupyterLatex):
     # -- output --------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; ``solutions`` and ``count`` as in docs/conventions.md ("JSON output")."""
+        return self._dict(lambda: [dict(s) for s in self.solutions])
+
+    def _dict(self, solutions: Any) -> dict[str, Any]:
         out: dict[str, Any] = {
             "network": self.network,
             "unknowns": list(self.unknowns),
             "targets": [t.to_dict() for t in self.targets],
-            "solutions": [dict(s) for s in self.solutions],
+            "solutions": solutions(),
             "count": self.count,
             "complete": self.complete,
         }
@@ -224,11 +276,20 @@ class SolveResult(JupyterLatex):
         return out
 
     def to_json(self) -> str:
-        """``to_dict`` as indented JSON, one solution per line (the C encoder writes those:
-        100 000 solutions take a fraction of a second)."""
+        """``to_dict`` as indented JSON, one solution per line.
+
+        Solutions still held as value tuples (:class:`Solutions`, as the solver lists them) are
+        written with one format string per line, without building a dict per solution; any
+        other listing goes through the C encoder.
+        """
         parts = []
-        for key, value in self.to_dict().items():
-            if key == "solutions" and value:
+        sols = self.solutions
+        lazy = sols if isinstance(sols, Solutions) else None
+        rows = lazy.rows() if lazy is not None else None
+        for key, value in self._dict(lambda: None if rows is not None else [dict(s) for s in sols]).items():
+            if key == "solutions" and lazy is not None and rows is not None:
+                text = _rows_json(lazy.names, rows, lazy.ints) if rows else "[]"
+            elif key == "solutions" and value:
                 enc = json.JSONEncoder(separators=(", ", ": ")).encode
                 text = "[\n    " + ",\n    ".join(map(enc, value)) + "\n  ]"
             else:
@@ -282,3 +343,13 @@ class SolveResult(JupyterLatex):
 
     def __str__(self) -> str:
         return self.to_text()
+
+
+def _rows_json(names: tuple[str, ...], rows: list[tuple], ints: bool) -> str:
+    """Rows of integers as the JSON list of objects the C encoder writes (``{"k": 3, "s": 1}``
+    per line); rows with a value that is not a plain int go through the encoder."""
+    if not ints and not all(type(v) is int for row in rows for v in row):
+        enc = json.JSONEncoder(separators=(", ", ": ")).encode
+        return "[\n    " + ",\n    ".join(enc(dict(zip(names, row))) for row in rows) + "\n  ]"
+    line = "{" + ", ".join(f"{json.dumps(n)}: %d" for n in names) + "}"
+    return "[\n    " + ",\n    ".join(map(line.__mod__, rows)) + "\n  ]"
