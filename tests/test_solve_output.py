@@ -75,3 +75,21 @@ def test_cli_json_and_gc_state(tmp_path: Path) -> None:
     data = json.loads(out.getvalue())
     res = solve(template(3), r=9, limit=None)
     assert data["solutions"] == [dict(s) for s in res.solutions] and data["count"] == res.count
+
+
+def test_json_of_optimal_and_outer_listings() -> None:
+    """The optimal paths (minimize) and listings that combine an outer unknown (a repeat count)
+    with the programme's: the same JSON as the encoder's, sorted in the unknowns' order."""
+    best = solve(template(4), r=15, j=4, minimize="sum_k2", limit=None)
+    assert best.solutions and best.to_json() == encoder_json(best)
+    from rfsym import loads
+
+    net = loads(
+        "[symbols]\nL = { min = 1, max = 4 }\nk = { choices = [1, 3, 5] }\n"
+        "[[layers]]\nname = 'a'\nkind = 'conv'\nkernel = 'k'\n"
+        "[[layers]]\nname = 'b'\nkind = 'repeat'\ntimes = 'L'\nlayers = [{ name = 'c', kind = 'conv', kernel = 3 }]\n"
+    )
+    res = solve(net, r="<=9", limit=None)
+    plain = [dict(s) for s in res.solutions]
+    assert res.to_json() == encoder_json(res)
+    assert plain == sorted(plain, key=lambda d: tuple(d[u] for u in res.unknowns)) and len(plain) == res.count

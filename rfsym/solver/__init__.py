@@ -345,7 +345,7 @@ class _Context:
         res.method = "dynamic programming over layers" if self.inner else "enumeration"
         res.minimize = getattr(minimize, "__name__", "callable")
         names = [s.name for s in self.unk]
-        scored = [(minimize(dict(zip(names, s))), s) for s in sols]
+        scored = [(minimize(dict(zip(names, s))), s) for s in _rows(sols)]
         res.ties = 0
         if scored:
             res.optimum = min(v for v, _ in scored)
@@ -357,15 +357,15 @@ class _Context:
     def _finish(self, res: SolveResult, sols: list[tuple], wanted: int, count_only: bool, limit: int | None) -> None:
         """Sort a complete listing (value tuples in the unknowns' order), cut it at the limit,
         and say whether it is complete."""
-        if len(sols) == wanted and self.unk:
-            sols.sort()
-        rows = [] if count_only else (sols if limit is None else sols[:limit])
+        if isinstance(sols, list) and len(sols) == wanted and self.unk:
+            sols.sort()  # (the programme's tree of paths lists them in order)
+        rows: Any = [] if count_only else (sols if limit is None or len(sols) <= limit else sols[:limit])
         res.solutions = Solutions(tuple(s.name for s in self.unk), rows, ints=True)  # domain values: ints
         res.complete = not count_only and len(res.solutions) == wanted
 
     def _enumerate(
         self, tlist: list[Target], objective: str | None, want: int | None, carry: bool = False
-    ) -> tuple[int, list, Any, Any]:
+    ) -> tuple[int, Any, Any, Any]:
         """(count, solutions, optimum, ties) over every value of the unknowns outside the layers
         (repeat counts, input sizes), with a dynamic programme for those inside."""
         total, optimum, ties = 0, None, 0
@@ -391,9 +391,12 @@ class _Context:
             left = None if want is None else max(0, want - len(sols))
             cnt, found, best, nties = self._one_outer(oassign, layers, n0, pos, tlist, objective, left, want, carry)
             if not identity:
-                found = [tuple(combo[i] if kind == "outer" else f[i] for kind, i in source) for f in found]
+                found = [tuple(combo[i] if kind == "outer" else f[i] for kind, i in source) for f in _rows(found)]
             total += cnt
-            if objective is None:
+            if identity:  # one combination of (no) outer unknowns: the programme's listing as it is
+                sols = found
+                optimum, ties = (best, nties or 0) if objective is not None and cnt else (optimum, ties)
+            elif objective is None:
                 sols.extend(found)
             elif cnt and best is not None and (optimum is None or best < optimum):
                 optimum, ties, sols = best, nties, found
@@ -406,7 +409,7 @@ class _Context:
 
     def _one_outer(  # type: ignore[no-untyped-def]
         self, oassign, layers, n0, pos, tlist, objective, left, want, carry
-    ) -> tuple[int, list, Any, Any]:
+    ) -> tuple[int, Any, Any, Any]:
         """(count, solutions, optimum, ties) for one value of the outer unknowns (with carry,
         the target values reached are collected in ``_carried``)."""
         if not self.inner:
@@ -680,6 +683,11 @@ class _Context:
             return self._carried
         finally:
             self.doms, self.bound_notes = saved, []
+
+
+def _rows(found: Any) -> list[tuple]:
+    """A listing as value tuples (the programme's tree of paths expanded)."""
+    return found if isinstance(found, list) else found.rows()  # type: ignore[no-any-return]
 
 
 def _too_many(count: int) -> str:

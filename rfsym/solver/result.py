@@ -99,25 +99,43 @@ class Solutions(Sequence):
     as no dict was built, which saves building and encoding 100 000 dicts.
     """
 
-    __slots__ = ("names", "_rows", "_dicts", "ints")
+    __slots__ = ("names", "_rows", "_dicts", "ints", "_tree")
 
-    def __init__(self, names: tuple[str, ...], rows: list[tuple], ints: bool = False):
-        """``ints``: the caller guarantees every value is a plain int (domain values)."""
-        self.names, self._rows, self.ints = tuple(names), rows, ints
+    def __init__(self, names: tuple[str, ...], rows: Any, ints: bool = False):
+        """``rows``: a list of value tuples, or an object with ``len()``, ``rows()`` and
+        ``json_lines()`` that builds them on demand (the solver's tree of paths, already in
+        order); ``ints``: the caller guarantees every value is a plain int (domain values)."""
+        self.names, self.ints = tuple(names), ints
+        self._tree = None if isinstance(rows, list) else rows
+        self._rows: list[tuple] | None = rows if isinstance(rows, list) else None
         self._dicts: list[dict[str, int]] | None = None
 
     def _all(self) -> list[dict[str, int]]:
         if self._dicts is None:
             names = self.names
-            self._dicts = [dict(zip(names, row)) for row in self._rows]
+            self._dicts = [dict(zip(names, row)) for row in self._tuples()]
         return self._dicts
+
+    def _tuples(self) -> list[tuple]:
+        if self._rows is None:
+            self._rows = self._tree.rows()  # type: ignore[union-attr]
+        return self._rows
 
     def rows(self) -> list[tuple] | None:
         """The value tuples, or None once dicts were built (they may have been changed)."""
-        return self._rows if self._dicts is None else None
+        return self._tuples() if self._dicts is None else None
+
+    def json_lines(self) -> list[str] | None:
+        """One JSON object per solution, straight from the solver's paths when nothing was built
+        yet; None otherwise."""
+        if self._tree is None or self._rows is not None or self._dicts is not None or not self.ints:
+            return None
+        return self._tree.json_lines()  # type: ignore[no-any-return]
 
     def __len__(self) -> int:
-        return len(self._rows) if self._dicts is None else len(self._dicts)
+        if self._dicts is not None:
+            return len(self._dicts)
+        return len(self._rows) if self._rows is not None else len(self._tree)  # type: ignore[arg-type]
 
     def __getitem__(self, i: Any) -> Any:
         return self._all()[i]
@@ -285,9 +303,13 @@ class SolveResult(JupyterLatex):
         parts = []
         sols = self.solutions
         lazy = sols if isinstance(sols, Solutions) else None
-        rows = lazy.rows() if lazy is not None else None
-        for key, value in self._dict(lambda: None if rows is not None else [dict(s) for s in sols]).items():
-            if key == "solutions" and lazy is not None and rows is not None:
+        lines = lazy.json_lines() if lazy is not None else None
+        rows = lazy.rows() if lazy is not None and lines is None else None
+        fast = lines is not None or rows is not None
+        for key, value in self._dict(lambda: None if fast else [dict(s) for s in sols]).items():
+            if key == "solutions" and lines is not None:
+                text = "[\n    " + ",\n    ".join(lines) + "\n  ]" if lines else "[]"
+            elif key == "solutions" and lazy is not None and rows is not None:
                 text = _rows_json(lazy.names, rows, lazy.ints) if rows else "[]"
             elif key == "solutions" and value:
                 enc = json.JSONEncoder(separators=(", ", ": ")).encode
