@@ -93,3 +93,15 @@ def test_json_of_optimal_and_outer_listings() -> None:
     plain = [dict(s) for s in res.solutions]
     assert res.to_json() == encoder_json(res)
     assert plain == sorted(plain, key=lambda d: tuple(d[u] for u in res.unknowns)) and len(plain) == res.count
+
+
+def test_json_when_the_first_layers_have_no_unknowns() -> None:
+    """Paths whose first layers open no unknown, and a single layer: the same JSON as the encoder's."""
+    doms = {"k": SymbolDomain(choices=(1, 3, 5)), "s": SymbolDomain(choices=(1, 2))}
+    for layers in (
+        [Conv(kernel=3, name="a"), Conv(kernel=2, name="b"), Conv(kernel="k", stride="s", name="c")],
+        [Conv(kernel="k", stride="s", name="c")],
+        [Conv(kernel="k", name="a"), Conv(kernel=3, name="b"), Conv(kernel=3, stride="s", name="c")],
+    ):
+        res = solve(Network(layers, symbols=doms), r=">=1", limit=None)
+        assert res.count == 6 and res.to_json() == encoder_json(res)

@@ -164,7 +164,9 @@ def _run(args: argparse.Namespace, parse_target_string: Any, solve: Any) -> int:
         return 0
     if args.format == "json":
         # json.dumps output is ASCII with control characters escaped: nothing for emit() to escape
-        write_stdout(res.to_json() + "\n")
+        for chunk in res.json_chunks():
+            write_stdout(chunk)
+        write_stdout("\n")
         return 0
     emit(res.to_text())
     return 0

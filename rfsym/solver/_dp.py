@@ -421,9 +421,10 @@ class PathTree:
     def __len__(self) -> int:
         return self.count
 
-    def _expand(self, leaf: Any, piece: Callable[[int, tuple], Any]) -> list:
+    def _expand(self, leaf: Any, piece: Callable[[int, tuple], Any]) -> Iterator[list]:
+        """The paths in order, in one list per edge out of the start (the full list is never built)."""
         suf: dict[tuple, list] = {key: [leaf] for key in self.final}
-        for i in range(len(self.fwd) - 1, -1, -1):
+        for i in range(len(self.fwd) - 1, 0, -1):
             cur: dict[tuple, list] = {}
             for key, edges in self.fwd[i].items():
                 out: list = []
@@ -432,17 +433,22 @@ class PathTree:
                     out.extend([p + x for x in suf[nxt]] if p else suf[nxt])
                 cur[key] = out
             suf = cur  # the later layer's lists are no longer needed
-        return next(iter(suf.values()), [])
+        for edges in self.fwd[0].values():  # one start state
+            for nv, nxt in edges:
+                p = piece(0, nv)
+                yield [p + x for x in suf[nxt]] if p else suf[nxt]
 
     def rows(self) -> list[tuple]:
         """Every path as the tuple of its new values, in order."""
-        return self._expand((), lambda i, nv: nv)
+        return [row for part in self._expand((), lambda i, nv: nv) for row in part]
 
-    def json_lines(self) -> list[str]:
-        """Every path as a JSON object ``{"k1": 3, "s1": 1, ...}`` (as the C encoder writes it), in order."""
+    def json_parts(self) -> Iterator[str]:
+        """The paths as JSON objects ``{"k1": 3, "s1": 1, ...}`` (as the C encoder writes them), in
+        order, one per line (``",\n    "`` between them), in a few parts."""
         first = next((i for i, ns in enumerate(self.names) if ns), None)
         if first is None:
-            return ["{}"] * self.count
+            yield ",\n    ".join(["{}"] * self.count)
+            return
         keys = [[json.dumps(n) + ": " for n in ns] for ns in self.names]
 
         def piece(i: int, nv: tuple) -> str:
@@ -451,7 +457,8 @@ class PathTree:
             body = ", ".join([k + str(int(v)) for k, v in zip(keys[i], nv)])
             return ("{" if i == first else ", ") + body
 
-        return self._expand("}", piece)
+        for part in self._expand("}", piece):
+            yield ",\n    ".join(part)
 
 
 def _first(edge: tuple) -> Any:

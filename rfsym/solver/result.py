@@ -125,12 +125,12 @@ class Solutions(Sequence):
         """The value tuples, or None once dicts were built (they may have been changed)."""
         return self._tuples() if self._dicts is None else None
 
-    def json_lines(self) -> list[str] | None:
-        """One JSON object per solution, straight from the solver's paths when nothing was built
-        yet; None otherwise."""
+    def json_parts(self) -> Iterator[str] | None:
+        """The JSON objects of the solutions, one per line, in a few parts (``",\n    "`` between
+        lines), straight from the solver's paths when nothing was built yet; None otherwise."""
         if self._tree is None or self._rows is not None or self._dicts is not None or not self.ints:
             return None
-        return self._tree.json_lines()  # type: ignore[no-any-return]
+        return self._tree.json_parts()  # type: ignore[no-any-return]
 
     def __len__(self) -> int:
         if self._dicts is not None:
@@ -294,30 +294,44 @@ class SolveResult(JupyterLatex):
         return out
 
     def to_json(self) -> str:
-        """``to_dict`` as indented JSON, one solution per line.
+        """``to_dict`` as indented JSON, one solution per line (the pieces of :meth:`json_chunks`)."""
+        return "".join(self.json_chunks())
 
-        Solutions still held as value tuples (:class:`Solutions`, as the solver lists them) are
-        written with one format string per line, without building a dict per solution; any
-        other listing goes through the C encoder.
+    def json_chunks(self) -> Iterator[str]:
+        """``to_json`` in a few pieces, the listing in one (written as they come by ``rfsym solve``,
+        so that a listing of 100 000 solutions is not copied into one string again).
+
+        Solutions still held by the solver (:class:`Solutions`) are written straight from its
+        paths or value tuples, without building a dict per solution; any other listing goes
+        through the C encoder.
         """
-        parts = []
         sols = self.solutions
         lazy = sols if isinstance(sols, Solutions) else None
-        lines = lazy.json_lines() if lazy is not None else None
-        rows = lazy.rows() if lazy is not None and lines is None else None
-        fast = lines is not None or rows is not None
+        parts = lazy.json_parts() if lazy is not None and len(lazy) else None
+        rows = lazy.rows() if lazy is not None and parts is None else None
+        fast = parts is not None or rows is not None
+        sep = "{\n"
         for key, value in self._dict(lambda: None if fast else [dict(s) for s in sols]).items():
-            if key == "solutions" and lines is not None:
-                text = "[\n    " + ",\n    ".join(lines) + "\n  ]" if lines else "[]"
-            elif key == "solutions" and lazy is not None and rows is not None:
-                text = _rows_json(lazy.names, rows, lazy.ints) if rows else "[]"
-            elif key == "solutions" and value:
+            yield f"{sep}  {json.dumps(key)}: "
+            sep = ",\n"
+            if key != "solutions":
+                yield json.dumps(value, indent=2).replace("\n", "\n  ")
+            elif parts is not None:
+                yield "[\n    "
+                for i, part in enumerate(parts):
+                    if i:
+                        yield ",\n    "
+                    yield part
+                yield "\n  ]"
+            elif rows is not None:
+                lines = _rows_lines(lazy.names, rows, lazy.ints)  # type: ignore[union-attr]
+                yield ("[\n    " + ",\n    ".join(lines) + "\n  ]") if lines else "[]"
+            elif value:
                 enc = json.JSONEncoder(separators=(", ", ": ")).encode
-                text = "[\n    " + ",\n    ".join(map(enc, value)) + "\n  ]"
+                yield "[\n    " + ",\n    ".join(map(enc, value)) + "\n  ]"
             else:
-                text = json.dumps(value, indent=2).replace("\n", "\n  ")
-            parts.append(f"  {json.dumps(key)}: {text}")
-        return "{\n" + ",\n".join(parts) + "\n}"
+                yield "[]"
+        yield "\n}"
 
     def to_text(self) -> str:
         lines = [f"{self.network}: solve {', '.join(str(t) for t in self.targets) or '(no targets)'}"]
@@ -367,11 +381,11 @@ class SolveResult(JupyterLatex):
         return self.to_text()
 
 
-def _rows_json(names: tuple[str, ...], rows: list[tuple], ints: bool) -> str:
-    """Rows of integers as the JSON list of objects the C encoder writes (``{"k": 3, "s": 1}``
-    per line); rows with a value that is not a plain int go through the encoder."""
+def _rows_lines(names: tuple[str, ...], rows: list[tuple], ints: bool) -> list[str]:
+    """Rows of integers as the JSON objects the C encoder writes (``{"k": 3, "s": 1}``);
+    rows with a value that is not a plain int go through the encoder."""
     if not ints and not all(type(v) is int for row in rows for v in row):
         enc = json.JSONEncoder(separators=(", ", ": ")).encode
-        return "[\n    " + ",\n    ".join(enc(dict(zip(names, row))) for row in rows) + "\n  ]"
+        return [enc(dict(zip(names, row))) for row in rows]
     line = "{" + ", ".join(f"{json.dumps(n)}: %d" for n in names) + "}"
-    return "[\n    " + ",\n    ".join(map(line.__mod__, rows)) + "\n  ]"
+    return list(map(line.__mod__, rows))
