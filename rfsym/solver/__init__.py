@@ -51,6 +51,7 @@ __all__ = [
     "Nearest",
     "Progression",
     "SolveResult",
+    "Solutions",
     "Target",
     "parse_target",
     "parse_target_string",
