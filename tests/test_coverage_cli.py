@@ -125,3 +125,16 @@ def test_numeric_counts_do_not_import_sympy(spec):
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 0, res.stderr
     assert "4 holes" in res.stdout
+
+
+def test_interpolation_weights_in_json(tmp_path):
+    p = tmp_path / "bl.toml"
+    p.write_text(
+        'name = "bl"\n[[layers]]\nkind = "upsample"\nscale = 2\nmode = "bilinear"\n'
+        '[[layers]]\nkind = "conv"\nkernel = 2\n'
+    )
+    d = json.loads(run(str(p), "--unit", "2", "--interpolation", "--nd", "--format", "json").stdout)
+    assert d["axes"][0]["counts"] == ["1/4", "3/2", "1/4"] and d["axes"][0]["total"] == 2
+    assert d["nd"]["counts"] == ["1/4", "3/2", "1/4"]
+    d = json.loads(run(str(p), "--unit", "2", "--format", "json").stdout)
+    assert d["axes"][0]["counts"] == [1, 2, 1]  # connections

@@ -120,22 +120,29 @@ def _prepare(
 
 
 def counts(
-    net: Network | Graph, layer: str | None = None, unit: Any = 0, input: Any = None, axis: int | None = None
+    net: Network | Graph,
+    layer: str | None = None,
+    unit: Any = 0,
+    input: Any = None,
+    axis: int | None = None,
+    interpolation: bool = False,
 ) -> Coverage:
     """Exact connection counts of ``unit`` of ``layer`` (default: the output) on each axis (or one ``axis``).
 
     ``input``: an input size (one, or one per axis) clips every feature map at
     its borders; without it the axes are the infinite line (every unit has its
     full window, as in the receptive-field tables).  ``unit``: one index, or one
-    per axis.  Refuses (before the work) a propagation above
-    :data:`~rfsym.coverage._propagate.MAX_COUNT_WORK` additions.
+    per axis.  ``interpolation``: bilinear upsampling passes its interpolation
+    weights (exact Fractions; then the counts are the gradient of the all-ones
+    model) instead of counting its connections.  Refuses (before the work) a
+    propagation above :data:`~rfsym.coverage._propagate.MAX_COUNT_WORK` additions.
     """
     layer, todo, inputs = _prepare(net, layer, unit, input, axis)
     axes = []
     for ax, u, steps, _ in todo:
         check_limits(steps, u, False, f"{net.name} (axis {ax})")
-        lo, vals = propagate(steps, u, E.COUNTS)
-        axes.append(AxisCoverage(ax, u, lo if vals else None, len(vals), tuple(vals)))
+        lo, vals = propagate(steps, u, E.WEIGHTED if interpolation else E.COUNTS)
+        axes.append(AxisCoverage(ax, u, lo if vals else None, len(vals), tuple(_exact(c) for c in vals)))
     merges = any(isinstance(st.layer, Merge) for _, _, steps, _ in todo for st in steps)
     return Coverage(net.name, layer, inputs, tuple(axes), separable=not merges)
 
@@ -165,13 +172,21 @@ def holes(
     return tuple(out)
 
 
-def counts_nd(net: Network | Graph, layer: str | None = None, unit: Any = 0, input: Any = None) -> CoverageND:
+def _exact(c: Any) -> Any:
+    """A Fraction that is an integer as an int."""
+    return c.numerator if getattr(c, "denominator", 1) == 1 and not isinstance(c, int) else c
+
+
+def counts_nd(
+    net: Network | Graph, layer: str | None = None, unit: Any = 0, input: Any = None, interpolation: bool = False
+) -> CoverageND:
     """Exact N-D counts of ``unit`` (one index per axis, or one for all): for graphs whose merges make the
-    per-axis counts non-separable (for chains they are the outer product of :func:`counts`' axes)."""
+    per-axis counts non-separable (for chains they are the outer product of :func:`counts`' axes).
+    ``interpolation`` as in :func:`counts`."""
     layer, todo, inputs = _prepare(net, layer, unit, input, None)
     plans = [steps for _, _, steps, _ in todo]
     units = tuple(u for _, u, _, _ in todo)
-    offset, cnt = propagate_nd(plans, units, net.name)
+    offset, cnt = propagate_nd(plans, units, net.name, interpolation)
     return CoverageND(net.name, layer, units, inputs, offset, cnt)
 
 
