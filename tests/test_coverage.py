@@ -298,3 +298,33 @@ def test_nd_counts_match_brute_force(case, fu, fv, extra):
             for j, b in enumerate(cov[1].counts)
             if a * b
         }
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"unit": 1.5},
+        {"unit": None},
+        {"unit": True},
+        {"unit": (1, 2, 3)},
+        {"input": [4, 5, 6]},
+        {"input": "abc"},
+        {"input": 2.5},
+        {"input": True},
+        {"layer": 5},
+        {"axis": -1},
+        {"axis": True},
+        {"axis": "0"},
+    ],
+)
+def test_bad_arguments_are_rfsym_errors(kw):
+    """(Scalar layers take any number of axes from a per-axis unit or input; these layers have two.)"""
+    net = Network([Conv(kernel=[3, 3], name="c")])
+    for fn in (rfsym.coverage, holes, rfsym.coverage.counts_nd):
+        args = dict(kw)
+        if fn is rfsym.coverage.counts_nd:
+            args.pop("axis", None)
+            if not args:
+                continue
+        with pytest.raises(RfsymError):
+            fn(net, **args)
