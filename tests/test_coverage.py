@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rfsym
-from rfsym import Conv, ConvTranspose, Graph, Identity, Network, Pool, RfsymError, Upsample
+from rfsym import Conv, ConvTranspose, Graph, Identity, Network, Pool, Repeat, RfsymError, Upsample
 from rfsym.coverage import holes
 
 
@@ -328,3 +328,13 @@ def test_bad_arguments_are_rfsym_errors(kw):
                 continue
         with pytest.raises(RfsymError):
             fn(net, **args)
+
+
+def test_symbolic_repeat_count_is_refused():
+    net = Network([Repeat(block=[Conv(kernel=3, name="c")], times="L", name="r")])
+    with pytest.raises(RfsymError, match="times is L; connection counts need numbers"):
+        rfsym.coverage(net)
+    g = Graph(name="g")
+    g.layer(Repeat(block=[Conv(kernel=3, name="c")], times="L", name="r"), "input")
+    with pytest.raises(RfsymError, match="times is L; connection counts need numbers"):
+        rfsym.coverage(g)

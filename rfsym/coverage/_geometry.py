@@ -107,6 +107,12 @@ def layer_step(lay: Layer, name: str, inputs: tuple[str, ...], axis: int, n_in: 
 def _entries(net: Network | Graph) -> list[tuple[Layer, str, tuple[str, ...]]]:
     """(layer, node name, input names) in topological order; repeats unrolled into chains."""
     if isinstance(net, Network):
+        for lay in net.layers:
+            if isinstance(lay, Repeat) and not isinstance(lay.times, int):
+                raise RfsymError(
+                    f"{lay.label()}: times is {A.fmt(lay.times)}; connection counts need numbers "
+                    "(substitute the symbols first)"
+                )
         flat = net.flat_layers()
         names = [lay.label() for lay in flat]
         return [(lay, nm, (names[i - 1] if i else INPUT,)) for i, (lay, nm) in enumerate(zip(flat, names))]
@@ -116,6 +122,10 @@ def _entries(net: Network | Graph) -> list[tuple[Layer, str, tuple[str, ...]]]:
     out: list[tuple[Layer, str, tuple[str, ...]]] = []
     for who in net.nodes:
         lay, ins = layers[who], net.inputs_of(who)
+        if isinstance(lay, Repeat) and not isinstance(lay.times, int):
+            raise RfsymError(
+                f"{who}: times is {A.fmt(lay.times)}; connection counts need numbers (substitute the symbols first)"
+            )
         if isinstance(lay, Repeat):
             subs = lay.unroll()
             for i, sub in enumerate(subs):
@@ -135,7 +145,7 @@ def default_layer(net: Network | Graph) -> str:
                 f"{net.name}: the graph has {len(outs)} outputs ({', '.join(outs)}); choose one with layer="
             )
         return outs[0]
-    return net.flat_layers()[-1].label()
+    return _entries(net)[-1][1]
 
 
 def plan(net: Network | Graph, layer: str, axis: int, n0: int | None) -> list[Step]:
