@@ -338,3 +338,25 @@ def test_symbolic_repeat_count_is_refused():
     g.layer(Repeat(block=[Conv(kernel=3, name="c")], times="L", name="r"), "input")
     with pytest.raises(RfsymError, match="times is L; connection counts need numbers"):
         rfsym.coverage(g)
+
+
+def test_limits_are_checked_before_the_work():
+    """Huge strides, kernels and axis counts are refused at once (no allocation, no loop over a stride)."""
+    cases = [
+        Network([Conv(kernel=1, stride=2**40, name="a"), Conv(kernel=2, name="b")]),
+        Network([Conv(kernel=2**40, name="a")]),
+        Network([Conv(kernel=3, stride=2**40, padding="same", name="a")]),
+    ]
+    from rfsym.coverage.phases import checkerboard
+
+    t0 = time.process_time()
+    for net in cases:
+        for fn in (rfsym.coverage, holes, rfsym.coverage.counts_nd):
+            with pytest.raises(RfsymError):
+                fn(net)
+    with pytest.raises(RfsymError, match="at most 8"):
+        rfsym.coverage(Network([Conv(kernel=3, name="c")]), unit=(0,) * 9)
+    with pytest.raises(RfsymError, match="phases"):
+        checkerboard(Network([ConvTranspose(kernel=3, stride=2**40, name="t")]))
+    assert time.process_time() - t0 < 2
+    assert rfsym.coverage(Network([Conv(kernel=1, stride=2**40, padding="same", name="a")]))[0].counts == (1,)

@@ -42,6 +42,10 @@ __all__ = [
 ]
 
 
+#: Most axes a unit may have here.
+MAX_AXES = 8
+
+
 def _ndim(net: Network | Graph, *given: Any) -> int:
     """The layers' number of axes; for scalar layers, the length of a per-axis input, unit or declared input."""
     if net.ndim is not None:
@@ -104,6 +108,8 @@ def _prepare(
     if not isinstance(net, (Network, Graph)):
         raise RfsymError(f"connection counts need an rfsym Network or Graph (got {type(net).__name__})")
     nd = _ndim(net, input, unit, net.input)
+    if nd > MAX_AXES:
+        raise RfsymError(f"{net.name}: {nd} axes; connection counts take at most {MAX_AXES}")
     axes = _axes(net, axis, nd)
     inputs = _inputs(net, input, nd)
     units = _per_axis(unit, "unit", nd, net.name)

@@ -65,13 +65,15 @@ def _num(lay: Layer, what: str, v: Any) -> int:
 def _pl(lay: _Windowed, axis: int, n_in: int | None, s: int) -> int:
     if n_in is not None:
         return _num(lay, "padding", lay.pads(n_in, axis)[0])
-    lefts = {lay.pads(n, axis)[0] for n in range(1, s + 1)}
-    if len(lefts) > 1:
+    # Without a size: TensorFlow 'same' pads max(kappa - s + ((-n) mod s), 0), non-decreasing in (-n) mod s,
+    # so it is one value for every n when the two extremes (n = s and n = s + 1) agree.
+    a, b = lay.pads(s, axis)[0], lay.pads(s + 1, axis)[0]
+    if a != b:
         raise RfsymError(
             f"{lay.label()}: its 'same' padding depends on the input size modulo the stride; "
             "give an input size for connection counts"
         )
-    return _num(lay, "padding", lefts.pop())
+    return _num(lay, "padding", a)
 
 
 def layer_step(lay: Layer, name: str, inputs: tuple[str, ...], axis: int, n_in: int | None) -> Step:

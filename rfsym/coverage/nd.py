@@ -146,6 +146,10 @@ def propagate_nd(
     plans: list[list[Step]], units: tuple[int, ...], where: str, weighted: bool = False
 ) -> tuple[tuple[int, ...], Any]:
     """(offset per axis, dense nested tuple of counts) of the unit over the input pixels."""
+    from ._propagate import check_limits
+
+    for plan, u in zip(plans, units):
+        check_limits(plan, u, False, where)  # per axis: span and work
     work = _work(plans, units)
     if work > MAX_ND_WORK:
         raise RfsymError(f"{where}: the N-D counts need about {work} additions, above the limit of {MAX_ND_WORK}")
