@@ -44,6 +44,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--axis", metavar="A", help="only this axis (default: every axis)")
     p.add_argument("--mass", default="0.95", help="mass of the effective size (default 0.95)")
     p.add_argument(
+        "--interpolation",
+        action="store_true",
+        help="bilinear upsampling passes its interpolation weights (exact fractions) instead of counting connections",
+    )
+    p.add_argument(
         "--nd", action="store_true", help="also the exact N-D counts (graphs: merges make them non-separable)"
     )
     p.add_argument("--plot", metavar="FILE", help="also draw the counts: .png or .pdf (matplotlib) or .tex (pgfplots)")
@@ -79,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         check_plot_path(args.plot, args.force, (".png", ".pdf", ".tex"))
     if any(lay.free_symbols for lay in net.layers):
         return _symbolic(net, axis, args)
-    cov = counts(net, layer=args.layer, unit=unit, input=inp, axis=axis)
+    cov = counts(net, layer=args.layer, unit=unit, input=inp, axis=axis, interpolation=args.interpolation)
     if args.plot is not None:
         write_plot(args.plot, cov, args.kind, args.force)
     boards = _phases(net, cov.layer, [a.axis for a in cov.axes])
@@ -89,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
             raise RfsymError("--nd counts every axis; leave out --axis")
         from ..coverage import counts_nd
 
-        nd = counts_nd(net, layer=args.layer, unit=unit, input=inp)
+        nd = counts_nd(net, layer=args.layer, unit=unit, input=inp, interpolation=args.interpolation)
     if args.format == "json":
         d = cov.to_dict(mass)
         for a in d["axes"]:
