@@ -344,3 +344,28 @@ def test_compact_general_form_is_the_table(tmp_path: Path) -> None:
         assert out.start == Fraction(out.r - 1, 2) + Fraction(1, 2) - out.P
     deep = Network([Conv(kernel=3, padding=1) for _ in range(14)], input=32)
     assert r"\frac{n_{0} + T - r_{L}}{j_{L}}" in derivation(deep)
+
+
+# -- Jupyter -----------------------------------------------------------------------------------
+
+
+def test_jupyter_shows_every_object() -> None:
+    """Networks and graphs show their HTML table and output (notebooks prefer HTML) and LaTeX; layers,
+    states, closed forms and solution sets show LaTeX in the notation of rfsym.latex; tables show HTML."""
+    from rfsym import Conv, derive
+    from rfsym.printing.latex import latex_lines
+
+    net = load("alexnet")
+    for obj in (net, load("resnet18")):
+        html_ = obj._repr_html_()
+        assert html_.startswith('<table class="rfsym-table">') and "<p>output: n = " in html_
+        assert obj._repr_latex_() == r"$\begin{aligned}%s\end{aligned}$" % r" \\ ".join(latex_lines(obj))
+    assert Conv(kernel=3, stride=2)._repr_latex_() == r"$\displaystyle \mathrm{conv}(k = 3,\ s = 2)$"
+    assert Conv(kernel=3)._repr_html_() is None
+    forms = derive(net)
+    assert forms._repr_html_() is None and r"r_{L} &= 355" in forms._repr_latex_()
+    res = solve(loads(_TEMPLATE), r=11)
+    assert res._repr_html_() is None and res._repr_latex_().startswith(r"$\begin{aligned}\{(k, s) : r = 11\}")
+    table = net.table()
+    assert table._repr_latex_() is None and table._repr_html_().startswith("<table")
+    assert net.table().rows[1]._repr_latex_().startswith(r"$\begin{aligned}n &= 55 \\ j &= 4")

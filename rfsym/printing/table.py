@@ -573,3 +573,23 @@ def block_table_latex(
         r"\end{table}",
     ]
     return "\n".join(out) + "\n"
+
+
+def network_html(obj: Any) -> str | None:
+    """What a notebook shows for a network or graph: its HTML table (pass-through rows included: it is the
+    working view) and its output as text; None for other objects (they show as LaTeX)."""
+    from ..graph import Graph
+    from ..network import Network
+
+    if not isinstance(obj, (Network, Graph)):
+        return None
+    try:
+        table = obj.table()
+    except RfsymError as e:  # no input size, or a symbolic repeat count: no table, say why
+        return f"<p>{html.escape(obj.name)}: {html.escape(str(e))}</p>"
+    out = table.output
+    text = ", ".join(
+        f"{q} = {_join([_text_value(st.as_dict()[_STATE[q]]) for st in out], AXES)}"
+        for q in ("n", "j", "r", "start", "P")
+    )
+    return table_html(table) + f"<p>output: {html.escape(text)}</p>\n"
