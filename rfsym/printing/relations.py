@@ -342,10 +342,15 @@ def value_relations(
 ) -> list[Rel]:
     """``q_{index} = value`` per chosen quantity; per-axis values as a tuple ``(1, 4, 4)``."""
     idx = index if isinstance(index, str) else p._hprint_value(index)
+    units = p._settings["units"]
     rels = []
     for q in p._settings["quantities"]:
         texts = [p._hprint_value(p._hprint_reindex(v), long) for v in vals[q]]
         body = "(%s)" % ", ".join(texts) if any(t != texts[0] for t in texts) else texts[0]
+        if units is not None and q in ("j", "r", "start") and all(A.is_num(v) for v in vals[q]):
+            phys = [units.tex(v) for v in vals[q]]
+            rel = "=" if all(units.exact(v) for v in vals[q]) else r"pprox"
+            body += r" %s %s" % (rel, phys[0] if all(x == phys[0] for x in phys) else "(%s)" % ", ".join(phys))
         rels.append((p._hprint_indexed(q, idx), body, q))
     return rels
 
