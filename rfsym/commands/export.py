@@ -191,15 +191,33 @@ def export_body(
     elif isinstance(net, Network):
         parts.append(block_table_latex(net, columns=columns, label=f"tab:{key}", **settings))
     derived_here = derivation and convention == "framework" and not isinstance(net, Graph)
+    graph_tex = _graph_derivation(net, key, origin, settings) if derivation and convention == "framework" else None
     if derived_here:
         parts.append(f"\\noindent Derivation for \\texttt{{{name}}}; its numbered lines are the output:")
         parts.append(derive_tex(net, label=f"eq:{key}", origin=origin, **settings))
+    elif graph_tex is not None:
+        parts.append(f"\\noindent Derivation for \\texttt{{{name}}}:")
+        parts.append(graph_tex)
+        parts.append(f"The output of \\texttt{{{name}}}:")
+        parts.append(latex(net, environment="align", label=f"eq:{key}", **settings))
     elif convention == "framework":
         parts.append(f"The output of \\texttt{{{name}}}:")
         parts.append(latex(net, environment="align", label=f"eq:{key}", **settings))
     if figure and numeric and expandable is not None:
         parts.append(tikz_figure(net, layer, convention=convention, origin=origin, label=f"fig:{key}", units=units))
     return "\n".join(p.rstrip("\n") + "\n" for p in parts)
+
+
+def _graph_derivation(net: Any, key: str, origin: Any, settings: dict[str, Any]) -> str | None:
+    """The derivation of a branched graph (rfsym.printing.graph_derivation, the graphs engineer's), or None
+    for a sequential network, a chain, or where that printer is not available."""
+    if not isinstance(net, Graph) or getattr(net, "is_chain", True):
+        return None
+    try:
+        from ..printing.graph_derivation import graph_derivation  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return str(graph_derivation(net, label=f"eq:{key}-derivation", notation=settings["notation"], origin=origin))
 
 
 def with_input(net: Any, input: Any) -> Any:
