@@ -152,6 +152,9 @@ class _Rows:
         for q in p._settings["quantities"]:
             v = vals[q]
             tex = v if isinstance(v, str) else p._hprint_value(p._hprint_reindex(v))
+            units = p._settings["units"]
+            if units is not None and q in ("j", "r", "start") and not isinstance(v, str) and A.is_num(v):
+                tex += r" %s %s" % ("=" if units.exact(v) else r"\approx", units.tex(v))
             self.line(p._hprint_indexed(q, index), tex, q, number=number)
 
     def text(self) -> str:
@@ -231,7 +234,12 @@ def _unrolled(out: _Rows, net: Any, axis: int, convention: str, origin: Any, nam
             mid = p._print(A.to_sympy(getattr(step, q)))
             val = p._hprint_value(row.states[axis].as_dict()[_STATE_KEY.get(q, q)])
             lhs = p._hprint_indexed(q, index if last and numeric else str(pos))
-            out.line(lhs, val if mid == val else f"{mid} = {val}", q, number=last and numeric)
+            rhs = val if mid == val else f"{mid} = {val}"
+            units = p._settings["units"]
+            v = row.states[axis].as_dict()[_STATE_KEY.get(q, q)]
+            if last and numeric and units is not None and q in ("j", "r", "start"):
+                rhs += r" %s %s" % ("=" if units.exact(v) else r"\approx", units.tex(v))
+            out.line(lhs, rhs, q, number=last and numeric)
     if not numeric:
         out.inter(_FOLDING)
         out.forms(index, derived(net, axis, origin))
