@@ -158,3 +158,66 @@ def to_json(x: Value) -> Any:
     if isinstance(x, int):
         return x
     return exact_str(x)
+
+
+def poly_str(x: Value) -> str | None:
+    """``x`` in sympy syntax, fast, for sums and products of symbols, integers and rationals (the terms of
+    layer maps): positive terms first, then negative ones, the constant last (``k - 1``,
+    ``d*(k - 1)/2 - p``).  ``None`` for anything else (floor, Max, powers with symbolic exponents ...), which
+    the caller prints with sympy.  Linear in the size of ``x`` (sympy's printer sorts and queries)."""
+    if is_num(x) or getattr(x, "is_Rational", False):
+        return exact_str(x)
+    if getattr(x, "is_Symbol", False):
+        return str(x.name)
+    if getattr(x, "is_Add", False):
+        return _poly_add(x.args)
+    if getattr(x, "is_Mul", False):
+        return _poly_mul(x.args)
+    if getattr(x, "is_Pow", False) and getattr(x.exp, "is_Integer", False) and x.exp > 1:
+        base = poly_str(x.base)
+        if base is None:
+            return None
+        return f"{base if x.base.is_Symbol else f'({base})'}**{int(x.exp)}"
+    return None
+
+
+def _poly_add(args: tuple[Any, ...]) -> str | None:
+    pos: list[str] = []
+    neg: list[str] = []
+    const = None
+    for t in args:
+        if getattr(t, "is_Rational", False):
+            const = norm(t)
+            continue
+        s = poly_str(t)
+        if s is None:
+            return None
+        (neg if s.startswith("-") else pos).append(s.lstrip("-") if s.startswith("-") else s)
+    if not pos and const is not None and const > 0:  # 1 - k rather than -k + 1
+        pos, const = [exact_str(const)], None
+    if not pos and not neg:
+        return exact_str(const) if const is not None else "0"
+    out = " + ".join(pos) if pos else "-" + neg.pop(0)
+    for s in neg:
+        out += " - " + s
+    if const is not None and const != 0:
+        out += (" - " if const < 0 else " + ") + exact_str(abs(const))
+    return out
+
+
+def _poly_mul(args: tuple[Any, ...]) -> str | None:
+    coeff: Any = 1
+    parts: list[str] = []
+    for f in args:
+        if getattr(f, "is_Rational", False):
+            coeff = norm(f)
+            continue
+        s = poly_str(f)
+        if s is None:
+            return None
+        parts.append(f"({s})" if getattr(f, "is_Add", False) else s)
+    num, den = (coeff.numerator, coeff.denominator) if isinstance(coeff, Fraction) else (coeff, 1)
+    body = "*".join(parts) if abs(num) == 1 else "*".join([str(abs(num)), *parts])
+    if den != 1:
+        body += f"/{den}"
+    return ("-" if num < 0 else "") + body

@@ -312,15 +312,23 @@ class _LongTable:
 
 def _sstr(x: Any) -> str:
     """sympy syntax in the order the expression was built (no canonical sort: fast on many small cells)."""
+    if A.is_num(x):
+        return A.fmt(x)
+    fast = A.poly_str(x)  # sums and products of symbols: linear time, readable order
+    if fast is not None:
+        return fast
     from sympy.printing.str import sstr
 
-    return A.fmt(x) if A.is_num(x) else str(sstr(x, order="none"))
+    return str(sstr(x, order="none"))
 
 
 def _factor(x: Any) -> str:
-    """x as a factor: bracketed unless a number or a single symbol."""
+    """x as a factor: bracketed unless a number, a single symbol or a product without division."""
     t = _sstr(x)
-    return t if A.is_num(x) and A.norm(x) >= 0 and "/" not in t or getattr(x, "is_Symbol", False) else f"({t})"
+    if A.is_num(x):
+        return t if A.norm(x) >= 0 and "/" not in t else f"({t})"
+    plain = getattr(x, "is_Symbol", False) or (getattr(x, "is_Mul", False) and "/" not in t and not t.startswith("-"))
+    return t if plain else f"({t})"
 
 
 def _times(x: Any, name: str) -> str:

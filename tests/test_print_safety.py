@@ -557,3 +557,58 @@ class TestLongSymbolicTables:
         last = [ln for ln in res.stdout.splitlines() if ln.startswith("conv1000 ")][0]
         assert "floor((n[conv999]" in last and "/s999) + 1" in last and "s999*j[conv999]" in last
         assert one_line_error(cli("table", str(spec), "--format", "json")).count("too long for JSON") == 1
+
+
+class TestPolyStr:
+    """The fast printer of long symbolic tables (``_arith.poly_str``): whatever it prints means the same
+    expression; what it cannot print it leaves to sympy (None)."""
+
+    _SYMS = sympy.symbols("k s p d", integer=True, positive=True)
+
+    @staticmethod
+    def _exprs() -> st.SearchStrategy[Any]:
+        leaf = st.one_of(
+            st.sampled_from(TestPolyStr._SYMS),
+            st.integers(-7, 7).map(sympy.Integer),
+            st.fractions(min_value=-5, max_value=5, max_denominator=6).map(
+                lambda f: sympy.Rational(f.numerator, f.denominator)
+            ),
+        )
+        return st.recursive(
+            leaf,
+            lambda kids: st.one_of(
+                st.lists(kids, min_size=2, max_size=3).map(lambda xs: sympy.Add(*xs)),
+                st.lists(kids, min_size=2, max_size=3).map(lambda xs: sympy.Mul(*xs)),
+                st.tuples(kids, st.integers(-2, 3)).map(
+                    lambda t: sympy.Pow(t[0], t[1]) if t[0] != 0 or t[1] > 0 else t[0]
+                ),
+                kids.map(sympy.floor),
+            ),
+            max_leaves=8,
+        )
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.data())
+    def test_means_the_same(self, data: st.DataObject) -> None:
+        from rfsym._arith import poly_str
+
+        e = data.draw(self._exprs())
+        text = poly_str(e)
+        if text is None:
+            assert any(not (a.is_Add or a.is_Mul or a.is_Atom or (a.is_Pow and a.exp.is_Integer and a.exp > 1))
+                       for a in sympy.preorder_traversal(e))  # fmt: skip
+            return
+        names = {x.name: x for x in self._SYMS}
+        back = sympy.sympify(text, locals=names)
+        assert sympy.expand(back - e) == 0, (e, text)
+
+    def test_reads_like_a_paper(self) -> None:
+        from rfsym._arith import poly_str
+
+        k, s, p, d = self._SYMS
+        assert poly_str(d * (k - 1) / 2 - p) == "d*(k - 1)/2 - p"
+        assert poly_str(-d * (k - 1) + 2 * p - 1) == "2*p - d*(k - 1) - 1"
+        assert poly_str(1 - k) == "1 - k"
+        assert poly_str(s * (k + 1) ** 2) == "s*(k + 1)**2"
+        assert poly_str(sympy.floor(k / 2)) is None
+        assert poly_str(k / s) is None
