@@ -17,9 +17,8 @@ import time
 import warnings
 
 import pytest
-import torch
 import torchvision.models as tvm
-from _grad_check import field, forward
+from _grad_check import extent, field, forward
 from torchvision.models import segmentation as seg
 from torchvision.models.feature_extraction import create_feature_extractor
 
@@ -105,7 +104,6 @@ def test_global_gates_see_the_whole_input(name):
     """With the gates attached, a unit's gradient reaches every input pixel: what 'global' says."""
     model = NETS[name]().eval()
     x, y, mode = forward(model, (1, 3, 64, 96), detach_global=False)
-    from _grad_check import extent
 
     ext = extent(x, y, (0, 0))
     assert mode.globals > 0 and ext == [(0, 63), (0, 95)]

@@ -273,6 +273,7 @@ class _Importer:
         self.nd = len(input)
         self.passthrough = set(passthrough)
         self.seen_passthrough: set[str] = set()
+        self.fx_error: RfsymError | None = None  # why torch.fx could not import the model (then the hooks try)
 
     # -- modules ---------------------------------------------------------------
     def module(self, path: str, mod: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:

@@ -350,7 +350,7 @@ def from_torch(
     imp = _Importer(model, sizes, name, passthrough)
     value = _try_fx(imp, model, method == "fx") if method in ("auto", "fx") else None
     if value is None:
-        fx_error = getattr(imp, "fx_error", None)
+        fx_error = imp.fx_error
         imp = _Importer(model, sizes, name, passthrough)
         was = model.training
         model.eval()
