@@ -121,3 +121,42 @@ def test_import_and_table_are_fast():
         if took >= 0.2:
             slow[name] = round(took, 3)
     assert not slow
+
+
+@pytest.mark.parametrize("name", ["resnet50", "mobilenet_v2", "densenet121"])
+def test_verify_checks_r_j_start(name):
+    """rfsym.verify without a size checks r, j and start (not just bounds) on the real models; ResNet-50 < 30 s."""
+    from rfsym import verify
+
+    t = time.process_time()
+    rep = verify(NETS[name](), strict=True)
+    took = time.process_time() - t
+    assert rep.checked and all(rep.status(q) == "checked" for q in ("r", "j", "start"))
+    if name == "resnet50":
+        assert took < 30
+
+
+def test_verify_mobilenet_v2_at_512_does_not_saturate():
+    """At a given 512 input, ReLU6 no longer saturates in verify's copy (it reported a mismatch there)."""
+    from rfsym import verify
+
+    rep = verify(NETS["mobilenet_v2"](), 512, strict=True)
+    assert rep.ok and rep.status("r") == "checked"
+
+
+def test_stochastic_depth_is_an_eval_identity():
+    """torchvision.ops.StochasticDepth in a residual block: imported as the identity (fx and hooks)."""
+    import torch.nn as nn
+    from torchvision.ops import StochasticDepth
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(2, 2, 5, padding=2)
+            self.sd = StochasticDepth(0.2, "row")
+
+        def forward(self, x):
+            return x + self.sd(self.c(x))
+
+    for method in ("fx", "hooks"):
+        assert from_torch(Block(), 16, method=method).table().output[0].r == 5

@@ -26,13 +26,14 @@ is too small at the first layer whose output is empty.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import _arith as A
 from ..errors import EmptyOutputError, RfsymError
 from ..graph import Add, Concat, Graph
-from ..layers import AxisState, Conv, Identity, Layer, Pool, Upsample
+from ..layers import AxisState, Conv, ConvTranspose, Identity, Layer, Pool, Upsample
 from ..network import Network
 
 __all__ = ["Builder", "GlobalPaths", "Value", "global_paths"]
@@ -194,6 +195,29 @@ class Builder:
         v = self.layer(name, lay, src, what + f", sees the whole {_fmt_size(sizes)} map")
         return Value(v.node, flat=keep, glob=src.glob | {f"{v.node} ({what})"}, pure=True)
 
+    def crop(self, name: str, src: Value, cuts: Sequence[tuple[int, int, int]], where: str, what: str) -> Value:
+        """Keep features ``a, a + step, ...`` of the ``n - a - e`` in the middle, per axis ``(a, e, step)``.
+
+        A crop is a 1-wide transposed convolution whose padding crops (it shifts start and reduces n;
+        the transposed convolution's own transfer does the arithmetic), the step a 1-wide strided one.
+        """
+        from ._base import make_layer
+
+        nd = self.ndim
+        out = src
+
+        def per_axis(vals: list[Any]) -> Any:
+            return vals[0] if nd == 1 else vals
+
+        if any(a or e for a, e, _ in cuts):
+            pads = per_axis([[a, e] for a, e, _ in cuts]) if nd > 1 else [cuts[0][0], cuts[0][1]]
+            lay = make_layer(where, ConvTranspose, kernel=per_axis([1] * nd), padding=pads)
+            out = self.layer(name, lay, out, what + ", crop")
+        if any(st > 1 for _, _, st in cuts):
+            lay = make_layer(where, Conv, kernel=per_axis([1] * nd), stride=per_axis([st for _, _, st in cuts]))
+            out = self.layer(name, lay, out, what + ", every step-th feature")
+        return out
+
     def merge(self, name: str, kind: str, srcs: list[Value], what: str = "") -> Value:
         maps: list[Value] = []
         for s in srcs:  # the same feature map twice (x + x, x * sigmoid(x)) is one input of the merge
@@ -300,3 +324,59 @@ class Builder:
 
 def _fmt_size(sizes: Any) -> str:
     return "x".join(A.fmt(v) for v in sizes)
+
+
+# -- layouts: where the spatial axes of a permuted or reshaped feature map are
+
+
+def _standard(nd: int) -> tuple[Any, ...]:
+    return ("b", "c", *range(nd))
+
+
+def _layout(v: Value, nd: int) -> tuple[Any, ...]:
+    """One label per tensor axis: ``"b"`` batch, ``"c"`` non-spatial, ``"f"`` flattened spatial axes, an int a spatial axis."""
+    if v.dims is not None:
+        return v.dims
+    return ("b", "f") if v.flat else _standard(nd)
+
+
+def _with_layout(v: Value, dims: Sequence[Any], nd: int) -> Value:
+    dims = tuple(dims)
+    flat = "f" in dims
+    return replace(v, dims=None if dims == _standard(nd) or (flat and dims == ("b", "f")) else dims, flat=flat)
+
+
+def _show_layout(dims: Sequence[Any]) -> str:
+    return (
+        "("
+        + ", ".join({"b": "N", "c": "C", "f": "flat"}.get(x, f"S{x}") if isinstance(x, str) else f"S{x}" for x in dims)
+        + ")"
+    )
+
+
+def _reshape_labels(lay: Sequence[Any], shape: list[Any], sizes: Sequence[Any], nd: int) -> list[Any] | None:
+    """The layout after a ``view`` that keeps the spatial axes whole and in order (a channel shuffle), or None.
+
+    The spatial axes are found by entries that carry a ``label`` (``x.size()`` under torch.fx), else as the
+    run of entries equal to the spatial sizes; what lies before and after them must keep its role (only
+    the batch before, nothing after), so that no spatial axis mixes with the channels.
+    """
+    src_sp = [i for i, x in enumerate(lay) if isinstance(x, int)]
+    if len(src_sp) != nd or list(lay[src_sp[0] : src_sp[-1] + 1]) != list(range(nd)):
+        return None
+    marks = [getattr(x, "label", None) for x in shape]
+    runs = []
+    if any(isinstance(m, int) for m in marks):
+        at = [i for i, m in enumerate(marks) if isinstance(m, int)]
+        if [marks[i] for i in at] == list(range(nd)) and at == list(range(at[0], at[0] + nd)):
+            runs = [at[0]]
+    else:
+        runs = [k for k in range(len(shape) - nd + 1) if list(shape[k : k + nd]) == list(sizes)]
+    before_batch_only = src_sp[0] == 1 and lay[0] == "b"
+    after_empty = src_sp[-1] == len(lay) - 1
+    for k in reversed(runs) if after_empty else runs:
+        if (k == 1) == before_batch_only and (k + nd == len(shape)) == after_empty:
+            return [
+                "b" if i == 0 and lay[0] == "b" else ("c" if not k <= i < k + nd else i - k) for i in range(len(shape))
+            ]
+    return None

@@ -20,7 +20,7 @@ from .._display import term_text
 from ..errors import RfsymError
 from ..layers import Conv, ConvTranspose, Identity, Pool, Upsample
 from ._base import integer_scales, make_layer, size_scales, whole
-from ._graphbuild import CONST, Builder, Value
+from ._graphbuild import CONST, Builder, Value, _layout, _reshape_labels, _show_layout, _standard, _with_layout
 
 __all__ = ["META", "CONST", "Value", "_Importer", "_Split", "canon", "flat_args"]
 
@@ -249,23 +249,6 @@ def _dim(d: int, rank: int) -> int:
     return d + rank if d < 0 else d
 
 
-def _standard(nd: int) -> tuple[Any, ...]:
-    return ("b", "c", *range(nd))
-
-
-def _layout(v: Value, nd: int) -> tuple[Any, ...]:
-    """One label per tensor axis: ``"b"`` batch, ``"c"`` non-spatial, ``"f"`` flattened spatial axes, an int a spatial axis."""
-    if v.dims is not None:
-        return v.dims
-    return ("b", "f") if v.flat else _standard(nd)
-
-
-def _with_layout(v: Value, dims: Sequence[Any], nd: int) -> Value:
-    dims = tuple(dims)
-    flat = "f" in dims
-    return replace(v, dims=None if dims == _standard(nd) or (flat and dims == ("b", "f")) else dims, flat=flat)
-
-
 class _Importer:
     def __init__(self, model: Any, input: tuple[int, ...], name: str, passthrough: Iterable[str]) -> None:
         self.model = model
@@ -398,18 +381,8 @@ class _Importer:
         return self.b.layer(path, lay, src, what + ", a window of the factor")
 
     def crop(self, path: str, src: Value, cuts: Sequence[tuple[int, int, int]], where: str, what: str) -> Value:
-        """Keep features ``a, a + step, ...`` of ``n - a - e`` per axis: a crop (a 1-wide transposed
-        convolution whose padding crops, which shifts start and reduces n), then a stride."""
         self._expect_map(src, where)
-        out = src
-        if any(a or e for a, e, _ in cuts):
-            pads = _pads([(a, e) for a, e, _ in cuts])
-            lay = make_layer(where, ConvTranspose, kernel=_pk([1] * self.nd), padding=pads)
-            out = self.b.layer(path, lay, out, what + ", crop")
-        if any(st > 1 for _, _, st in cuts):
-            lay = make_layer(where, Conv, kernel=_pk([1] * self.nd), stride=_pk([st for _, _, st in cuts]))
-            out = self.b.layer(path, lay, out, what + ", every step-th feature")
-        return out
+        return self.b.crop(path, src, cuts, where, what)
 
     def adaptive(self, path: str, src: Value, output_size: Any, mode: str, what: str) -> Value:
         sizes = self.b.sizes(src)
@@ -863,14 +836,6 @@ def _raise(msg: str) -> Any:
     raise RfsymError(msg)
 
 
-def _show_layout(dims: Sequence[Any]) -> str:
-    return (
-        "("
-        + ", ".join({"b": "N", "c": "C", "f": "flat"}.get(x, f"S{x}") if isinstance(x, str) else f"S{x}" for x in dims)
-        + ")"
-    )
-
-
 def _is_batch(v: Any) -> bool:
     return (isinstance(v, _Dim) and v.label == "b") or v in (1, -1)
 
@@ -880,34 +845,6 @@ def _is_rest(v: Any, sizes: Sequence[Any]) -> bool:
     import math
 
     return v == -1 or (isinstance(v, int) and all(isinstance(n, int) for n in sizes) and v == math.prod(sizes))
-
-
-def _reshape_labels(lay: Sequence[Any], shape: list[Any], sizes: Sequence[Any], nd: int) -> list[Any] | None:
-    """The layout after a ``view`` that keeps the spatial axes whole and in order (a channel shuffle), or None.
-
-    The spatial axes are found by the :class:`_Dim` entries of ``x.size()`` under torch.fx, else as the
-    run of entries equal to the spatial sizes; what lies before and after them must keep its role (only
-    the batch before, nothing after), so that no spatial axis mixes with the channels.
-    """
-    src_sp = [i for i, x in enumerate(lay) if isinstance(x, int)]
-    if len(src_sp) != nd or list(lay[src_sp[0] : src_sp[-1] + 1]) != list(range(nd)):
-        return None
-    marks = [x.label if isinstance(x, _Dim) else None for x in shape]
-    runs = []
-    if any(isinstance(m, int) for m in marks):
-        at = [i for i, m in enumerate(marks) if isinstance(m, int)]
-        if [marks[i] for i in at] == list(range(nd)) and at == list(range(at[0], at[0] + nd)):
-            runs = [at[0]]
-    else:
-        runs = [k for k in range(len(shape) - nd + 1) if list(shape[k : k + nd]) == list(sizes)]
-    before_batch_only = src_sp[0] == 1 and lay[0] == "b"
-    after_empty = src_sp[-1] == len(lay) - 1
-    for k in reversed(runs) if after_empty else runs:
-        if (k == 1) == before_batch_only and (k + nd == len(shape)) == after_empty:
-            return [
-                "b" if i == 0 and lay[0] == "b" else ("c" if not k <= i < k + nd else i - k) for i in range(len(shape))
-            ]
-    return None
 
 
 class _Split:

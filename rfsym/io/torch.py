@@ -30,14 +30,12 @@ type; ``passthrough=["name", ...]`` treats the named modules as pass-through.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable
 from typing import Any
 
 from .._bisect import smallest
-from .._display import term_text
 from ..errors import EmptyOutputError, RfsymError
-from ._base import check_run_size, input_sizes, one_line, require
+from ._base import check_run_size, expand_passthrough, input_sizes, one_line, require
 from ._graphbuild import CONST, Value
 from ._torch_ops import _Importer, _Split, canon, flat_args
 
@@ -297,30 +295,6 @@ def _check_arguments(model: Any, passthrough: Any, name: Any, method: Any) -> li
     if name is not None and not isinstance(name, str):
         raise RfsymError(f"name must be a string (got {type(name).__name__})")
     return expand_passthrough(passthrough, [p for p, _ in model.named_modules() if p])
-
-
-def expand_passthrough(passthrough: Any, names: list[str], what: str = "module") -> list[str]:
-    """Module paths (or node names) from ``passthrough``: exact names, or patterns (``*.attn``, ``layer?.*``).
-
-    A name or pattern that matches nothing is an error: a typo must not pass silently.
-    """
-    if isinstance(passthrough, str):
-        passthrough = [passthrough]
-    if not isinstance(passthrough, Iterable) or not all(isinstance(p, str) for p in passthrough):
-        raise RfsymError(f"passthrough must be {what} paths (strings) (got {passthrough!r})")
-    known = set(names)
-    out: list[str] = []
-    for p in passthrough:
-        if p in known:
-            hits = [p]
-        elif any(ch in p for ch in "*?["):
-            hits = [n for n in names if fnmatch.fnmatchcase(n, p)]
-        else:
-            hits = []
-        if not hits:
-            raise RfsymError(f"passthrough: the model has no {what} {term_text(p)!r}")
-        out.extend(h for h in hits if h not in out)
-    return out
 
 
 def from_torch(
