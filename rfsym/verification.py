@@ -230,8 +230,13 @@ class VerifyReport:
         return "OK so far: " + "; ".join(parts) + " (verify without an input size picks sizes that hold the field)"
 
     def to_text(self) -> str:
-        sizes = {a.input for a in self.axes if a.input} or {self.input}
-        size = ", ".join("x".join(str(v) for v in s) for s in sorted(sizes))
+        runs = [(a.axis, a.input) for a in self.axes if a.input and a.input != self.input]
+        if runs or len({a.input for a in self.axes if a.input}) > 1:
+            size = ", ".join(
+                f"{'x'.join(str(v) for v in inp)} (axis {ax})" for ax, inp in ((a.axis, a.input) for a in self.axes)
+            )
+        else:
+            size = "x".join(str(v) for v in self.input)
         lines = [f"verify {self.name} at input {size} (origin 0.5, pixel p spans [p, p+1)): {self.headline()}"]
         for a in self.axes:
             nm = "" if a.n_model is None else f" (model {a.n_model})"

@@ -36,10 +36,10 @@ from typing import Any
 from .._bisect import smallest
 from ..errors import EmptyOutputError, RfsymError
 from ._base import check_run_size, expand_passthrough, input_sizes, one_line, require
-from ._graphbuild import CONST, Value
+from ._graphbuild import CONST, Value, global_paths
 from ._torch_ops import _Importer, _Split, canon, flat_args
 
-__all__ = ["from_torch", "parse_input_size"]
+__all__ = ["from_torch", "global_paths", "parse_input_size"]
 
 
 def _torch() -> Any:
