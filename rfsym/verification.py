@@ -49,7 +49,7 @@ from .io.torch import _torch, from_torch, parse_input_size
 from .layers import ConvTranspose, Upsample
 from .network import Network
 
-__all__ = ["UnitCheck", "VerifyReport", "verify"]
+__all__ = ["UnitCheck", "VerifyReport", "verify", "verify_onnx"]
 
 
 @dataclass(frozen=True)
@@ -460,9 +460,13 @@ def verify(
     >>> rep.ok, rep.axes[0].r, rep.status("r")
     (True, 5, 'checked')
     """
+    if _is_onnx_model(model):
+        if network is not None:
+            raise RfsymError("verify: network= applies to PyTorch models; an ONNX model is imported itself")
+        return verify_onnx(model, input_size, strict, passthrough=passthrough, name=name)
     torch = _torch()
     if not isinstance(model, torch.nn.Module):
-        raise RfsymError(f"verify needs a torch.nn.Module (got {type(model).__name__})")
+        raise RfsymError(f"verify needs a torch.nn.Module or an ONNX model (got {type(model).__name__})")
     if network is not None and not isinstance(network, (Network, Graph)):
         raise RfsymError(f"network must be an rfsym Network or Graph (got {type(network).__name__})")
     name = name or (network.name if network is not None else type(model).__name__.lower())
@@ -802,3 +806,350 @@ def _first_tensor(out: Any) -> Any:
             if t is not None:
                 return t
     return None
+
+
+# -- ONNX: forward passes through onnxruntime --------------------------------------------------
+
+#: Normalisations (statistics over channels or positions): the identity in the measurement.
+_ONNX_NORMS = {
+    "InstanceNormalization",
+    "LayerNormalization",
+    "GroupNormalization",
+    "LpNormalization",
+    "MeanVarianceNormalization",
+    "LRN",
+}
+#: Saturating activations: replaced by a monotone one without the cap.
+_ONNX_UNCAP = {"Clip": "Relu", "HardSigmoid": "Identity", "Tanh": "Identity", "Hardtanh": "Relu"}
+_ONNX_GLOBAL = {"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"}
+
+
+def _is_onnx_model(model: Any) -> bool:
+    from pathlib import Path
+
+    if isinstance(model, (str, Path)):
+        return str(model).lower().endswith(".onnx")
+    if isinstance(model, (bytes, bytearray)):
+        return True
+    return type(model).__name__ == "ModelProto"
+
+
+def verify_onnx(
+    model: Any,
+    input_size: Any = None,
+    strict: bool = False,
+    *,
+    passthrough: Iterable[str] = (),
+    name: str | None = None,
+) -> VerifyReport:
+    """:func:`verify` for an ONNX model (a path, bytes or ``onnx.ModelProto``), with forward passes only.
+
+    The model is prepared as for PyTorch (weights 1, additive constants 0, normalisations the
+    identity, caps removed, global operations frozen at their value on the base input); the base
+    input is all zeros, so every activation of the base run is finite and every path is positive.
+    An output unit then changes exactly when a perturbed input pixel lies in its field: for each
+    unit and axis, exponential search and bisection over perturbed slabs ``[0, m)`` and
+    ``[m, n)`` (:mod:`rfsym._bisect`) find the first and last such pixel in O(log n) runs of
+    onnxruntime.
+    """
+    from .io._base import require
+    from .io.onnx import _load, from_onnx
+
+    ort = _ort(require)
+    proto, stem, folder = _load(model)
+    name = name or stem
+    nodes = [nd.name or f"{nd.op_type.lower()}{i}" for i, nd in enumerate(proto.graph.node)]
+    passthrough = list(passthrough) if not isinstance(passthrough, str) else [passthrough]
+
+    full = _with_external_data(proto, folder)
+
+    def net_at(sizes: tuple[int, ...]) -> Any:
+        return from_onnx(full, sizes, name=name, passthrough=passthrough)
+
+    nd = len(full.graph.input[0].type.tensor_type.shape.dim) - 2
+    chans = full.graph.input[0].type.tensor_type.shape.dim[1].dim_value or 1
+    if input_size is None or input_size == "auto":
+        runs = _onnx_auto_runs(net_at, nd, full)
+    else:
+        from .io._base import input_sizes
+
+        sizes, _ = input_sizes(input_size, nd, name)
+        runs = [(sizes, None)]
+    reports = [_onnx_run(ort, full, net_at(sz), sz, chans, ax, name, nodes) for sz, ax in runs]
+    report = reports[0] if len(reports) == 1 else _combine(reports, [ax for _, ax in runs])
+    if strict and not report.ok:
+        raise RfsymError(f"{name}: receptive fields disagree with the model: " + "; ".join(report.mismatches))
+    return report
+
+
+def _ort(require: Any) -> Any:
+    try:
+        return __import__("onnxruntime")
+    except ImportError:
+        raise RfsymError(
+            "verifying ONNX models needs the 'onnxruntime' package, which is not installed: pip install 'rfsym[onnx]'"
+        ) from None
+
+
+def _with_external_data(proto: Any, folder: Any) -> Any:
+    """The model with its weights (external data read from the model's folder), as onnxruntime needs them."""
+    import onnx
+
+    m = copy.deepcopy(proto)
+    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in m.graph.initializer):
+        if folder is None:
+            raise RfsymError("verify: the model keeps weights in external files; give the model's file path")
+        try:
+            onnx.external_data_helper.load_external_data_for_model(m, str(folder))
+        except Exception as e:  # noqa: BLE001 - a missing or unreadable weight file: one line
+            raise RfsymError(
+                f"verify: the model's external data cannot be read from {folder} ({one_line(e)})"
+            ) from None
+    return m
+
+
+def _onnx_auto_runs(net_at: Any, nd: int, full: Any) -> list[tuple[tuple[int, ...], int | None]]:
+    """As :func:`_auto_runs`: per axis an input holding two units' fields, the other axes small."""
+    from ._bisect import smallest
+    from .errors import EmptyOutputError
+
+    base = {1: 1024, 2: 224, 3: 64}.get(nd, 32)
+
+    def works(n: int) -> bool:
+        try:
+            net_at((n,) * nd)
+        except EmptyOutputError:
+            return False
+        return True
+
+    found = smallest(works, lo=1, cap=4096).value
+    if found is None:
+        raise RfsymError("verify: no input size up to 4096 works for this model")
+    small = int(found)
+    net = net_at((max(small, base),) * nd)
+    info = global_paths(net)
+    if info is not None and info.only:
+        return [((max(small, base),) * nd, None)]
+    out = net.table(origin=Fraction(1, 2)).output
+    runs: list[tuple[tuple[int, ...], int | None]] = []
+    for ax in range(nd):
+        st = out[ax]
+        long = max(small, math.ceil(Fraction(st.r) + 2 * Fraction(st.j)) + 2)
+        sizes: tuple[int, ...] = (long,)
+        for _ in range(16):
+            sizes = tuple(long if a == ax else small for a in range(nd))
+            if _two_inside(net_at(sizes), sizes, ax):
+                break
+            long += max(1, math.ceil(Fraction(st.j)))
+        runs.append((sizes, ax if nd > 1 else None))
+    return runs
+
+
+def _prepared_onnx(full: Any, frozen: dict[str, Any] | None) -> Any:
+    """The measurement copy (see :func:`verify_onnx`); ``frozen``: global outputs replaced by these constants."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    m = copy.deepcopy(full)
+    g = m.graph
+    inits = {t.name: t for t in g.initializer}
+    role: dict[str, float] = {}
+    for node in g.node:
+        ins = list(node.input)
+        if node.op_type in ("Conv", "ConvTranspose", "Gemm", "MatMul"):
+            for i, nm in enumerate(ins):
+                role.setdefault(nm, 0.0 if i == 2 else 1.0)
+        elif node.op_type == "BatchNormalization":
+            for nm, v in zip(ins[1:5], (1.0, 0.0, 0.0, 1.0)):
+                role[nm] = v
+        elif node.op_type in ("Add", "Sub", "Sum"):
+            for nm in ins:
+                role.setdefault(nm, 0.0)
+        elif node.op_type in ("Mul", "Div"):
+            for nm in ins:
+                role.setdefault(nm, 1.0)
+    for nm, t in inits.items():
+        if t.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16) and nm in role:
+            arr = numpy_helper.to_array(t)
+            t.CopyFrom(numpy_helper.from_array(np.full(arr.shape, role[nm], dtype=arr.dtype), nm))
+    new_nodes = []
+    for node in g.node:
+        if frozen is not None and node.op_type in _ONNX_GLOBAL | {"ReduceMean"} and node.output[0] in frozen:
+            new_nodes.append(
+                helper.make_node(
+                    "Constant", [], [node.output[0]], value=numpy_helper.from_array(frozen[node.output[0]])
+                )
+            )
+        elif node.op_type in _ONNX_NORMS:
+            new_nodes.append(helper.make_node("Identity", [node.input[0]], [node.output[0]]))
+        elif node.op_type in _ONNX_UNCAP:
+            new_nodes.append(helper.make_node(_ONNX_UNCAP[node.op_type], [node.input[0]], [node.output[0]]))
+        else:
+            new_nodes.append(node)
+    del g.node[:]
+    g.node.extend(new_nodes)
+    del g.value_info[:]
+    inp = g.input[0].type.tensor_type.shape
+    for k, d in enumerate(inp.dim):
+        if k >= 2:
+            d.ClearField("dim_value")
+            d.dim_param = f"rfsym_s{k - 2}"
+    return m
+
+
+def _onnx_session(ort: Any, m: Any, name: str) -> Any:
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    opts.intra_op_num_threads = 2
+    try:
+        return ort.InferenceSession(m.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    except Exception as e:  # noqa: BLE001 - onnxruntime's own message, one line
+        raise RfsymError(f"{name}: onnxruntime cannot load the model ({one_line(e)})") from None
+
+
+def _global_outputs(full: Any, pure: bool) -> list[str]:
+    """Outputs of global operations: pooling to one feature, ReduceMean over the spatial axes."""
+    if pure:
+        return []
+    out = []
+    rank = len(full.graph.input[0].type.tensor_type.shape.dim)
+    for node in full.graph.node:
+        if node.op_type in _ONNX_GLOBAL:
+            out.append(node.output[0])
+        elif node.op_type == "ReduceMean":
+            axes = next((list(a.ints) for a in node.attribute if a.name == "axes"), None)
+            if axes is not None and {a % rank for a in axes} >= set(range(2, rank)):
+                out.append(node.output[0])
+    return out
+
+
+def _onnx_run(
+    ort: Any, full: Any, net: Any, sizes: tuple[int, ...], chans: int, axis: int | None, name: str, nodes: list[str]
+) -> VerifyReport:
+    """One run: base forward (global outputs recorded and frozen), then the slab bisections per unit."""
+    import numpy as np
+    from onnx import helper
+
+    check_run_size((1, chans, *sizes), name, "verify")
+    info = global_paths(net)
+    table = net.table(input=list(sizes), origin=Fraction(1, 2))
+    out_states = table.output
+    glob = _global_outputs(full, info is not None and info.only)
+    probe = copy.deepcopy(full)
+    probe.graph.output.extend(helper.make_empty_tensor_value_info(o) for o in glob)
+    base_in = {full.graph.input[0].name: np.zeros((1, chans, *sizes), dtype=np.float32)}
+    sess0 = _onnx_session(ort, _prepared_onnx(probe, None), name)
+    inputs = _feeds(sess0, base_in)
+    try:
+        outs = sess0.run(None, inputs)
+    except Exception as e:  # noqa: BLE001
+        raise RfsymError(f"{name}: onnxruntime cannot run the model at input {sizes} ({one_line(e)})") from None
+    n_out = len(full.graph.output)
+    frozen = {o: v for o, v in zip(glob, outs[n_out:])}
+    sess = _onnx_session(ort, _prepared_onnx(full, frozen if frozen else None), name)
+    base = sess.run(None, inputs)[0]
+    nd = len(sizes)
+    spatial = base.ndim == nd + 2
+    layers = list(net.layers) if isinstance(net, Graph) else net.flat_layers()
+    exact = not any(
+        isinstance(lay, Upsample) or (isinstance(lay, ConvTranspose) and _strides(lay, nd) != {1}) for lay in layers
+    )
+
+    def changed(lo: int, hi: int, ax: int) -> Any:
+        x = np.zeros((1, chans, *sizes), dtype=np.float32)
+        sl = [slice(None)] * (nd + 2)
+        sl[2 + ax] = slice(lo, hi)
+        x[tuple(sl)] = 1.0
+        y = sess.run(None, {**inputs, full.graph.input[0].name: x})[0]
+        return ~(y == base)
+
+    units: list[UnitCheck] = []
+    picks = _picks(out_states, sizes, _Shape(base.shape), axis) if spatial else [tuple(0 for _ in range(nd))]
+    cache: dict[tuple[int, int, int], Any] = {}
+
+    def hit(lo: int, hi: int, ax: int, idx: tuple[int, ...]) -> bool:
+        key = (lo, hi, ax)
+        if key not in cache:
+            cache[key] = changed(lo, hi, ax)
+        c = cache[key]
+        return bool(c[(0, slice(None)) + tuple(idx)].any()) if spatial else bool(c.any())
+
+    for idx in picks:
+        for ax in range(nd) if axis is None else [axis]:
+            n = sizes[ax]
+            first, last = _slab_extent(hit, n, ax, idx)
+            observed = None if first is None or last is None else (first - 1, last)
+            st = out_states[ax]
+            exp = expected_box(n, st.r, st.j, st.start, idx[ax])
+            units.append(UnitCheck(ax, idx[ax], exp, observed, 0, exact and _unclipped(st, n, idx[ax])))
+    measured = range(nd) if axis is None else [axis]
+    summaries = tuple(
+        _summary(ax, out_states[ax], int(base.shape[2 + ax]) if spatial else None, units, sizes, exact, ax in measured)
+        for ax in range(nd)
+    )
+    gcheck, gnote = None, None
+    if info is None and glob:
+        gcheck = f"{MISMATCH}: the model has {len(glob)} global operation(s) that rfsym did not report"
+        gnote = "global: rfsym reports none"
+    elif info is not None:
+        whole_sess = _onnx_session(ort, _prepared_onnx(full, None), name) if frozen else sess
+        x = np.ones((1, chans, *sizes), dtype=np.float32)
+        b0 = whole_sess.run(None, inputs)[0]
+        idx = tuple((int(b0.shape[2 + a]) - 1) // 2 for a in range(nd)) if spatial else ()
+        full_reach = True
+        for ax in range(nd):  # a pixel at each end of each axis changes the unit
+            for lo in (0, sizes[ax] - 1):
+                x = np.zeros((1, chans, *sizes), dtype=np.float32)
+                sl = [slice(None)] * (nd + 2)
+                sl[2 + ax] = slice(lo, lo + 1)
+                x[tuple(sl)] = 1.0
+                y = whole_sess.run(None, {**inputs, full.graph.input[0].name: x})[0]
+                ch = ~(y == b0)
+                full_reach &= bool(ch[(0, slice(None)) + tuple(idx)].any() if spatial else ch.any())
+        where = "x".join(str(v) for v in sizes)
+        gnote = info.note()
+        gcheck = (
+            f"{CHECKED} (with them attached, the first and last pixel of every axis of the {where} input change a unit)"
+            if full_reach
+            else f"{MISMATCH}: rfsym says every unit sees the whole input, but the border pixels of the {where} input do not reach it"
+        )
+    notes = ("forward passes in onnxruntime (float32, base input 0: exact change detection)",)
+    return VerifyReport(name, tuple(sizes), summaries, tuple(units), tuple(base.shape), notes, gcheck, gnote)
+
+
+def _slab_extent(hit: Any, n: int, ax: int, idx: tuple[int, ...]) -> tuple[int | None, int | None]:
+    """(1 + first pixel, last pixel) of a unit's field on ``ax``: the smallest m whose slab [0, m) changes
+    the unit, the largest m whose slab [m, n) does (the one exponential + bisection search)."""
+    from ._bisect import largest, smallest
+
+    def left(m: int) -> bool:
+        return bool(hit(0, m, ax, idx))
+
+    def right(m: int) -> bool:
+        return bool(hit(m, n, ax, idx))
+
+    first = smallest(left, lo=1, cap=n).value
+    return first, (largest(right, lo=0, cap=n - 1).value if first is not None else None)
+
+
+class _Shape:
+    """A stand-in with ``shape`` and ``dim()`` for :func:`_picks` (which reads an output tensor's shape)."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def dim(self) -> int:
+        return len(self.shape)
+
+
+def _feeds(sess: Any, base: dict[str, Any]) -> dict[str, Any]:
+    """The base input, plus zeros for any other graph input (a second input of a multi-input model)."""
+    import numpy as np
+
+    feeds = dict(base)
+    for i in sess.get_inputs():
+        if i.name not in feeds:
+            shape = [d if isinstance(d, int) else 1 for d in i.shape]
+            feeds[i.name] = np.zeros(shape, dtype=np.float32)
+    return feeds

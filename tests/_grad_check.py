@@ -136,7 +136,7 @@ def forward(model: torch.nn.Module, shape: tuple[int, ...], detach_global: bool 
 
 def extent(x: torch.Tensor, y: torch.Tensor, unit: tuple[int, ...]) -> list[tuple[int, int] | None]:
     """Per input axis, the first and last pixel whose gradient from output ``unit`` is non-zero."""
-    (g,) = torch.autograd.grad(y[(0, slice(None), *unit)].sum(), x, retain_graph=True)
+    (g,) = torch.autograd.grad(y[(0, slice(None)) + tuple(unit)].sum(), x, retain_graph=True)
     mask = g[0].abs().sum(0) != 0
     nd = mask.dim()
     out = []

@@ -222,7 +222,7 @@ class TestCli:
             (("table", "mymodels:net"), "needs --input"),
             (("table", "mymodels:net", "--input", "2"), "needs a larger input"),
             (("table", "corrupt.onnx"), "not a valid ONNX model"),
-            (("verify", "corrupt.onnx", "--input", "8"), "verify needs a PyTorch model"),
+            (("verify", "corrupt.onnx", "--input", "8"), "not a valid ONNX model"),
         ],
     )
     def test_bad_input(self, pkg, args, message):

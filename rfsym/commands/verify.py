@@ -10,7 +10,7 @@ from ..io._loaders import add_passthrough_argument, is_factory, is_onnx, load_fa
 from ..verification import verify
 from ._common import emit
 
-HELP = "check a PyTorch model's receptive fields against its own gradients"
+HELP = "check a PyTorch or ONNX model's receptive fields against its own gradients (ONNX: forward passes)"
 EPILOG = """\
 examples:
   rfsym verify mypkg.models:build_net                  picks inputs that hold the field
@@ -19,7 +19,8 @@ examples:
   rfsym verify mypkg.models:build_net --passthrough 'blocks.*.attn'
 
 SPEC is package.module:factory, a callable returning a torch.nn.Module
-(the current directory is importable).  rfsym imports and runs that Python
+(the current directory is importable), or an ONNX file (run by onnxruntime:
+forward passes, bisection over perturbed input slabs).  rfsym imports and runs that Python
 module and calls the factory: give only code you trust (a TOML spec never
 runs code).  Limit: the model runs on at most 2048 x 2048 input pixels.  The model is copied in
 float64 with positive constant weights, max-pooling replaced by average pooling and saturating
@@ -41,7 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "spec",
         metavar="SPEC",
-        help="package.module:factory (a callable returning a torch.nn.Module; rfsym imports and runs that module)",
+        help="package.module:factory (a callable returning a torch.nn.Module; rfsym imports and runs that module) "
+        "or an ONNX file",
     )
     p.add_argument(
         "--input",
@@ -56,14 +58,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if is_onnx(args.spec):
-        raise RfsymError(
-            f"{args.spec}: verify needs a PyTorch model (package.module:factory); ONNX models cannot be run here"
-        )
-    if not is_factory(args.spec):
-        raise RfsymError(f"{args.spec}: verify needs a PyTorch model given as package.module:factory")
     size = None if args.input in (None, "auto") else parse_cli_input(args.input, args.spec, required=True)
-    model = load_factory(args.spec)
-    report = verify(model, size, strict=args.strict, passthrough=args.passthrough, name=args.spec.split(":")[1])
+    if is_onnx(args.spec):
+        report = verify(args.spec, size, strict=args.strict, passthrough=args.passthrough)
+    elif is_factory(args.spec):
+        model = load_factory(args.spec)
+        report = verify(model, size, strict=args.strict, passthrough=args.passthrough, name=args.spec.split(":")[1])
+    else:
+        raise RfsymError(f"{args.spec}: verify needs a PyTorch model given as package.module:factory or an ONNX file")
     emit(json.dumps(report.to_dict(), indent=2) if args.format == "json" else report.to_text())
     return 0 if report.ok else 1
