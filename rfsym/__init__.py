@@ -30,6 +30,7 @@ _LAZY = {
     "from_torch": ".io.torch",
     "VerifyReport": ".verification",
     "verify": ".verification",
+    "coverage": ".coverage",
 }
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "Target",
     "Upsample",
     "VerifyReport",
+    "coverage",
     "derive",
     "derivation",
     "from_onnx",

@@ -80,7 +80,7 @@ class Merge(Layer):
             raise RfsymError(f"unknown convention {convention!r} (choose from {', '.join(CONVENTIONS)})")
         return state
 
-    def merge(self, states: Sequence[AxisState]) -> tuple[AxisState, Any]:
+    def merge(self, states: Sequence[AxisState], order: Any = None) -> tuple[AxisState, Any]:
         """The union of the inputs' regions on one axis, and the index of the dominant input.
 
         Unit ``u`` of input ``p`` sees the window ``start_p + u j_p ± (r_p - 1)/2``.
@@ -92,9 +92,13 @@ class Merge(Layer):
         largest ``r`` (the first one on ties); when that cannot be decided for
         symbols, they are ``Piecewise`` expressions.  The dominant index is
         then ``None``.
+
+        ``order`` decides comparisons (the tables' default: numbers compare, symbols go to sympy's
+        ``Max``/``Piecewise``); closed forms pass a :class:`ProvedOrder`, which keeps only what it proves.
         """
         if not states:
             raise RfsymError(f"{self.label()}: a merge needs inputs")
+        order = _PLAIN if order is None else order
         first = states[0]
         if len(states) == 1:
             return first, 0
@@ -102,41 +106,146 @@ class Merge(Layer):
         dom: Any = 0
         j, P, r_dom = first.j, first.P, first.r
         for i, st in enumerate(states[1:], 1):
-            diff = A.add(st.r, A.mul(-1, r_dom))
-            if A.is_num(diff):
-                if diff > 0:
+            cmp = order.compare(st.r, r_dom)
+            if cmp is not None:
+                if cmp > 0:
                     dom, j, P, r_dom = i, st.j, st.P, st.r
                 continue
-            j = A.where_ge(r_dom, st.r, j, st.j)
-            P = A.where_ge(r_dom, st.r, P, st.P)
-            r_dom = A.maximum(r_dom, st.r)
+            j = order.where_ge(r_dom, st.r, j, st.j)
+            P = order.where_ge(r_dom, st.r, P, st.P)
+            r_dom = order.maximum(r_dom, st.r)
             dom = None
         half = [A.div(A.add(st.r, -1), 2) for st in states]
-        if all(_zero(A.add(st.start, A.mul(-1, first.start))) for st in states[1:]):
+        if all(order.zero(A.add(st.start, A.mul(-1, first.start))) for st in states[1:]):
             r = states[0].r
             for st in states[1:]:
-                r = A.maximum(r, st.r)
+                r = order.maximum(r, st.r)
             start = first.start
         else:
             lo = hi = None
             for st, h in zip(states, half):
                 a, b = A.add(st.start, A.mul(-1, h)), A.add(st.start, h)
-                lo = a if lo is None else A.minimum(lo, a)
-                hi = b if hi is None else A.maximum(hi, b)
+                lo = a if lo is None else order.minimum(lo, a)
+                hi = b if hi is None else order.maximum(hi, b)
             start = A.div(A.add(lo, hi), 2)
             r = A.add(A.add(hi, A.mul(-1, lo)), 1)
         n = first.n
-        jumps_differ = any(A.is_num(A.add(st.j, A.mul(-1, first.j))) and st.j != first.j for st in states[1:])
-        if jumps_differ and A.is_num(n):
-            last = n - 1
+        if order.widen:
+            jumps_differ = not all(order.zero(A.add(st.j, A.mul(-1, first.j))) for st in states[1:])
+        else:
+            jumps_differ = any(A.is_num(A.add(st.j, A.mul(-1, first.j))) and st.j != first.j for st in states[1:])
+        if jumps_differ and (A.is_num(n) or order.widen):
+            last = A.add(n, -1)
             lo = hi = None
             for st, h in zip(states, half):
                 c = A.add(st.start, A.mul(last, st.j))
                 a, b = A.add(c, A.mul(-1, h)), A.add(c, h)
-                lo = a if lo is None else A.minimum(lo, a)
-                hi = b if hi is None else A.maximum(hi, b)
-            r = A.maximum(r, A.add(A.add(hi, A.mul(-1, lo)), 1))
+                lo = a if lo is None else order.minimum(lo, a)
+                hi = b if hi is None else order.maximum(hi, b)
+            r = order.maximum(r, A.add(A.add(hi, A.mul(-1, lo)), 1))
         return AxisState(n=n, j=j, r=A.norm(r), start=A.norm(start), P=P), dom
+
+
+class _PlainOrder:
+    """The tables' comparisons: numbers compare, symbolic comparisons go to sympy (``Max``, ``Piecewise``)."""
+
+    widen = False
+
+    @staticmethod
+    def compare(a: Any, b: Any) -> int | None:
+        diff = A.add(a, A.mul(-1, b))
+        if A.is_num(diff):
+            return 1 if diff > 0 else -1
+        return None
+
+    maximum = staticmethod(A.maximum)
+    minimum = staticmethod(A.minimum)
+    where_ge = staticmethod(A.where_ge)
+
+    @staticmethod
+    def zero(x: Any) -> bool:
+        return _zero(x)
+
+
+_PLAIN = _PlainOrder()
+
+
+class ProvedOrder:
+    """Comparisons for closed forms: a side wins only when :func:`rfsym.maps.proved_ge` proves it.
+
+    Undecided ``Max``/``Min`` stay unevaluated (sympy's own evaluation of ``Max`` would use its
+    assumptions on compound expressions) and are recorded in ``undecided``; ``domains`` are the
+    symbols' declared domains (their ``min`` and ``choices`` bound the symbols from below).
+    Widening to the last unit applies whenever the jumps are not proved equal (as the numeric
+    tables do whenever they differ).
+    """
+
+    widen = True
+
+    def __init__(self, domains: dict[str, Any] | None = None) -> None:
+        self.domains = domains or {}
+        self.undecided: list[str] = []
+
+    def _ge(self, a: Any, b: Any, strict: bool = False) -> bool:
+        from .maps import proved_ge
+
+        return proved_ge(a, b, self.domains, strict)
+
+    def compare(self, a: Any, b: Any) -> int | None:
+        if A.is_num(a) and A.is_num(b):
+            return 1 if a > b else -1
+        if self._ge(a, b, strict=True):
+            return 1
+        if self._ge(b, a):
+            return -1
+        return None
+
+    def zero(self, x: Any) -> bool:
+        from .maps import same
+
+        return same(x, 0)
+
+    def _extreme(self, a: Any, b: Any, big: bool) -> Any:
+        import sympy
+
+        func = sympy.Max if big else sympy.Min
+        args: list[Any] = []
+        for v in (a, b):
+            v = A.norm(v)
+            args.extend(v.args if isinstance(v, func) else [v])
+        if all(A.is_num(v) for v in args):
+            return max(args) if big else min(args)
+        keep: list[Any] = []
+        for v in args:  # drop every argument that another one provably covers
+            if any(self._ge(w, v) if big else self._ge(v, w) for w in keep):
+                continue
+            keep = [w for w in keep if not (self._ge(v, w) if big else self._ge(w, v))]
+            keep.append(v)
+        if len(keep) == 1:
+            return keep[0]
+        self.undecided.append(f"{func.__name__}({', '.join(A.fmt(v) for v in keep)})")
+        return func(*[A.to_sympy(v) for v in keep], evaluate=False)
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        return self._extreme(a, b, True)
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        return self._extreme(a, b, False)
+
+    def where_ge(self, lhs: Any, rhs: Any, then: Any, otherwise: Any) -> Any:
+        import sympy
+
+        from .maps import same
+
+        if same(then, otherwise):
+            return then
+        if (A.is_num(lhs) and A.is_num(rhs) and lhs >= rhs) or self._ge(lhs, rhs):
+            return then
+        if (A.is_num(lhs) and A.is_num(rhs)) or self._ge(rhs, lhs, strict=True):
+            return otherwise
+        cond = sympy.Ge(A.to_sympy(lhs), A.to_sympy(rhs), evaluate=False)
+        self.undecided.append(f"Piecewise on {cond}")
+        return sympy.Piecewise((A.to_sympy(then), cond), (A.to_sympy(otherwise), True), evaluate=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -298,6 +407,62 @@ class PathInfo:
 
     nodes: tuple[str, ...]
     states: tuple[AxisState, ...]
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    """What a merge contributes to a graph's closed forms, on one axis.
+
+    ``sizes``: ``True`` when the inputs' sizes are proved equal, else the sympy relation (an ``Eq`` or an
+    ``And``) the input size must satisfy; ``alignments``: each input against the first;
+    ``dominant``: the index of the input that provably sets ``r`` (``j`` and ``P`` are its), or None;
+    ``undecided``: the ``Max``/``Min``/``Piecewise`` kept because no input provably contains the others.
+    """
+
+    merge: str
+    axis: int
+    inputs: tuple[str, ...]
+    sizes: Any
+    alignments: tuple[Alignment, ...]
+    dominant: Any
+    undecided: tuple[str, ...]
+
+    @property
+    def aligned(self) -> bool | None:
+        vals = [a.aligned for a in self.alignments]
+        if all(v is True for v in vals):
+            return True
+        if any(v is False for v in vals):
+            return False
+        return None
+
+
+@dataclass(frozen=True)
+class GraphWalk:
+    """Per-node symbolic states of a graph (:meth:`Graph.walk`): the raw material of its closed forms.
+
+    ``states[node]`` per axis; ``size_maps[node]`` per axis, the affine map of the chain that gives the
+    node's size (a merge's size is its first input's); ``bounds[node]`` per axis, the smallest input
+    size keeping every node up to this one non-empty (None when it is not a formula here).
+    """
+
+    input: tuple[Any, ...]
+    inputs: dict[str, tuple[str, ...]]
+    states: dict[str, tuple[AxisState, ...]]
+    size_maps: dict[str, tuple[Any, ...]]
+    bounds: dict[str, tuple[Any, ...]]
+    dominant: dict[str, tuple[Any, ...]]
+    merges: tuple[MergeReport, ...]
+
+    def path(self, node: str, axis: int = 0) -> tuple[str, ...]:
+        """The path from the input that provably sets ``node``'s receptive field (first input when undecided)."""
+        out = [node]
+        cur = node
+        while cur != INPUT:
+            d = self.dominant[cur][axis]
+            cur = self.inputs[cur][d if d is not None else 0]
+            out.append(cur)
+        return tuple(reversed(out))
 
 
 # ---------------------------------------------------------------------------
@@ -516,6 +681,17 @@ class Graph(LatexPrintable):
             self._compiled = (layers, net.input)
         return self._compiled
 
+    @property
+    def is_chain(self) -> bool:
+        """True when the graph is one chain (no merges, every node reads the previous one)."""
+        layers, _ = self._compile()
+        prev = INPUT
+        for who, (_, ins) in self._nodes.items():
+            if isinstance(layers[who], Merge) or ins != (prev,):
+                return False
+            prev = who
+        return True
+
     def flat_layers(self) -> list[Layer]:
         """The layers of a graph that is one chain (no merges, one path), for code written for ``Network``."""
         layers, _ = self._compile()
@@ -636,6 +812,169 @@ class Graph(LatexPrintable):
             self.name, inp, tuple(rows), convention, origin, None, inputs, dominant, tuple(aligns), tuple(size_conds)
         )
 
+    def walk(
+        self,
+        input: Any = None,
+        convention: str = "framework",
+        origin: Any = Fraction(1, 2),
+        element_map: Any = None,
+    ) -> GraphWalk:
+        """Every node's symbolic state, with each layer read as an affine map (:mod:`rfsym.maps`).
+
+        Layers go through their maps (``element_map(layer, axis, convention)``, default
+        :func:`rfsym.maps.layer_map`); merges through :meth:`Merge.merge` with a :class:`ProvedOrder`:
+        an input's window wins a ``Max``/``Min`` only when that is proved for every admissible value
+        of the symbols.  Sizes come from the composed maps (floors folded); the size condition and the
+        alignment condition of every merge are in :attr:`GraphWalk.merges`.
+        """
+        from . import maps  # sympy: symbolic walks only
+
+        _check_convention(convention)
+        origin = parse_origin(origin)
+        inp = self.axes_input(input)
+        layers, _ = self._compile()
+        mapper = element_map or maps.layer_map
+        nax = range(len(inp))
+        states: dict[str, tuple[AxisState, ...]] = {INPUT: tuple(AxisState.input(n, origin) for n in inp)}
+        size_maps: dict[str, tuple[Any, ...]] = {INPUT: tuple(maps.identity() for _ in nax)}
+        bounds: dict[str, tuple[Any, ...]] = {INPUT: tuple(1 for _ in nax)}
+        dominant: dict[str, tuple[Any, ...]] = {}
+        inputs: dict[str, tuple[str, ...]] = {}
+        reports: list[MergeReport] = []
+        bound_order = ProvedOrder(self.symbols)
+        partial = GraphTable(self.name, inp, (), convention, origin, None, inputs, dominant)
+        for who, (_, ins) in self._nodes.items():
+            lay = layers[who]
+            inputs[who] = ins
+            if isinstance(lay, Merge):
+                new, doms, bnds = [], [], []
+                for ax in nax:
+                    st, d, rep = self._walk_merge(lay, who, ins, ax, states, inp, partial)
+                    new.append(st)
+                    doms.append(d)
+                    reports.append(rep)
+                    bnd = bounds[ins[0]][ax]
+                    for x in ins[1:]:
+                        other = bounds[x][ax]
+                        bnd = None if bnd is None or other is None else bound_order.maximum(bnd, other)
+                    bnds.append(bnd)
+                states[who], dominant[who] = tuple(new), tuple(doms)
+                size_maps[who], bounds[who] = size_maps[ins[0]], tuple(bnds)
+                continue
+            src = states[ins[0]]
+            out_st: list[AxisState] = []
+            out_maps: list[Any] = []
+            out_b: list[Any] = []
+            for ax in nax:
+                mp = mapper(lay, ax, convention)
+                total = maps.compose(size_maps[ins[0]][ax], mp)
+                old = src[ax]
+                n_out = A.norm(total.n_of(inp[ax]))
+                if A.is_num(n_out) and n_out < 1:
+                    axis = f" (axis {ax})" if len(inp) > 1 else ""
+                    raise RfsymError(
+                        f"{who}: output is empty{axis}: n = {A.fmt(n_out)} from an input of {A.fmt(old.n)} "
+                        f"features (network input {A.fmt(inp[ax])}); the network needs a larger input"
+                    )
+                out_st.append(_apply_map(mp, old, n_out))
+                out_maps.append(total)
+                prev = bounds[ins[0]][ax]
+                if prev is None or mp.xdep or not total.folds:
+                    out_b.append(None)
+                else:
+                    out_b.append(bound_order.maximum(prev, A.add(1, A.mul(-1, total.g))))
+            states[who], size_maps[who], bounds[who] = tuple(out_st), tuple(out_maps), tuple(out_b)
+            dominant[who] = (0,) * len(inp)
+        return GraphWalk(inp, inputs, states, size_maps, bounds, dominant, tuple(reports))
+
+    def _walk_merge(
+        self,
+        lay: Merge,
+        who: str,
+        ins: tuple[str, ...],
+        ax: int,
+        states: dict[str, tuple[AxisState, ...]],
+        inp: tuple[Any, ...],
+        partial: GraphTable,
+    ) -> tuple[AxisState, Any, MergeReport]:
+        """One merge on one axis for :meth:`walk`: the proved union, the size and alignment conditions."""
+        sts = [states[x][ax] for x in ins]
+        sizes = _check_sizes(who, ins, sts, ax, len(inp), inp, proved=True)
+        order = ProvedOrder(self.symbols)
+        st, d = lay.merge(sts, order)
+        aligns = tuple(
+            _alignment(who, ax, ins[0], ins[k], sts[0], sts[k], partial, fast=True) for k in range(1, len(ins))
+        )
+        cond: Any = True
+        if sizes:
+            import sympy
+
+            rels = [c for _, _, c in sizes]
+            cond = rels[0] if len(rels) == 1 else sympy.And(*rels)
+        return st, d, MergeReport(who, ax, ins, cond, aligns, d, tuple(dict.fromkeys(order.undecided)))
+
+    def equivalent(self, axis: int | None = None, convention: str = "framework") -> Layer:
+        """The single convolution equivalent to the whole graph (as :meth:`Network.equivalent`).
+
+        It exists when every merge is proved aligned (equal jumps and centres, so the union of the
+        branches' windows is the widest one) and its inputs' sizes are proved equal for every input
+        size; the output (the last node) then sees a window of ``r`` pixels every ``j`` starting ``P``
+        before unit 0, and its size is one floor with denominator ``j``.  Otherwise an
+        :class:`RfsymError` names the merge (and the branches) that prevent it.
+        """
+        from . import maps  # sympy: composing the maps
+        from .values import symbol
+
+        nd = self.ndim or 1
+        if axis is not None and not (isinstance(axis, int) and 0 <= axis < nd):
+            raise RfsymError(f"{self.name}: axis {axis} out of range (the network has {nd} axes)")
+        if self.is_chain:
+            return maps.equivalent(self.flat_layers(), self.name, [axis] if axis is not None else list(range(nd)))
+        axes = range(nd) if axis is None else [axis]
+        x = [symbol(f"n{i}" if nd > 1 else "n", "input") for i in range(nd)]
+        w = self.walk(input=x if nd > 1 else x[0], convention=convention, origin=0)
+        for rep in w.merges:
+            if rep.axis not in axes:
+                continue
+            where = f"{self.name}: no single equivalent layer: merge {rep.merge!r}" + (
+                f" (axis {rep.axis})" if nd > 1 else ""
+            )
+            bad = next((a for a in rep.alignments if a.aligned is not True), None)
+            if bad is not None:
+                if bad.aligned is False:
+                    raise RfsymError(f"{self.name}: no single equivalent layer: {bad.describe()}")
+                raise RfsymError(f"{where}: its branches are aligned only when {bad.condition}")
+            if rep.sizes is not True:
+                raise RfsymError(f"{where}: its inputs have equal sizes only when {rep.sizes}")
+        out = [*w.states][-1]
+        ks, ss, pads = [], [], []
+        for ax in axes:
+            where = f"{self.name}" + (f" (axis {ax})" if nd > 1 else "")
+            st, total = w.states[out][ax], w.size_maps[out][ax]
+            if total.xdep or not total.folds:
+                raise RfsymError(
+                    f"{where}: the output size is not a single floor of the input; no single equivalent layer"
+                )
+            if not maps.proved_integer(st.j) or not maps.proved_integer(st.r):
+                raise RfsymError(
+                    f"{where}: the jump {A.fmt(st.j)} or field {A.fmt(st.r)} is not an integer; "
+                    "no single equivalent convolution"
+                )
+            if not maps.same(total.den, st.j):
+                raise RfsymError(f"{where}: the output size does not step with the jump; no single equivalent layer")
+            if not maps.same(st.start, A.add(A.div(A.add(st.r, -1), 2), A.mul(-1, st.P))):
+                raise RfsymError(
+                    f"{where}: the output window is not centred as a convolution's; no single equivalent layer"
+                )
+            ks.append(A.norm(st.r))
+            ss.append(A.norm(st.j))
+            total_pad = A.add(A.add(total.g, -1), st.r)  # floor((x + g - 1)/J) + 1 = floor((x + T - R)/J) + 1
+            pads.append((A.norm(st.P), A.norm(A.add(total_pad, A.mul(-1, st.P)))))
+        label = f"{self.name}-equivalent"
+        if len(axes) == 1:
+            return Conv(kernel=ks[0], stride=ss[0], padding=list(pads[0]), name=label)
+        return Conv(kernel=list(ks), stride=list(ss), padding=[list(p) for p in pads], name=label)
+
     def alignment(
         self, input: Any = None, convention: str = "framework", origin: Any = Fraction(1, 2)
     ) -> list[Alignment]:
@@ -689,8 +1028,9 @@ class Graph(LatexPrintable):
             walk(name)
         return memo[target]
 
-    def min_input_size(self, axis: int = 0, convention: str = "framework") -> Any:
-        """Smallest input size on ``axis`` for which every node is non-empty and every merge's sizes agree.
+    def min_input_size(self, axis: int = 0, convention: str = "framework", equal_sizes: bool = True) -> Any:
+        """Smallest input size on ``axis`` for which every node is non-empty and every merge's sizes agree
+        (``equal_sizes=False``: every node non-empty, whatever the merges' sizes).
 
         Numeric graphs only (None when a layer has symbols).  Axes do not
         interact, so the other axes do not matter.  Every node's ``n`` is
@@ -711,6 +1051,8 @@ class Graph(LatexPrintable):
         found = smallest(lambda n: self._axis_sizes(layers, n, axis, convention)[0], 1, INPUT_CAP)
         if found.value is None:
             raise RfsymError(f"{self.name}: no input size up to 2**80 gives non-empty nodes")
+        if not equal_sizes:
+            return found.value
         for n in range(found.value, found.value + SIZE_SCAN):
             if self._axis_sizes(layers, n, axis, convention)[1]:
                 return n
@@ -779,15 +1121,32 @@ def _toposort(wanted: dict[str, tuple[str, ...]]) -> list[str]:
 
 
 def _check_sizes(
-    who: str, ins: tuple[str, ...], sts: list[AxisState], ax: int, nd: int, inp: tuple[Any, ...]
+    who: str,
+    ins: tuple[str, ...],
+    sts: list[AxisState],
+    ax: int,
+    nd: int,
+    inp: tuple[Any, ...],
+    proved: bool = False,
 ) -> list[tuple[str, int, Any]]:
-    """Refuse merges of provably different sizes; return the conditions that symbols leave open."""
+    """Refuse merges of provably different sizes; return the conditions that symbols leave open.
+
+    ``proved``: equal only when the expanded difference is 0, different only when it is a non-zero
+    number (closed forms: no sympy assumption on compound expressions).
+    """
     n0 = sts[0].n
     open_: list[tuple[str, int, Any]] = []
     for x, st in zip(ins[1:], sts[1:]):
         diff = A.add(st.n, A.mul(-1, n0))
-        bad = (A.is_num(diff) and diff != 0) or (not A.is_num(diff) and getattr(diff, "is_zero", None) is False)
-        if not bad and not A.is_num(diff) and not _zero(diff):
+        if proved:
+            from .maps import same
+
+            bad = A.is_num(diff) and diff != 0
+            equal = same(st.n, n0)
+        else:
+            bad = (A.is_num(diff) and diff != 0) or (not A.is_num(diff) and getattr(diff, "is_zero", None) is False)
+            equal = A.is_num(diff) or _zero(diff)
+        if not bad and not equal:
             import sympy  # symbolic graphs only: numeric graph tables never import sympy
 
             open_.append((who, ax, sympy.Eq(A.to_sympy(n0), A.to_sympy(st.n))))
@@ -800,11 +1159,31 @@ def _check_sizes(
     return open_
 
 
+def _apply_map(mp: Any, st: AxisState, n_out: Any) -> AxisState:
+    """A layer's affine map applied to a state: ``j' = m j``, ``r' = r + a j``, ``start' = start + c j``,
+    ``P' = P + b j`` (coefficients that depend on the size read the state's own ``n``)."""
+    from .maps import at
+
+    m, a, b, c = mp.m, mp.a, mp.b, mp.c
+    if mp.xdep:
+        m, a, b, c = (at(v, st.n) for v in (m, a, b, c))
+    j = st.j
+    return AxisState.exact(
+        n=n_out,
+        j=A.mul(m, j),
+        r=A.add(st.r, A.mul(a, j)),
+        start=A.add(st.start, A.mul(c, j)),
+        P=A.add(st.P, A.mul(b, j)),
+    )
+
+
 def _centre(st: AxisState) -> Any:
     return A.add(A.div(A.add(st.r, -1), 2), A.mul(-1, st.P))
 
 
-def _alignment(merge: str, ax: int, a: str, b: str, sa: AxisState, sb: AxisState, tab: GraphTable) -> Alignment:
+def _alignment(
+    merge: str, ax: int, a: str, b: str, sa: AxisState, sb: AxisState, tab: Any, fast: bool = False
+) -> Alignment:
     ca, cb = _centre(sa), _centre(sb)
     return Alignment(
         merge=merge,
@@ -813,19 +1192,21 @@ def _alignment(merge: str, ax: int, a: str, b: str, sa: AxisState, sb: AxisState
         paths=(tab.path(a, ax), tab.path(b, ax)),
         jumps=(sa.j, sb.j),
         centres=(ca, cb),
-        condition=_condition([(sa.j, sb.j), (ca, cb)]),
+        condition=_condition([(sa.j, sb.j), (ca, cb)], fast),
     )
 
 
-def _condition(pairs: list[tuple[Any, Any]]) -> Any:
-    """``True``, ``False`` or a sympy relation: every pair equal."""
+def _condition(pairs: list[tuple[Any, Any]], fast: bool = False) -> Any:
+    """``True``, ``False`` or a sympy relation: every pair equal (``fast``: expanded, not simplified)."""
     if all(A.is_num(x) and A.is_num(y) for x, y in pairs):
         return all(x == y for x, y in pairs)
     import sympy  # symbolic graphs only (see _check_sizes)
 
     rels = []
     for x, y in pairs:
-        diff = sympy.simplify(A.to_sympy(x) - A.to_sympy(y))
+        diff = sympy.expand(A.to_sympy(x) - A.to_sympy(y))
+        if diff != 0 and not fast:
+            diff = sympy.simplify(diff)
         if diff == 0:
             continue
         if diff.is_number:

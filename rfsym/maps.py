@@ -68,6 +68,9 @@ __all__ = [
     "generic",
     "identity",
     "power",
+    "proved_ge",
+    "lower_bound",
+    "sign",
     "int_ceiling",
     "int_floor",
     "integrality",
@@ -774,6 +777,110 @@ def safe_xreplace(expr: Any, mapping: dict[Any, Any], domains: dict[str, Any] | 
         return out
 
     return walk(expr)
+
+
+# --------------------------------------------------------------------------
+# order, proved rather than asked of sympy
+# --------------------------------------------------------------------------
+
+#: Largest expression (in nodes) the order prover expands; larger ones are left undecided.
+ORDER_SIZE_LIMIT = 4000
+
+
+def lower_bound(gen: Any, domains: dict[str, Any] | None = None) -> Any:
+    """The smallest value a generator can take, or None: a symbol's own assumptions (positive integer: 1,
+    non-negative: 0) raised by its declared domain's ``min``/``choices``; ``b**e`` with ``b >= 1`` and a
+    non-negative exponent: 1.  Derived assumptions of compound expressions are never asked."""
+    if isinstance(gen, sympy.Symbol):
+        lo: Any = None
+        if gen.is_positive:
+            lo = 1 if gen.is_integer else 0
+        elif gen.is_nonnegative:
+            lo = 0
+        dom = None if isinstance(gen, sympy.Dummy) or not domains else domains.get(gen.name)
+        dlo = getattr(dom, "lower", None)
+        if dlo is not None and (gen.is_integer or dlo >= 0):
+            lo = dlo if lo is None else max(lo, dlo)
+        return lo
+    if isinstance(gen, sympy.Indexed):
+        base = gen.base.label if hasattr(gen.base, "label") else gen.base
+        if gen.is_positive or getattr(base, "is_positive", False):
+            return 1 if (gen.is_integer or getattr(base, "is_integer", False)) else 0
+        if gen.is_nonnegative or getattr(base, "is_nonnegative", False):
+            return 0
+        return None
+    if gen.is_Pow:
+        b = lower_bound(gen.base, domains) if isinstance(gen.base, (sympy.Symbol, sympy.Indexed)) else None
+        e = gen.exp
+        e_ok = (e.is_Integer and e >= 0) or (
+            isinstance(e, sympy.Symbol) and (lower_bound(e, domains) or -1) >= 0 and e.is_integer
+        )
+        if b is not None and b >= 1 and e_ok:
+            return 1
+    return None
+
+
+def _poly_sign(expr: Any, domains: dict[str, Any] | None) -> tuple[bool, bool, bool, bool] | None:
+    """(>= 0, > 0, <= 0, < 0) proved for a polynomial expr, or None when it is not one we can read.
+
+    Every generator ``g`` (a symbol, an indexed symbol, a power ``b**e``) is written ``lo + y`` with
+    ``lo`` its :func:`lower_bound` and ``y >= 0``; a polynomial in the ``y`` whose coefficients are all
+    ``>= 0`` is ``>= 0`` for every admissible value (and ``> 0`` if its constant term is positive).
+    Generators are treated as independent, which can only lose proofs, never make a wrong one.
+    """
+    try:
+        poly = sympy.Poly(expr)
+    except (sympy.PolynomialError, sympy.GeneratorsNeeded):
+        return None
+    if not all(c.is_Rational for c in poly.coeffs()):
+        return None
+    los = [lower_bound(g, domains) for g in poly.gens]
+    if any(lo is None for lo in los):
+        return None
+    ys = [sympy.Dummy(f"y{i}", nonnegative=True) for i in range(len(poly.gens))]
+    shifted = sympy.Poly(sympy.expand(poly.as_expr(*[lo + y for lo, y in zip(los, ys)])), *ys)
+    coeffs = shifted.coeffs() or [sympy.Integer(0)]
+    const = shifted.coeff_monomial(1) if ys else coeffs[0]
+    nonneg = all(c >= 0 for c in coeffs)
+    nonpos = all(c <= 0 for c in coeffs)
+    return nonneg, nonneg and const > 0, nonpos, nonpos and const < 0
+
+
+def sign(expr: Any, domains: dict[str, Any] | None = None) -> tuple[bool, bool, bool, bool]:
+    """(>= 0, > 0, <= 0, < 0), each True only when proved for every admissible value of the symbols.
+
+    Polynomials are read by :func:`_poly_sign` (shifted coefficients); a quotient by the signs of its
+    numerator and denominator.  Floors, Max/Min, Piecewise, sums and anything larger than
+    ``ORDER_SIZE_LIMIT`` nodes are left undecided (all False).  sympy's ``is_nonnegative`` of a
+    compound expression is never used.
+    """
+    expr = A.norm(expr)
+    if A.is_num(expr):
+        return expr >= 0, expr > 0, expr <= 0, expr < 0
+    none = (False, False, False, False)
+    if not isinstance(expr, sympy.Basic) or expr.has(*_KINKS, sympy.Sum, sympy.Product):
+        return none
+    if not _small(expr, ORDER_SIZE_LIMIT):
+        return none
+    if _has_inverse(expr):
+        num, den = sympy.fraction(sympy.together(expr))
+        sd = _poly_sign(den, domains) if not den.is_Number else (den >= 0, den > 0, den <= 0, den < 0)
+        sn = _poly_sign(num, domains)
+        if sd is None or sn is None:
+            return none
+        if sd[1]:
+            return sn
+        if sd[3]:
+            return sn[2], sn[3], sn[0], sn[1]
+        return none
+    got = _poly_sign(sympy.expand(expr), domains)
+    return got if got is not None else none
+
+
+def proved_ge(a: Any, b: Any, domains: dict[str, Any] | None = None, strict: bool = False) -> bool:
+    """a >= b (a > b with ``strict``) for every admissible value of the symbols, proved (:func:`sign`)."""
+    s = sign(A.add(a, A.mul(-1, b)), domains)
+    return s[1] if strict else s[0]
 
 
 # --------------------------------------------------------------------------

@@ -6,9 +6,12 @@ line saying so).  :func:`rf_figure` draws the geometry of
 :func:`rfsym.printing.tikz.figure_geometry`, the same picture
 :func:`rfsym.printing.tikz.tikz_figure` writes as TikZ.
 
-Limit (checked by :func:`~rfsym.printing.tikz.figure_geometry` before anything
-is drawn): at most :data:`rfsym.printing.tikz.MAX_FIGURE_SIZE` (1024) input
-pixels and feature centres per axis.
+Whatever the model, a picture draws a bounded number of things (at most
+:data:`rfsym.printing.tikz.MAX_SHOWN` feature centres per axis, evenly spaced;
+pixel grid lines only for small inputs); a network with one declared axis or a
+sample rate is drawn in 1-D.  Limit (checked by
+:func:`~rfsym.printing.tikz.figure_geometry` before anything is computed): at
+most :data:`rfsym.printing.tikz.MAX_FIGURE_SIZE` input pixels and features per axis.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from .errors import RfsymError
 from .graph import Graph
 from .io._base import require
 from .network import Network
-from .printing.tikz import figure_geometry
+from .printing.tikz import FINE_CELLS, figure_geometry, figure_notes, strip_layout
 
 __all__ = [
     "close_figure",
@@ -35,7 +38,7 @@ __all__ = [
 ]
 
 #: Options of :func:`rfsym.printing.tikz.figure_geometry` that :func:`rf_figure` passes on.
-_GEOMETRY_OPTIONS = ("input", "convention", "origin")
+_GEOMETRY_OPTIONS = ("input", "convention", "origin", "dims", "axes", "sample_rate")
 
 
 def _pyplot() -> Any:
@@ -73,13 +76,36 @@ def rf_figure(
 
     g = figure_geometry(net, layer, features, **options)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(size, size))
+        fig, ax = plt.subplots(figsize=(size, size if g.dims == 2 else 0.45 * size))
     else:
         fig = ax.figure
+    if g.dims == 1:
+        _draw_strip(ax, g, Rectangle, size)
+    else:
+        _draw_grid(ax, g, Rectangle, size)
+    title = (
+        f"{g.network}: {g.layer} (r = {' x '.join(A.fmt(r) for r in g.rf)}, j = {' x '.join(A.fmt(j) for j in g.jump)})"
+    )
+    notes = figure_notes(g)
+    if notes:
+        title += "\n" + "; ".join(notes)
+    ax.set_title(title, fontsize=9)
+    ax.tick_params(labelsize=8)
+    return fig
+
+
+def _dot_size(g: Any, cells: int, size: float) -> float:
+    """Marker area (points squared) of the feature dots: at most half the drawn spacing wide, never a blob."""
+    gaps = [float(g.jump[k]) * min(b - a for a, b in zip(sh, sh[1:])) for k, sh in enumerate(g.shown) if len(sh) > 1]
+    spacing_pt = 72.0 * size * (min(gaps) if gaps else cells) / cells
+    return float(max(1.5, min(6.0, 0.5 * spacing_pt)) ** 2)
+
+
+def _draw_grid(ax: Any, g: Any, Rectangle: Any, size: float) -> None:
     lo_y, lo_x = -g.pad_before[0], -g.pad_before[1]
     hi_y, hi_x = g.size[0] + g.pad_after[0], g.size[1] + g.pad_after[1]
     cells = max(hi_x - lo_x, hi_y - lo_y)
-    fine = cells <= 64
+    fine = cells <= FINE_CELLS
     ax.add_patch(
         Rectangle((lo_x, lo_y), hi_x - lo_x, hi_y - lo_y, facecolor="0.95", edgecolor="0.6", linestyle="--", lw=0.8)
     )
@@ -96,18 +122,38 @@ def rf_figure(
                 ax.plot([0, g.size[1]], [y, y], color="#7b8fd6", lw=0.5, zorder=2)
     xs = [float(c) for c in g.centres[1]]
     ys = [float(c) for c in g.centres[0]]
-    dot = max(2.0, min(30.0, 2000.0 / cells / max(1, len(xs)) ** 0.5))
+    dot = _dot_size(g, cells, size)
     ax.scatter([x for _ in ys for x in xs], [y for y in ys for _ in xs], s=dot, color="#1e7b34", zorder=3)
     for f in g.features:
         y0, x0, y1, x1 = (float(v) for v in g.box(f))
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#e07000", lw=1.6, zorder=4))
-        ax.scatter([float(g.centres[1][f[1]])], [float(g.centres[0][f[0]])], s=3 * dot, color="#e07000", zorder=5)
+        ax.scatter([float(g.centre(1, f[1]))], [float(g.centre(0, f[0]))], s=3 * dot, color="#e07000", zorder=5)
     ax.set_xlim(lo_x - 0.5, hi_x + 0.5)
     ax.set_ylim(hi_y + 0.5, lo_y - 0.5)
     ax.set_aspect("equal")
-    ax.set_title(f"{g.network}: {g.layer} (r = {A.fmt(g.rf[0])}, j = {A.fmt(g.jump[0])})", fontsize=10)
-    ax.tick_params(labelsize=8)
-    return fig
+
+
+def _draw_strip(ax: Any, g: Any, Rectangle: Any, size: float) -> None:
+    """A 1-D picture: the input as a strip, feature centres above it, receptive fields as intervals below."""
+    lo, hi, h, rows = strip_layout(g)
+    ax.add_patch(Rectangle((lo, 0), hi - lo, h, facecolor="0.95", edgecolor="0.6", linestyle="--", lw=0.8))
+    ax.add_patch(Rectangle((0, 0), g.size[0], h, facecolor="#dfe6fb", edgecolor="#1f3a93", lw=1.0))
+    if hi - lo <= FINE_CELLS:
+        for x in range(0, g.size[0] + 1):
+            ax.plot([x, x], [0, h], color="#7b8fd6", lw=0.5, zorder=2)
+    dot = _dot_size(g, hi - lo, size)
+    xs = [float(c) for c in g.centres[0]]
+    ax.scatter(xs, [-0.9 * h] * len(xs), s=dot, color="#1e7b34", zorder=3)
+    for f, y in zip(g.features, rows):
+        x0, x1 = (float(v) for v in g.box(f))
+        c = float(g.centre(0, f[0]))
+        ax.plot([x0, x1], [y, y], color="#e07000", lw=1.6, zorder=4, marker="|", markersize=8)
+        ax.plot([c, c], [-0.9 * h, y], color="#e07000", lw=0.6, ls=":", zorder=4)
+        ax.scatter([c], [y], s=dot, color="#e07000", zorder=5)
+    ax.set_xlim(lo - 0.5, hi + 0.5)
+    ax.set_ylim((rows[-1] if rows else h) + h, -2 * h)
+    ax.set_yticks([])
+    ax.set_xlabel("input position (samples)", fontsize=8)
 
 
 def layers_figure(

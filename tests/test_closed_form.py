@@ -352,10 +352,11 @@ class TestErrors:
         with pytest.raises(RfsymError, match="framework convention"):
             derive(rfsym.load("alexnet"), convention="seed")
 
-    def test_graph_with_branches_is_refused(self):
-        """Closed forms are for chains: a U-Net (skip connections) gets a clear error, not a wrong form."""
-        with pytest.raises(RfsymError, match="branches"):
-            derive(rfsym.load("unet"))
+    def test_graph_with_branches_is_derived(self):
+        """Graphs with branches derive (issue 12): a U-Net's forms, with its merges' size conditions stated."""
+        f = derive(rfsym.load("unet"))
+        assert (f.j, f.r) == (1, 215)
+        assert any("must have equal sizes" in c for c in f.conditions)
 
     def test_unsatisfiable_symbols(self):
         """Symbols whose domains make a kernel non-positive: the error names layer, field and value."""

@@ -411,13 +411,13 @@ def test_hook_recorder_huge_input_refused():
 def test_plot_huge_input_refused_before_drawing(tmp_path, ext):
     """`plot --input 100000` is refused in one line before any drawing; nothing is written."""
     t0 = time.perf_counter()
-    line = one_line_exit_2(cli("plot", "alexnet", "--input", "100000", "-o", f"f.{ext}", cwd=tmp_path))
-    assert "a figure draws at most 1024 input pixels per axis" in line and time.perf_counter() - t0 < 30
+    line = one_line_exit_2(cli("plot", "alexnet", "--input", "100000000", "-o", f"f.{ext}", cwd=tmp_path))
+    assert "a figure draws at most 16777216 input pixels per axis" in line and time.perf_counter() - t0 < 30
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(RfsymError, match="at most 1024 input pixels per axis"):
-        rfsym.plot.rf_figure(Network([Conv(kernel=1, name="c")], input=[2000, 2000]), "c")
-    with pytest.raises(RfsymError, match=r"up: a figure draws at most 1024 features per axis \(n = 4000\)"):
-        rfsym.plot.rf_figure(Network([Upsample(scale=40, name="up")], input=[100, 100]), "up")
+    with pytest.raises(RfsymError, match="at most 16777216 input pixels per axis"):
+        rfsym.plot.rf_figure(Network([Conv(kernel=1, name="c")], input=[20000000, 20000000]), "c")
+    with pytest.raises(RfsymError, match=r"up: a figure draws at most 16777216 features per axis \(n = 20000000\)"):
+        rfsym.plot.rf_figure(Network([Upsample(scale=200000, name="up")], input=[100, 100]), "up")
 
 
 # -- missing optional packages ----------------------------------------------------------

@@ -34,6 +34,7 @@ LEVELS: dict[str, int] = {
     "closed_form": 4,
     "simplification": 4,
     "solver": 4,
+    "coverage": 4,
     "printing": 5,
     "io": 5,
     "verification": 5,
@@ -47,7 +48,7 @@ LEVEL_NAMES = {
     1: "1 (layers)",
     2: "2 (maps)",
     3: "3 (network/graph)",
-    4: "4 (closed_form/simplification/solver)",
+    4: "4 (closed_form/simplification/solver/coverage)",
     5: "5 (printing/io/verify/plot)",
     6: "6 (commands/cli)",
 }

@@ -452,7 +452,7 @@ class TestExportErrors:
         figure the export is quick (the table is arithmetic on integers)."""
         t = time.perf_counter()
         res = cli("export", "alexnet", "--input", "1000000000", "-o", "-")
-        assert "at most 1024 input pixels" in one_line_error(res) and "--no-figure" in res.stderr
+        assert "at most 16777216 input pixels" in one_line_error(res) and "--no-figure" in res.stderr
         res = cli("export", "alexnet", "--input", "1000000000", "-o", "-", "--no-figure")
         assert res.returncode == 0 and "31249993" in res.stdout
         assert time.perf_counter() - t < 30

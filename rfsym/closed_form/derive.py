@@ -32,6 +32,7 @@ import sympy
 
 from .. import _arith as A
 from ..errors import RfsymError
+from ..graph import Graph
 from ..layers import Conv, Repeat
 from ..maps import (
     FLAT_LIMIT,
@@ -170,6 +171,10 @@ def derive(
     axes = range(len(inp)) if axis is None else [axis]
     if axis is not None and not 0 <= axis < len(inp):
         raise RfsymError(f"{net.name}: axis {axis} out of range (the network has {len(inp)} axes)")
+    if isinstance(net, Graph) and not net.is_chain:
+        from .graphs import derive_graph
+
+        return derive_graph(net, inp, axes, origin, convention, _element_map)
     forms = [_derive_axis(net, inp[ax], ax, origin, convention) for ax in axes]
     for ax, f in zip(axes, forms):
         _check_input(net, f, ax, len(inp))

@@ -157,6 +157,33 @@ class _Rows:
         return "\\begin{%s}\n%s\n\\end{%s}\n" % (env, " \\\\\n".join(join_intertext(self.rows)), env)
 
 
+def _axis_note(net: Any, axis: int, inp: Any) -> str:
+    """Which axes an N-D derivation covers: every axis (when they agree) or this one."""
+    if len(inp) == 1:
+        return ""
+    same = [a for a in range(len(inp)) if _axis_key(net, a, inp) == _axis_key(net, axis, inp)]
+    if len(same) == len(inp):
+        return r" (on each of its %d axes, which have the same parameters)" % len(inp)
+    covered = " and ".join(str(a) for a in same)
+    others = len(inp) - len(same)
+    return r" on axis %s of %d (the other %s the same steps with %s own parameters)" % (
+        covered if len(same) == 1 else "es " + covered,
+        len(inp),
+        "axis follows" if others == 1 else f"{others} axes follow",
+        "its" if others == 1 else "their",
+    )
+
+
+def _axis_key(net: Any, axis: int, inp: Any) -> tuple[Any, ...]:
+    try:
+        flat = net.flat_layers()
+    except (RfsymError, AttributeError):  # a symbolic repeat count: its block stands for every copy
+        flat = net.layers
+    return (str(inp[axis]),) + tuple(
+        str(lay.axis_params(axis)) if hasattr(lay, "axis_params") else str(lay) for lay in flat
+    )
+
+
 def _check_derivable(net: Any, convention: str) -> None:
     if is_graph(net):
         raise RfsymError(
@@ -251,7 +278,7 @@ def derivation_lines(
     inp = net.axes_input()
     if not 0 <= axis < len(inp):
         raise RfsymError(f"{term_text(net.name)}: axis {axis} out of range (the network has {len(inp)} axes)")
-    out.inter(r"starting from the input of %s:" % name)
+    out.inter(r"starting from the input of %s%s:" % (name, _axis_note(net, axis, inp)))
     for lhs, rhs, _ in _input_lines(p, AxisState.input(inp[axis], origin)):
         out.line(lhs, rhs)
     index = p._hprint_value(depth)

@@ -48,7 +48,7 @@ from .settings import (
 )
 from .table import table_latex
 
-__all__ = ["RfsymLatexPrinter", "printer_for"]
+__all__ = ["RfsymLatexPrinter", "axes_tuple", "printer_for"]
 
 #: a symbol name that sympy's printer may set as it is (anything else is escaped text)
 _PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*'*")
@@ -399,7 +399,7 @@ class RfsymLatexPrinter(LatexPrinter):
             if key == "dilation" and all(v == 1 for v in vals):
                 continue
             texts = [self._hprint_param(v) for v in vals]
-            body = texts[0] if all(t == texts[0] for t in texts) else r" \times ".join(texts)
+            body = axes_tuple(texts)
             out.append(f"{self._names[sym]} = {body}")
         if getattr(layer, "ceil_mode", False):
             out.append(r"\mathrm{ceil}")
@@ -424,7 +424,7 @@ class RfsymLatexPrinter(LatexPrinter):
             if default is not None and all(v == default for v in vals):
                 continue
             texts = [self._hprint_param(v) for v in vals]
-            body = texts[0] if all(t == texts[0] for t in texts) else r" \times ".join(texts)
+            body = axes_tuple(texts)
             name = self._names[sym] if sym else self._names["p"] + r"_{\mathrm{out}}"
             out.append(f"{name} = {body}")
         return r"\mathrm{convtranspose}(%s)" % r",\ ".join(out)
@@ -433,7 +433,7 @@ class RfsymLatexPrinter(LatexPrinter):
         """``\\mathrm{upsample}_{\\mathrm{nearest}}(\\times 2)``."""
         scale = layer.scale if isinstance(layer.scale, tuple) else (layer.scale,)
         texts = [self._hprint_value(v) for v in scale]
-        body = texts[0] if all(t == texts[0] for t in texts) else r" \times ".join(texts)
+        body = axes_tuple(texts)
         return r"\mathrm{upsample}_{\mathrm{%s}}(\times %s)" % (layer.mode, body)
 
     def _print_Identity(self, expr: Any) -> str:
@@ -460,7 +460,7 @@ class RfsymLatexPrinter(LatexPrinter):
         for q in self._settings["quantities"]:
             vals = [s.as_dict()[_STATE_KEY.get(q, q)] for s in states]
             texts = [self._hprint_value(v) for v in vals]
-            body = texts[0] if all(t == texts[0] for t in texts) else r" \times ".join(texts)
+            body = axes_tuple(texts)
             rels.append((self._hprint_state_lhs(q, index), body, q))
         return rels
 
@@ -622,6 +622,12 @@ def _symbol_tex(name: str, default: Any, expr: Any, style: str) -> str:
     if sups:
         out += "^{%s}" % " ".join(part(x) for x in sups)
     return out
+
+
+def axes_tuple(texts: Sequence[str]) -> str:
+    """Per-axis values as one value (all equal) or a tuple ``(1, 4, 4)`` -- never ``1 \\times 4 \\times 4``,
+    which reads as a product."""
+    return texts[0] if all(t == texts[0] for t in texts) else "(%s)" % ", ".join(texts)
 
 
 def printer_for(printer: Any = None, **settings: Any) -> RfsymLatexPrinter:

@@ -14,6 +14,8 @@ Convolutional Neural Networks*, Distill 2019 (effective padding ``P``).
 from __future__ import annotations
 
 import functools
+import math
+import re
 from collections.abc import Iterable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -38,7 +40,8 @@ __all__ = ["flat_depth", "general_form", "graph_relations", "output_relations", 
 
 
 def solve_relations(p: RfsymLatexPrinter, res: Any) -> list[Rel]:
-    """A solution set as relations: the set of tuples, progressions, or symbolic solutions with conditions."""
+    """A solution set as relations: the set of tuples, its simplest exact description when infinite, or
+    symbolic solutions with their conditions."""
 
     def sym(name: str) -> str:
         return p._print(symbol(name))
@@ -46,35 +49,17 @@ def solve_relations(p: RfsymLatexPrinter, res: Any) -> list[Rel]:
     unknowns = list(res.unknowns)
     tup = sym(unknowns[0]) if len(unknowns) == 1 else r"(%s)" % ", ".join(sym(u) for u in unknowns)
     targets = r",\ ".join(_target_tex(p, t) for t in res.targets)
-    rels: list[Rel] = []
-    if res.symbolic is not None:
-        for k, v in res.symbolic.items():
-            rels.append((sym(k), p._hprint_value(v), k))
-        for c in res.conditions:
-            rels.append((r"\text{if}", p._print(c.expr), None))
-        return rels
-    if res.count == 0:
-        rels.append((r"\{%s : %s\}" % (tup, targets), r"\varnothing", "solutions"))
-        return rels
     multiline = str(p._settings["environment"]).startswith(("align", "equation"))
+    newline = r" \\ &\qquad " if multiline else r" \quad "
+    rels: list[Rel] = []
+    lhs = r"\{%s : %s\}" % (tup, targets)
+    if res.symbolic is not None:
+        return _symbolic_solutions(p, res, newline)
+    if res.count == 0:
+        return [(lhs, r"\emptyset", "solutions")]  # \emptyset: LaTeX itself (\varnothing needs amssymb)
     if res.count is None:
-        # an infinite set: the union of arithmetic progressions, the other unknowns fixed in each
-        t = sympy.Symbol("t", integer=True)
-        sets = []
-        for prog in res.parametric:
-            value = p._print(prog.offset + prog.step * t)
-            parts = [value if u == prog.symbol else str(prog.fixed.get(u, "?")) for u in unknowns]
-            elem = parts[0] if len(parts) == 1 else "(%s)" % ", ".join(parts)
-            cond = r"t \geq %d" % prog.t_min + (r",\ t \leq %d" % prog.t_max if prog.t_max is not None else "")
-            sets.append(r"\{%s : %s\}" % (elem, cond))
-        lines = [r" \cup ".join(sets[i : i + 3]) for i in range(0, len(sets), 3)]
-        rels.append(
-            (
-                r"\{%s : %s\}" % (tup, targets),
-                (r" \\ &\qquad \cup " if multiline else r" \cup ").join(lines),
-                "solutions",
-            )
-        )
+        pieces = [_set_tex(p, unknowns, fixed, piece) for fixed, piece in describe_union(res.parametric)]
+        rels.append((lhs, (r" \\ &\qquad \cup " if multiline else r" \cup ").join(_lines(pieces, 44)), "solutions"))
         return rels
     items = [
         (str(sol[unknowns[0]]) if len(unknowns) == 1 else "(%s)" % ", ".join(str(sol[u]) for u in unknowns))
@@ -83,15 +68,179 @@ def solve_relations(p: RfsymLatexPrinter, res: Any) -> list[Rel]:
         )
     ]
     more = r", \dots" if not res.complete or len(items) < (res.count or 0) else ""
-    chunks = [", ".join(items[i : i + 6]) for i in range(0, len(items), 6)] or [""]
-    body = (r", \\ &\qquad " if multiline else ", ").join(chunks)
-    lhs = r"\{%s : %s\}" % (tup, targets)
+    if multiline:
+        body = r", \\ &\qquad ".join(_lines(items, 40, ", ")) if items else ""
+    else:
+        body = (r", \allowbreak " if len(items) > 6 else ", ").join(items)
     rels.append((lhs, r"\{%s%s\}" % (body, more), "solutions"))
     if res.count is not None and res.count > len(items):
         rels.append((r"\text{number of solutions}", str(res.count), "count"))
     if res.minimize is not None and res.optimum is not None:
         rels.append((r"\min %s" % _objective_tex(res.minimize), p._hprint_value(res.optimum), "optimum"))
     return rels
+
+
+def _lines(items: list[str], width: int, sep: str = " ") -> list[str]:
+    """Items joined into lines of at most ``width`` visible characters (an item longer than that on its own)."""
+    lines: list[str] = []
+    cur: list[str] = []
+    n = 0
+    for it in items:
+        w = len(re.sub(r"\\[A-Za-z]+|[{}\s^_]", "", it)) + len(sep)
+        if cur and n + w > width:
+            lines.append(sep.join(cur))
+            cur, n = [], 0
+        cur.append(it)
+        n += w
+    if cur:
+        lines.append(sep.join(cur))
+    return lines
+
+
+def _symbolic_solutions(p: RfsymLatexPrinter, res: Any, newline: str) -> list[Rel]:
+    """``k = expr`` per unknown; the conditions (all of them at once) after the last: ``when … and …``."""
+    rels: list[Rel] = []
+    for k, v in res.symbolic.items():
+        rels.append((p._print(symbol(k)), p._hprint_value(v), k))
+    conds = [c for c in res.conditions if c.expr is not sympy.true]
+    if any(c.expr is sympy.false for c in conds):
+        conds = [c for c in conds if c.expr is sympy.false]
+    if conds and rels:
+        texts = [p._print(c.expr) for c in conds]
+        lhs, rhs, key = rels[-1]
+        tail = r"\text{when } " + (newline + r"\text{and } ").join(texts)
+        rels[-1] = (lhs, rhs + newline + tail, key)
+    return rels
+
+
+def _set_tex(p: RfsymLatexPrinter, unknowns: list[str], fixed: dict[str, int], piece: Any) -> str:
+    """One piece of a described union as set-builder LaTeX."""
+    kind, var, data = piece
+    x = p._print(symbol(var))
+    if kind == "points":
+        vals = ", ".join(str(v) for v in data)
+        elem = _elem(p, unknowns, fixed, var, None)
+        if elem == x:
+            return r"\{%s\}" % vals
+        return r"\{%s : %s \in \{%s\}\}" % (elem, x, vals)
+    elem = _elem(p, unknowns, fixed, var, x)
+    lo, hi, modulus, residues, excluded = data
+    conds = [r"%d \leq %s \leq %d" % (lo, x, hi) if hi is not None else r"%s \geq %d" % (x, lo)]
+    if modulus is not None:
+        if residues is not None and len(residues) == 1:
+            conds.append(r"%s \equiv %d \pmod{%d}" % (x, residues[0], modulus))
+        elif residues is not None:
+            conds.append(r"%s \bmod %d \in \{%s\}" % (x, modulus, ", ".join(map(str, residues))))
+        else:
+            rel = r"\not\equiv %d \pmod{%d}" % (excluded[0], modulus) if len(excluded) == 1 else None
+            conds.append(
+                r"%s %s" % (x, rel)
+                if rel
+                else r"%s \bmod %d \notin \{%s\}" % (x, modulus, ", ".join(map(str, excluded)))
+            )
+    return r"\{%s : %s\}" % (elem, r",\ ".join(conds))
+
+
+def _elem(p: RfsymLatexPrinter, unknowns: list[str], fixed: dict[str, int], var: str, x: str | None) -> str:
+    if len(unknowns) == 1:
+        return x or p._print(symbol(var))
+    parts = [(x or p._print(symbol(var))) if u == var else str(fixed.get(u, "?")) for u in unknowns]
+    return "(%s)" % ", ".join(parts)
+
+
+#: the largest period and span the union of progressions is simplified over (else printed as progressions)
+_UNION_SPAN = 1 << 16
+
+
+def describe_union(progs: list[Any]) -> list[tuple[dict[str, int], tuple[str, str, Any]]]:
+    """The union of arithmetic progressions as its simplest exact description, per assignment of the fixed
+    unknowns: runs of consecutive values (intervals, rays), points, and -- for the periodic part -- a ray
+    with residues (or excluded residues) modulo the smallest period.  Each piece is ``(fixed, (kind, var,
+    data))``: kind ``"points"`` with a tuple of values, or ``"range"`` with ``(lo, hi, modulus, residues,
+    excluded)`` (``hi`` None for a ray; ``modulus`` None for every value).  Bounded work: when the period
+    or the span is over :data:`_UNION_SPAN`, the progressions are returned one by one."""
+    groups: dict[tuple[str, tuple[tuple[str, int], ...]], list[Any]] = {}
+    for prog in progs:
+        groups.setdefault((prog.symbol, tuple(sorted(prog.fixed.items()))), []).append(prog)
+    out = []
+    for (var, fixed_items), members in groups.items():
+        fixed = dict(fixed_items)
+        for piece in _describe_group(var, members):
+            out.append((fixed, piece))
+    return out
+
+
+def _describe_group(var: str, progs: list[Any]) -> list[tuple[str, str, Any]]:
+    modulus = 1
+    for pr in progs:
+        modulus = modulus * pr.step // math.gcd(modulus, pr.step)
+        if modulus > _UNION_SPAN:
+            return [_progression_piece(var, pr) for pr in progs]
+    lo = min(pr.first for pr in progs)
+    tail = max([pr.first for pr in progs if pr.t_max is None] + [pr.last + 1 for pr in progs if pr.t_max is not None])
+    if tail - lo + modulus > _UNION_SPAN:
+        return [_progression_piece(var, pr) for pr in progs]
+    has_tail = any(pr.t_max is None for pr in progs)
+    hi = tail + modulus if has_tail else tail
+    member = [any(v in pr for pr in progs) for v in range(lo, hi)]
+    pieces: list[tuple[str, str, Any]] = []
+    pieces_tail: list[tuple[str, str, Any]] = []
+    # the periodic tail from `tail` on, with its smallest period
+    if has_tail:
+        period = next(d for d in range(1, modulus + 1) if modulus % d == 0 and _periodic(member, tail - lo, d, modulus))
+        res = [v % period for v in range(tail, tail + period) if member[v - lo]]
+        start = tail
+        if len(res) == period:  # every value from `tail` on: extend the ray down over the run before it
+            while start - 1 >= lo and member[start - 1 - lo]:
+                start -= 1
+            pieces_tail = [("range", var, (start, None, None, None, None))]
+        else:
+            # start the ray at the first member of the tail (residues keep it exact)
+            start = next(v for v in range(tail, tail + period) if member[v - lo])
+            excluded = sorted(set(range(period)) - set(res))
+            data = (
+                (start, None, period, sorted(res), None)
+                if len(res) * 2 <= period
+                else (start, None, period, None, excluded)
+            )
+            pieces_tail = [("range", var, data)]
+        limit = start
+    else:
+        limit = hi
+    # below the tail: runs of consecutive values (a run of three or more is an interval, else points)
+    points: list[int] = []
+    v = lo
+    while v < limit:
+        if not member[v - lo]:
+            v += 1
+            continue
+        w = v
+        while w + 1 < limit and member[w + 1 - lo]:
+            w += 1
+        if w - v >= 2:
+            if points:
+                pieces.append(("points", var, tuple(points)))
+                points = []
+            pieces.append(("range", var, (v, w, None, None, None)))
+        else:
+            points.extend(range(v, w + 1))
+        v = w + 1
+    if points:
+        pieces.append(("points", var, tuple(points)))
+    return pieces + pieces_tail
+
+
+def _periodic(member: list[bool], off: int, d: int, modulus: int) -> bool:
+    return all(member[off + i] == member[off + (i % d)] for i in range(modulus))
+
+
+def _progression_piece(var: str, pr: Any) -> tuple[str, str, Any]:
+    hi = pr.last
+    return (
+        "range",
+        var,
+        (pr.first, hi, pr.step if pr.step > 1 else None, [pr.offset % pr.step] if pr.step > 1 else None, None),
+    )
 
 
 def _objective_tex(name: str) -> str:
@@ -180,12 +329,12 @@ def output_relations(p: RfsymLatexPrinter, net: Any) -> list[Rel]:
 def value_relations(
     p: RfsymLatexPrinter, index: Any, vals: dict[str, list[Any]], long: bool | None = None
 ) -> list[Rel]:
-    """``q_{index} = value`` per chosen quantity; per-axis values joined by ``\\times``."""
+    """``q_{index} = value`` per chosen quantity; per-axis values as a tuple ``(1, 4, 4)``."""
     idx = index if isinstance(index, str) else p._hprint_value(index)
     rels = []
     for q in p._settings["quantities"]:
         texts = [p._hprint_value(p._hprint_reindex(v), long) for v in vals[q]]
-        body = texts[0] if all(t == texts[0] for t in texts) else r" \times ".join(texts)
+        body = "(%s)" % ", ".join(texts) if any(t != texts[0] for t in texts) else texts[0]
         rels.append((p._hprint_indexed(q, idx), body, q))
     return rels
 

@@ -10,7 +10,7 @@ format:
 cell                      text, Markdown, HTML  LaTeX
 ========================  ==================  =========================
 no value (the input row)  ``-``               ``--`` (an en dash)
-one value per axis        ``3x5``             ``3 \times 5``
+one value per axis        ``3x5``             ``(3, 5)``
 left and right padding    ``1,0``             ``1,0``
 ========================  ==================  =========================
 
@@ -153,6 +153,11 @@ def table_cells(table: Table, columns: Sequence[str] = COLUMNS) -> list[list[str
     return [
         [_join([_text_value(v) for v in raw[c][i]], AXES) for c in range(len(cols))] for i in range(len(table.rows))
     ]
+
+
+def _tuple(texts: list[str]) -> str:
+    """LaTeX per-axis values: one value when they agree, else a tuple ``(1, 4, 4)`` (not a product)."""
+    return texts[0] if all(t == texts[0] for t in texts) else "(%s)" % ", ".join(texts)
 
 
 def _axes_text(values: Sequence[Any]) -> str:
@@ -347,7 +352,7 @@ def _latex_rows(p: RfsymLatexPrinter, table: Table, cols: tuple[str, ...]) -> li
             elif all(v is None for v in vals):
                 cells.append("--")
             else:
-                cells.append("$%s$" % _join([_latex_cell(p, v, col) for v in vals], r" \times "))
+                cells.append("$%s$" % _tuple([_latex_cell(p, v, col) for v in vals]))
         lines.append(" & ".join(cells) + r" \\")
         if i == 0 and table.rows[0].layer is None and len(table.rows) > 1:
             lines.append(r"\addlinespace")
@@ -411,7 +416,7 @@ def table_latex(
             pre.insert(0, "{")
         return "\n".join(pre + tabular + (["}"] if size or sep else [])) + "\n"
     if caption is None:
-        inp = _join([_latex_cell(p, v, "n") for v in table.input], r" \times ")
+        inp = _tuple([_latex_cell(p, v, "n") for v in table.input])
         caption = (
             f"Receptive-field arithmetic of \\texttt{{{tex_text(table.name)}}} (input ${inp}$, "
             f"{table.convention} convention, origin ${_latex_cell(p, table.origin, 'start')}$)."
