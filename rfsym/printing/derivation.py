@@ -22,7 +22,7 @@ from .._display import term_text
 from ..errors import RfsymError
 from ..layers import AxisState, Conv, Identity, Pool
 from ..network import parse_origin
-from .environments import join_intertext, label
+from .environments import LINE_CHARS, break_rhs, join_intertext, label
 from .escape import tex_text
 from .printer import RfsymLatexPrinter, _small
 from .relations import derived, few_symbols, flat_depth, general_form, is_graph, output_index
@@ -35,45 +35,6 @@ _FOLDING = (
     r"\lfloor (x + ac)/(ab) \rfloor$ (integers $x$, $c$; positive integers $a$, $b$) "
     r"gives the closed form of the output:"
 )
-
-
-#: the visible characters of one derivation line's right-hand side (a column at 11 pt, less the lhs)
-LINE_CHARS = 48
-
-
-def break_rhs(rhs: str, width: int = LINE_CHARS) -> list[str]:
-    """A long right-hand side split at its top-level ``+`` and ``-`` (outside braces, ``\\left…\\right`` and
-    environments such as ``cases``)
-    into pieces of at most ``width`` visible characters each (a piece that cannot be split stays whole); the
-    operator starts the next piece."""
-    from .table import _visible_chars
-
-    if _visible_chars(rhs) <= width:
-        return [rhs]
-    terms: list[str] = []
-    depth, start, i = 0, 0, 0
-    while i < len(rhs):
-        if rhs.startswith((r"\left", r"\begin{"), i):
-            depth += 1
-        elif rhs.startswith((r"\right", r"\end{"), i):
-            depth -= 1
-        c = rhs[i]
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-        elif depth == 0 and i > start and rhs.startswith((" + ", " - "), i):
-            terms.append(rhs[start:i])
-            start = i + 1
-        i += 1
-    terms.append(rhs[start:])
-    pieces: list[str] = []
-    for t in terms:
-        if pieces and _visible_chars(pieces[-1] + " " + t) <= width:
-            pieces[-1] += " " + t
-        else:
-            pieces.append(t)
-    return pieces
 
 
 def _too_wide(tex: str) -> bool:
