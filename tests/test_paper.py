@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from rfsym import Conv, Network, Upsample, derivation, latex, load, loads, solve
 from rfsym.commands.export import document, export_body
+from rfsym.errors import RfsymError
 from rfsym.io.spec import builtin_names as zoo_names
 from rfsym.printing.relations import describe_union
 from rfsym.printing.tikz import MAX_SHOWN, figure_geometry, tikz_figure
@@ -44,7 +45,11 @@ def test_every_zoo_figure_is_bounded(name: str) -> None:
     """Every built-in model's default figure draws at most MAX_SHOWN feature centres per axis (plus the
     marked features), whatever its input size (U-Net 256x256, ResNet-152, wav2vec 2.0 at 16 kHz)."""
     net = load(name)
-    g = figure_geometry(net)
+    try:
+        g = figure_geometry(net)
+    except RfsymError as e:  # only a template (symbolic stage depths): a figure needs numbers, said in one line
+        assert net.free_symbols and "symbolic" in str(e) and "\n" not in str(e)
+        return
     assert all(len(s) <= MAX_SHOWN + len(g.features) for s in g.shown)
     assert _circles(tikz_figure(net)) <= (MAX_SHOWN + 2) ** g.dims + len(g.features)
     row = net.table()[g.layer]
