@@ -22,7 +22,7 @@ from .._display import term_text
 from ..errors import RfsymError
 from ..layers import AxisState, Conv, Identity, Pool
 from ..network import parse_origin
-from .environments import LINE_CHARS, break_rhs, join_intertext, label
+from .environments import LINE_CHARS, break_rhs, join_intertext, label, rhs_width
 from .escape import tex_text
 from .printer import RfsymLatexPrinter, _small
 from .relations import derived, few_symbols, flat_depth, general_form, is_graph, output_index
@@ -151,7 +151,7 @@ class _Rows:
     def line(self, lhs: str, rhs: str, key: str | None = None, number: bool = False) -> None:
         lab = label(self.p, key) if number and key and not self.star else ""
         tag = "" if self.star or number else r"\notag"
-        pieces = break_rhs(rhs)
+        pieces = break_rhs(rhs, rhs_width(lhs))
         if len(pieces) > 1:  # continuation lines are never numbered; the label goes on the last
             notag = "" if self.star else r"\notag"
             rhs = (notag + r" \\" + "\n" + r"  &\qquad ").join(pieces)
@@ -246,7 +246,7 @@ def _unrolled(out: _Rows, net: Any, axis: int, convention: str, origin: Any, nam
             val = p._hprint_value(row.states[axis].as_dict()[_STATE_KEY.get(q, q)])
             lhs = p._hprint_indexed(q, index if last and numeric else str(pos))
             rhs = val if mid == val else f"{mid} = {val}"
-            if not numeric and mid != val and len(break_rhs(rhs)) > 1:
+            if not numeric and mid != val and len(break_rhs(rhs, rhs_width(lhs))) > 1:
                 rhs = mid  # a symbolic value that needs lines of its own: the step only (the folded form follows)
             units = p._settings["units"]
             v = row.states[axis].as_dict()[_STATE_KEY.get(q, q)]

@@ -15,11 +15,19 @@ from .settings import Rel
 if TYPE_CHECKING:
     from .printer import RfsymLatexPrinter
 
-__all__ = ["LINE_CHARS", "break_rhs", "join_intertext", "label", "wrap"]
+__all__ = ["LINE_CHARS", "break_rhs", "rhs_width", "join_intertext", "label", "wrap"]
 
 
 #: the visible characters of one derivation line's right-hand side (a column at 11 pt, less the lhs)
 LINE_CHARS = 48
+
+
+def rhs_width(lhs: str) -> int:
+    """The visible characters a right-hand side may take next to ``lhs`` (LINE_CHARS is measured next to
+    a two-glyph left-hand side such as ``r_{L}``)."""
+    from .table import _visible_chars
+
+    return max(24, LINE_CHARS + 2 - _visible_chars(lhs))
 
 
 def break_rhs(rhs: str, width: int = LINE_CHARS) -> list[str]:
@@ -60,11 +68,11 @@ def break_rhs(rhs: str, width: int = LINE_CHARS) -> list[str]:
 _ALIGNED_CONT = r" \\ &\qquad "
 
 
-def _lines(rhs: str, cont: str) -> str:
+def _lines(rhs: str, cont: str, lhs: str = "") -> str:
     """``rhs`` broken to the column width, continuation lines joined by ``cont`` (already-broken ones as they are)."""
     if r"\\" in rhs:
         return rhs
-    return cont.join(break_rhs(rhs))
+    return cont.join(break_rhs(rhs, rhs_width(lhs)))
 
 
 def label(p: RfsymLatexPrinter, key: str | None = None) -> str:
@@ -94,13 +102,13 @@ def wrap(p: RfsymLatexPrinter, rels: Sequence[Rel] | None, body: str | None = No
         return "$" + p._hprint_relations([(lhs, rhs) for lhs, rhs, _ in rels]) + "$"
     star = env.endswith("*")
     if env.startswith("equation"):
-        if len(rels) == 1 and "&" not in rels[0][1] and len(break_rhs(rels[0][1])) == 1:
+        if len(rels) == 1 and "&" not in rels[0][1] and len(break_rhs(rels[0][1], rhs_width(rels[0][0]))) == 1:
             lhs, rhs, _ = rels[0]
             inner = f"{lhs} = {rhs}"
         else:
             inner = (
                 "\\begin{aligned}\n"
-                + " \\\\\n".join(f"  {lhs} &= {_lines(rhs, _ALIGNED_CONT)}" for lhs, rhs, _ in rels)
+                + " \\\\\n".join(f"  {lhs} &= {_lines(rhs, _ALIGNED_CONT, lhs)}" for lhs, rhs, _ in rels)
                 + "\n\\end{aligned}"
             )
         lab = "" if star else label(p)
@@ -109,7 +117,7 @@ def wrap(p: RfsymLatexPrinter, rels: Sequence[Rel] | None, body: str | None = No
     cont = (r" \\" if star else r"\notag \\") + "\n" + r"  &\qquad "
     for lhs, rhs, key in rels:
         lab = "" if star else label(p, key if len(rels) > 1 else None)
-        lines.append(f"  {lhs} &= {_lines(rhs, cont)}{lab}")
+        lines.append(f"  {lhs} &= {_lines(rhs, cont, lhs)}{lab}")
     return "\\begin{%s}\n%s\n\\end{%s}" % (env, " \\\\\n".join(lines), env)
 
 
