@@ -424,3 +424,30 @@ def test_bad_units_are_one_line_errors() -> None:
             parse_units(**kw)
     assert parse_units(spacing="0.5mm").tex(7) == r"3.5\,\mathrm{mm}"
     assert main(["export", "alexnet", "-o", "-", "--sample-rate", "-3"]) == 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 4), st.booleans(), st.booleans()), min_size=1, max_size=9))
+def test_line_breaks_keep_the_formula(spec: list[tuple[int, bool, bool]]) -> None:
+    """Breaking a long right-hand side loses nothing (the pieces, joined, are the formula), splits only at
+    a top-level + or - (every piece has balanced braces and \\left/\\right and \\begin/\\end), and every piece
+    that can be split is at most LINE_CHARS wide."""
+    from rfsym.printing.environments import LINE_CHARS, break_rhs
+    from rfsym.printing.printer import RfsymLatexPrinter
+    from rfsym.printing.table import _visible_chars
+
+    layers = [
+        Conv(kernel=f"k_{i}" if sym_k else k, stride=f"s_{i}" if sym_s else 1, padding=f"p_{i}")
+        for i, (k, sym_k, sym_s) in enumerate(spec, 1)
+    ]
+    net = Network(layers, input="n")
+    p = RfsymLatexPrinter()
+    for rhs in (rel[1] for rel in __import__("rfsym").printing.relations.output_relations(p, net)):
+        pieces = break_rhs(rhs)
+        assert " ".join(pieces) == rhs
+        for piece in pieces:
+            assert piece.count("{") - piece.count(r"\{") == piece.count("}") - piece.count(r"\}")
+            assert piece.count(r"\left") == piece.count(r"\right")
+            assert piece.count(r"\begin{") == piece.count(r"\end{")
+            if _visible_chars(piece) > LINE_CHARS:  # too wide only when no top-level operator can split it
+                assert break_rhs(piece, width=0) == [piece]

@@ -119,6 +119,13 @@ def _cases() -> dict[str, str]:
     cases["symbolic/export"] = export_body(loads(SYMBOLIC))
     full = Network([Conv(kernel=f"k_{i}", stride=f"s_{i}", padding=f"p_{i}") for i in range(1, 7)], input="n")
     cases["symbolic/table-6"] = full.table().to_latex()
+    for depth in (5, 12, 20):  # fully symbolic stacks: long closed forms broken into lines, long tables named
+        stack = Network(
+            [Conv(kernel=f"k_{i}", stride=f"s_{i}", padding=f"p_{i}") for i in range(1, depth + 1)],
+            input="n",
+            name=f"symbolic{depth}",
+        )
+        cases[f"symbolic/export-{depth}"] = export_body(stack)
     cases["solutions"] = (
         "\n".join(
             latex(res, environment=env)

@@ -14,6 +14,7 @@ end a comment nor run a command when the file is compiled.
 from __future__ import annotations
 
 import argparse
+import re
 import warnings
 from fractions import Fraction
 from typing import Any
@@ -217,7 +218,35 @@ def _graph_derivation(net: Any, key: str, origin: Any, settings: dict[str, Any])
         from ..printing.graph_derivation import graph_derivation  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None
-    return str(graph_derivation(net, label=f"eq:{key}-derivation", notation=settings["notation"], origin=origin))
+    tex = str(graph_derivation(net, label=f"eq:{key}-derivation", notation=settings["notation"], origin=origin))
+    # long node names in its explanations (Mixed_6a.branch3x3dbl_3a.conv) may break after an underscore too,
+    # and the explanations are set \sloppy (a loose line rather than one that sticks out)
+    tex = _break_align_lines(tex.replace(r"\_", r"\_\allowbreak{}"))
+    return "\\begingroup\\sloppy\n" + tex.rstrip("\n") + "\n\\endgroup\n"
+
+
+_ALIGN_LINE = re.compile(r"^(\s*)(.*?) &= (.*?)((?:\\notag|\\label\{[^}]*\})*)( \\\\)?$")
+
+
+def _break_align_lines(tex: str) -> str:
+    """Break the long right-hand sides of an align environment's lines to the column, as rfsym's own
+    derivations are (:func:`rfsym.printing.environments.break_rhs`); continuation lines are not numbered."""
+    from ..printing.environments import break_rhs, rhs_width
+
+    out = []
+    for line in tex.split("\n"):
+        m = _ALIGN_LINE.match(line)
+        if m is None or line.lstrip().startswith("\\intertext") or r"\\ &" in line:
+            out.append(line)
+            continue
+        indent, lhs, rhs, tags, end = m.groups()
+        pieces = break_rhs(rhs, rhs_width(lhs))
+        if len(pieces) == 1:
+            out.append(line)
+            continue
+        cont = "\\notag \\\\\n" + indent + r"&\qquad "
+        out.append(f"{indent}{lhs} &= {cont.join(pieces)}{tags}{end or ''}")
+    return "\n".join(out)
 
 
 def with_input(net: Any, input: Any) -> Any:

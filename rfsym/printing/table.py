@@ -465,7 +465,8 @@ def table_latex(
         if landscape:
             tabular = [r"\rotatebox{90}{%", *tabular, "}"]
         pre = ([r"\%s" % size] if size else []) + ([r"\setlength{\tabcolsep}{%s}" % sep] if sep else [])
-        where = _definitions(defs) if k == len(chunks) - 1 else []
+        long_defs = sum(_visible_chars(d) for d in defs) > 900  # would not fit a page with the table
+        where = _definitions(defs) if k == len(chunks) - 1 and not long_defs else []
         if not floating:
             out.append("\n".join(["{", *pre, *tabular, *where, "}"] if pre or where else tabular) + "\n")
             continue
@@ -474,6 +475,9 @@ def table_latex(
         if label and k == 0:
             head.append(r"\label{" + label + "}")
         out.append("\n".join([*head, *pre, *tabular, *where, r"\end{table}"]) + "\n")
+    if defs and long_defs:  # after the float, as text: it may run over pages
+        ref = f"Table~\\ref{{{label}}}" if label else "the table above"
+        out.append(r"\begin{flushleft}" + f"In {ref}, " + ",\\\\\n".join(defs) + ".\n" + r"\end{flushleft}" + "\n")
     return "".join(out)
 
 
