@@ -82,19 +82,23 @@ def run(args: argparse.Namespace) -> int:
     mass = parse_mass(args.mass)
     if args.plot is not None:
         check_plot_path(args.plot, args.force, (".png", ".pdf", ".tex"))
+        if args.nd and args.plot.lower().endswith(".tex"):
+            raise RfsymError(
+                f"{args.plot}: the pgfplots picture draws the axes' counts; leave out --nd or write .png/.pdf"
+            )
     if any(lay.free_symbols for lay in net.layers):
         return _symbolic(net, axis, args)
+    if args.nd and axis is not None:
+        raise RfsymError("--nd counts every axis; leave out --axis")
     cov = counts(net, layer=args.layer, unit=unit, input=inp, axis=axis, interpolation=args.interpolation)
-    if args.plot is not None:
-        write_plot(args.plot, cov, args.kind, args.force)
-    boards = _phases(net, cov.layer, [a.axis for a in cov.axes])
     nd = None
     if args.nd:
-        if axis is not None:
-            raise RfsymError("--nd counts every axis; leave out --axis")
         from ..coverage import counts_nd
 
         nd = counts_nd(net, layer=args.layer, unit=unit, input=inp, interpolation=args.interpolation)
+    if args.plot is not None:
+        write_plot(args.plot, nd if nd is not None and len(nd.shape) == 2 else cov, args.kind, args.force)
+    boards = _phases(net, cov.layer, [a.axis for a in cov.axes])
     if args.format == "json":
         d = cov.to_dict(mass)
         for a in d["axes"]:
