@@ -102,7 +102,9 @@ class AxisCoverage(_Holes):
 
     ``counts[i]`` is the number of paths from input pixel ``offset + i`` to the
     unit (with all weights 1 and linear activations: the gradient of the unit
-    with respect to that pixel).
+    with respect to that pixel).  With ``interpolation=True`` a path through a
+    bilinear upsampling carries its interpolation weight, so counts may be
+    exact Fractions.
     """
 
     counts: tuple[int, ...] = ()
