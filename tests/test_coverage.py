@@ -360,3 +360,23 @@ def test_limits_are_checked_before_the_work():
         checkerboard(Network([ConvTranspose(kernel=3, stride=2**40, name="t")]))
     assert time.process_time() - t0 < 2
     assert rfsym.coverage(Network([Conv(kernel=1, stride=2**40, padding="same", name="a")]))[0].counts == (1,)
+
+
+def test_repeated_block_with_branches():
+    """A graph.BlockRepeat node (a residual block repeated L times): symbolic L is refused, a number counts
+    like the explicit graph."""
+    from rfsym.graph import Add, BlockRepeat
+
+    blk = BlockRepeat(
+        block=[Conv(kernel=3, padding=1, name="c"), Add(name="a")], wiring=[("input",), ("input", "c")], times="L"
+    )
+    g = Graph(input=16, name="t")
+    g.layer(blk.renamed("res"), "input")
+    with pytest.raises(RfsymError, match="times is L"):
+        rfsym.coverage(g)
+    h = Graph(input=16, name="h")
+    x = "input"
+    for i in range(3):
+        x = h.add(x, h.conv(x, kernel=3, padding=1, name=f"c{i}"), name=f"a{i}")
+    want = rfsym.coverage(h, unit=8, input=16)[0].counts
+    assert rfsym.coverage(g.subs({"L": 3}), unit=8, input=16)[0].counts == want == (1, 6, 15, 20, 15, 6, 1)

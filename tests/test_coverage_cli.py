@@ -138,3 +138,15 @@ def test_interpolation_weights_in_json(tmp_path):
     assert d["nd"]["counts"] == ["1/4", "3/2", "1/4"]
     d = json.loads(run(str(p), "--unit", "2", "--format", "json").stdout)
     assert d["axes"][0]["counts"] == [1, 2, 1]  # connections
+
+
+def test_holes_only(spec):
+    res = run(str(spec), "--holes-only", "--input", "40", "--unit", "5")
+    assert res.returncode == 0, res.stderr
+    assert (
+        "4 holes, largest gap 2" in res.stdout and "holes: 12..13, 21..22" in res.stdout and "paths" not in res.stdout
+    )
+    d = json.loads(run(str(spec), "--holes-only", "--format", "json").stdout)
+    assert d["axes"][0]["holes"] == 4 and d["axes"][0]["gaps"] == [[7, 8], [16, 17]]
+    res = run(str(spec), "--holes-only", "--nd")
+    assert res.returncode == 2 and "leave out --nd" in res.stderr

@@ -116,3 +116,13 @@ def test_repeat_in_a_network_counts_like_its_unrolled_layers():
     flat = Network([lay for lay in rep.flat_layers()])
     assert rfsym.coverage(rep, input=40, unit=3)[0].counts == rfsym.coverage(flat, input=40, unit=3)[0].counts
     assert rfsym.coverage(rep, layer="p.2", unit=1)[0].counts == rfsym.coverage(flat, layer="p.2", unit=1)[0].counts
+
+
+def test_indexed_strided_and_nested_repeats_against_unrolled():
+    """Dilation l in copy l with stride 2 (a sum with 4^i weights), and a repeat inside a repeat (L M copies)."""
+    v = variance(Network([Repeat(block=[Conv(kernel=3, stride=2, dilation="l", name="c")], times="L", index="l")]))
+    for n in range(1, 6):
+        num = Network([Conv(kernel=3, stride=2, dilation=i, name=f"c{i}") for i in range(1, n + 1)])
+        assert sympy.simplify(v.xreplace({s: n for s in v.free_symbols})) == rfsym.coverage(num)[0].variance
+    nested = variance(Network([Repeat(block=[Repeat(block=[Conv(kernel="k", name="c")], times="M")], times="L")]))
+    assert str(nested) == "L*M*(k - 1)*(k + 1)/12"

@@ -127,8 +127,9 @@ def test_cli(tmp_path):
             [sys.executable, "-m", "rfsym", "erf", *args], capture_output=True, text=True, cwd=tmp_path
         )
 
-    res = run("erfmod:make", "--input", "21", "--samples", "2")
+    res = run("erfmod:make", "--input", "21", "--samples", "2", "--progress")
     assert res.returncode == 0, res.stderr
+    assert res.stderr.splitlines() == ["rfsym erf: sample 1/2", "rfsym erf: sample 2/2"]
     assert "output unit (10, 10)" in res.stdout and "t = 99%: side" in res.stdout and "2 samples" in res.stdout
     from PIL import Image
 

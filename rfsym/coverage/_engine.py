@@ -3,7 +3,8 @@
 A vector is ``(lo, values)``: the entry for unit ``lo + i`` of a feature map
 is ``values[i]``.  Two kinds of values:
 
-* counts: a list of Python ints (exact, however large);
+* counts: a list of Python ints (exact, however large; exact Fractions when
+  bilinear upsampling passes its interpolation weights, :data:`WEIGHTED`);
 * support: one Python int used as a bit mask (bit ``i`` set when unit
   ``lo + i`` is reached), for holes of very long stacks: shifts, ORs and
   string slicing run at C speed.

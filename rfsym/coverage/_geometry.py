@@ -123,20 +123,30 @@ def _entries(net: Network | Graph) -> list[tuple[Layer, str, tuple[str, ...]]]:
     layers = {lay.label(): lay for lay in net.layers}
     out: list[tuple[Layer, str, tuple[str, ...]]] = []
     for who in net.nodes:
-        lay, ins = layers[who], net.inputs_of(who)
-        if isinstance(lay, Repeat) and not isinstance(lay.times, int):
-            raise RfsymError(
-                f"{who}: times is {A.fmt(lay.times)}; connection counts need numbers (substitute the symbols first)"
-            )
-        if isinstance(lay, Repeat):
-            subs = lay.unroll()
-            for i, sub in enumerate(subs):
-                nm = who if i == len(subs) - 1 else f"{who}/{sub.label()}"
-                out.append((sub, nm, ins))
-                ins = (nm,)
-        else:
-            out.append((lay, who, ins))
+        _node_entries(layers[who], who, net.inputs_of(who), out)
     return out
+
+
+def _node_entries(lay: Layer, who: str, ins: tuple[str, ...], out: list[tuple[Layer, str, tuple[str, ...]]]) -> None:
+    """One graph node as entries: a chain repeat unrolled into a chain, a repeated block with branches
+    (``graph.BlockRepeat``: it has ``entries``) into its nodes, anything else as itself."""
+    if isinstance(lay, Repeat) and not isinstance(lay.times, int):
+        raise RfsymError(
+            f"{who}: times is {A.fmt(lay.times)}; connection counts need numbers (substitute the symbols first)"
+        )
+    branched = getattr(lay, "entries", None)
+    if isinstance(lay, Repeat) and callable(branched):
+        for sub, sub_ins in branched(ins[0]):
+            _node_entries(sub, sub.label(), tuple(sub_ins), out)
+        return
+    if isinstance(lay, Repeat):
+        subs = lay.unroll()
+        for i, sub in enumerate(subs):
+            nm = who if i == len(subs) - 1 else f"{who}/{sub.label()}"
+            out.append((sub, nm, ins))
+            ins = (nm,)
+        return
+    out.append((lay, who, ins))
 
 
 def default_layer(net: Network | Graph) -> str:
