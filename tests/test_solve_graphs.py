@@ -258,3 +258,30 @@ def test_cli_solves_a_graph_spec(tmp_path: Path) -> None:
     g = load(str(spec))
     want = [{"k": k} for k in (1, 3, 5, 7, 9) if g.subs({"k": k}).table().rows[-1].states[0].r >= 9]
     assert data["solutions"] == want and data["count"] == len(want)
+
+
+def test_builtin_graphs_through_the_cli() -> None:
+    """Built-in graphs (no unknowns) with --input: their table's answer, exit 0; several outputs: name
+    the node (exit 2, one line).  (--input 9 on unet used to be an internal error.)"""
+    from rfsym import load
+
+    for spec, inp in (("unet", "9"), ("resnet18", "224"), ("resnet18", "64")):
+        out = subprocess.run(
+            [sys.executable, "-m", "rfsym", "solve", spec, "--input", inp, "--target", "r>=5", "--format", "json"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        assert out.returncode == 0, out.stderr
+        try:
+            ok = load(spec).table(input=int(inp)).rows[-1].states[0].r >= 5
+        except RfsymError:
+            ok = False
+        assert json.loads(out.stdout)["count"] == int(ok)
+    out = subprocess.run(
+        [sys.executable, "-m", "rfsym", "solve", "fpn_resnet50", "--target", "r>=5"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert out.returncode == 2 and "outputs" in out.stderr and out.stderr.count("\n") == 1

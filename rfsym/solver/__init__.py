@@ -213,7 +213,8 @@ def _solve_graph(  # type: ignore[no-untyped-def]
     _check_axis(g, axis)
     syms = graph_symbol_order(g)
     if input is not None:
-        syms += [s for s in g.axes_input(input)[0].free_symbols if s not in syms] if not A.is_num(input) else []
+        extra = {s for v in g.axes_input(input) for s in getattr(v, "free_symbols", ())}
+        syms += sorted((s for s in extra if s not in syms), key=str)
     by_name = {s.name: s for s in syms}
     domains = dict(domains or {})
     _check_names(domains, by_name, g, "domains")

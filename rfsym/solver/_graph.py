@@ -465,7 +465,7 @@ def solve_graph(
         if search.mono
         else "graph tables of every assignment"
     )
-    if search.why and not search.mono:
+    if search.why and unk and not search.mono:
         res.notes.append(f"not monotone: {search.why}")
     found: list[tuple[dict[str, int], _Box]] = []
     total = 0
