@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -44,8 +43,9 @@ import sympy
 from .. import _arith as A
 from .._bisect import smallest
 from ..errors import RfsymError
-from ..graph import AlignmentWarning, Graph, Merge
-from ..layers import Identity, Layer, Repeat
+from ..graph import INPUT, Graph, Merge
+from ..layers import AxisState, Identity, Layer, Repeat
+from ..network import Row
 from ._dp import MAX_LISTING
 from ._model import Domain, coefficients, make_domain, state_value, weights_of
 from ._monotone import grows
@@ -84,11 +84,43 @@ def graph_symbol_order(g: Graph) -> list[Any]:
     return [s for name, s in seen.items() if name in free and name not in index]
 
 
+class _Tab:
+    """The numeric table of one assignment (rows in topological order, as Graph.table gives them)."""
+
+    __slots__ = ("rows", "inputs", "input", "_by")
+
+    def __init__(self, rows: list[Row], inputs: dict[str, tuple[str, ...]], inp: tuple[Any, ...]):
+        self.rows, self.inputs, self.input = rows, inputs, inp
+        self._by = {row.name: row for row in rows}
+
+    def __getitem__(self, name: str) -> Row:
+        return self._by[name]
+
+
 class GraphEval:
-    """Tables of concrete assignments (cached); None for an assignment that is not a valid graph."""
+    """Numeric tables of concrete assignments, node by node as :meth:`Graph.table` computes them
+    (each layer's ``transfer``, each merge's ``merge``, a merge of different sizes or an empty
+    output making the assignment invalid: None).  A node's state is kept per value of the
+    unknowns it depends on (its ancestors'), so assignments that differ only downstream share
+    the work upstream."""
 
     def __init__(self, g: Graph, inp: Any, axis: int, convention: str, origin: Any):
-        self.g, self.inp, self.axis, self.convention, self.origin = g, inp, axis, convention, origin
+        self.g, self.axis, self.convention, self.origin = g, axis, convention, origin
+        self.layers, _ = g._compile()
+        self.order = list(g.nodes)
+        self.inputs = {who: g.inputs_of(who) for who in self.order}
+        self.inp = g.axes_input(inp)
+        in_syms = {s.name for v in self.inp for s in getattr(v, "free_symbols", ())}
+        anc: dict[str, set[str]] = {INPUT: in_syms}
+        self.own: dict[str, tuple[Any, ...]] = {}
+        for who in self.order:
+            own = sorted(self.layers[who].free_symbols, key=str)
+            self.own[who] = tuple(own)
+            anc[who] = {s.name for s in own}.union(*(anc[x] for x in self.inputs[who]))
+        self.anc = {who: tuple(sorted(v)) for who, v in anc.items()}
+        _check_copy_names(g, self.layers)
+        self.concrete: dict[tuple, Layer | None] = {}
+        self.states: dict[tuple, tuple[AxisState, ...] | None] = {}
         self.cache: dict[tuple, Any] = {}
         self.evaluated = 0
 
@@ -97,18 +129,71 @@ class GraphEval:
         if key in self.cache:
             return self.cache[key]
         self.evaluated += 1
-        tab = None
-        try:
-            sub = self.g.subs(assignment) if assignment else self.g
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", AlignmentWarning)
-                tab = sub.table(input=self.inp, convention=self.convention, origin=self.origin)
-        except RfsymError:
-            tab = None  # a parameter no layer accepts, an empty output, or merged sizes that differ
+        tab = self._table(assignment)
         if len(self.cache) > 50_000:
             self.cache.clear()
+            self.states.clear()
         self.cache[key] = tab
         return tab
+
+    def _table(self, a: dict[str, int]) -> _Tab | None:
+        states = self._input(a)
+        if states is None:
+            return None
+        rows = [Row(INPUT, None, states)]
+        for who in self.order:
+            key = (who, tuple(a[n] for n in self.anc[who]))
+            if key not in self.states:
+                self.states[key] = self._node(who, a)
+            st = self.states[key]
+            if st is None:
+                return None
+            rows.append(Row(who, self._layer(who, a), st))
+        return _Tab(rows, self.inputs, self.inp)
+
+    def _input(self, a: dict[str, int]) -> tuple[AxisState, ...] | None:
+        key = (INPUT, tuple(a[n] for n in self.anc[INPUT]))
+        if key not in self.states:
+            sub = {s: a[s.name] for v in self.inp for s in getattr(v, "free_symbols", ())}
+            ns = [A.norm(v.xreplace(sub)) if sub and hasattr(v, "xreplace") else v for v in self.inp]
+            ok = all(A.is_num(n) and n >= 1 for n in ns)
+            self.states[key] = tuple(AxisState.input(n, self.origin) for n in ns) if ok else None
+        return self.states[key]
+
+    def _layer(self, who: str, a: dict[str, int]) -> Layer | None:
+        own = self.own[who]
+        key = (who, tuple(a[s.name] for s in own))
+        if key not in self.concrete:
+            lay = self.layers[who]
+            try:
+                self.concrete[key] = lay.map_values(_substitute({s: a[s.name] for s in own})) if own else lay
+            except RfsymError:
+                self.concrete[key] = None  # a parameter no layer accepts
+        return self.concrete[key]
+
+    def _node(self, who: str, a: dict[str, int]) -> tuple[AxisState, ...] | None:
+        lay = self._layer(who, a)
+        if lay is None:
+            return None
+        ins = [self.states[(x, tuple(a[n] for n in self.anc[x]))] for x in self.inputs[who]]
+        if any(st is None for st in ins):
+            return None
+        out = []
+        for ax in range(len(self.inp)):
+            sts = [st[ax] for st in ins]  # type: ignore[index]
+            if isinstance(lay, Merge):
+                if any(st.n != sts[0].n for st in sts[1:]):
+                    return None  # inputs of different sizes: not a valid graph
+                out.append(lay.merge(sts)[0])
+                continue
+            try:
+                new = lay.transfer(sts[0], ax, self.convention)
+            except RfsymError:
+                return None
+            if not A.is_num(new.n) or new.n < 1:
+                return None
+            out.append(new)
+        return tuple(out)
 
     def value(self, tab: Any, t: Target, output: str) -> Any:
         return state_value(tab[t.at or output].states[self.axis], t.quantity)
@@ -134,6 +219,33 @@ class GraphEval:
             else:
                 total += weights_of(lay, ax, ndim)
         return total
+
+
+def _copy_names(lay: Layer, copies: int) -> Iterator[str]:
+    """The names a repeat's copies get once unrolled (``layer.copy``), for up to ``copies`` copies."""
+    if not isinstance(lay, Repeat):
+        yield lay.label()
+        return
+    n = lay.times if isinstance(lay.times, int) else copies
+    for i in range(1, n + 1):
+        for b in lay.block:
+            for sub in _copy_names(b, copies):
+                yield f"{sub}.{i}"
+
+
+def _check_copy_names(g: Graph, layers: dict[str, Layer]) -> None:
+    """Names of repeated layers must stay distinct once the repeats are unrolled, as the tables of
+    the concrete graphs require (checked with two copies of every symbolic repeat)."""
+    seen = set(layers)
+    for lay in layers.values():
+        if not isinstance(lay, Repeat) or lay.unrolled_size() > 10_000:
+            continue
+        for sub in _copy_names(lay, 2):
+            if sub in seen:
+                raise RfsymError(
+                    f"{g.name}: duplicate layer name {sub!r} once the repeats are unrolled (rename a layer)"
+                )
+            seen.add(sub)
 
 
 def _substitute(sub: dict[Any, int]) -> Any:
