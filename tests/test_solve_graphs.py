@@ -98,7 +98,8 @@ def values_of(g: Graph, name: str) -> list[int]:
 class Brute:
     def __init__(self, g: Graph):
         self.g = g
-        self.names = list(g.symbols)
+        free = {x.name for x in g.free_symbols}
+        self.names = [n for n in g.symbols if n in free]  # declared symbols that occur
         self.tables: dict[tuple, Any] = {}
         for combo in itertools.product(*(values_of(g, n) for n in self.names)):
             try:
@@ -285,3 +286,96 @@ def test_builtin_graphs_through_the_cli() -> None:
         cwd=ROOT,
     )
     assert out.returncode == 2 and "outputs" in out.stderr and out.stderr.count("\n") == 1
+
+
+# --------------------------------------------------------------------------
+# random graph templates (hypothesis) against every assignment's table
+# --------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def graph_templates(draw: Any) -> Graph:
+    """Residual blocks, concatenated branches, repeats, and sometimes a transposed convolution or an
+    upsampling; kernels, strides, dilations, paddings and repeat counts symbolic with small domains."""
+    from rfsym import ConvTranspose, Pool, Upsample
+    from rfsym.graph import Add, Concat
+
+    doms: dict[str, SymbolDomain] = {}
+    entries: list[tuple[Any, Any]] = []
+
+    def param(prefix: str, lo: int, hi: int, p: int = 3, odd: bool = False) -> Any:
+        if len(doms) < 4 and draw(st.integers(0, p - 1)) == 0:
+            name = f"{prefix}{len(doms)}"
+            vals = draw(st.lists(st.integers(lo, hi), min_size=1, max_size=3, unique=True))
+            vals = [v for v in vals if v % 2] or [1] if odd else vals
+            doms[name] = SymbolDomain(choices=tuple(vals))
+            return name
+        v = draw(st.integers(lo, hi))
+        return v | 1 if odd else v
+
+    def add(layer: Any, *ins: str) -> str:
+        entries.append((layer, list(ins)))
+        return layer.name
+
+    x = "input"
+    for i in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["residual", "residual", "concat", "repeat", "chain", "up", "pool"]))
+        if kind == "up":
+            if draw(st.booleans()):
+                x = add(Upsample(scale=param("u", 1, 2), name=f"up{i}"), x)
+            else:
+                x = add(ConvTranspose(kernel=param("t", 1, 3), stride=2, name=f"up{i}"), x)
+            continue
+        s = param("s", 1, 2, p=4)
+        if kind == "chain":
+            x = add(Conv(kernel=param("k", 1, 5), stride=s, padding=param("p", 0, 2, p=4), name=f"c{i}"), x)
+            continue
+        if kind == "pool":
+            x = add(Pool(kernel=param("k", 1, 3), stride=s, padding=0, name=f"c{i}"), x)
+            continue
+        if kind == "repeat":
+            k = draw(st.sampled_from([1, 3]))
+            block = (Conv(kernel=k, padding=(k - 1) // 2 if draw(st.booleans()) else 0, name=f"r{i}"),)
+            x = add(Repeat(block=block, times=param("L", 1, 3, p=2), name=f"rep{i}"), x)
+            continue
+        k = param("k", 1, 3, odd=True)
+        pad = f"({k} - 1)/2" if isinstance(k, str) else (k - 1) // 2
+        a = add(Conv(kernel=k, stride=s, padding=pad, name=f"a{i}"), x)
+        if draw(st.booleans()):
+            a = add(Conv(kernel=3, dilation=param("d", 1, 2, p=4), padding=1, name=f"b{i}"), a)
+        sc = add(Conv(kernel=1, stride=s, name=f"sc{i}"), x)
+        x = add((Add if kind == "residual" else Concat)(name=f"m{i}"), a, sc)
+    if not doms:
+        x = add(Conv(kernel="k9", name="last"), x)
+        doms["k9"] = SymbolDomain(choices=(1, 2, 3))
+    return Graph.from_layers(entries, input=draw(st.integers(12, 40)), name="random", symbols=doms)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(graph_templates(), st.data())
+def test_random_graph_templates(g: Graph, data: Any) -> None:
+    """Random graph templates and targets on r, j or n: the set, the count and the depth optimum are the
+    brute force's (every assignment's Graph.table)."""
+    b = Brute(g)
+    valid = [c for c, tab in b.tables.items() if tab is not None]
+    q = data.draw(st.sampled_from(["r", "j", "n"]))
+    reached = sorted({b.value(c, Target(q)) for c in valid}) or [1]
+    v = data.draw(st.sampled_from(reached))
+    op = data.draw(st.sampled_from([">=", "<=", "=", ">", "<"]))
+    try:
+        t = parse_target_string(f"{q}{op}{v}")
+    except RfsymError:
+        return  # e.g. j < 1/2 cannot hold: refused
+    res = solve(g, [t], limit=None, nearest=0)
+    event(res.method.split(" over")[0])
+    want = b.solutions([t])
+    assert as_set(res, b.names) == want
+    best = solve(g, [t], minimize="depth", limit=None, nearest=0)
+    if want:
+        costs = {c: b.cost(c, "depth") for c in want}
+        opt = min(costs.values())
+        assert best.optimum == opt
+        assert {tuple(s[n] for n in b.names) for s in best.solutions} == {c for c, w in costs.items() if w == opt}
