@@ -379,3 +379,31 @@ def test_random_graph_templates(g: Graph, data: Any) -> None:
         opt = min(costs.values())
         assert best.optimum == opt
         assert {tuple(s[n] for n in b.names) for s in best.solutions} == {c for c, w in costs.items() if w == opt}
+
+
+@pytest.mark.parametrize("which", ["toy", "zoo"])
+def test_unbounded_input_sizes_of_a_unet(which: str) -> None:
+    """Which input sizes make every merge of a U-Net valid: progressions N = c (mod p), checked
+    against the tables of every N up to 300 (None: some merge's sizes differ or a node is empty)."""
+    from rfsym import load
+
+    base = unet() if which == "toy" else load("unet")
+    g = Graph.from_layers(
+        [(lay, list(base.inputs_of(w))) for w, lay in zip(base.nodes, base.layers)],
+        input="N",
+        symbols={"N": SymbolDomain(min=1)},
+        name=which,
+    )
+    res = solve(g, r=">=1")
+    assert res.count is None and res.parametric
+    for n in range(1, 301):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AlignmentWarning)
+                g.subs({"N": n}).table()
+            valid = True
+        except RfsymError:
+            valid = False
+        assert any(n in p for p in res.parametric) == valid, n
+    with pytest.raises(RfsymError, match="give N a max"):
+        solve(g, n=">=5")

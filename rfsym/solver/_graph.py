@@ -49,7 +49,7 @@ from ..network import Row
 from ._dp import MAX_LISTING
 from ._model import Domain, coefficients, make_domain, state_value, weights_of
 from ._monotone import grows
-from .result import Nearest, Solutions, SolveResult
+from .result import Nearest, Progression, Solutions, SolveResult
 from .targets import Target
 
 #: Most graph tables a solve evaluates (assignments checked one by one: before the work).
@@ -559,8 +559,11 @@ def solve_graph(
 ) -> SolveResult:
     """Every assignment of the graph's unknowns (finite domains) meeting the targets (module docstring)."""
     res = SolveResult(g.name, tuple(s.name for s in unk), tuple(tlist))
+    in_syms = {s.name for v in g.axes_input(inp) for s in getattr(v, "free_symbols", ())}
     for s in unk:
         if not doms[s.name].finite:
+            if len(unk) == 1 and s.name in in_syms and g.axes_input(inp)[axis] == s:
+                return _input_sizes(g, res, s, doms[s.name], tlist, inp, axis, convention, origin, count_only, limit)
             raise RfsymError(f"{g.name}: {s.name} has an unbounded domain; graph solves need a max under [symbols]")
     outs = g.outputs
     if len(outs) != 1 and any(t.at is None for t in tlist):
@@ -600,6 +603,63 @@ def solve_graph(
     res.complete = not count_only and len(res.solutions) == listed
     if total == 0 and nearest:
         res.nearest = _nearest(search, tlist, nearest)
+    res.notes.append(f"{ev.evaluated} graph tables evaluated")
+    return res
+
+
+def _input_sizes(  # type: ignore[no-untyped-def]
+    g: Graph,
+    res: SolveResult,
+    x: Any,
+    dom: Domain,
+    tlist: list[Target],
+    inp,
+    axis,
+    convention,
+    origin,
+    count_only,
+    limit,
+) -> SolveResult:
+    """An unbounded input size as the only unknown: every node's size never decreases in it, so the
+    sizes are non-empty from the smallest such N on (Graph.min_input_size), and from there whether
+    the merges' sizes agree, and r, j, start and P, depend on N only through N mod the least common
+    multiple of the nodes' jumps (a layer with stride s maps s more inputs to one more output;
+    upsampling multiplies).  One period, checked on a second one, gives progressions."""
+    if any(t.quantity == "n" for t in tlist):
+        raise RfsymError(f"{g.name}: targets on n with an unbounded input size {x.name}: give {x.name} a max")
+    ev = GraphEval(g, inp, axis, convention, origin)
+    first = g.subs({x.name: 1}).min_input_size(axis, convention, equal_sizes=False)
+    a = dom.first_at_least(max(first, dom.lo if dom.lo is not None else 1))
+    period = dom.step
+    tab = ev.table({x.name: a})  # None when the merges disagree at a; the first inputs' jumps count then
+    for st in [row.states[axis] for row in tab.rows] if tab is not None else []:
+        j = A.norm(st.j)
+        period = math.lcm(period, j.numerator if hasattr(j, "numerator") else int(j))
+    if tab is None:
+        for n in range(a + 1, a + 4097):
+            tab = ev.table({x.name: n})
+            if tab is not None:
+                for st in [row.states[axis] for row in tab.rows]:
+                    j = A.norm(st.j)
+                    period = math.lcm(period, j.numerator if hasattr(j, "numerator") else int(j))
+                break
+    if period > 4_000_000 // max(1, len(g.nodes)):
+        raise RfsymError(f"{g.name}: the period of the input sizes ({period}) is too long to scan; give {x.name} a max")
+    out = g.outputs[0]
+
+    def ok(n: int) -> bool:
+        return ev.holds(ev.table({x.name: n}), tlist, out)
+
+    good = [n for n in range(a, a + period, dom.step) if ok(n)]
+    again = [n - period for n in range(a + period, a + 2 * period, dom.step) if ok(n)]
+    if good != again:
+        raise RfsymError(f"{g.name}: the input sizes are not periodic here; give {x.name} a max")
+    res.method = "input sizes: non-empty from the smallest one on, then periodic in the nodes' jumps"
+    res.count = None if good else 0
+    res.parametric = [Progression(x.name, period, n % period, n // period) for n in good]
+    res.complete = not good
+    listed = sorted(v for p in res.parametric for v in p.values(10))
+    res.solutions = [] if count_only else [{x.name: v} for v in listed[: min(limit or 0, 10)]]
     res.notes.append(f"{ev.evaluated} graph tables evaluated")
     return res
 
