@@ -407,3 +407,14 @@ def test_unbounded_input_sizes_of_a_unet(which: str) -> None:
         assert any(n in p for p in res.parametric) == valid, n
     with pytest.raises(RfsymError, match="give N a max"):
         solve(g, n=">=5")
+
+
+def test_unknown_node_with_an_unbounded_input() -> None:
+    """--input n --at c1 on the zoo U-Net (the fuzz test found a KeyError): one line naming the node."""
+    out = subprocess.run(
+        [sys.executable, "-m", "rfsym", "solve", "unet", "--input", "n", "--at", "c1", "--target", "r=5", "--count"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert out.returncode == 2 and "no node named 'c1'" in out.stderr and out.stderr.count("\n") == 1

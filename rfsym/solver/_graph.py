@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -43,7 +44,7 @@ import sympy
 from .. import _arith as A
 from .._bisect import smallest
 from ..errors import RfsymError
-from ..graph import INPUT, Graph, Merge
+from ..graph import INPUT, AlignmentWarning, Graph, Merge
 from ..layers import AxisState, Identity, Layer, Repeat
 from ..network import Row
 from ._dp import MAX_LISTING
@@ -109,7 +110,8 @@ class GraphEval:
         self.layers, _ = g._compile()
         self.order = list(g.nodes)
         self.inputs = {who: g.inputs_of(who) for who in self.order}
-        self.inp = g.axes_input(inp)
+        self.inp, self.inp_arg = g.axes_input(inp), inp
+        self.branched = any(_branched(lay) for lay in self.layers.values())
         in_syms = {s.name for v in self.inp for s in getattr(v, "free_symbols", ())}
         anc: dict[str, set[str]] = {INPUT: in_syms}
         self.own: dict[str, tuple[Any, ...]] = {}
@@ -136,7 +138,14 @@ class GraphEval:
         self.cache[key] = tab
         return tab
 
-    def _table(self, a: dict[str, int]) -> _Tab | None:
+    def _table(self, a: dict[str, int]) -> Any:
+        if self.branched:  # its copies become nodes of the concrete graph: that graph's own table
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", AlignmentWarning)
+                    return self.g.subs(a).table(input=self.inp_arg, convention=self.convention, origin=self.origin)
+            except RfsymError:
+                return None
         states = self._input(a)
         if states is None:
             return None
@@ -238,14 +247,19 @@ def _check_copy_names(g: Graph, layers: dict[str, Layer]) -> None:
     the concrete graphs require (checked with two copies of every symbolic repeat)."""
     seen = set(layers)
     for lay in layers.values():
-        if not isinstance(lay, Repeat) or lay.unrolled_size() > 10_000:
-            continue
+        if not isinstance(lay, Repeat) or _branched(lay) or lay.unrolled_size() > 10_000:
+            continue  # (a repeated branched block's copies are nodes <name>.<copy>.<layer>)
         for sub in _copy_names(lay, 2):
             if sub in seen:
                 raise RfsymError(
                     f"{g.name}: duplicate layer name {sub!r} once the repeats are unrolled (rename a layer)"
                 )
             seen.add(sub)
+
+
+def _branched(lay: Layer) -> bool:
+    """A repeated block with branches (graph.BlockRepeat): its copies become nodes when its count is a number."""
+    return hasattr(lay, "wiring")
 
 
 def _substitute(sub: dict[Any, int]) -> Any:
@@ -389,12 +403,12 @@ def _unrolled(g: Graph) -> Graph:
     """The graph with every numeric repeat node written out as a chain of nodes (the last one keeps
     the repeat's name); other nodes as they are."""
     layers, inp = g._compile()
-    if not any(isinstance(lay, Repeat) and A.is_num(lay.times) for lay in layers.values()):
+    if not any(isinstance(lay, Repeat) and A.is_num(lay.times) and not _branched(lay) for lay in layers.values()):
         return g
     out = Graph(input=inp, name=g.name, symbols=g.symbols)
     for who in g.nodes:
         lay, ins = layers[who], g.inputs_of(who)
-        if isinstance(lay, Repeat) and A.is_num(lay.times):
+        if isinstance(lay, Repeat) and A.is_num(lay.times) and not _branched(lay):
             flat = lay.unroll()
             prev: Any = ins[0]
             for i, b in enumerate(flat):
@@ -559,12 +573,6 @@ def solve_graph(
 ) -> SolveResult:
     """Every assignment of the graph's unknowns (finite domains) meeting the targets (module docstring)."""
     res = SolveResult(g.name, tuple(s.name for s in unk), tuple(tlist))
-    in_syms = {s.name for v in g.axes_input(inp) for s in getattr(v, "free_symbols", ())}
-    for s in unk:
-        if not doms[s.name].finite:
-            if len(unk) == 1 and s.name in in_syms and g.axes_input(inp)[axis] == s:
-                return _input_sizes(g, res, s, doms[s.name], tlist, inp, axis, convention, origin, count_only, limit)
-            raise RfsymError(f"{g.name}: {s.name} has an unbounded domain; graph solves need a max under [symbols]")
     outs = g.outputs
     if len(outs) != 1 and any(t.at is None for t in tlist):
         raise RfsymError(f"{g.name} has {len(outs)} outputs ({', '.join(outs)}); name the node of each target")
@@ -573,6 +581,12 @@ def solve_graph(
         if t.at is not None and t.at not in nodes:
             shown = ", ".join(list(g.nodes)[:12]) + (", ..." if len(nodes) > 12 else "")
             raise RfsymError(f"target {t.key}: no node named {t.at!r} (nodes: {shown})")
+    in_syms = {s.name for v in g.axes_input(inp) for s in getattr(v, "free_symbols", ())}
+    for s in unk:
+        if not doms[s.name].finite:
+            if len(unk) == 1 and s.name in in_syms and g.axes_input(inp)[axis] == s:
+                return _input_sizes(g, res, s, doms[s.name], tlist, inp, axis, convention, origin, count_only, limit)
+            raise RfsymError(f"{g.name}: {s.name} has an unbounded domain; graph solves need a max under [symbols]")
     ev = GraphEval(g, inp, axis, convention, origin)
     search = GraphSearch(g, ev, unk, doms, outs[0] if outs else "input")
     res.method = (
