@@ -17,7 +17,10 @@ Template: L convolutions with k_i in {1, 3, 5, 7} and s_i in {1, 2} (8^L configu
 * in-process ``rfsym.solve`` (6 and 8 layers), and 20 layers (8^20 ~ 1.2e18 configurations):
   count the solutions of r = 99, j = 16 in under 5 s; the fewest weights.
 
-Usage: python benchmarks/solve.py [--quick] [--runs N]
+* graph solve (issue 12): a ResNet-18 style graph template (stem kernel, four stage depths in
+  1..8: 12 288 assignments) against evaluating every assignment's graph table; target >= 50x.
+
+Usage: python benchmarks/solve.py [--quick] [--runs N] [--graph (the graph part only)]
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from rfsym import Conv, Network, solve
+from rfsym import Conv, Graph, Network, Repeat, solve
+from rfsym.solver import parse_target_string
 from rfsym.values import SymbolDomain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +130,69 @@ def in_process(depth: int, r: int, j: int, repeat: int = 3) -> tuple[set[tuple],
     return got, best, res.count  # type: ignore[return-value]
 
 
+def resnet_template(depth_max: int = 8) -> Graph:
+    """ResNet-18 style graph template: stem kernel k in {3, 5, 7}, four stage depths L1..L4 in
+    1..depth_max (repeats of two 3x3 convolutions), each stage added to a 1x1 shortcut."""
+    doms = {"k": SymbolDomain(choices=(3, 5, 7))}
+    doms.update({f"L{i}": SymbolDomain(min=1, max=depth_max) for i in range(1, 5)})
+    g = Graph(input=224, symbols=doms, name="resnet18_template")
+    x = g.conv(g.input_node, kernel="k", stride=2, padding="(k - 1)/2", name="stem")
+    x = g.pool(x, kernel=3, stride=2, padding=1, name="pool")
+    for i in range(1, 5):
+        s = 1 if i == 1 else 2
+        main = g.conv(x, kernel=3, stride=s, padding=1, name=f"down{i}")
+        block = (Conv(kernel=3, padding=1, name=f"a{i}"), Conv(kernel=3, padding=1, name=f"b{i}"))
+        body = g.layer(Repeat(block=block, times=f"L{i}", name=f"stage{i}"), main)
+        short = g.conv(x, kernel=1, stride=s, name=f"short{i}")
+        x = g.add(body, short, name=f"add{i}")
+    return g
+
+
+def graph_brute(g: Graph, targets: list) -> tuple[set[tuple], float, float]:
+    """Every assignment's graph table: (solutions, wall, CPU)."""
+    names = list(g.symbols)
+    vals = [sorted(g.symbols[n].choices or range(g.symbols[n].min, g.symbols[n].max + 1)) for n in names]
+    t, c = time.perf_counter(), time.process_time()
+    found = set()
+    for combo in itertools.product(*vals):
+        tab = g.subs(dict(zip(names, combo))).table()
+        if all(tg.contains(tab.rows[-1].states[0].r) for tg in targets):
+            found.add(combo)
+    return found, time.perf_counter() - t, time.process_time() - c
+
+
+def graph_bench() -> None:
+    g = resnet_template(8)
+    names = list(g.symbols)
+    print("graph solve: ResNet-18 style template, stem kernel in {3,5,7}, stage depths L1..L4 in 1..8 (12288)")
+    for text, kw in (
+        ("r >= 400, fewest layers", {"minimize": "depth"}),
+        ("r >= 400, count", {"count": True}),
+        ("r <= 500", {}),
+        ("r = 427", {}),
+    ):
+        targets = [parse_target_string(x) for x in text.split(",")[0].replace(" ", "").split(";")]
+        t, c = time.perf_counter(), time.process_time()
+        res = solve(g, targets, limit=None, **kw)
+        tr, cr = time.perf_counter() - t, time.process_time() - c
+        want, tb, cb = graph_brute(g, targets)
+        assert res.count == len(want)
+        if not kw.get("count"):
+            got = {tuple(s[n] for n in names) for s in res.solutions}
+            assert got <= want and (kw.get("minimize") or got == want)
+        tables = next(n for n in res.notes if "graph tables" in n)
+        extra = f", optimum {res.optimum} ({res.ties} ties)" if res.minimize else ""
+        print(f"  {text}: {res.count} solutions{extra}; {tables}")
+        print(f"    rfsym {tr:.3f} s wall, {cr:.3f} s CPU; every table {tb:.1f} s wall, {cb:.1f} s CPU;")
+        print(
+            f"    ratio {tb / tr:.0f}x wall, {cb / cr:.0f}x CPU   target >= 50x: {'OK' if cb / cr >= 50 else 'MISSED'}"
+        )
+
+
 def main() -> None:
+    if "--graph" in sys.argv:
+        graph_bench()
+        return
     quick = "--quick" in sys.argv
     runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 7
     print("rfsym solve vs brute force with the seed loop (template k_i in {1,3,5,7}, s_i in {1,2})")
@@ -168,6 +234,7 @@ def main() -> None:
     t = time.perf_counter()
     res = solve(template(20), r=99, j=16, minimize="sum_k2", limit=10)
     print(f"    fewest weights (sum k^2) = {res.optimum}, {res.ties} ties, in {time.perf_counter() - t:.2f} s")
+    graph_bench()
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from typing import Any
 from .. import _arith as A
 from .._bisect import smallest
 from ..errors import RfsymError
+from ..graph import Graph
 from ..layers import Repeat
 from ..network import Network, parse_origin
 from ._dp import MAX_LISTING, solve_dp
@@ -166,6 +167,11 @@ def solve(
     """
     _check_options(net, at, exact, minimize, count, limit, nearest, axis, convention, progress)
     origin = parse_origin(origin)
+    if isinstance(net, Graph):
+        return _solve_graph(
+            net, targets, quantities, at, unknowns, given, domains, input, exact, minimize, count, limit, nearest, axis,
+            convention, origin,
+        )  # fmt: skip
     net = _with_given(net, given)
     if input is not None:
         net = Network(net.layers, input=input, name=net.name, symbols=net.symbols)
@@ -192,6 +198,38 @@ def solve(
     return res
 
 
+def _solve_graph(  # type: ignore[no-untyped-def]
+    g, targets, quantities, at, unknowns, given, domains, input, exact, minimize, count, limit, nearest, axis,
+    convention, origin,
+) -> SolveResult:  # fmt: skip
+    """solve() on a graph template: finite domains, numeric targets (rfsym.solver._graph)."""
+    from ._graph import graph_domains, graph_symbol_order, solve_graph
+
+    if exact:
+        raise RfsymError("exact=True is not supported on graphs yet")
+    g = _with_given(g, given)
+    if g.input is None and input is None:
+        raise RfsymError(f"{g.name}: a graph solve needs an input size (the spec's 'input' or input=)")
+    _check_axis(g, axis)
+    syms = graph_symbol_order(g)
+    if input is not None:
+        extra = {s for v in g.axes_input(input) for s in getattr(v, "free_symbols", ())}
+        syms += sorted((s for s in extra if s not in syms), key=str)
+    by_name = {s.name: s for s in syms}
+    domains = dict(domains or {})
+    _check_names(domains, by_name, g, "domains")
+    if unknowns is not None and set(_check_names(_names(unknowns), by_name, g, "unknowns")) != set(by_name):
+        raise RfsymError(f"{g.name}: symbolic answers (unknowns=) are not supported on graphs; solve for every symbol")
+    tlist = _collect_targets(targets, quantities, at)
+    if any(t.symbolic for t in tlist):
+        raise RfsymError(f"{g.name}: symbolic target values are not supported on graphs; give numbers")
+    doms = graph_domains(g, syms, domains)
+    return solve_graph(
+        g, tlist, syms, doms, inp=input, axis=axis, convention=convention, origin=origin, minimize=minimize,
+        count_only=count, limit=limit, nearest=nearest,
+    )  # fmt: skip
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -200,11 +238,8 @@ def _check_options(  # type: ignore[no-untyped-def]
     net, at, exact, minimize, count, limit, nearest, axis, convention, progress
 ) -> None:
     """One-line errors for arguments of the wrong type or out of range, before any work."""
-    if not isinstance(net, Network):
-        raise RfsymError(
-            f"solve works on sequential networks (rfsym.Network); got {type(net).__name__} "
-            "(networks with branches are not supported yet)"
-        )
+    if not isinstance(net, (Network, Graph)):
+        raise RfsymError(f"solve works on networks and graphs (rfsym.Network, rfsym.Graph); got {type(net).__name__}")
     if convention not in ("framework", "seed"):
         raise RfsymError(f"convention must be framework or seed (got {convention!r})")
     if limit is not None and (not _is_int(limit) or limit < 0):
