@@ -449,3 +449,12 @@ class TestCLI:
         f = derive(g)
         assert time.process_time() - t < 1.5
         assert f.aligned is True and len(f.free_symbols) == 18
+
+
+def test_two_axis_graph_forms():
+    """A 2-D graph (Inception v3): one form per axis, per node too, in the JSON."""
+    f = derive(rfsym.load("inception_v3"))
+    assert f.r == (1311, 1311) and f.axis(1).r == 1311 and f.aligned is True
+    d = f.to_dict()
+    assert d["nodes"]["input"]["n"] == ["n0", "n1"] and d["r"] == [1311, 1311]
+    assert {m["axis"] for m in d["merges"]} == {0, 1}

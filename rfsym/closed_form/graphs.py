@@ -309,6 +309,13 @@ def _count(names: list[str], what: str) -> str:
 
 
 def _rel(c: Any) -> str:
+    """A relation as text, floors written ``floor((n - 1)/16)`` (same value, see ``_text.display``)."""
+    from ._text import display
+
+    if isinstance(c, sympy.Eq):
+        return f"{display(c.lhs)} = {display(c.rhs)}"
+    if isinstance(c, sympy.And):
+        return " and ".join(_rel(a) for a in c.args)
     return str(c)
 
 
