@@ -313,7 +313,7 @@ class BlockRepeat(Repeat):
         times = self.times if copies is None else copies
         if not isinstance(times, int):
             raise RfsymError(
-                f"{self.label()}: times is symbolic ({times}); a table needs a number (rfsym derive gives closed forms in it)"
+                f"{self.label()}: times is symbolic ({times}); a table needs a number (use rfsym.derive for closed forms in it)"
             )
         if times * len(self.block) > MAX_UNROLL:
             raise RfsymError(
@@ -412,7 +412,7 @@ class NestRepeat(BlockRepeat):
         depth = self.times if copies is None else copies
         if not isinstance(depth, int):
             raise RfsymError(
-                f"{self.label()}: times is symbolic ({depth}); a table needs a number (rfsym derive gives closed forms in it)"
+                f"{self.label()}: times is symbolic ({depth}); a table needs a number (use rfsym.derive for closed forms in it)"
             )
         if depth * len(self.block) + len(self.core) > MAX_UNROLL:
             raise RfsymError(f"{self.label()}: unrolling {depth} levels is above the limit of {MAX_UNROLL} layers")
