@@ -35,7 +35,7 @@ from .errors import RfsymError
 __all__ = ["main"]
 
 #: Sub-commands, in the order ``rfsym --help`` lists them.
-COMMANDS = ["table", "derive", "solve", "verify", "export", "plot"]
+COMMANDS = ["table", "derive", "solve", "verify", "export", "plot", "coverage", "erf"]
 
 DESCRIPTION = """\
 Symbolic receptive-field arithmetic for convolutional networks.
