@@ -960,15 +960,15 @@ class Graph(LatexPrintable):
         def f(v: Any) -> Any:
             return v.xreplace(syms) if hasattr(v, "xreplace") and syms else v
 
-        g = Graph(
+        entries = [(layers[who].map_values(f), list(ins)) for who, (_, ins) in self._nodes.items()]
+        # from_layers: a repeated block whose count became a number unrolls into nodes, as when it was built
+        return Graph.from_layers(
+            entries,
             input=tuple(A.norm(f(v)) for v in inp) if inp is not None else None,
             name=self.name,
             symbols=self.symbols,
             sample_rate=self.sample_rate,
         )
-        for who, (_, ins) in self._nodes.items():
-            g._nodes[who] = (layers[who].map_values(f), ins)
-        return g
 
     def axes_input(self, input: Any = None) -> tuple[Any, ...]:
         layers, declared = self._compile()
