@@ -415,3 +415,19 @@ def test_subs_unrolls_a_count_that_becomes_a_number():
     u = rfsym.load("unet_template").subs({"D": 4})
     assert quiet_table(u, input=256).output[0].r == 215
     assert derive(u).r == 215
+
+
+def test_equivalent_layer_of_the_resnet_template():
+    """closed_form.equivalent sums a graph's symbolic repeats; Graph.equivalent alone says to use it."""
+    from rfsym.closed_form import equivalent
+
+    g = rfsym.load("resnet_template")
+    eq = equivalent(g)
+    f = derive(g)
+    assert sympy.expand(eq.kernel - f.r) == 0 and eq.stride == 32 and sympy.expand(eq.padding[0] - f.P) == 0
+    vals = {"k": 3, "L1": 2, "L2": 2, "L3": 2, "L4": 2}
+    num = rfsym.Network([eq]).subs(vals)
+    for size in (224, 231):
+        assert num.table(input=size).output == quiet_table(g.subs(vals), input=size).output
+    with pytest.raises(RfsymError, match="use rfsym.closed_form.equivalent"):
+        g.equivalent()
