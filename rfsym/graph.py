@@ -313,7 +313,7 @@ class BlockRepeat(Repeat):
         times = self.times if copies is None else copies
         if not isinstance(times, int):
             raise RfsymError(
-                f"{self.label()}: times is symbolic ({times}); a table needs a number (rfsym derive gives closed forms in it)"
+                f"{self.label()}: times is symbolic ({times}); a table needs a number (use rfsym.derive for closed forms in it)"
             )
         if times * len(self.block) > MAX_UNROLL:
             raise RfsymError(
@@ -412,7 +412,7 @@ class NestRepeat(BlockRepeat):
         depth = self.times if copies is None else copies
         if not isinstance(depth, int):
             raise RfsymError(
-                f"{self.label()}: times is symbolic ({depth}); a table needs a number (rfsym derive gives closed forms in it)"
+                f"{self.label()}: times is symbolic ({depth}); a table needs a number (use rfsym.derive for closed forms in it)"
             )
         if depth * len(self.block) + len(self.core) > MAX_UNROLL:
             raise RfsymError(f"{self.label()}: unrolling {depth} levels is above the limit of {MAX_UNROLL} layers")
@@ -960,15 +960,15 @@ class Graph(LatexPrintable):
         def f(v: Any) -> Any:
             return v.xreplace(syms) if hasattr(v, "xreplace") and syms else v
 
-        g = Graph(
+        entries = [(layers[who].map_values(f), list(ins)) for who, (_, ins) in self._nodes.items()]
+        # from_layers: a repeated block whose count became a number unrolls into nodes, as when it was built
+        return Graph.from_layers(
+            entries,
             input=tuple(A.norm(f(v)) for v in inp) if inp is not None else None,
             name=self.name,
             symbols=self.symbols,
             sample_rate=self.sample_rate,
         )
-        for who, (_, ins) in self._nodes.items():
-            g._nodes[who] = (layers[who].map_values(f), ins)
-        return g
 
     def axes_input(self, input: Any = None) -> tuple[Any, ...]:
         layers, declared = self._compile()
@@ -1146,7 +1146,7 @@ class Graph(LatexPrintable):
             cond = rels[0] if len(rels) == 1 else sympy.And(*rels)
         return st, d, MergeReport(who, ax, ins, cond, aligns, d, tuple(dict.fromkeys(order.undecided)))
 
-    def equivalent(self, axis: int | None = None, convention: str = "framework") -> Layer:
+    def equivalent(self, axis: int | None = None, convention: str = "framework", element_map: Any = None) -> Layer:
         """The single convolution equivalent to the whole graph (as :meth:`Network.equivalent`).
 
         It exists when every merge is proved aligned (equal jumps and centres, so the union of the
@@ -1165,7 +1165,12 @@ class Graph(LatexPrintable):
             return maps.equivalent(self.flat_layers(), self.name, [axis] if axis is not None else list(range(nd)))
         axes = range(nd) if axis is None else [axis]
         x = [symbol(f"n{i}" if nd > 1 else "n", "input") for i in range(nd)]
-        w = self.walk(input=x if nd > 1 else x[0], convention=convention, origin=0)
+        if element_map is None and any(isinstance(lay, Repeat) and not A.is_num(lay.times) for lay in self.layers):
+            raise RfsymError(
+                f"{self.name}: a repeat with a symbolic count; use rfsym.closed_form.equivalent(graph), which sums "
+                "over the copies"
+            )
+        w = self.walk(input=x if nd > 1 else x[0], convention=convention, origin=0, element_map=element_map)
         for rep in w.merges:
             if rep.axis not in axes:
                 continue
@@ -1190,7 +1195,7 @@ class Graph(LatexPrintable):
                 )
             if not maps.proved_integer(st.j) or not maps.proved_integer(st.r):
                 raise RfsymError(
-                    f"{where}: the jump {A.fmt(st.j)} or field {A.fmt(st.r)} is not an integer; "
+                    f"{where}: the jump {A.fmt(st.j)} or field {A.fmt(st.r)} is not proved an integer; "
                     "no single equivalent convolution"
                 )
             if not maps.same(total.den, st.j):
@@ -1199,10 +1204,10 @@ class Graph(LatexPrintable):
                 raise RfsymError(
                     f"{where}: the output window is not centred as a convolution's; no single equivalent layer"
                 )
-            ks.append(A.norm(st.r))
-            ss.append(A.norm(st.j))
+            ks.append(_expanded(st.r))
+            ss.append(_expanded(st.j))
             total_pad = A.add(A.add(total.g, -1), st.r)  # floor((x + g - 1)/J) + 1 = floor((x + T - R)/J) + 1
-            pads.append((A.norm(st.P), A.norm(A.add(total_pad, A.mul(-1, st.P)))))
+            pads.append((_expanded(st.P), _expanded(A.add(total_pad, A.mul(-1, st.P)))))
         label = f"{self.name}-equivalent"
         if len(axes) == 1:
             return Conv(kernel=ks[0], stride=ss[0], padding=list(pads[0]), name=label)
@@ -1582,6 +1587,18 @@ def nest_map(
         xdep=size.xdep,
         centred=False,
     )
+
+
+def _expanded(v: Any) -> Any:
+    """v, expanded when it is a polynomial (an equivalent layer's kernel and paddings as flat sums)."""
+    v = A.norm(v)
+    if A.is_num(v):
+        return v
+    import sympy
+
+    if v.has(sympy.floor, sympy.ceiling, sympy.Max, sympy.Min, sympy.Piecewise, sympy.Mod):
+        return v
+    return A.norm(sympy.expand(v))
 
 
 def _apply_map(mp: Any, st: AxisState, n_out: Any) -> AxisState:

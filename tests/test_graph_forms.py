@@ -449,3 +449,27 @@ class TestCLI:
         f = derive(g)
         assert time.process_time() - t < 1.5
         assert f.aligned is True and len(f.free_symbols) == 18
+
+
+def test_two_axis_graph_forms():
+    """A 2-D graph (Inception v3): one form per axis, per node too, in the JSON."""
+    f = derive(rfsym.load("inception_v3"))
+    assert f.r == (1311, 1311) and f.axis(1).r == 1311 and f.aligned is True
+    d = f.to_dict()
+    assert d["nodes"]["input"]["n"] == ["n0", "n1"] and d["r"] == [1311, 1311]
+    assert {m["axis"] for m in d["merges"]} == {0, 1}
+
+
+def test_n_dependent_padding_is_refused_before_the_work():
+    """More than 4 symbolic 'same' layers in a graph: the forms would double with each; refused first."""
+    import time
+
+    g = Graph(input="n", name="same")
+    x = g.input_node
+    for i in range(6):
+        x = g.conv(x, kernel="k", stride="s", padding="same", name=f"c{i}")
+    g.add(x, g.conv(x, kernel=1, name="b"), name="sum")
+    t = time.process_time()
+    with pytest.raises(RfsymError, match="6 layers with 'same' padding and symbolic parameters"):
+        derive(g)
+    assert time.process_time() - t < 5

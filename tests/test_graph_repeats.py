@@ -404,3 +404,30 @@ def test_sample_rate_is_kept():
     for bad in ("0", "-1", "true", '"fast"', "nan", "inf"):
         with pytest.raises(RfsymError, match="sample_rate must be a positive number"):
             rfsym.loads(f'sample_rate = {bad}\n[[layers]]\nkind = "conv"\nkernel = 3\n')
+
+
+def test_subs_unrolls_a_count_that_becomes_a_number():
+    """subs() of a template: the repeated blocks whose counts become numbers unroll into nodes (found by
+    the coverage session: the block used to stay one node and clash with itself when unrolled as a chain)."""
+    g = rfsym.load("resnet_template").subs({"L1": 2, "L2": 2, "L3": 2, "L4": 2, "k": 3})
+    assert "layer1.2.conv1" in g.nodes and "layer1" in g.nodes
+    assert quiet_table(g, input=224).output == quiet_table(rfsym.load("resnet18"), input=224).output
+    u = rfsym.load("unet_template").subs({"D": 4})
+    assert quiet_table(u, input=256).output[0].r == 215
+    assert derive(u).r == 215
+
+
+def test_equivalent_layer_of_the_resnet_template():
+    """closed_form.equivalent sums a graph's symbolic repeats; Graph.equivalent alone says to use it."""
+    from rfsym.closed_form import equivalent
+
+    g = rfsym.load("resnet_template")
+    eq = equivalent(g)
+    f = derive(g)
+    assert sympy.expand(eq.kernel - f.r) == 0 and eq.stride == 32 and sympy.expand(eq.padding[0] - f.P) == 0
+    vals = {"k": 3, "L1": 2, "L2": 2, "L3": 2, "L4": 2}
+    num = rfsym.Network([eq]).subs(vals)
+    for size in (224, 231):
+        assert num.table(input=size).output == quiet_table(g.subs(vals), input=size).output
+    with pytest.raises(RfsymError, match="use rfsym.closed_form.equivalent"):
+        g.equivalent()

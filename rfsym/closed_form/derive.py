@@ -343,7 +343,12 @@ def _conditions(net: Any, total: AffineMap) -> tuple[str, ...]:
 
 
 def equivalent(net: Any, *, axis: int | None = None) -> Any:
-    """The single convolution (kernel R, stride J, padding (P, total - P)) equivalent to the stack."""
+    """The single convolution (kernel R, stride J, padding (P, total - P)) equivalent to the stack or graph
+    (graphs: repeats with a symbolic count summed over their copies)."""
+    if isinstance(net, Graph) and not net.is_chain:
+        return net.equivalent(
+            axis=axis, element_map=lambda lay, ax, conv: _element_map(lay, ax, conv, domains=net.symbols)
+        )
     return net.equivalent(axis=axis)
 
 

@@ -120,6 +120,12 @@ def derive_graph(
     graph: Graph, inp: tuple[Any, ...], axes: Any, origin: Any, convention: str, element_map: Any
 ) -> GraphForms:
     """The closed forms of every node of a graph (see the module docstring)."""
+    from ..graph import BlockRepeat, Merge
+    from ..maps import check_n_dependent, layer_map
+
+    plain = [lay for lay in graph.layers if not isinstance(lay, (Merge, BlockRepeat)) and not lay.kind == "repeat"]
+    for ax in axes:  # refuse, before any work, forms that double with each n-dependent symbolic layer
+        check_n_dependent(plain, [layer_map(lay, ax, convention) for lay in plain], "derive")
     walk = graph.walk(
         input=list(inp) if len(inp) > 1 else inp[0], convention=convention, origin=origin, element_map=element_map
     )
@@ -309,6 +315,13 @@ def _count(names: list[str], what: str) -> str:
 
 
 def _rel(c: Any) -> str:
+    """A relation as text, floors written ``floor((n - 1)/16)`` (same value, see ``_text.display``)."""
+    from ._text import display
+
+    if isinstance(c, sympy.Eq):
+        return f"{display(c.lhs)} = {display(c.rhs)}"
+    if isinstance(c, sympy.And):
+        return " and ".join(_rel(a) for a in c.args)
     return str(c)
 
 

@@ -79,8 +79,8 @@ class _Lines:
         self.rows: list[str] = []
 
     def inter(self, s: str) -> None:
-        if self.p._settings["intertext"]:
-            self.rows.append(r"\intertext{%s}" % s)
+        if self.p._settings["intertext"]:  # \sloppy: long node names in typewriter break at their dots
+            self.rows.append(r"\intertext{\sloppy %s}" % s)
 
     def line(self, lhs: str, rhs: str, key: str | None = None) -> None:
         lab = label(self.p, key) if key and not self.star else ""
@@ -103,7 +103,7 @@ def _q(p: RfsymLatexPrinter, key: str, node: str) -> str:
 
 
 #: A printed right-hand side longer than this (characters of LaTeX) is broken over several lines.
-WIDTH = 70
+WIDTH = 56
 
 _KINKS = (sympy.Max, sympy.Min, sympy.Piecewise, sympy.floor, sympy.ceiling, sympy.Mod, sympy.Sum, sympy.Product)
 
@@ -170,7 +170,9 @@ def _merge_lines(out: _Lines, graph: Graph, forms: Any, axis: int) -> None:
         r"and $\mathrm{hi} = \mathrm{start} + (r - 1)/2$, $\mathrm{lo} = \min_i \mathrm{lo}_i$ and "
         r"$\mathrm{hi} = \max_i \mathrm{hi}_i$; $j$ and $P$ are those of the input with the largest $r$. An input "
         r"wins when the difference of the edges is $\ge 0$ for every value of the symbols (each at least its lower "
-        r"bound: kernel, stride, dilation $\ge 1$, padding $\ge 0$, and the declared domains)."
+        r"bound: kernel, stride, dilation $\ge 1$, padding $\ge 0$, and the declared domains): for the winning input "
+        r"1 against another input 2, $\Delta_{\mathrm{hi}} = \mathrm{hi}_{1} - \mathrm{hi}_{2}$ and "
+        r"$\Delta_{\mathrm{lo}} = \mathrm{lo}_{2} - \mathrm{lo}_{1}$."
     )
     for rep in reps[:MERGE_LIMIT]:
         _one_merge(out, rep, walk, axis, graph)
@@ -200,10 +202,7 @@ def _one_merge(out: _Lines, rep: Any, walk: Any, axis: int, graph: Graph) -> Non
             lo_x, hi_x = _edges(st)
             d_hi = A.norm(sympy.expand(A.to_sympy(A.add(hi_w, A.mul(-1, hi_x)))))
             d_lo = A.norm(sympy.expand(A.to_sympy(A.add(lo_x, A.mul(-1, lo_w)))))
-            out.inter(
-                r"%s against %s, the edges' differences $\Delta_{\mathrm{hi}} = \mathrm{hi}_{1} - \mathrm{hi}_{2}$ "
-                r"and $\Delta_{\mathrm{lo}} = \mathrm{lo}_{2} - \mathrm{lo}_{1}$:" % (_tt(win), _tt(x))
-            )
+            out.inter(r"%s against %s:" % (_tt(win), _tt(x)))
             out.line(r"\Delta_{\mathrm{hi}}", _v(p, d_hi) + r" \ge 0")
             out.line(r"\Delta_{\mathrm{lo}}", _v(p, d_lo) + r" \ge 0")
         st = walk.states[m][axis]
