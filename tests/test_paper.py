@@ -451,3 +451,19 @@ def test_line_breaks_keep_the_formula(spec: list[tuple[int, bool, bool]]) -> Non
             assert piece.count(r"\begin{") == piece.count(r"\end{")
             if _visible_chars(piece) > LINE_CHARS:  # too wide only when no top-level operator can split it
                 assert break_rhs(piece, width=0) == [piece]
+
+
+def test_cli_figure_dims_and_axes(tmp_path: Path) -> None:
+    """rfsym plot/export --dims 1 draws a strip; --axes picks an N-D network's axes; a bad axis is one line
+    and exit 2."""
+    from rfsym.cli import main
+
+    out = tmp_path / "w.tex"
+    assert main(["plot", "wav2vec2_feature_encoder", "--dims", "1", "-o", str(out)]) == 0
+    assert "|-|" in out.read_text()
+    spec = tmp_path / "nd.toml"
+    spec.write_text('input = [8, 16, 16]\n[[layers]]\nname = "c"\nkind = "conv"\nkernel = [1, 3, 3]\n')
+    out2 = tmp_path / "nd.tex"
+    assert main(["export", str(spec), "--axes", "0", "-o", str(out2)]) == 0
+    assert "|-|" in out2.read_text() and "Axis 0 of 3" in out2.read_text()
+    assert main(["plot", str(spec), "--axes", "0,5", "-o", str(tmp_path / "x.tex")]) == 2
