@@ -94,6 +94,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--landscape", action="store_true", help="turn the table (it may be as wide as the page is tall)")
     add_units_arguments(p)
     add_figure_arguments(p)
+    p.add_argument(
+        "--spread",
+        action="store_true",
+        help="the derivation also gives the variance of the coverage counts and the hole-free condition",
+    )
     p.add_argument("--no-derivation", dest="derivation", action="store_false", help="leave out the derivation")
     p.set_defaults(run=run)
 
@@ -162,6 +167,7 @@ def export_body(
     landscape: bool = False,
     units: Any = None,
     figure_axes: dict[str, Any] | None = None,
+    spread: bool = False,
 ) -> str:
     """The LaTeX of an export: table, output closed form, derivation and figure, each labelled.
 
@@ -217,7 +223,7 @@ def export_body(
     graph_tex = _graph_derivation(net, key, origin, settings) if derivation and convention == "framework" else None
     if derived_here:
         parts.append(f"\\noindent Derivation for \\texttt{{{name}}}; its numbered lines are the output:")
-        parts.append(derive_tex(net, label=f"eq:{key}", origin=origin, **settings))
+        parts.append(derive_tex(net, label=f"eq:{key}", origin=origin, spread=spread, **settings))
     elif graph_tex is not None:
         parts.append(f"\\noindent Derivation for \\texttt{{{name}}}:")
         parts.append(graph_tex)
@@ -308,6 +314,7 @@ def run(args: argparse.Namespace) -> int:
         landscape=args.landscape,
         units=parse_units(args.sample_rate, args.spacing, net),
         figure_axes=figure_options(args),
+        spread=args.spread,
     )
     text = document(body, title=f"Receptive fields of {net.name}") if args.standalone else body
     if args.output == "-":
