@@ -451,3 +451,41 @@ def test_line_breaks_keep_the_formula(spec: list[tuple[int, bool, bool]]) -> Non
             assert piece.count(r"\begin{") == piece.count(r"\end{")
             if _visible_chars(piece) > LINE_CHARS:  # too wide only when no top-level operator can split it
                 assert break_rhs(piece, width=0) == [piece]
+
+
+def test_cli_figure_dims_and_axes(tmp_path: Path) -> None:
+    """rfsym plot/export --dims 1 draws a strip; --axes picks an N-D network's axes; a bad axis is one line
+    and exit 2."""
+    from rfsym.cli import main
+
+    out = tmp_path / "w.tex"
+    assert main(["plot", "wav2vec2_feature_encoder", "--dims", "1", "-o", str(out)]) == 0
+    assert "|-|" in out.read_text()
+    spec = tmp_path / "nd.toml"
+    spec.write_text('input = [8, 16, 16]\n[[layers]]\nname = "c"\nkind = "conv"\nkernel = [1, 3, 3]\n')
+    out2 = tmp_path / "nd.tex"
+    assert main(["export", str(spec), "--axes", "0", "-o", str(out2)]) == 0
+    assert "|-|" in out2.read_text() and "Axis 0 of 3" in out2.read_text()
+    assert main(["plot", str(spec), "--axes", "0,5", "-o", str(tmp_path / "x.tex")]) == 2
+
+
+def test_derivation_spread_and_holes() -> None:
+    """spread=True adds the coverage counts' variance (rfsym.coverage.spread: AlexNet 11582/3) and the
+    hole-free statement or condition; the export's --spread passes it on."""
+    from rfsym.cli import main
+    from rfsym.coverage.spread import closed_forms
+
+    alex = derivation(load("alexnet"), spread=True)
+    assert r"\sigma^{2}_{L} &= \frac{11582}{3}" in alex and "(no holes)" in alex
+    assert closed_forms(load("alexnet"), 0).variance == Fraction(11582, 3)
+    dil = Network([Conv(kernel="k", dilation="d", name="a"), Conv(kernel=3, dilation="e", name="b")], input=64)
+    out = derivation(dil, spread=True)
+    assert r"\text{no holes} &\iff d \leq 1 \wedge e \leq d \left(k - 1\right) + 1" in out
+    assert r"\sigma" not in derivation(dil)
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["export", "alexnet", "--spread", "--no-figure", "-o", "-"]) == 0
+    assert r"\sigma^{2}_{L}" in buf.getvalue()

@@ -15,7 +15,7 @@ import subprocess
 import warnings
 from pathlib import Path
 
-from rfsym import Conv, Network, Pool, latex, load, loads, solve
+from rfsym import Conv, Network, Pool, derivation, latex, load, loads, solve
 from rfsym.commands.export import PREAMBLE, document, export_body
 from rfsym.io.spec import builtin_names
 from rfsym.printing.units import parse_units
@@ -126,6 +126,8 @@ def _cases() -> dict[str, str]:
             name=f"symbolic{depth}",
         )
         cases[f"symbolic/export-{depth}"] = export_body(stack)
+    dilated = Network([Conv(kernel="k", dilation="d", name="a"), Conv(kernel=3, dilation="e", name="b")], input=64)
+    cases["spread"] = derivation(load("alexnet"), spread=True, label="eq:sp") + derivation(dilated, spread=True)
     cases["solutions"] = (
         "\n".join(
             latex(res, environment=env)

@@ -93,8 +93,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--landscape", action="store_true", help="turn the table (it may be as wide as the page is tall)")
     add_units_arguments(p)
+    add_figure_arguments(p)
+    p.add_argument(
+        "--spread",
+        action="store_true",
+        help="the derivation also gives the variance of the coverage counts and the hole-free condition",
+    )
     p.add_argument("--no-derivation", dest="derivation", action="store_false", help="leave out the derivation")
     p.set_defaults(run=run)
+
+
+def add_figure_arguments(p: argparse.ArgumentParser) -> None:
+    """--dims 1|2 (a strip or rows and columns; default: 1-D for one declared axis or a sample rate) and
+    --axes A[,B] (which of an N-D network's axes the figure draws; default the last two)."""
+    p.add_argument("--dims", type=int, choices=[1, 2], help="draw the figure in 1-D (a strip) or 2-D")
+    p.add_argument("--axes", metavar="A[,B]", help="the network axes the figure draws (default: the last two)")
+
+
+def figure_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The figure options of --dims and --axes."""
+    out: dict[str, Any] = {}
+    if getattr(args, "dims", None) is not None:
+        out["dims"] = args.dims
+    if getattr(args, "axes", None):
+        try:
+            out["axes"] = [int(a) for a in args.axes.split(",")]
+        except ValueError:
+            raise RfsymError(f"--axes {args.axes!r}: expected one or two axis numbers, e.g. 1,2") from None
+    return out
 
 
 def add_units_arguments(p: argparse.ArgumentParser) -> None:
@@ -140,6 +166,8 @@ def export_body(
     numbers: str = "decimal",
     landscape: bool = False,
     units: Any = None,
+    figure_axes: dict[str, Any] | None = None,
+    spread: bool = False,
 ) -> str:
     """The LaTeX of an export: table, output closed form, derivation and figure, each labelled.
 
@@ -195,7 +223,7 @@ def export_body(
     graph_tex = _graph_derivation(net, key, origin, settings) if derivation and convention == "framework" else None
     if derived_here:
         parts.append(f"\\noindent Derivation for \\texttt{{{name}}}; its numbered lines are the output:")
-        parts.append(derive_tex(net, label=f"eq:{key}", origin=origin, **settings))
+        parts.append(derive_tex(net, label=f"eq:{key}", origin=origin, spread=spread, **settings))
     elif graph_tex is not None:
         parts.append(f"\\noindent Derivation for \\texttt{{{name}}}:")
         parts.append(graph_tex)
@@ -205,7 +233,17 @@ def export_body(
         parts.append(f"The output of \\texttt{{{name}}}:")
         parts.append(latex(net, environment="align", label=f"eq:{key}", **settings))
     if figure and numeric and expandable is not None:
-        parts.append(tikz_figure(net, layer, convention=convention, origin=origin, label=f"fig:{key}", units=units))
+        parts.append(
+            tikz_figure(
+                net,
+                layer,
+                convention=convention,
+                origin=origin,
+                label=f"fig:{key}",
+                units=units,
+                **(figure_axes or {}),
+            )  # fmt: skip
+        )
     return "\n".join(p.rstrip("\n") + "\n" for p in parts)
 
 
@@ -275,6 +313,8 @@ def run(args: argparse.Namespace) -> int:
         numbers=args.numbers,
         landscape=args.landscape,
         units=parse_units(args.sample_rate, args.spacing, net),
+        figure_axes=figure_options(args),
+        spread=args.spread,
     )
     text = document(body, title=f"Receptive fields of {net.name}") if args.standalone else body
     if args.output == "-":

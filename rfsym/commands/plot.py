@@ -12,7 +12,7 @@ from ..plot import close_figure, figure_bytes, layers_figure, rf_figure
 from ..printing.tikz import tikz_figure
 from ..printing.units import parse_units
 from ._common import add_convention_argument, add_input_argument, add_origin_argument, add_spec_argument, load_network
-from .export import add_units_arguments, document
+from .export import add_figure_arguments, add_units_arguments, document, figure_options
 
 HELP = "draw the receptive fields of a layer's features (PDF, PNG or TikZ), or r and j across layers"
 EPILOG = """\
@@ -56,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="rf: the receptive-field picture (default); layers: r and j across layers",
     )
     p.add_argument("--width", default="6cm", help="TikZ picture width (default 6cm)")
+    add_figure_arguments(p)
     p.add_argument("--standalone", action="store_true", help="for .tex: a complete article document around the picture")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     add_input_argument(p)
@@ -95,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
     options = {"input": args.input, "convention": args.convention, "origin": Fraction(args.origin)}
     feats = _features(args.feature)
     units = parse_units(args.sample_rate, args.spacing, net)
+    options.update(figure_options(args))
     if ext == ".tex":
         text = tikz_figure(net, args.layer, feats, width=args.width, units=units, **options)
         write_file(args.output, document(text) if args.standalone else text, force=args.force)

@@ -398,6 +398,35 @@ def _geometric_step(net: Any, general: dict[str, Any]) -> tuple[dict[str, Any], 
     return forms, A.to_sympy(s), A.to_sympy(rep.times)
 
 
+def _spread(out: _Rows, net: Any, axis: int, index: str) -> None:
+    """The variance of the output's coverage counts and the hole-free condition (rfsym.coverage.spread), for
+    chains it covers; nothing for others."""
+    import sympy
+
+    from ..coverage.spread import closed_forms
+
+    p = out.p
+    try:
+        forms = closed_forms(net, axis)
+    except (RfsymError, TypeError, ValueError, NotImplementedError):
+        return
+    dens = forms.density
+    holes = ""
+    if dens is not None and (dens.condition is True or dens.condition is sympy.true):
+        holes = r"; every input position inside the receptive field reaches the feature (no holes)"
+    elif dens is not None and (dens.condition is False or dens.condition is sympy.false):
+        holes = r"; the receptive field has holes (input positions inside it that reach no feature)"
+    out.inter(
+        r"With every weight one, the input positions that reach a feature, counted once per path, spread "
+        r"with variance $\sigma^{2}_{%s}$%s:" % (index, holes)
+    )
+    out.line(r"\sigma^{2}_{%s}" % index, p._hprint_value(p._hprint_reindex(forms.variance)))
+    if dens is not None and not holes:
+        order = "" if dens.order in (True, sympy.true) else r" (given $%s$)" % p._print(dens.order)
+        out.inter(r"The receptive field has no holes exactly when%s" % order)
+        out.rows.append(r"  \text{no holes} &\iff " + p._print(dens.condition) + ("" if out.star else r"\notag"))
+
+
 def derivation_lines(
     p: RfsymLatexPrinter, net: Any, axis: int = 0, convention: str = "framework", origin: Any = None
 ) -> str:
@@ -427,6 +456,8 @@ def derivation_lines(
         _unrolled(out, net, axis, convention, origin, name, index)
     else:
         _general(out, net, axis, convention, origin, name, index, depth)
+    if p._settings["spread"]:
+        _spread(out, net, axis, index)
     assumptions = _assumption_lines(p, net)
     if assumptions:
         out.inter("where")

@@ -40,6 +40,9 @@ Settings (unknown ones raise :class:`~rfsym.RfsymError`), besides sympy's own:
 ``units``
     physical units (:func:`rfsym.printing.units.parse_units`: a sample rate or a
     pixel spacing): numeric r, j and start also print in ms, mm, … (default None).
+``spread``
+    derivations also give the variance :math:`\\sigma^2` of the output's coverage
+    counts and the hole-free condition (:mod:`rfsym.coverage.spread`; default False).
 ``long_forms``
     how expressions are ordered: ``"auto"`` (default), ``"canonical"`` or
     ``"as built"``.  ``"canonical"`` sorts terms and factors as sympy does
@@ -130,6 +133,7 @@ RF_SETTINGS: dict[str, Any] = {
     "pass_through": False,
     "numbers": "decimal",
     "units": None,
+    "spread": False,
 }
 NUMBERS = ("decimal", "exact")
 
@@ -175,6 +179,8 @@ def check_settings(s: dict[str, Any]) -> None:
         raise RfsymError(f"LaTeX setting long_forms must be one of {', '.join(LONG_FORMS)} (got {s['long_forms']!r})")
     if "pass_through" in s and not isinstance(s["pass_through"], bool):
         raise RfsymError(f"LaTeX setting pass_through must be True or False (got {s['pass_through']!r})")
+    if "spread" in s and not isinstance(s["spread"], bool):
+        raise RfsymError(f"LaTeX setting spread must be True or False (got {s['spread']!r})")
     if "numbers" in s and s["numbers"] not in NUMBERS:
         raise RfsymError(f"LaTeX setting numbers must be one of {', '.join(NUMBERS)} (got {s['numbers']!r})")
     if s.get("units") is not None and type(s["units"]).__name__ != "Units":
