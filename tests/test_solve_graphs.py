@@ -334,7 +334,7 @@ def graph_templates(draw: Any) -> Graph:
             x = add(Conv(kernel=param("k", 1, 5), stride=s, padding=param("p", 0, 2, p=4), name=f"c{i}"), x)
             continue
         if kind == "pool":
-            x = add(Pool(kernel=param("k", 1, 3), stride=s, padding=0, name=f"c{i}"), x)
+            x = add(Pool(kernel=param("k", 1, 3), stride=s, padding=0, ceil_mode=draw(st.booleans()), name=f"c{i}"), x)
             continue
         if kind == "repeat":
             k = draw(st.sampled_from([1, 3]))

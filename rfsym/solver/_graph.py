@@ -285,6 +285,8 @@ def _window_monotone(lay: Layer, doms: dict[str, Domain], axis: int) -> set[str]
     ``pL`` and ``κ - 1 - pL`` never decrease (the region of the first unit grows on both sides),
     ``pL + pR - κ`` never increases and the stride never decreases (the size never grows).
     """
+    if getattr(lay, "ceil_mode", False):
+        return None  # the last-window rule of ceil mode is not covered by the argument
     syms = sorted(lay.free_symbols, key=str)
     if any(s.name not in doms or not doms[s.name].finite for s in syms):
         return None
@@ -348,7 +350,10 @@ def monotone_unknowns(
                 continue
             ok = _window_monotone(flat, doms, axis)
             if ok is None:
-                return [], f"{flat.label()}: its padding is not within 0 .. dilation*(kernel - 1) for every value"
+                return (
+                    [],
+                    f"{flat.label()}: ceil mode, or a padding not within 0 .. dilation*(kernel - 1) for every value",
+                )
             for s in flat.free_symbols:
                 seen.add(s.name)
                 if s.name not in ok:
