@@ -265,6 +265,91 @@ class Concat(Merge):
 MERGE_KINDS: dict[str, type[Merge]] = {"add": Add, "concat": Concat}
 
 
+@dataclass(frozen=True, kw_only=True)
+class BlockRepeat(Repeat):
+    """A block with branches (a residual block, an Inception module) repeated ``times`` times.
+
+    ``block`` lists the block's layers and ``wiring`` each one's inputs: names of earlier layers of
+    the block, or ``"input"`` for the copy's input (the previous copy's output).  The block's output
+    is its last layer.  ``index`` takes the values 1 … times in the copies, as for :class:`Repeat`.
+    A graph unrolls a numeric count into nodes ``<name>.<copy>.<layer>`` followed by a pass-through
+    node ``<name>``; a symbolic count stays one node, whose closed forms sum over the copies
+    (:func:`block_map` reads one copy as an affine map).
+    """
+
+    wiring: tuple[tuple[str, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        who = self.label()
+        wiring = tuple(tuple(w) for w in self.wiring)
+        if len(wiring) != len(self.block):
+            raise RfsymError(f"{who}: wiring must give the inputs of each of the {len(self.block)} block layers")
+        seen: set[str] = set()
+        for lay, ins in zip(self.block, wiring):
+            if isinstance(lay, Repeat) and _branched(lay):
+                raise RfsymError(f"{who}: a repeat with branches inside another repeat is not supported")
+            for x in ins:
+                if x != INPUT and x not in seen:
+                    raise RfsymError(
+                        f"{lay.label()}: unknown input {x!r} inside the repeat block {who!r} (a block's layers read "
+                        f"earlier layers of the block or {INPUT!r}, the block's input)"
+                    )
+            _check_arity(lay, ins)
+            if lay.label() in seen or lay.label() == INPUT:
+                raise RfsymError(f"{who}: duplicate layer name {lay.label()!r} in the repeat block")
+            seen.add(lay.label())
+        object.__setattr__(self, "wiring", wiring)
+
+    def unroll(self) -> list[Layer]:
+        raise RfsymError(f"{self.label()}: a repeated block with branches unrolls into graph nodes, not into a chain")
+
+    def entries(self, source: str, copies: int | None = None) -> list[tuple[Layer, tuple[str, ...]]]:
+        """The unrolled copies as (layer, inputs) graph entries reading ``source``, then the pass-through alias."""
+        from .layers import _at_index
+        from .values import MAX_UNROLL
+
+        times = self.times if copies is None else copies
+        if not isinstance(times, int):
+            raise RfsymError(f"{self.label()}: times is symbolic ({times}); a table needs a number")
+        if times * len(self.block) > MAX_UNROLL:
+            raise RfsymError(
+                f"{self.label()}: unrolling times = {times} gives {times * len(self.block)} layers, above the limit "
+                f"of {MAX_UNROLL} (see docs/spec.md, Limits)"
+            )
+        who = self.label()
+        out: list[tuple[Layer, tuple[str, ...]]] = []
+        prev = source
+        for i in range(1, times + 1):
+            names = {INPUT: prev}
+            for lay, ins in zip(self.block, self.wiring):
+                copy = lay.map_values(_at_index(self.index.name, i)) if self.index is not None else lay
+                new = f"{who}.{i}.{lay.label()}"
+                out.append((copy.renamed(new), tuple(names[x] for x in ins)))
+                names[lay.label()] = new
+            prev = names[self.block[-1].label()]
+        out.append((Identity(name=who), (prev,)))
+        return out
+
+    def transfer(self, state: AxisState, axis: int = 0, convention: str = "framework") -> AxisState:
+        """The state after every copy (a numeric count; each merge as :meth:`Merge.merge`)."""
+        states = {INPUT: state}
+        for lay, ins in self.entries(INPUT)[:-1]:
+            if isinstance(lay, Merge):
+                states[lay.label()] = lay.merge([states[x] for x in ins])[0]
+            else:
+                states[lay.label()] = lay.transfer(states[ins[0]], axis, convention)
+        return states[f"{self.label()}.{self.times}.{self.block[-1].label()}"]
+
+    def block_graph(self) -> Graph:
+        """One copy of the block as a graph (the index left symbolic)."""
+        return Graph.from_layers(list(zip(self.block, self.wiring)), name=self.label())
+
+
+def _branched(lay: Repeat) -> bool:
+    return isinstance(lay, BlockRepeat) or any(isinstance(b, Repeat) and _branched(b) for b in lay.block)
+
+
 def _zero(x: Any) -> bool:
     """True when x is provably zero."""
     if A.is_num(x):
@@ -531,9 +616,36 @@ class Graph(LatexPrintable):
             raise RfsymError(f"{self.name}: duplicate layer name {who!r}")
         names = tuple(self._name_of(x, who) for x in inputs)
         _check_arity(layer, names)
+        if isinstance(layer, BlockRepeat) and isinstance(layer.times, int):
+            subs = layer.entries(names[0])
+            for sub, _ in subs[:-1]:
+                if sub.label() in self._nodes or sub.label() == who:
+                    raise RfsymError(f"{self.name}: duplicate layer name {sub.label()!r} once {who!r} is unrolled")
+            for sub, sub_ins in subs[:-1]:
+                self._nodes[sub.label()] = (sub, sub_ins)
+            layer, names = subs[-1]
         self._nodes[who] = (layer, names)
         self._compiled = None
         return Node(who, self)
+
+    def repeat(
+        self,
+        x: Node | str,
+        block: Sequence[tuple[Layer, Sequence[str] | None]],
+        times: Any,
+        index: str | None = None,
+        name: str | None = None,
+    ) -> Node:
+        """A block with branches repeated ``times`` times (:class:`BlockRepeat`); ``block`` lists
+        (layer, inputs) pairs, inputs naming earlier block layers or ``"input"`` (None: the previous one)."""
+        layers, wiring, prev = [], [], INPUT
+        for lay, ins in block:
+            layers.append(lay)
+            wiring.append(tuple(ins) if ins is not None else (prev,))
+            prev = lay.label()
+        return self.layer(
+            BlockRepeat(block=tuple(layers), wiring=tuple(wiring), times=times, index=index, name=name), x
+        )
 
     def conv(
         self, x: Node | str, kernel: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1, name: str | None = None
@@ -630,6 +742,13 @@ class Graph(LatexPrintable):
                     raise RfsymError(f"{who}: inputs must be a list of layer names (got {ins!r})")
                 names = tuple(ins)
             _check_arity(lay, names)
+            subs = lay.entries(names[0]) if isinstance(lay, BlockRepeat) and isinstance(lay.times, int) else []
+            for sub, sub_ins in subs[:-1]:  # a numeric repeated block: its copies become nodes
+                if sub.label() in layers:
+                    raise RfsymError(f"{name}: duplicate layer name {sub.label()!r} once {who!r} is unrolled")
+                layers[sub.label()], wanted[sub.label()] = sub, sub_ins
+            if subs:
+                lay, names = subs[-1]  # ... and a pass-through node with the repeat's name
             layers[who] = lay
             wanted[who] = names
             prev = who
@@ -683,11 +802,12 @@ class Graph(LatexPrintable):
 
     @property
     def is_chain(self) -> bool:
-        """True when the graph is one chain (no merges, every node reads the previous one)."""
+        """True when the graph is one chain (no merges or repeated blocks with branches, every node reads
+        the previous one)."""
         layers, _ = self._compile()
         prev = INPUT
         for who, (_, ins) in self._nodes.items():
-            if isinstance(layers[who], Merge) or ins != (prev,):
+            if isinstance(layers[who], (Merge, BlockRepeat)) or ins != (prev,):
                 return False
             prev = who
         return True
@@ -818,6 +938,7 @@ class Graph(LatexPrintable):
         convention: str = "framework",
         origin: Any = Fraction(1, 2),
         element_map: Any = None,
+        initial: tuple[AxisState, ...] | None = None,
     ) -> GraphWalk:
         """Every node's symbolic state, with each layer read as an affine map (:mod:`rfsym.maps`).
 
@@ -831,11 +952,13 @@ class Graph(LatexPrintable):
 
         _check_convention(convention)
         origin = parse_origin(origin)
-        inp = self.axes_input(input)
+        inp = self.axes_input(input) if initial is None else tuple(st.n for st in initial)
         layers, _ = self._compile()
         mapper = element_map or maps.layer_map
         nax = range(len(inp))
-        states: dict[str, tuple[AxisState, ...]] = {INPUT: tuple(AxisState.input(n, origin) for n in inp)}
+        states: dict[str, tuple[AxisState, ...]] = {
+            INPUT: tuple(AxisState.input(n, origin) for n in inp) if initial is None else tuple(initial)
+        }
         size_maps: dict[str, tuple[Any, ...]] = {INPUT: tuple(maps.identity() for _ in nax)}
         bounds: dict[str, tuple[Any, ...]] = {INPUT: tuple(1 for _ in nax)}
         dominant: dict[str, tuple[Any, ...]] = {}
@@ -879,7 +1002,8 @@ class Graph(LatexPrintable):
                 out_st.append(_apply_map(mp, old, n_out))
                 out_maps.append(total)
                 prev = bounds[ins[0]][ax]
-                if prev is None or mp.xdep or not total.folds:
+                symbolic_copies = isinstance(lay, Repeat) and not A.is_num(lay.times)
+                if prev is None or mp.xdep or not total.folds or symbolic_copies:
                     out_b.append(None)
                 else:
                     out_b.append(bound_order.maximum(prev, A.add(1, A.mul(-1, total.g))))
@@ -1159,6 +1283,85 @@ def _check_sizes(
     return open_
 
 
+_BLOCK_MAPS: dict[Any, tuple[Any, GraphWalk]] = {}
+
+
+def block_map(
+    rep: BlockRepeat, axis: int = 0, convention: str = "framework", element_map: Any = None, domains: Any = None
+) -> tuple[Any, GraphWalk]:
+    """One copy of a repeated block with branches read as an affine map (and the block's walk).
+
+    The block is walked (:meth:`Graph.walk`) on the generic state ``(x, J, R, S, P)`` of
+    :func:`rfsym.maps.generic`, its merges decided by proof; the output's ``j = m J``,
+    ``r = R + a J``, ``start = S + c J``, ``P = P + b J`` give the map, the size comes from the
+    block's first-input chain.  A merge whose union is not proved (a ``Max`` left in the
+    coefficients) or whose sizes are not proved equal for every input is an error naming it:
+    a symbolic number of copies needs the block to be one affine map.
+    """
+    from . import maps
+
+    key = (rep, axis, convention, tuple(sorted((domains or {}).items())))
+    hit = _BLOCK_MAPS.get(key)
+    if hit is not None:
+        return hit
+    gen = maps.generic()
+    X, J, R, S, P = gen["x"], gen["J"], gen["R"], gen["S"], gen["P"]
+    bg = rep.block_graph()
+    bg.symbols = dict(domains or {})
+    if rep.index is not None:  # the index runs over 1 … times in the copies
+        top = rep.times if isinstance(rep.times, int) else None
+        bg.symbols[rep.index.name] = SymbolDomain(min=1, max=top)
+    nd = max(bg.ndim or 1, axis + 1)
+    init = tuple(AxisState(n=X, j=J, r=R, start=S, P=P) for _ in range(nd))
+    w = bg.walk(convention=convention, element_map=element_map, initial=init)
+    who = rep.label()
+    for m in w.merges:
+        if m.axis == axis and m.sizes is not True:
+            raise RfsymError(
+                f"{who}: merge {m.merge!r} in the block has inputs of equal size only when {m.sizes}; a symbolic "
+                "number of copies needs equal sizes for every input (give times a number)"
+            )
+    last = bg.nodes[-1]
+    st, total = w.states[last][axis], w.size_maps[last][axis]
+
+    def coef(val: Any, base: Any, what: str) -> Any:
+        import sympy
+
+        q = sympy.expand((A.to_sympy(val) - base) / J)
+        if q.free_symbols & {X, J, R, S, P} or q.has(sympy.Max, sympy.Min, sympy.Piecewise):
+            kept = [f"merge {m.merge!r} ({'; '.join(m.undecided)})" for m in w.merges if m.undecided]
+            why = (
+                "no input's window provably contains the others' at " + ", ".join(kept)
+                if kept
+                else f"{what} is not affine in the incoming state"
+            )
+            raise RfsymError(
+                f"{who}: {why}; a symbolic number of copies needs one affine map per copy (give times a number)"
+            )
+        return A.norm(q)
+
+    m, a = coef(st.j, 0, "the jump"), coef(st.r, R, "the receptive field")
+    c, b = coef(st.start, S, "start"), coef(st.P, P, "the effective padding")
+    out = maps.AffineMap(
+        m=m,
+        a=a,
+        b=b,
+        c=c,
+        g=total.g,
+        den=total.den,
+        nfun=total.nfun,
+        count=len(rep.block),
+        nsym=0 if A.is_num(m) else 1,
+        pad_=maps._pad_of(m, a, total.g, total.den),
+        xdep=total.xdep,
+        centred=maps.same(c, A.add(A.div(a, 2), A.mul(-1, b))),
+    )
+    if len(_BLOCK_MAPS) > 256:
+        _BLOCK_MAPS.clear()
+    _BLOCK_MAPS[key] = (out, w)
+    return out, w
+
+
 def _apply_map(mp: Any, st: AxisState, n_out: Any) -> AxisState:
     """A layer's affine map applied to a state: ``j' = m j``, ``r' = r + a j``, ``start' = start + c j``,
     ``P' = P + b j`` (coefficients that depend on the size read the state's own ``n``)."""
@@ -1235,8 +1438,20 @@ def _solved(diff: Any) -> Any:
 
 
 def is_graph_spec(layers: list[Any]) -> bool:
-    """True when a spec's layers need a graph: some layer has ``inputs`` or is a merge."""
+    """True when a spec's layers need a graph: some layer has ``inputs`` or is a merge, or a repeat's
+    block has branches."""
     return any(
-        isinstance(d, dict) and (d.get("inputs") is not None or str(d.get("kind", "")).lower() in MERGE_KINDS)
+        isinstance(d, dict)
+        and (d.get("inputs") is not None or str(d.get("kind", "")).lower() in MERGE_KINDS or _branched_spec(d))
         for d in layers
+    )
+
+
+def _branched_spec(d: dict[str, Any]) -> bool:
+    """A spec repeat whose block (not a nested one) has a merge or a layer with ``inputs``."""
+    if str(d.get("kind", "")).lower() != "repeat" or not isinstance(d.get("layers"), list):
+        return False
+    return any(
+        isinstance(b, dict) and (b.get("inputs") is not None or str(b.get("kind", "")).lower() in MERGE_KINDS)
+        for b in d["layers"]
     )

@@ -839,11 +839,18 @@ def _poly_sign(expr: Any, domains: dict[str, Any] | None) -> tuple[bool, bool, b
         return None
     ys = [sympy.Dummy(f"y{i}", nonnegative=True) for i in range(len(poly.gens))]
     shifted = sympy.Poly(sympy.expand(poly.as_expr(*[lo + y for lo, y in zip(los, ys)])), *ys)
-    coeffs = shifted.coeffs() or [sympy.Integer(0)]
-    const = shifted.coeff_monomial(1) if ys else coeffs[0]
-    nonneg = all(c >= 0 for c in coeffs)
-    nonpos = all(c <= 0 for c in coeffs)
-    return nonneg, nonneg and const > 0, nonpos, nonpos and const < 0
+    terms = shifted.terms() or [((0,) * len(ys), sympy.Integer(0))]
+    # y > 0 strictly for a positive real generator bounded by 0 (a jump J > 0, not an integer)
+    strict = [bool(g.is_positive) and lo == 0 for g, lo in zip(poly.gens, los)]
+
+    def sure(mono: tuple[int, ...]) -> bool:  # the monomial is > 0 for every admissible value
+        return all(strict[i] for i, e in enumerate(mono) if e)
+
+    nonneg = all(c >= 0 for _, c in terms)
+    nonpos = all(c <= 0 for _, c in terms)
+    pos = nonneg and any(c > 0 and sure(mono) for mono, c in terms)
+    neg = nonpos and any(c < 0 and sure(mono) for mono, c in terms)
+    return nonneg, pos, nonpos, neg
 
 
 def sign(expr: Any, domains: dict[str, Any] | None = None) -> tuple[bool, bool, bool, bool]:

@@ -110,3 +110,42 @@ def path_counts(nodes: dict[str, dict[str, Any]], target: str, unit: int, n0: in
         return acc
 
     return walk(target, unit)
+
+
+def path_counts_nd(
+    nodes: dict[str, dict[str, Any]], target: str, unit: tuple[int, ...], n0: tuple[int, ...] | None, nd: int
+) -> dict[tuple[int, ...], int]:
+    """N-D path counts of a DAG whose every node has the same parameters on each axis: a unit reads the
+    product of its per-axis reads (merges read the same unit of every input)."""
+    import itertools
+
+    sz = [sizes(nodes, n) for n in n0] if n0 is not None else None
+    memo: dict[tuple[str, tuple[int, ...]], dict[tuple[int, ...], int]] = {}
+
+    def walk(name: str, u: tuple[int, ...]) -> dict[tuple[int, ...], int]:
+        if name == "input":
+            return {u: 1}
+        key = (name, u)
+        if key in memo:
+            return memo[key]
+        ndict = nodes[name]
+        acc: dict[tuple[int, ...], int] = {}
+        if ndict["kind"] == "add":
+            targets = [(x, u) for x in ndict["inputs"]]
+        else:
+            src = ndict["inputs"][0]
+            per_axis = []
+            for ax in range(nd):
+                n_in = sz[ax][src] if sz is not None else None
+                got = [i for _, i in reads(ndict, u[ax], n_in) if sz is None or 0 <= i < sz[ax][src]]
+                per_axis.append(got)
+            targets = [(src, idx) for idx in itertools.product(*per_axis)]
+        for src, idx in targets:
+            if sz is not None and not all(0 <= i < sz[ax][src] for ax, i in enumerate(idx)):
+                continue
+            for p, c in walk(src, idx).items():
+                acc[p] = acc.get(p, 0) + c
+        memo[key] = acc
+        return acc
+
+    return walk(target, unit)

@@ -253,3 +253,48 @@ def test_holes_of_a_1000_layer_dilated_stack_under_a_second():
     sup = holes(gridded)[0]
     assert time.process_time() - t0 < 1
     assert sup.n_holes == 2000 and sup.largest_gap == 1
+
+
+def test_concat_counts_like_add():
+    """A concatenation's unit (summed over channels) has the branches' paths, like a sum."""
+    out = []
+    for kind in ("add", "concat"):
+        g = Graph(input=12, name=kind)
+        a = g.conv("input", kernel=3, padding=1, name="a")
+        b = g.conv("input", kernel=5, dilation=2, padding=4, name="b")
+        getattr(g, kind)(a, b, name="m")
+        out.append(rfsym.coverage(g, unit=5, input=12)[0].counts)
+    assert out[0] == out[1] == (1, 0, 1, 1, 2, 1, 1, 0, 1)  # a reads 4..6, b reads 1, 3, 5, 7, 9
+
+
+@settings(max_examples=60, deadline=None)
+@given(dags(max_nodes=6), st.floats(0, 1), st.floats(0, 1), st.integers(0, 5))
+def test_nd_counts_match_brute_force(case, fu, fv, extra):
+    """2-D graphs (merges: non-separable): exact N-D counts against the N-D path counter; chains: the outer
+    product of the axes' counts."""
+    from coverage_oracle import path_counts_nd, sizes
+
+    nodes, n0 = case
+    n2 = (n0, n0 + extra)
+    target = list(nodes)[-1]
+    unit = []
+    for n, f in zip(n2, (fu, fv)):
+        m = sizes(nodes, n)[target]
+        unit.append(min(int(f * m), m - 1))
+    g = to_graph(nodes, None)
+    got = rfsym.coverage.counts_nd(g, layer=target, unit=tuple(unit), input=n2)
+    want = path_counts_nd(nodes, target, tuple(unit), n2, 2)
+    flat = {}
+    for i, row in enumerate(got.counts):
+        for j, c in enumerate(row):
+            if c:
+                flat[(got.offset[0] + i, got.offset[1] + j)] = c
+    assert flat == want
+    cov = rfsym.coverage(g, layer=target, unit=tuple(unit), input=n2)
+    if cov.separable:
+        assert flat == {
+            (cov[0].offset + i, cov[1].offset + j): a * b
+            for i, a in enumerate(cov[0].counts)
+            for j, b in enumerate(cov[1].counts)
+            if a * b
+        }

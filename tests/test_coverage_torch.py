@@ -178,6 +178,7 @@ def test_merges_are_not_separable():
     g.add("input", g.identity("input", name="i"), name="y")
     cov = rfsym.coverage(g)
     assert cov[0].counts == (2,) and cov[1].counts == (2,) and not cov.separable
+    assert rfsym.coverage.counts_nd(g).counts == ((2,),)
 
 
 def test_per_axis_kernels_and_max_pool_as_average():
@@ -213,3 +214,17 @@ def test_upsampling_phase(mode):
         assert got == [1] * 12
     else:
         assert got == [1] + [2] * 10 + [1]
+
+
+@settings(max_examples=30, deadline=None)
+@given(torch_dags(), st.floats(0, 1), st.floats(0, 1))
+def test_nd_counts_equal_torch_gradients_2d_dags(case, fu, fv):
+    """2-D DAGs with merges: the exact N-D counts are the gradient (not the product of the axes' counts)."""
+    nodes, n0 = case
+    target, unit = _unit(nodes, n0, (fu, fv))
+    got = rfsym.coverage.counts_nd(to_graph(nodes, None), layer=target, unit=unit, input=n0)
+    want = torch.zeros(*n0, dtype=torch.float64)
+    for i, row in enumerate(got.counts):
+        for j, c in enumerate(row):
+            want[got.offset[0] + i, got.offset[1] + j] = float(c)
+    assert torch.equal(grad_of(nodes, n0, unit), want)

@@ -414,6 +414,8 @@ GOOD = {
     "--columns": ["layer,k,s,p,n,r", "n,j,r,start,P"],
     "--layer": ["c1", "c2"],
     "--notation": ["subscript", "superscript"],
+    "--unit": ["0", "3", "1,2", "-1"],
+    "--mass": ["0.95", "0.5", "1"],
 }
 GOOD_TARGETS = ["r=5", "r>=3", "j<=4", "n=1..9", "P=-1", "r<=1.5", "j=1/2", "c1.r=3", "start=0.5", "r=R", "r>=7"]
 
@@ -432,6 +434,7 @@ def options(draw: Any, command: str) -> list[str]:
         "solve": ["--input", "--convention", "--origin", "--format", "--limit", "--axis", "--given", "--unknown"]
         + ["--at", "--minimize"],
         "export": ["--input", "--convention", "--origin", "--columns", "--layer", "--notation"],
+        "coverage": ["--input", "--layer", "--unit", "--axis", "--mass", "--format"],
     }[command]
     out: list[str] = []
     for flag in flags:
@@ -439,6 +442,8 @@ def options(draw: Any, command: str) -> list[str]:
             v = value(flag)
             if flag == "--format" and command != "table" and v == "markdown":
                 v = "json"
+            if flag == "--format" and command == "coverage" and v == "latex":
+                v = "text"
             out += [flag, v]
     if command == "solve":
         for _ in range(draw(st.integers(1, 2))):
@@ -451,7 +456,7 @@ def options(draw: Any, command: str) -> list[str]:
     return out
 
 
-COMMANDS = ["table", "derive", "solve", "export"]
+COMMANDS = ["table", "derive", "solve", "export", "coverage"]
 FUZZ = settings(
     max_examples=100,
     deadline=None,
@@ -504,7 +509,7 @@ SPECS = {
     "huge kernel": 'input = 9\n[[layers]]\nkind = "conv"\nkernel = ' + str(2**81) + "\n",
     "float kernel": 'input = 9\n[[layers]]\nkind = "conv"\nkernel = 12345678901234567.0\n',
 }
-RUNS = {"table": ["table"], "derive": ["derive"], "export": ["export", "-o", "-"]}
+RUNS = {"table": ["table"], "derive": ["derive"], "export": ["export", "-o", "-"], "coverage": ["coverage"]}
 
 
 @pytest.mark.parametrize("command", sorted(RUNS))

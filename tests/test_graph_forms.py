@@ -373,3 +373,79 @@ class TestZoo:
     def test_equivalent_names_the_merge(self, name, what):
         with pytest.raises(RfsymError, match=what):
             rfsym.load(name).equivalent()
+
+
+# ---------------------------------------------------------------------------
+# the command line and speed
+
+
+def symbolic_resnet50() -> str:
+    """resnet50 with every kernel of 3 a symbol k_i (odd, padding (k_i - 1)/2), input n."""
+    import re
+    from importlib import resources
+
+    text = resources.files("rfsym.zoo").joinpath("resnet50.toml").read_text(encoding="utf-8")
+    head, *blocks = text.split("[[layers]]")
+    out, count = [], 0
+    for b in blocks:
+        if re.search(r"^kernel = 3$", b, re.M):
+            count += 1
+            b = re.sub(r"^kernel = 3$", f'kernel = "k{count}"', b, flags=re.M)
+            b = re.sub(r"^padding = 1$", f'padding = "(k{count} - 1)/2"', b, flags=re.M)
+        out.append(b)
+    decl = "[symbols]\n" + "".join(f"k{i} = {{ odd = true }}\n" for i in range(1, count + 1))
+    return head.replace("input = 224", 'input = "n"') + decl + "[[layers]]" + "[[layers]]".join(out)
+
+
+def run_cli(*args: str) -> Any:
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "rfsym", *args], capture_output=True, text=True, timeout=120)
+
+
+class TestCLI:
+    def test_derive_resnet50_json(self):
+        import json
+
+        res = run_cli("derive", "resnet50", "--format", "json")
+        assert res.returncode == 0, res.stderr
+        d = json.loads(res.stdout)
+        assert (d["j"], d["r"], d["effective_padding"]) == (32, 427, 213) and d["output"] == "layer4.2.add"
+        assert d["nodes"]["conv1"] == {
+            "n": "floor((n - 1)/2) + 1",
+            "j": 2,
+            "r": 7,
+            "start": "1/2",
+            "effective_padding": 3,
+        }
+        assert len(d["merges"]) == 16 and all(m["aligned"] is True and m["sizes"] is True for m in d["merges"])
+        assert any("proved aligned" in c for c in d["conditions"])
+
+    def test_derive_unet_text_and_latex(self):
+        res = run_cli("derive", "unet")
+        assert res.returncode == 0, res.stderr
+        assert "merge 'cat1': its inputs must have equal sizes" in res.stdout and "nodes (32):" in res.stdout
+        res = run_cli("derive", "unet", "--format", "latex")
+        assert res.returncode == 0 and r"\begin{align*}" in res.stdout and "r_{L} &= 215" in res.stdout
+
+    def test_symbolic_resnet50_through_the_cli(self, tmp_path):
+        import json
+
+        spec = tmp_path / "r50.toml"
+        spec.write_text(symbolic_resnet50(), encoding="utf-8")
+        res = run_cli("derive", str(spec), "--format", "json")
+        assert res.returncode == 0, res.stderr
+        d = json.loads(res.stdout)
+        r = sympy.sympify(d["r"])
+        vals = {s: 3 for s in r.free_symbols}
+        assert r.subs(vals) == 427  # every kernel 3: the numeric ResNet-50
+
+    def test_symbolic_resnet50_is_fast(self):
+        import time
+
+        g = rfsym.loads(symbolic_resnet50())
+        t = time.process_time()
+        f = derive(g)
+        assert time.process_time() - t < 1.5
+        assert f.aligned is True and len(f.free_symbols) == 18

@@ -280,30 +280,28 @@ class TestLayers:
 class TestStates:
     def test_axis_state(self) -> None:
         """An axis state prints its five quantities."""
-        assert (
-            latex(AxisState.input(5)) == r"n = 5,\quad j = 1,\quad r = 1,\quad \mathrm{start} = \frac{1}{2},\quad P = 0"
-        )
+        assert latex(AxisState.input(5)) == r"n = 5,\quad j = 1,\quad r = 1,\quad \mathrm{start} = 0.5,\quad P = 0"
 
     def test_network_inline(self) -> None:
-        """A network prints its output state, indexed by its depth."""
+        """A network prints its output state, indexed by L (docs/notation.md; issue 14: one index everywhere)."""
         net = Network([Conv(kernel=3), Conv(kernel=3)], input=32)
-        assert latex(net, environment="inline", quantities=["n", "r"]) == r"$n_{2} = 28,\quad r_{2} = 5$"
+        assert latex(net, environment="inline", quantities=["n", "r"]) == r"$n_{L} = 28,\quad r_{L} = 5$"
 
     def test_network_equation_label(self) -> None:
         """In an equation, several relations go into aligned, with one label."""
         net = Network([Conv(kernel=3), Conv(kernel=3)], input=32)
         assert latex(net, environment="equation", label="eq:x", quantities=["j", "r"]) == (
-            "\\begin{equation}\\label{eq:x}\n\\begin{aligned}\n  j_{2} &= 1 \\\\\n  r_{2} &= 5\n\\end{aligned}\n\\end{equation}"
+            "\\begin{equation}\\label{eq:x}\n\\begin{aligned}\n  j_{L} &= 1 \\\\\n  r_{L} &= 5\n\\end{aligned}\n\\end{equation}"
         )
 
     def test_network_align_labels(self) -> None:
         """In align, every line gets a label of its quantity."""
         net = Network([Conv(kernel=3), Conv(kernel=3)], input=32)
         assert latex(net, environment="align", label="eq:x", quantities=["r"]) == (
-            "\\begin{align}\n  r_{2} &= 5\\label{eq:x}\n\\end{align}"
+            "\\begin{align}\n  r_{L} &= 5\\label{eq:x}\n\\end{align}"
         )
         out = latex(net, environment="align", label="eq:x", quantities=["j", "r"])
-        assert r"j_{2} &= 1\label{eq:x:j}" in out and r"r_{2} &= 5\label{eq:x:r}" in out
+        assert r"j_{L} &= 1\label{eq:x:j}" in out and r"r_{L} &= 5\label{eq:x:r}" in out
 
     def test_align_star_has_no_labels(self) -> None:
         """align* drops labels."""
@@ -313,16 +311,16 @@ class TestStates:
     def test_superscript_and_names(self) -> None:
         """notation='superscript' writes r^{(l)}; names renames quantities."""
         net = Network([Conv(kernel=3), Conv(kernel=3)], input=32)
-        assert latex(net, notation="superscript", names={"r": "R"}, quantities=["r"]) == r"R^{(2)} = 5"
+        assert latex(net, notation="superscript", names={"r": "R"}, quantities=["r"]) == r"R^{(L)} = 5"
 
     def test_per_axis_values(self) -> None:
         """Per-axis outputs print as the tuple (2, 4)."""
-        assert latex(Network([Conv(kernel=3)], input=[4, 6]), quantities=["n"]) == r"n_{1} = (2, 4)"
+        assert latex(Network([Conv(kernel=3)], input=[4, 6]), quantities=["n"]) == r"n_{L} = (2, 4)"
 
     def test_network_without_input(self) -> None:
         """A network without an input size prints its closed forms in the symbol n."""
         assert latex(Network([Conv(kernel=3, stride=2)]), quantities=["n"]) == (
-            r"n_{1} = \left\lfloor \frac{n - 3}{2} \right\rfloor + 1"
+            r"n_{L} = \left\lfloor \frac{n - 3}{2} \right\rfloor + 1"
         )
 
     def test_sympy_latex_network(self) -> None:
@@ -343,7 +341,8 @@ class TestStates:
         got = latex(net, environment="align*")
         for q in ("n", "j", "r", "P"):
             assert f"{_lhs(q, len(layers))} &= {want[q]}" in got
-        assert f"{_lhs('start', len(layers))} &= {latex(sympy.Rational(want['start']))}" in got
+        start = RfsymLatexPrinter()._hprint_value(Fraction(want["start"]))  # 5.5: decimals by default (issue 14)
+        assert f"{_lhs('start', len(layers))} &= {start}" in got
 
 
 def _sizes(od: list, n: int) -> list[int]:
@@ -354,7 +353,7 @@ def _sizes(od: list, n: int) -> list[int]:
 
 
 def _lhs(q: str, depth: int) -> str:
-    return {"start": r"\mathrm{start}"}.get(q, q) + "_{%d}" % depth
+    return {"start": r"\mathrm{start}"}.get(q, q) + "_{L}"
 
 
 class TestClosedForms:
@@ -459,9 +458,9 @@ class TestDerivation:
         out = derivation(net, label="eq:d")
         f = derive(net)
         p = RfsymLatexPrinter()
-        assert r"n_{3} &= " + p._hprint_value(f.n) + r"\label{eq:d:n}" in out
-        assert r"r_{3} &= " + p._hprint_value(f.r) + r"\label{eq:d:r}" in out
-        assert r"\intertext{Unrolled over the 3 layers" in out
+        assert r"n_{L} &= " + p._hprint_value(f.n) + r"\label{eq:d:n}" in out
+        assert r"r_{L} &= " + p._hprint_value(f.r) + r"\label{eq:d:r}" in out
+        assert r"\intertext{Unrolled over the $L = 3$ layers" in out
         assert r"k_{1}" in out and r"n_{\mathrm{in}}" in out and r"p_{\mathrm{left}}" in out
 
     def test_assumptions(self) -> None:
@@ -483,8 +482,8 @@ class TestDerivation:
         net = load("alexnet")
         out = derivation(net)
         row = net.table().output[0]
-        assert r"  r_{10} &= %d\label" % row.r not in out  # no label without a label setting
-        assert r"  r_{10} &= %d" % row.r in out
+        assert r"  r_{L} &= r_{9} = %d\label" % row.r not in out  # no label without a label setting
+        assert r"  r_{L} &= r_{9} = %d" % row.r in out and "$L = 10$ layers" in out
 
     def test_1000_layers_fast_and_compact(self) -> None:
         """A 1000-layer symbolic stack exports in under a second, as sums and products."""
@@ -503,7 +502,7 @@ class TestDerivation:
         t0 = time.perf_counter()
         out = latex(net, environment="align")
         assert time.perf_counter() - t0 < 1.5
-        assert r"r_{1000} &= \sum_{\ell=1}^{1000}" in out and len(out) < 2000
+        assert r"r_{L} &= \sum_{\ell=1}^{1000}" in out and len(out) < 2000
 
     def test_seed_convention_refused(self) -> None:
         """Derivations use the framework convention."""
@@ -561,11 +560,10 @@ class TestTables:
 
 class TestGraphs:
     def test_output_of_a_graph(self) -> None:
-        """A graph prints the state of its output node (values from its table)."""
+        """A graph prints the state of its output node (values from its table), indexed by L like a network."""
         g = load("resnet18")
         row = g.table().rows[-1]
-        name = row.name.replace("_", r"\_")
-        assert latex(g, quantities=["r"]) == r"r_{\text{%s}} = %d" % (name, row.states[0].r)
+        assert latex(g, quantities=["r"]) == r"r_{L} = %d" % row.states[0].r
         assert sympy.latex(g) == latex(g)
 
     def test_derivation_refused(self) -> None:
@@ -682,13 +680,14 @@ class TestCompile:
         assert overfull(log) == []
 
     def test_wide_symbolic_tables(self, tmp_path: Path) -> None:
-        """Fully symbolic stacks of 3 and 5 layers: long cells become ragged paragraphs; no overfull box."""
+        """Fully symbolic stacks of 3 and 5 layers: long cells are named quantities defined under the table
+        (issue 14: no paragraphs of tiny type); no overfull box."""
         nets = [
             Network([Conv(kernel=f"k_{i}", stride=f"s_{i}", padding=f"p_{i}") for i in range(1, d + 1)], input="n")
             for d in (3, 5)
         ]
         body = "".join(net.table().to_latex() for net in nets)
-        assert r"\parbox[t]" in body
+        assert r"\begin{minipage}{\linewidth}\raggedright\noindent where $" in body and r"\tiny" not in body
         assert overfull(compile_tex(tmp_path, body)) == []
 
     def test_symbolic_derivation(self, tmp_path: Path) -> None:
@@ -826,7 +825,7 @@ def test_hooks_without_importing_the_printer() -> None:
         "import sympy\n"
         "net = rfsym.load('alexnet')\n"
         "out = sympy.latex(net)\n"
-        "assert out.startswith('n_{10} = 1,'), out\n"
+        "assert out.startswith('n_{L} = 1,'), out\n"
         "assert net.table()._repr_html_().startswith('<table')\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

@@ -38,6 +38,7 @@ LEVELS: dict[str, int] = {
     "printing": 5,
     "io": 5,
     "verification": 5,
+    "erf": 5,
     "plot": 5,
     "commands": 6,
     "cli": 6,
@@ -49,7 +50,7 @@ LEVEL_NAMES = {
     2: "2 (maps)",
     3: "3 (network/graph)",
     4: "4 (closed_form/simplification/solver/coverage)",
-    5: "5 (printing/io/verify/plot)",
+    5: "5 (printing/io/verify/plot/erf)",
     6: "6 (commands/cli)",
 }
 #: Names of the rfsym package itself that any level may import (data, not code).

@@ -455,3 +455,47 @@ def test_json_listing_is_exact(tmp_path: Path) -> None:
     res = solve(loads(p.read_text()), r=9, limit=100000)
     assert data["solutions"] == res.solutions and data["count"] == res.count
     assert all(isinstance(v, int) for s in data["solutions"] for v in s.values())
+
+
+def test_nearest_at_the_open_end_of_a_strict_target() -> None:
+    """r > 3/2 with r in {1, 3/2} reachable: r = 3/2 is the closest value (distance 0, the
+    infimum), ahead of r = 1 (distance 1/2); the boundary used to count as distance 1."""
+    net = Network([ConvTranspose(kernel="k", stride=2)], symbols={"k": SymbolDomain(choices=(1, 2))})
+    res = solve(net, r=">3/2", nearest=2)
+    assert res.count == 0
+    assert [(nb.values["r"], nb.assignment["k"], nb.distance) for nb in res.nearest] == [
+        (Fraction(3, 2), 2, 0),
+        (1, 1, Fraction(1, 2)),
+    ]
+
+
+def test_too_many_combinations_refused_before_building_them() -> None:
+    """k in 1..10**9 with a stride s shared by two layers: the 3 * 10**9 combinations of the first
+    layer are refused in one line before any is built (they were built first: MemoryError)."""
+    net = loads(
+        "[symbols]\nk = { min = 1, max = 1000000000 }\ns = { min = 1, max = 3 }\n"
+        "[[layers]]\nname = 'a'\nkind = 'conv'\nkernel = 'k'\nstride = 's'\n"
+        "[[layers]]\nname = 'b'\nkind = 'conv'\nkernel = 3\nstride = 's'\n"
+    )
+    t = time.process_time()
+    with pytest.raises(RfsymError, match="3000000000 combinations of k") as err:
+        solve(net, r="<=1000000000000")
+    assert "\n" not in str(err.value) and time.process_time() - t < 5
+
+
+def test_bound_search_past_the_parameter_limit() -> None:
+    """An unbounded dilation next to a finite kernel, with a target j <= 1 that does not bound it:
+    the bound search used to build a layer beyond the limit of 2**64 and fail with that layer's
+    message; the values beyond the limit are no solutions, and the answer names the unknown."""
+    net = loads(
+        "input = 3\n[symbols]\ne = { min = 2, max = 2 }\nd = { min = 1 }\n"
+        "[[layers]]\nname = 'l0'\nkind = 'conv'\nkernel = '2*e + 1'\ndilation = 'd'\npadding = 'same'\n"
+    )
+    with pytest.raises(RfsymError, match="combinations of e .*d \\(integers in \\[1, 4611686018427387903\\]\\)"):
+        solve(net, j="<=1")
+    small = loads(
+        "input = 3\n[symbols]\ne = { min = 2, max = 2 }\nd = { min = 1 }\n"
+        "[[layers]]\nname = 'l0'\nkind = 'conv'\nkernel = '2*e + 1'\ndilation = 'd'\npadding = 'same'\n"
+    )
+    res = solve(small, r="<=13", limit=None)  # r = 4d + 1
+    assert [s["d"] for s in res.solutions] == [1, 2, 3]

@@ -35,18 +35,25 @@ def one_line(e: pytest.ExceptionInfo) -> str:
 
 
 class TestRepeatBlocks:
-    def test_inputs_inside_repeat_refused(self):
-        """'inputs' inside a repeat block was ignored: now refused, naming the layer."""
+    def test_inputs_inside_repeat_honoured(self):
+        """'inputs' inside a repeat block was ignored, then refused; since issue 12 it wires a block with
+        branches (it is never dropped): the copies become graph nodes reading what the block names."""
+        g = loads(REPEAT + 'inputs = ["input"]\n', source="s")
+        assert g.nodes == ("a.1.c", "a.2.c", "a")
+        assert g.inputs_of("a.2.c") == ("a.1.c",) and g.table(input=9).output[0].r == 5
         with pytest.raises(RfsymError) as e:
-            loads(REPEAT + 'inputs = ["input"]\n')
-        assert "a: c: 'inputs' inside a repeat block is not supported" in one_line(e)
+            loads(REPEAT + 'inputs = ["elsewhere"]\n')
+        assert "c: unknown input 'elsewhere' inside the repeat block 'a'" in one_line(e)
 
-    def test_merge_inside_repeat_refused(self):
-        """An add inside a repeat block became an identity: now refused."""
+    def test_merge_inside_repeat_honoured(self):
+        """An add inside a repeat block became an identity, then was refused; since issue 12 it is the
+        residual sum of each copy (never dropped)."""
         spec = REPEAT + '[[layers.layers]]\nname = "m"\nkind = "add"\ninputs = ["c", "input"]\n'
+        g = loads(spec.replace("kernel = 3", "kernel = 3\npadding = 1"))
+        assert g.inputs_of("a.2.m") == ("a.2.c", "a.1.m")
         with pytest.raises(RfsymError) as e:
-            loads(spec)
-        assert "a: m: a add layer inside a repeat block is not supported" in one_line(e)
+            loads(spec, source="s").table(input=9)
+        assert "a.1.m: inputs have different sizes" in one_line(e)
 
     def test_duplicate_names_in_block(self):
         """Two block layers of one name would unroll into clashing names."""
@@ -210,7 +217,8 @@ class TestProperties:
     @settings(max_examples=100, deadline=None)
     @given(st.sampled_from(["add", "concat", "inputs"]), st.integers(1, 3))
     def test_branches_in_repeat_never_dropped(self, what, depth):
-        """A merge or 'inputs' anywhere in a (nested) repeat block is refused, never silently dropped."""
+        """A merge or 'inputs' anywhere in a (nested) repeat block is never silently dropped: since issue 12
+        a block reading a name outside it, or branches in a nested repeat, is refused naming the layer."""
         spec, prefix = '[[layers]]\nkind = "conv"\nname = "c0"\nkernel = 1\n', "layers"
         for i in range(depth):
             spec += f'[[{prefix}]]\nkind = "repeat"\nname = "r{i}"\ntimes = 2\n'
@@ -219,7 +227,7 @@ class TestProperties:
             spec += f'[[{prefix}]]\nkind = "relu"\nname = "x"\ninputs = ["c0"]\n'
         else:
             spec += f'[[{prefix}]]\nkind = "{what}"\nname = "x"\ninputs = ["c0", "input"]\n'
-        with pytest.raises(RfsymError, match="inside a repeat block is not supported"):
+        with pytest.raises(RfsymError, match="inside another repeat is not supported|unknown input 'c0' inside"):
             loads(spec)
 
 

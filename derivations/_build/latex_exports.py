@@ -250,7 +250,7 @@ md(r"""
 code(r"""
 # 1. tables
 for net in (alexnet, load("vgg16")):
-    tex = net.table().to_latex()
+    tex = net.table().to_latex(pass_through=True)
     body = tex.split("\\midrule\n", 1)[1].split("\\bottomrule", 1)[0]
     lines = [ln for ln in body.splitlines() if "&" in ln][1:]  # the layers, after the input row
     wants = brute_force(params(net), net.input[0])

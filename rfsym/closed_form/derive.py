@@ -32,7 +32,7 @@ import sympy
 
 from .. import _arith as A
 from ..errors import RfsymError
-from ..graph import Graph
+from ..graph import BlockRepeat, Graph, block_map
 from ..layers import Conv, Repeat
 from ..maps import (
     FLAT_LIMIT,
@@ -83,7 +83,14 @@ def _copy(block: Sequence[Any], index: Any, i: int) -> list[Any]:
     return [b.map_values(at) for b in block]
 
 
-def _element_map(layer: Any, axis: int, convention: str, fast: bool = False) -> AffineMap:
+def _element_map(layer: Any, axis: int, convention: str, fast: bool = False, domains: Any = None) -> AffineMap:
+    if isinstance(layer, BlockRepeat):  # a block with branches: one copy's map from the block's walk
+        one, _ = block_map(
+            layer, axis, convention, lambda lay, ax, conv: _element_map(lay, ax, conv, domains=domains), domains
+        )
+        if A.is_num(layer.times):
+            return power(one, layer.times)
+        return repeat_map(layer, one)
     if not isinstance(layer, Repeat):
         return layer_map(layer, axis, convention, fast)
     if not A.is_num(layer.times):
@@ -174,7 +181,9 @@ def derive(
     if isinstance(net, Graph) and not net.is_chain:
         from .graphs import derive_graph
 
-        return derive_graph(net, inp, axes, origin, convention, _element_map)
+        return derive_graph(
+            net, inp, axes, origin, convention, lambda lay, ax, conv: _element_map(lay, ax, conv, domains=net.symbols)
+        )
     forms = [_derive_axis(net, inp[ax], ax, origin, convention) for ax in axes]
     for ax, f in zip(axes, forms):
         _check_input(net, f, ax, len(inp))

@@ -153,7 +153,7 @@ def _node_forms(graph: Graph, walk: GraphWalk, name: str, axes: list[int], origi
         total = walk.size_maps[name][ax]
         vals = {"n": _size_form(total, walk.input[ax], st.n, graph.symbols)}
         for k in ("j", "r", "start", "P"):
-            vals[k] = _tidy(getattr(st, k))
+            vals[k] = _tidy(getattr(st, k), graph.symbols)
         per.append(
             ClosedForms(**vals, input=walk.input[ax], convention=conv, origin=origin, name=f"{graph.name}:{name}")
         )
@@ -179,12 +179,19 @@ def _size_form(total: Any, x: Any, fallback: Any, domains: dict[str, Any]) -> An
     return A.norm(fallback)
 
 
-def _tidy(v: Any) -> Any:
-    """Linear forms expanded (sums of the layers' terms); Max/Min/Piecewise kept as built."""
+def _tidy(v: Any, domains: dict[str, Any]) -> Any:
+    """Linear forms expanded (sums of the layers' terms); the case splits of sums over a symbolic number
+    of copies (``s = 1``) folded to the top as for chains; merges' Max/Min/Piecewise kept as built."""
+    from .repeats import tidy
+
     v = A.norm(v)
     if A.is_num(v) or not isinstance(v, sympy.Basic):
         return v
-    if v.has(sympy.Max, sympy.Min, sympy.Piecewise, sympy.floor, sympy.ceiling, sympy.Mod, sympy.Subs):
+    if v.has(sympy.Max, sympy.Min, sympy.floor, sympy.ceiling, sympy.Mod, sympy.Subs):
+        return v
+    if v.has(sympy.Piecewise):
+        if all(not isinstance(c, sympy.GreaterThan) for pw in v.atoms(sympy.Piecewise) for _, c in pw.args):
+            return A.norm(tidy(v, domains))
         return v
     return A.norm(sympy.expand(v))
 
@@ -246,8 +253,42 @@ def _conditions(graph: Graph, walk: GraphWalk, axes: list[int], convention: str)
         )
     if aligned:
         out.append(f"{_count(aligned, 'merge').capitalize()} proved aligned (equal jumps and centres)")
+    out.extend(_repeat_conditions(graph, axes, convention))
     out.extend(_validity(graph, walk, axes, convention))
     return tuple(out)
+
+
+def _repeat_conditions(graph: Graph, axes: list[int], convention: str) -> list[str]:
+    """What each repeated block with branches relies on: its merges, proved in one generic copy."""
+    from ..graph import BlockRepeat
+
+    out = []
+    for lay in graph.layers:
+        if not isinstance(lay, BlockRepeat):
+            continue
+        for ax in axes:
+            _, w = _cached_block(lay, ax, convention, graph)
+            merges = [m.merge for m in w.merges if m.axis == ax]
+            aligned = [m.merge for m in w.merges if m.axis == ax and m.aligned is True]
+            text = f"repeat {lay.label()!r} ({A.fmt(lay.times)} copies): in every copy, " + (
+                f"{_count(merges, 'merge')}: one input's window provably contains the others' for any incoming state"
+            )
+            if aligned == merges:
+                text += ", and the branches are aligned"
+            else:
+                for m in w.merges:
+                    if m.axis == ax and m.aligned is not True:
+                        conds = "; ".join(str(a.condition) for a in m.alignments if a.aligned is not True)
+                        text += f"; merge {m.merge!r} is aligned only when {conds}"
+            out.append(text + "; the copies' sums are closed forms in the count")
+    return out
+
+
+def _cached_block(lay: Any, ax: int, convention: str, graph: Graph) -> Any:
+    from ..graph import block_map
+    from .derive import _element_map
+
+    return block_map(lay, ax, convention, lambda x, a, c: _element_map(x, a, c, domains=graph.symbols), graph.symbols)
 
 
 def _count(names: list[str], what: str) -> str:

@@ -12,11 +12,14 @@ examples:
   rfsym derive alexnet                         n as a function of the input size n
   rfsym derive net.toml --format latex         LaTeX (align*) of the five forms
   rfsym derive net.toml --input 224 --format json
+  rfsym derive resnet50 --format json          a graph: every node's forms, each merge's conditions
 
 Symbols in the spec stay symbols; the input defaults to the spec's input when
 it is symbolic, else to a symbol n.  Closed forms use the framework padding
 convention (left padding as declared); JSON values are exact strings in sympy
-syntax (integers as integers), one entry per axis for N-D specs.
+syntax (integers as integers), one entry per axis for N-D specs.  Graphs with
+branches add "output", "conditions", "merges" (sizes, alignment, the input
+that provably dominates, any Max/Min kept) and "nodes" (every node's forms).
 """
 
 

@@ -25,7 +25,6 @@ from ..errors import RfsymError
 from ..graph import Graph
 from ..network import Network
 from ..printing.escape import label_key, tex_text
-from ..printing.table import COLUMNS
 from ..printing.tikz import check_figure_size, tikz_figure
 from ._common import add_convention_argument, add_input_argument, add_origin_argument, add_spec_argument, load_network
 
@@ -79,6 +78,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--notation", choices=["subscript", "superscript"], default="subscript", help="k_l or k^(l) (default subscript)"
     )
     p.add_argument("--no-figure", dest="figure", action="store_false", help="leave out the TikZ figure")
+    p.add_argument(
+        "--pass-through",
+        action="store_true",
+        help="show pass-through layers (ReLU, batch norm, dropout) as table rows and in layer indices",
+    )
+    p.add_argument(
+        "--numbers",
+        choices=["decimal", "exact"],
+        default="decimal",
+        help="finite decimals as 5.5 (default) or exact fractions 11/2, in tables and equations alike",
+    )
+    p.add_argument("--landscape", action="store_true", help="turn the table (it may be as wide as the page is tall)")
     p.add_argument("--no-derivation", dest="derivation", action="store_false", help="leave out the derivation")
     p.set_defaults(run=run)
 
@@ -115,23 +126,34 @@ def export_body(
     figure: bool = True,
     derivation: bool = True,
     notation: str = "subscript",
+    pass_through: bool = False,
+    numbers: str = "decimal",
+    landscape: bool = False,
 ) -> str:
     """The LaTeX of an export: table, output closed form, derivation and figure, each labelled.
 
-    Limits are checked before the work: a figure needs an input of at most
+    Paper mode: pass-through layers are hidden (``pass_through`` shows them),
+    columns holding only defaults (dilation 1) are left out unless ``columns``
+    are given, and no equation appears twice -- with the derivation, its last,
+    numbered lines are the output (``eq:<name>:r``, …); without it, the output
+    is printed on its own under the same labels.  A symbolic repeat count
+    exports the table of its layers (the block, repeated).  Limits are checked
+    before the work: a figure takes an input of at most
     :data:`rfsym.printing.tikz.MAX_FIGURE_SIZE` pixels per axis.
     """
     # the LaTeX printer imports sympy: only when an export runs, so that `rfsym table` stays light
     from ..printing.derivation import derivation as derive_tex
     from ..printing.latex import latex
     from ..printing.relations import flat_depth
+    from ..printing.table import block_table_latex, paper_columns
 
     key = label_key(net.name)
     name = tex_text(net.name)
     if input is not None:
         net = with_input(net, input)
+    settings: dict[str, Any] = {"notation": notation, "pass_through": pass_through, "numbers": numbers}
     numeric = not net.free_symbols
-    depth = flat_depth(net)
+    depth = flat_depth(net, pass_through=True)
     expandable = depth if isinstance(depth, int) else None
     if figure and numeric and expandable is not None:
         check_figure_size(net, hint="; leave the figure out with --no-figure")
@@ -148,14 +170,23 @@ def export_body(
     elif expandable is not None:
         table = net.table(convention=convention, origin=origin)
         parts.append(
-            table.to_latex(columns=columns or COLUMNS, label=f"tab:{key}", notation=notation, placement="htbp")
+            table.to_latex(
+                columns=columns or paper_columns(table),
+                label=f"tab:{key}",
+                placement="htbp",
+                landscape=landscape,
+                **settings,
+            )  # fmt: skip
         )
-    if convention == "framework":
+    elif isinstance(net, Network):
+        parts.append(block_table_latex(net, columns=columns, label=f"tab:{key}", **settings))
+    derived_here = derivation and convention == "framework" and not isinstance(net, Graph)
+    if derived_here:
+        parts.append(f"\\noindent Derivation for \\texttt{{{name}}}; its numbered lines are the output:")
+        parts.append(derive_tex(net, label=f"eq:{key}", origin=origin, **settings))
+    elif convention == "framework":
         parts.append(f"The output of \\texttt{{{name}}}:")
-        parts.append(latex(net, environment="align", label=f"eq:{key}", notation=notation))
-    if derivation and convention == "framework" and not isinstance(net, Graph):
-        parts.append(f"\\noindent Derivation for \\texttt{{{name}}}:")
-        parts.append(derive_tex(net, label=f"eq:{key}-derivation", notation=notation, origin=origin))
+        parts.append(latex(net, environment="align", label=f"eq:{key}", **settings))
     if figure and numeric and expandable is not None:
         parts.append(tikz_figure(net, layer, convention=convention, origin=origin, label=f"fig:{key}"))
     return "\n".join(p.rstrip("\n") + "\n" for p in parts)
@@ -183,6 +214,9 @@ def run(args: argparse.Namespace) -> int:
         figure=args.figure,
         derivation=args.derivation,
         notation=args.notation,
+        pass_through=args.pass_through,
+        numbers=args.numbers,
+        landscape=args.landscape,
     )
     text = document(body, title=f"Receptive fields of {net.name}") if args.standalone else body
     if args.output == "-":

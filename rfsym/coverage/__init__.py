@@ -25,9 +25,21 @@ from ..network import Network
 from . import _engine as E
 from ._geometry import default_layer, plan
 from ._propagate import check_limits, propagate
+from .nd import CoverageND, propagate_nd
 from .result import AxisCoverage, AxisSupport, Coverage, parse_mass
 
-__all__ = ["AxisCoverage", "AxisSupport", "Coverage", "axis_counts", "counts", "coverage", "holes", "parse_mass"]
+__all__ = [
+    "AxisCoverage",
+    "AxisSupport",
+    "Coverage",
+    "CoverageND",
+    "axis_counts",
+    "counts",
+    "counts_nd",
+    "coverage",
+    "holes",
+    "parse_mass",
+]
 
 
 def _ndim(net: Network | Graph, *given: Any) -> int:
@@ -91,9 +103,6 @@ def _prepare(
 ) -> tuple[str, list[tuple[int, int, Any, int | None]], tuple[int | None, ...]]:
     if not isinstance(net, (Network, Graph)):
         raise RfsymError(f"connection counts need an rfsym Network or Graph (got {type(net).__name__})")
-    if net.free_symbols:
-        names = ", ".join(sorted(str(s) for s in net.free_symbols))
-        raise RfsymError(f"{net.name}: connection counts need numbers; substitute the symbols first ({names})")
     nd = _ndim(net, input, unit, net.input)
     axes = _axes(net, axis, nd)
     inputs = _inputs(net, input, nd)
@@ -154,6 +163,16 @@ def holes(
         lo, mask = propagate(steps, u, E.SUPPORT)
         out.append(AxisSupport(ax, u, lo if mask else None, mask.bit_length(), mask))
     return tuple(out)
+
+
+def counts_nd(net: Network | Graph, layer: str | None = None, unit: Any = 0, input: Any = None) -> CoverageND:
+    """Exact N-D counts of ``unit`` (one index per axis, or one for all): for graphs whose merges make the
+    per-axis counts non-separable (for chains they are the outer product of :func:`counts`' axes)."""
+    layer, todo, inputs = _prepare(net, layer, unit, input, None)
+    plans = [steps for _, _, steps, _ in todo]
+    units = tuple(u for _, u, _, _ in todo)
+    offset, cnt = propagate_nd(plans, units, net.name)
+    return CoverageND(net.name, layer, units, inputs, offset, cnt)
 
 
 class _CallableModule(types.ModuleType):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import _arith as A
+from .._display import term_text
 from ..errors import RfsymError
 from ..graph import INPUT, Graph, Merge
 from ..layers import AxisState, ConvTranspose, Identity, Layer, Repeat, Upsample, _Windowed
@@ -140,10 +141,10 @@ def default_layer(net: Network | Graph) -> str:
 def plan(net: Network | Graph, layer: str, axis: int, n0: int | None) -> list[Step]:
     """The steps from the input to ``layer`` (its ancestors only), in topological order."""
     entries = _entries(net)
-    known = {nm for _, nm, _ in entries}
-    if layer not in known:
-        shown = ", ".join(list(known)[:8]) + (", ..." if len(known) > 8 else "")
-        raise RfsymError(f"{net.name}: no layer {layer!r} (layers: {shown})")
+    known = [nm for _, nm, _ in entries]
+    if layer not in set(known):
+        shown = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
+        raise RfsymError(f"{net.name}: no layer {term_text(layer)!r} (layers: {term_text(shown)})")
     sizes: dict[str, int | None] = {INPUT: n0}
     steps: dict[str, Step] = {}
     for lay, nm, ins in entries:

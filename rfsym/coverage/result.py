@@ -257,7 +257,7 @@ class Coverage:
         return {
             "name": self.name,
             "layer": self.layer,
-            "input": [n for n in self.input],
+            "input": self.input[0] if len(self.input) == 1 else list(self.input),
             "separable": self.separable,
             "dense": self.dense,
             "holes": self.n_holes,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RfsymError
-from ..graph import MERGE_KINDS, Graph, is_graph_spec
+from ..graph import MERGE_KINDS, BlockRepeat, Graph, _branched_spec, is_graph_spec
 from ..layers import PASS_KINDS, Conv, ConvTranspose, Identity, Layer, Pool, Repeat, Upsample
 from ..network import Network
 from ..values import ROLE_MIN, SymbolDomain
@@ -146,9 +146,6 @@ def _layer(d: Any, i: int, source: str, depth: int = 0) -> Layer:
     kind = kind.lower()
     if kind not in KINDS:
         raise RfsymError(f"{where}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
-    if depth and (kind in MERGE_KINDS or "inputs" in d):
-        what = f"a {kind} layer" if kind in MERGE_KINDS else "'inputs'"
-        raise RfsymError(f"{where}: {what} inside a repeat block is not supported (a block is a chain)")
     if kind == "repeat":
         if depth >= MAX_REPEAT_DEPTH:
             raise RfsymError(f"{where}: repeats nested more than {MAX_REPEAT_DEPTH} deep (the limit)")
@@ -193,7 +190,21 @@ def _repeat(d: dict[str, Any], name: str, source: str, depth: int) -> Layer:
         if lay.label() in seen:
             raise RfsymError(f"{where}: duplicate layer name {lay.label()!r} in the repeat block")
         seen.add(lay.label())
+    branched = _branched_spec(d)
+    if branched and depth:
+        raise RfsymError(f"{where}: a repeat with branches inside another repeat is not supported")
     try:
+        if branched:  # a residual block, an Inception module: a small graph per copy
+            wiring, prev = [], "input"
+            for lay, b in zip(sub, block):
+                ins = b.get("inputs")
+                if ins is not None and (isinstance(ins, str) or not isinstance(ins, list)):
+                    raise RfsymError(f"{lay.label()}: inputs must be a list of layer names (got {ins!r})")
+                if ins is None and lay.kind in MERGE_KINDS:
+                    raise RfsymError(f"{lay.label()}: a {lay.kind} layer needs 'inputs' with two or more names")
+                wiring.append(tuple(ins) if ins is not None else (prev,))
+                prev = lay.label()
+            return BlockRepeat(name=name, block=tuple(sub), wiring=tuple(wiring), times=d["times"], index=index)
         return Repeat(name=name, block=tuple(sub), times=d["times"], index=index)
     except RfsymError as e:
         raise RfsymError(f"{source}: {e}") from None

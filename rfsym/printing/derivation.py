@@ -20,12 +20,12 @@ from typing import Any
 from .. import _arith as A
 from .._display import term_text
 from ..errors import RfsymError
-from ..layers import AxisState, Conv
+from ..layers import AxisState, Conv, Identity, Pool
 from ..network import parse_origin
 from .environments import join_intertext, label
 from .escape import tex_text
 from .printer import RfsymLatexPrinter, _small
-from .relations import derived, few_symbols, flat_depth, general_form, is_graph
+from .relations import derived, few_symbols, flat_depth, general_form, is_graph, output_index
 from .settings import _STATE_KEY, QUANTITIES, Rel, index_symbol, indexed
 
 __all__ = ["derivation", "recurrence_lines"]
@@ -150,7 +150,9 @@ class _Rows:
         """One numbered line per chosen quantity: ``q_{index} = value``."""
         p = self.p
         for q in p._settings["quantities"]:
-            self.line(p._hprint_indexed(q, index), p._hprint_value(p._hprint_reindex(vals[q])), q, number=number)
+            v = vals[q]
+            tex = v if isinstance(v, str) else p._hprint_value(p._hprint_reindex(v))
+            self.line(p._hprint_indexed(q, index), tex, q, number=number)
 
     def text(self) -> str:
         env = self.p._settings["environment"]
@@ -202,48 +204,71 @@ def _output_state(net: Any, axis: int, convention: str, origin: Any) -> dict[str
     return {q: table.output[axis].as_dict()[_STATE_KEY.get(q, q)] for q in QUANTITIES}
 
 
+def _layers_text(index: str, depth_tex: str) -> str:
+    """``$L = 3$ layers`` (a number of layers) or ``$L$ layers``."""
+    same = index == depth_tex or index == r"\mathrm{out}"
+    return r"$%s$ layers" % (depth_tex if same else f"{index} = {depth_tex}")
+
+
 def _unrolled(out: _Rows, net: Any, axis: int, convention: str, origin: Any, name: str, index: str) -> None:
-    """A short stack: every layer's step, then the output (its values, or its folded closed form)."""
+    """A short stack: every layer's step; the last one is the output (its values, or, symbolic, its folded
+    closed form after the nested floors).  Pass-through rows are left out unless ``pass_through``."""
     p = out.p
     table = net.table(convention=convention, origin=origin)
-    out.inter(r"Unrolled over the %d layers of %s:" % (len(table.rows) - 1, name))
-    for pos, row in enumerate(table.rows[1:], 1):
+    rows = [r for r in table.rows[1:] if p._settings["pass_through"] or not isinstance(r.layer, Identity)]
+    numeric = not net.free_symbols
+    out.inter(r"Unrolled over the %s of %s:" % (_layers_text(index, str(len(rows))), name))
+    for pos, row in enumerate(rows, 1):
+        last = pos == len(rows)
+        if last and numeric:
+            out.inter(
+                r"and the last layer gives the output: %s acts on this axis as one layer of kernel $%s$, stride "
+                r"$%s$ and left padding $%s$:"
+                % (name, p._hprint_indexed("r", index), p._hprint_indexed("j", index), p._hprint_indexed("P", index))
+            )
         step = row.layer.transfer(_symbolic_state(pos - 1), axis, convention)
         for q in p._settings["quantities"]:
             mid = p._print(A.to_sympy(getattr(step, q)))
             val = p._hprint_value(row.states[axis].as_dict()[_STATE_KEY.get(q, q)])
-            out.line(p._hprint_indexed(q, str(pos)), val if mid == val else f"{mid} = {val}")
-    if not net.free_symbols:
-        out.inter(
-            r"so %s acts on this axis as one layer of kernel $%s$, stride $%s$ and left padding $%s$:"
-            % (name, p._hprint_indexed("r", index), p._hprint_indexed("j", index), p._hprint_indexed("P", index))
-        )
-        out.forms(index, _output_state(net, axis, convention, origin))
-    else:
+            lhs = p._hprint_indexed(q, index if last and numeric else str(pos))
+            out.line(lhs, val if mid == val else f"{mid} = {val}", q, number=last and numeric)
+    if not numeric:
         out.inter(_FOLDING)
         out.forms(index, derived(net, axis, origin))
 
 
-def _general(out: _Rows, net: Any, axis: int, convention: str, origin: Any, name: str, index: str) -> None:
-    """A deep stack: the general L-layer form with L = depth, then its values when they are short."""
+def _general(out: _Rows, net: Any, axis: int, convention: str, origin: Any, name: str, index: str, depth: Any) -> None:
+    """A deep stack: the general L-layer form with L = depth, then its values when they are short (for one
+    repeated layer, through the geometric sums of its parameters).  Only the last form is numbered."""
     p = out.p
-    depth = flat_depth(net)
     syms = net.free_symbols
     numeric = not syms
     general = general_form(net, depth, net.axes_input()[axis], origin)
-    if general is not None:
-        out.inter(
-            r"Unrolling the recurrence over the $%s$ layers of %s and folding the nested floors gives "
-            r"sums and products over the layers (layer $%s$ has the parameters above):"
-            % (index, name, p._settings["index"])
-        )
-        out.forms(index, general, number=not numeric)
     vals = None
     if numeric:
         vals = _output_state(net, axis, convention, origin)
     elif few_symbols(syms):
         vals = derived(net, axis, origin)
-    if vals is not None and all(A.is_num(v) or _small(A.to_sympy(v), 400) for v in vals.values()):
+    short = vals is not None and all(A.is_num(v) or _small(A.to_sympy(v), 400) for v in vals.values())
+    if general is not None:
+        out.inter(
+            r"Unrolling the recurrence over the %s of %s and folding the nested floors gives "
+            r"sums and products over the layers (layer $%s$ has the parameters above):"
+            % (_layers_text(index, p._hprint_value(depth)), name, p._settings["index"])
+        )
+        out.forms(index, _compact_general(p, general, index, origin), number=not short)
+        geometric = _geometric_step(net, general) if short and not numeric else None
+        if geometric is not None:
+            ratio = p._print(geometric[1])
+            out.inter(
+                r"Every layer is the block's layer, so the products are powers of $%s$; the sums are geometric, "
+                r"$\sum_{%s=1}^{%s} %s^{%s - 1} = \frac{%s^{%s} - 1}{%s - 1}$ for $%s \neq 1$ (and $%s$ for $%s = 1$):"
+                % (ratio, p._settings["index"], p._print(geometric[2]), ratio, p._settings["index"], ratio,
+                   p._print(geometric[2]), ratio, ratio, p._print(geometric[2]), ratio)
+            )  # fmt: skip
+            out.forms(index, geometric[0], number=False)
+    if short:
+        assert vals is not None
         out.inter(
             r"With the parameters of %s this is" % name
             if general is not None
@@ -257,6 +282,68 @@ def _general(out: _Rows, net: Any, axis: int, convention: str, origin: Any, name
         )
 
 
+def _compact_general(p: RfsymLatexPrinter, general: dict[str, Any], index: str, origin: Any) -> dict[str, Any]:
+    """The general form to print in one column: ``n`` through ``r``, ``j`` and the total padding ``T``
+    (``n_L = \\lfloor (n_0 + T_L - r_L)/j_L \\rfloor + 1``, as the transfer functions compose) and ``start``
+    through ``r`` and ``P`` (``start_L = (r_L - 1)/2 + start_0 - P_L``) when those are printed too."""
+    qs = set(p._settings["quantities"])
+    out: dict[str, Any] = dict(general)
+    if {"n", "j", "r"} <= qs and "T" in general:
+        r, j = p._hprint_indexed("r", index), p._hprint_indexed("j", index)
+        t = p._hprint_value(p._hprint_reindex(general["T"]))
+        out["n"] = r"\left\lfloor \frac{%s + T - %s}{%s} \right\rfloor + 1,\quad T = %s" % (
+            p._hprint_indexed("n", "0"),
+            r,
+            j,
+            t,
+        )
+    if {"r", "P", "start"} <= qs:
+        r, pp = p._hprint_indexed("r", index), p._hprint_indexed("P", index)
+        start0 = p._hprint_value(origin)
+        out["start"] = r"\frac{%s - 1}{2} + %s - %s" % (r, start0, pp)
+    return out
+
+
+def _geometric_step(net: Any, general: dict[str, Any]) -> tuple[dict[str, Any], Any, Any] | None:
+    """For a network that is one layer repeated (a Repeat of one convolution or pooling): the general form
+    with that layer's parameters, products evaluated (powers of the stride), sums kept -- the geometric
+    sums before they are summed.  (forms, stride, count) or None for any other network."""
+    import sympy
+
+    from ..layers import Repeat
+
+    if len(net.layers) != 1 or not isinstance(net.layers[0], Repeat):
+        return None
+    rep = net.layers[0]
+    block = [b for b in rep.block if not isinstance(b, Identity)]
+    if len(block) != 1 or not isinstance(block[0], (Conv, Pool)):
+        return None
+    k, s, (pl, pr), d, _ = block[0].axis_params(0)
+    if any(isinstance(v, str) for v in (k, s, pl, pr, d)):
+        return None
+    values = {"k": k, "s": s, "d": d, "pL": pl, "pR": pr}
+
+    def sub(e: Any) -> Any:
+        def walk(x: Any) -> Any:
+            if isinstance(x, sympy.Indexed):
+                key = str(x.base.label).removeprefix("rf:")
+                return A.to_sympy(values[key]) if key in values else x
+            if isinstance(x, sympy.Product):
+                return sympy.Product(walk(x.function), *x.limits).doit()
+            if not x.args or x.is_Atom:
+                return x
+            args = [walk(a) for a in x.args]
+            return x.func(*args)
+
+        return walk(A.to_sympy(e))
+
+    try:
+        forms = {q: sub(v) for q, v in general.items()}
+    except (TypeError, ValueError, KeyError):
+        return None
+    return forms, A.to_sympy(s), A.to_sympy(rep.times)
+
+
 def derivation_lines(
     p: RfsymLatexPrinter, net: Any, axis: int = 0, convention: str = "framework", origin: Any = None
 ) -> str:
@@ -265,7 +352,7 @@ def derivation_lines(
     _check_derivable(net, convention)
     out = _Rows(p)
     name = r"\texttt{%s}" % tex_text(net.name)
-    depth = flat_depth(net)
+    depth = flat_depth(net, p._settings["pass_through"])
     idx = p._settings["index"]
     out.inter(
         r"Each layer $%s$ (kernel $%s$, stride $%s$, left and right padding $%s$ and $%s$, dilation $%s$) maps the "
@@ -281,11 +368,11 @@ def derivation_lines(
     out.inter(r"starting from the input of %s%s:" % (name, _axis_note(net, axis, inp)))
     for lhs, rhs, _ in _input_lines(p, AxisState.input(inp[axis], origin)):
         out.line(lhs, rhs)
-    index = p._hprint_value(depth)
+    index = output_index(p, net.free_symbols)
     if isinstance(depth, int) and depth <= p._settings["compact_threshold"]:
         _unrolled(out, net, axis, convention, origin, name, index)
     else:
-        _general(out, net, axis, convention, origin, name, index)
+        _general(out, net, axis, convention, origin, name, index, depth)
     assumptions = _assumption_lines(p, net)
     if assumptions:
         out.inter("where")

@@ -9,7 +9,7 @@ forms and solution sets; the rfsym classes get a ``_latex`` method, so
 >>> latex(Conv(kernel=3, stride=2, padding=1))
 '\\mathrm{conv}(k = 3,\\ s = 2,\\ p = 1)'
 >>> latex(Network([Conv(kernel=3), Conv(kernel=3)], input=32), environment="inline")
-'$n_{2} = 28,\\quad j_{2} = 1,\\quad r_{2} = 5,\\quad \\mathrm{start}_{2} = \\frac{5}{2},\\quad P_{2} = 0$'
+'$n_{L} = 28,\\quad j_{L} = 1,\\quad r_{L} = 5,\\quad \\mathrm{start}_{L} = 2.5,\\quad P_{L} = 0$'
 
 The printing package, by idea: :mod:`~rfsym.printing.printer` (the
 ``LatexPrinter`` subclass), :mod:`~rfsym.printing.settings`,

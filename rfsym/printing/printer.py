@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import sympy
@@ -44,9 +45,8 @@ from .settings import (
     RF_SETTINGS,
     Rel,
     check_settings,
-    depth_symbol,
 )
-from .table import table_latex
+from .table import decimal_text, table_latex
 
 __all__ = ["RfsymLatexPrinter", "axes_tuple", "printer_for"]
 
@@ -116,6 +116,10 @@ class RfsymLatexPrinter(LatexPrinter):
         v = A.norm(v)
         if isinstance(v, int):
             return str(v)
+        if isinstance(v, Fraction) and self._settings["numbers"] == "decimal":
+            dec = decimal_text(v)
+            if dec is not None:
+                return dec
         e = A.to_sympy(v)
         return self._hprint_expr(e if self._as_built or self._wants_as_built(e, long) else _tidy(e), long)
 
@@ -491,7 +495,12 @@ class RfsymLatexPrinter(LatexPrinter):
     def _hprint_relations_ClosedForms(self, cf: Any) -> list[Rel]:
         axes = [cf] if cf.axes is None else list(cf.axes)
         vals = {q: [getattr(a, q) for a in axes] for q in QUANTITIES}
-        return R.value_relations(self, depth_symbol(), vals, long=bool(getattr(cf, "compact", False)))
+        syms: set[Any] = set()
+        for a in axes:
+            for q in QUANTITIES:
+                v = getattr(a, q)
+                syms |= getattr(v, "free_symbols", set())
+        return R.value_relations(self, R.output_index(self, syms), vals, long=bool(getattr(cf, "compact", False)))
 
     def _hprint_relations_SolveResult(self, res: Any) -> list[Rel]:
         return R.solve_relations(self, res)

@@ -282,30 +282,41 @@ def relations_of(p: RfsymLatexPrinter, obj: Any) -> list[Rel] | None:
     return None
 
 
-def flat_depth(net: Any) -> Any:
-    """Number of layers after unrolling: an int, or an expression when a Repeat count is symbolic."""
+def flat_depth(net: Any, pass_through: bool = False) -> Any:
+    """Number of layers after unrolling: an int, or an expression when a Repeat count is symbolic.
+
+    Pass-through layers (:class:`~rfsym.layers.Identity`: activations, normalisation, dropout) change no
+    value and are not counted unless ``pass_through``."""
 
     def depth(layers: Iterable[Any]) -> Any:
         total: Any = 0
         for lay in layers:
             if isinstance(lay, Repeat):
                 total = A.add(total, A.mul(lay.times, depth(lay.block)))
-            else:
+            elif pass_through or not isinstance(lay, Identity):
                 total = A.add(total, 1)
         return total
 
     return depth(net.layers)
 
 
-def _output_values(net: Any, threshold: int | None = None) -> tuple[Any, dict[str, list[Any]], bool]:
-    """(depth, {quantity: [value per axis]}, long forms?) of the network's output: exact numbers from the table,
+def output_index(p: RfsymLatexPrinter, symbols: Iterable[Any] = ()) -> str:
+    """The subscript of the output's quantities at every entry point: ``L``, the number of layers (the
+    ``names`` setting renames it, e.g. ``{"L": r"\\mathrm{out}"}`` for a network whose own symbol L counts
+    something else)."""
+    del symbols  # one index at every entry point (docs/notation.md), whatever the network's symbols
+    return p._names["L"]
+
+
+def _output_values(net: Any, threshold: int | None = None) -> tuple[Any, dict[str, list[Any]], bool, Any]:
+    """(depth, {quantity: [value per axis]}, long forms?, free symbols) of the network's output: exact numbers from the table,
     closed forms (rfsym.closed_form, floors folded) when anything is symbolic, and the general stack's
     sums and products for networks deeper than ``threshold`` with many symbols (not a page of terms)."""
     depth = flat_depth(net)
     syms = net.free_symbols  # computed once: it walks every layer
     if not syms and net.input is not None:
         states = net.table().output
-        return depth, {q: [st.as_dict()[_STATE_KEY.get(q, q)] for st in states] for q in QUANTITIES}, False
+        return depth, {q: [st.as_dict()[_STATE_KEY.get(q, q)] for st in states] for q in QUANTITIES}, False, syms
     deep = not isinstance(depth, int) or (threshold is not None and depth > threshold)
     if deep and not few_symbols(syms):
         try:
@@ -314,16 +325,16 @@ def _output_values(net: Any, threshold: int | None = None) -> tuple[Any, dict[st
             inputs = (symbol("n", "input"),)
         forms = [general_form(net, depth, n, Fraction(1, 2)) for n in inputs]
         if all(f is not None for f in forms):
-            return depth, {q: [f[q] for f in forms] for q in QUANTITIES}, False  # type: ignore[index]
+            return depth, {q: [f[q] for f in forms] for q in QUANTITIES}, False, syms  # type: ignore[index]
     cf = derive(net)
     axes = [cf] if cf.axes is None else list(cf.axes)
-    return depth, {q: [getattr(a, q) for a in axes] for q in QUANTITIES}, bool(cf.compact)
+    return depth, {q: [getattr(a, q) for a in axes] for q in QUANTITIES}, bool(cf.compact), syms
 
 
 def output_relations(p: RfsymLatexPrinter, net: Any) -> list[Rel]:
     """``n_L = …``, ``j_L = …``, … of the network's output."""
-    depth, vals, long = _output_values(net, p._settings["compact_threshold"])
-    return value_relations(p, depth, vals, long)
+    _, vals, long, syms = _output_values(net, p._settings["compact_threshold"])
+    return value_relations(p, output_index(p, syms), vals, long)
 
 
 def value_relations(
@@ -387,11 +398,12 @@ def general_form(net: Any, depth: Any, n_in: Any, origin: Any, *, numeric_depth:
     L_to = A.to_sympy(depth) if numeric_depth or not isinstance(depth, int) else sympy.Symbol(_PREFIX + str(depth))
     sub = {L: L_to, n: A.to_sympy(n_in)}
     out = {q: _replace_unevaluated(A.to_sympy(getattr(g, q)), sub) for q in QUANTITIES}
+    out["T"] = _replace_unevaluated(A.to_sympy(g.total_padding_), sub)  # total padding: n = (n0 + T - r)/j + 1
     if A.norm(origin) != Fraction(1, 2):
         out["start"] = out["start"] - sympy.Rational(1, 2) + A.to_sympy(origin)
     # a, b are the generic left/right paddings of the general stack: print them as p^L, p^R
     rename = {}
-    for q in QUANTITIES:
+    for q in out:
         for ind in out[q].atoms(sympy.Indexed):
             lab = str(ind.base.label)
             if lab in ("a", "b"):
@@ -428,7 +440,7 @@ def _replace_unevaluated(expr: Any, mapping: dict[Any, Any]) -> Any:
 
 
 def graph_relations(p: RfsymLatexPrinter, graph: Any) -> list[Rel]:
-    """A graph prints the state of its output node, indexed by the node's name."""
+    """A graph prints the state of its output node, indexed like a network's output (``L``)."""
     if graph.free_symbols:
         try:
             cf = derive(graph)
@@ -436,9 +448,7 @@ def graph_relations(p: RfsymLatexPrinter, graph: Any) -> list[Rel]:
             raise RfsymError(f"{term_text(graph.name)}: no closed form of this graph to print ({e})") from None
         axes = [cf] if cf.axes is None else list(cf.axes)
         vals = {q: [getattr(a, q) for a in axes] for q in QUANTITIES}
-        node = getattr(graph, "outputs", ("output",))[-1]
     else:
         row = graph.table().rows[-1]
-        node = row.name
         vals = {q: [st.as_dict()[_STATE_KEY.get(q, q)] for st in row.states] for q in QUANTITIES}
-    return value_relations(p, r"\text{%s}" % tex_text(node), vals)
+    return value_relations(p, output_index(p, graph.free_symbols), vals)

@@ -6,7 +6,8 @@ Settings (unknown ones raise :class:`~rfsym.RfsymError`), besides sympy's own:
     ``"subscript"`` (``k_{\ell}``, default) or ``"superscript"`` (``k^{(\ell)}``).
 ``names``
     LaTeX names of the quantities, e.g. ``{"r": "R", "start": "c"}``; keys
-    ``n, j, r, start, P, k, s, p, d, kappa, N``.
+    ``n, j, r, start, P, k, s, p, d, kappa, N`` and ``L`` (the output's index:
+    the number of layers; ``\mathrm{out}`` when the network has a symbol ``L``).
 ``index``
     the layer index, ``\ell`` by default.
 ``index_base``
@@ -27,6 +28,15 @@ Settings (unknown ones raise :class:`~rfsym.RfsymError`), besides sympy's own:
     ``\prod``) instead of term-by-term expansions (default 12).
 ``quantities``
     which of ``n, j, r, start, P`` to print (default all).
+``pass_through``
+    show pass-through layers (activations, normalisation, dropout: they change
+    no value) as table rows and count them in layer indices (default False:
+    hidden, as a paper would print the network).
+``numbers``
+    ``"decimal"`` (default: a number with a finite decimal expansion prints as
+    a decimal, ``5.5``, in tables and equations alike) or ``"exact"`` (a
+    fraction, ``\frac{11}{2}``; ``11/2`` in tables).  Coefficients inside
+    symbolic expressions are always exact.
 ``long_forms``
     how expressions are ordered: ``"auto"`` (default), ``"canonical"`` or
     ``"as built"``.  ``"canonical"`` sorts terms and factors as sympy does
@@ -65,6 +75,7 @@ DEFAULT_NAMES = {
     "d": "d",
     "kappa": r"\kappa",
     "N": "N",
+    "L": "L",
 }
 ENVIRONMENTS = (None, "inline", "equation", "equation*", "align", "align*")
 FLOOR_STYLES = ("auto", "fixed", "function")
@@ -113,7 +124,10 @@ RF_SETTINGS: dict[str, Any] = {
     "compact_threshold": 12,
     "quantities": QUANTITIES,
     "long_forms": "auto",
+    "pass_through": False,
+    "numbers": "decimal",
 }
+NUMBERS = ("decimal", "exact")
 
 
 def check_settings(s: dict[str, Any]) -> None:
@@ -155,5 +169,9 @@ def check_settings(s: dict[str, Any]) -> None:
         raise RfsymError(f"LaTeX setting label must be a string (got {s['label']!r})")
     if "long_forms" in s and s["long_forms"] not in LONG_FORMS:
         raise RfsymError(f"LaTeX setting long_forms must be one of {', '.join(LONG_FORMS)} (got {s['long_forms']!r})")
+    if "pass_through" in s and not isinstance(s["pass_through"], bool):
+        raise RfsymError(f"LaTeX setting pass_through must be True or False (got {s['pass_through']!r})")
+    if "numbers" in s and s["numbers"] not in NUMBERS:
+        raise RfsymError(f"LaTeX setting numbers must be one of {', '.join(NUMBERS)} (got {s['numbers']!r})")
     if "index" in s and (not isinstance(s["index"], str) or not s["index"]):
         raise RfsymError(f"LaTeX setting index must be a non-empty string (got {s['index']!r})")

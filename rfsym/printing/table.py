@@ -42,7 +42,16 @@ if TYPE_CHECKING:
     from ..network import Table
     from .printer import RfsymLatexPrinter
 
-__all__ = ["COLUMNS", "table_cells", "table_html", "table_latex", "table_markdown", "table_text"]
+__all__ = [
+    "COLUMNS",
+    "block_table_latex",
+    "paper_columns",
+    "table_cells",
+    "table_html",
+    "table_latex",
+    "table_markdown",
+    "table_text",
+]
 
 COLUMNS = ("layer", "kernel", "stride", "padding", "dilation", "n", "j", "r", "start", "P")
 _PARAM = {"kernel": "k", "stride": "s", "padding": "p", "dilation": "d"}
@@ -66,7 +75,7 @@ def _check_columns(columns: Sequence[str]) -> tuple[str, ...]:
     return cols
 
 
-def _decimal(v: Any) -> str | None:
+def decimal_text(v: Any) -> str | None:
     """``5.5`` for a Fraction with a finite decimal expansion (at most 6 places), else None."""
     if not isinstance(v, Fraction):
         return None
@@ -215,98 +224,70 @@ def table_html(table: Table, columns: Sequence[str] = COLUMNS, caption: str | No
     return "\n".join(out) + "\n"
 
 
-#: font sizes (pt, at an 11pt base: the larger of the usual bases) tried in turn for wide tables
-#: (size, font pt, ems per counted glyph): measured with pdflatex on symbolic tables (glyphs plus the space
-#: around binary operators; at tiny size subscripts stop shrinking, so each glyph takes more ems)
+#: font sizes (pt, at an 11pt base: the larger of the usual bases) tried in turn for wide tables:
+#: (size, font pt, ems per counted glyph), measured with pdflatex on symbolic tables (glyphs plus the space
+#: around binary operators).  No smaller size than footnotesize: long cells are abbreviated instead.
 _FONT_PT = (
     ("", 10.95, 0.55),
     ("small", 10.0, 0.55),
     ("footnotesize", 9.0, 0.55),
-    ("scriptsize", 8.0, 0.55),
-    ("tiny", 6.0, 0.65),
 )
 _TEXTWIDTH_PT = 345.0  # article, 10pt and 11pt: the narrower
+_TEXTHEIGHT_PT = 530.0  # the width a landscape table may take (article's text height, less a caption)
+#: rows per float: a deeper table continues in further floats ("continued"), each fits a page
+MAX_TABLE_ROWS = 32
 
 
 def _visible_chars(cell: str) -> int:
     """Rough count of the glyphs a cell sets: commands count as one glyph, markup as none."""
-    ops = len(re.findall(r" [-+] |\\times", cell))  # binary operators take space on both sides
+    ops = len(re.findall(r" [-+] |\\times|, ", cell))  # binary operators and commas take space around them
     t = re.sub(r"\\(left|right|mathrm|text|texttt|quad|,|\s)\b", "", cell)
     t = re.sub(r"\\[A-Za-z]+", "#", t)
     return len(re.sub(r"[{}$\s^_]", "", t)) + round(0.8 * ops)
 
 
-def _auto_size(rows: list[list[str]]) -> tuple[str | None, str | None, dict[int, float]]:
-    """(font size, tabcolsep, paragraph widths) for which the estimated width fits the text width.
-
-    The largest of normal, small, footnote, script and tiny size that fits; when
-    none does (long symbolic cells), script size with the widest columns set as
-    paragraphs (``p{..}``), in which inline math breaks after its operators.
-    """
+def _fit(
+    rows: list[list[str]], width: float, sizes: Sequence[tuple[str, float, float]] = _FONT_PT
+) -> tuple[str | None, str | None] | None:
+    """(font size, tabcolsep) of the largest of ``sizes`` (normal, small, footnote) whose estimated width fits."""
     ncol = max(len(r) for r in rows)
-    widths = [max(_visible_chars(r[c]) for r in rows if c < len(r)) for c in range(ncol)]
-    chars = sum(widths)
-    room = _TEXTWIDTH_PT * 0.97  # a margin for the estimate
-    for name, pt, em in _FONT_PT:
+    chars = sum(max(_visible_chars(r[c]) for r in rows if c < len(r)) for c in range(ncol))
+    room = width * 0.97  # a margin for the estimate
+    for name, pt, em in sizes:
         for sep in (6.0, 4.0, 3.0):
             if chars * em * pt + (ncol - 1) * 2 * sep <= room:
-                return (name or None), (None if sep == 6.0 else f"{sep:g}pt"), {}
-    sep = 3.0
-    for font in _FONT_PT[3:]:  # script size, then tiny
-        name, pt, em = font
-        natural = [w * em * pt for w in widths]
-        # the widest piece between top-level + and - cannot be broken: a paragraph is at least that wide
-        least = [
-            1.25 * max(_visible_chars(ch) for r in rows if c < len(r) for ch in _chunks(r[c])) * em * pt
-            for c in range(ncol)
-        ]
-        narrow = [c for c in range(ncol) if widths[c] <= 8]
-        wide = [c for c in range(ncol) if c not in narrow]
-        avail = room - (ncol - 1) * 2 * sep - sum(natural[c] for c in narrow)
-        paragraphs = {c: least[c] for c in wide}
-        spare = avail - sum(paragraphs.values())
-        if spare >= 0:
+                return (name or None), (None if sep == 6.0 else f"{sep:g}pt")
+    return None
+
+
+def _abbreviate(
+    p: RfsymLatexPrinter, body: list[list[str]], heads: list[str], cols: tuple[str, ...], width: float
+) -> tuple[tuple[str | None, str | None], list[str]]:
+    """At normal size, replace the longest symbolic cells by named quantities ``r_{3}`` (the value after
+    layer 3, as in the derivation) until the table fits; return (size, tabcolsep) and the definitions (in row
+    order), to be set under the table.  Numeric tables are never abbreviated: they take a smaller size."""
+    named: list[tuple[int, int, str]] = []
+    while True:
+        fit = _fit([heads, *body], width, _FONT_PT[:1])
+        if fit is not None:
             break
-    extra = sum(natural[c] - least[c] for c in wide)
-    if spare > 0 and extra > 0:
-        for c in wide:
-            paragraphs[c] += spare * (natural[c] - least[c]) / extra
-    return name, f"{sep:g}pt", paragraphs
-
-
-def _wrap_cells(line: str, paragraphs: dict[int, float]) -> str:
-    """Set the cells of the given columns as ragged-right paragraphs (inline math breaks after + and -)."""
-    if "&" not in line:
-        return line
-    cells = line[: -len(r" \\")].split(" & ")
-    for c, width in paragraphs.items():
-        if c < len(cells) and cells[c] != "--":
-            cells[c] = r"\parbox[t]{%.0fpt}{\raggedright %s}" % (width, cells[c])
-    return " & ".join(cells) + r" \\"
-
-
-def _chunks(cell: str) -> list[str]:
-    """The pieces of a math cell between top-level + and - (where TeX may break the line)."""
-    out, depth, cur = [], 0, ""
-    i = 0
-    while i < len(cell):
-        if cell.startswith(r"\left", i):
-            depth += 1
-        elif cell.startswith(r"\right", i):
-            depth -= 1
-        ch = cell[i]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        if depth == 0 and cell.startswith((" + ", " - "), i):
-            out.append(cur)
-            cur = ""
-            i += 3
-            continue
-        cur += ch
-        i += 1
-    return [*out, cur]
+        best = None
+        for i, row in enumerate(body):
+            for c, cell in enumerate(row):
+                q = cols[c]
+                symbolic = re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", cell)) is not None
+                if q in _STATE and symbolic and not cell.startswith("$%s_{" % p._names[q]):
+                    w = _visible_chars(cell)
+                    if w > 4 and (best is None or w > best[0]):
+                        best = (w, i, c)
+        if best is None:
+            fit = _fit([heads, *body], width) or ("footnotesize", "3pt")
+            break
+        _, i, c = best
+        name = p._hprint_indexed(cols[c], str(i))
+        named.append((i, c, f"${name} = {body[i][c][1:-1]}$"))
+        body[i][c] = f"${name}$"
+    return fit, [d for _, _, d in sorted(named)]
 
 
 def _default_caption_text(table: Table) -> str:
@@ -332,31 +313,41 @@ def _latex_cell(p: RfsymLatexPrinter, v: Any, column: str) -> str:
     v = A.norm(v)
     if isinstance(v, int):
         return str(v)
-    dec = _decimal(v)
+    dec = decimal_text(v) if p._settings["numbers"] == "decimal" else None
     if dec is not None:
         return dec
     # plain parentheses: rows stay one line high and a long cell may break inside them
     return p._hprint_value(v).replace(r"\left(", "(").replace(r"\right)", ")")
 
 
-def _latex_rows(p: RfsymLatexPrinter, table: Table, cols: tuple[str, ...]) -> list[str]:
-    """The body lines ``cell & cell & … \\``, with a little space after the input row."""
+def _shown_rows(p: RfsymLatexPrinter, table: Table) -> list[int]:
+    """Indices of the rows a LaTeX table prints: pass-through layers (activations, normalisation, dropout:
+    they change no value) are left out unless the ``pass_through`` setting is on."""
+    from ..layers import Identity
+
+    if p._settings["pass_through"]:
+        return list(range(len(table.rows)))
+    return [i for i, row in enumerate(table.rows) if not isinstance(row.layer, Identity)]
+
+
+def _latex_rows(
+    p: RfsymLatexPrinter, table: Table, cols: tuple[str, ...], shown: list[int], axes: Sequence[int] | None = None
+) -> list[list[str]]:
+    """The cells of the printed rows (math cells in ``$…$``); per-axis values as tuples, or only ``axes``."""
     raw = [_raw_cells(table, c) for c in cols]
-    lines = []
-    for i in range(len(table.rows)):
+    out = []
+    for i in shown:
         cells = []
         for c, col in enumerate(cols):
-            vals = raw[c][i]
+            vals = raw[c][i] if axes is None or col == "layer" else [raw[c][i][a] for a in axes]
             if col == "layer":
                 cells.append(_latex_cell(p, vals[0], col))
             elif all(v is None for v in vals):
                 cells.append("--")
             else:
                 cells.append("$%s$" % _tuple([_latex_cell(p, v, col) for v in vals]))
-        lines.append(" & ".join(cells) + r" \\")
-        if i == 0 and table.rows[0].layer is None and len(table.rows) > 1:
-            lines.append(r"\addlinespace")
-    return lines
+        out.append(cells)
+    return out
 
 
 def _latex_head(p: RfsymLatexPrinter, column: str) -> str:
@@ -373,16 +364,25 @@ def table_latex(
     floating: bool = True,
     size: str | None = "auto",
     printer: RfsymLatexPrinter | None = None,
+    axes: Sequence[int] | None = None,
+    landscape: bool = False,
     **settings: Any,
 ) -> str:
     r"""A booktabs table: ``\begin{table}`` with caption and label, or only the ``tabular`` (``floating=False``).
 
     ``caption`` is LaTeX (not escaped); the default names the network, input,
     convention and origin.  ``size`` is ``"auto"`` (default: the largest of
-    normal, small, footnote, script and tiny size whose estimated width
-    fits an article's text width) or one of ``tiny, scriptsize, footnotesize, small,
-    normalsize``.  Other keyword arguments are settings of
-    :func:`rfsym.latex` (``names``, ``floor_style``, …) used for the symbolic cells.
+    normal, small and footnote size whose estimated width fits an article's
+    text width; when none does, the longest symbolic cells are abbreviated as
+    named quantities, ``r_{3}``, defined under the table) or one of ``tiny,
+    scriptsize, footnotesize, small, normalsize``.  Pass-through layers are
+    left out (setting ``pass_through``).  A table of more than
+    :data:`MAX_TABLE_ROWS` rows continues in further floats.  An N-D table
+    too wide for tuples is split into one table per group of axes with the
+    same values (``axes`` selects axes).  ``landscape`` turns the table (the
+    text height is its width; ``\rotatebox`` of graphicx, which tikz loads).
+    Other keyword arguments are settings of :func:`rfsym.latex` (``names``,
+    ``numbers``, ``floor_style``, …) used for the cells.
     """
     from .printer import printer_for  # sympy: a numeric text table never imports it
 
@@ -392,43 +392,184 @@ def table_latex(
     settings.setdefault("fold_short_frac", True)  # k/2 rather than a stacked fraction: rows stay one line high
     settings.setdefault("floor_style", "fixed")
     p = printer_for(printer, **settings)
-    lines = _latex_rows(p, table, cols)
+    width = _TEXTHEIGHT_PT if landscape else _TEXTWIDTH_PT
+    shown = _shown_rows(p, table)
     heads = [_latex_head(p, c) for c in cols]
+    if axes is not None:
+        if any(not isinstance(a, int) or not 0 <= a < table.ndim for a in axes) or not axes:
+            raise RfsymError(f"table axes must be among 0..{table.ndim - 1} (got {list(axes)!r})")
+    elif table.ndim > 1 and size == "auto":
+        groups = _axis_groups(table, cols)
+        if len(groups) > 1 and _fit([heads, *_latex_rows(p, table, cols, shown)], width) is None:
+            parts = []
+            for g_i, group in enumerate(groups):
+                which = ("axis %d" if len(group) == 1 else "axes %s") % (
+                    group[0] if len(group) == 1 else " and ".join(map(str, group))
+                )
+                cap = (caption or _default_caption(p, table)) + f" Values on {which} (of {table.ndim})."
+                lab = label if g_i == 0 or not label else f"{label}-axis{group[0]}"
+                parts.append(
+                    table_latex(
+                        table,
+                        cols,
+                        cap,
+                        lab,
+                        placement=placement,
+                        floating=floating,
+                        size=size,
+                        printer=p,
+                        axes=group,
+                        landscape=landscape,
+                    )  # fmt: skip
+                )
+            return "".join(parts)
+    body = _latex_rows(p, table, cols, shown, axes)
     sep = None
-    paragraphs: dict[int, float] = {}
+    defs: list[str] = []
     if size == "auto":
-        size, sep, paragraphs = _auto_size([heads] + [ln[: -len(r" \\")].split(" & ") for ln in lines if "&" in ln])
-    if paragraphs:
-        lines = [_wrap_cells(ln, paragraphs) for ln in lines]
-    spec = "".join("l" if c == "layer" or i in paragraphs else "r" for i, c in enumerate(cols))
-    tabular = [
-        r"\begin{tabular}{@{}" + spec + "@{}}",
+        (size, sep), defs = _abbreviate(p, body, heads, cols, width)
+    hidden = len(table.rows) - len(shown)
+    if caption is None:
+        caption = _default_caption(p, table)
+        if hidden:
+            caption += (
+                f" Pass-through layers ({hidden} {'row' if hidden == 1 else 'rows'}: activations, normalisation, "
+                "dropout) change no value and are not shown."
+            )
+    chunks = [body[i : i + MAX_TABLE_ROWS] for i in range(0, len(body), MAX_TABLE_ROWS)] or [[]]
+    spec = "".join("l" if c == "layer" else "r" for c in cols)
+    out = []
+    for k, chunk in enumerate(chunks):
+        lines = [" & ".join(r) + r" \\" for r in chunk]
+        if k == 0 and shown and shown[0] == 0 and table.rows[0].layer is None and len(lines) > 1:
+            lines.insert(1, r"\addlinespace")
+        tabular = [
+            r"\begin{tabular}{@{}" + spec + "@{}}",
+            r"\toprule",
+            " & ".join(heads) + r" \\",
+            r"\midrule",
+            *lines,
+            r"\bottomrule",
+            r"\end{tabular}",
+        ]
+        if landscape:
+            tabular = [r"\rotatebox{90}{%", *tabular, "}"]
+        pre = ([r"\%s" % size] if size else []) + ([r"\setlength{\tabcolsep}{%s}" % sep] if sep else [])
+        where = _definitions(defs) if k == len(chunks) - 1 else []
+        if not floating:
+            out.append("\n".join(["{", *pre, *tabular, *where, "}"] if pre or where else tabular) + "\n")
+            continue
+        cap = caption if k == 0 else f"{caption} (continued, {k + 1} of {len(chunks)})"
+        head = [r"\begin{table}[%s]" % placement, r"\centering", r"\caption{" + cap + "}"]
+        if label and k == 0:
+            head.append(r"\label{" + label + "}")
+        out.append("\n".join([*head, *pre, *tabular, *where, r"\end{table}"]) + "\n")
+    return "".join(out)
+
+
+def _definitions(defs: list[str]) -> list[str]:
+    """The named quantities of abbreviated cells, under the table: ragged lines of inline math (which
+    break after + and -)."""
+    if not defs:
+        return []
+    return [
+        r"\par\smallskip\begin{minipage}{\linewidth}\raggedright\noindent where "
+        + r",\\ ".join(defs)
+        + r".\end{minipage}"
+    ]
+
+
+def _default_caption(p: RfsymLatexPrinter, table: Table) -> str:
+    inp = _tuple([_latex_cell(p, v, "n") for v in table.input])
+    caption = (
+        f"Receptive-field arithmetic of \\texttt{{{tex_text(table.name)}}} (input ${inp}$, "
+        f"{table.convention} convention, origin ${_latex_cell(p, table.origin, 'start')}$)."
+    )
+    if table.recurrence_from is not None:
+        first = table.rows[table.recurrence_from].name
+        caption += (
+            f" From \\texttt{{{tex_text(first)}}} on, each row gives its values by the recurrence on the "
+            "previous row's."
+        )
+    return caption
+
+
+def _axis_groups(table: Table, cols: tuple[str, ...]) -> list[list[int]]:
+    """The axes grouped by equal columns (parameters and values): axes of one group print as one table."""
+    keys: dict[str, list[int]] = {}
+    raw = [_raw_cells(table, c) for c in cols if c != "layer"]
+    for a in range(table.ndim):
+        key = repr([[str(cell[a]) for cell in col] for col in raw])
+        keys.setdefault(key, []).append(a)
+    return list(keys.values())
+
+
+def paper_columns(table: Table) -> tuple[str, ...]:
+    """The columns a paper shows: all of them but dilation when every layer's dilation is 1."""
+    dil = _raw_cells(table, "dilation")
+    if all(v in (None, 1) for row in dil for v in row):
+        return tuple(c for c in COLUMNS if c != "dilation")
+    return COLUMNS
+
+
+def block_table_latex(
+    net: Any,
+    columns: Sequence[str] | None = None,
+    label: str | None = None,
+    caption: str | None = None,
+    **settings: Any,
+) -> str:
+    r"""The table of a network with a symbolic repeat count: one row per layer as written, a repeated block
+    as its name with ``\times L`` and its layers indented under it (their parameters); the states are the
+    closed forms of the derivation.  Parameter columns only (``layer, kernel, stride, padding, dilation``)."""
+    from ..layers import Identity, Repeat
+    from .printer import printer_for
+
+    settings.setdefault("fold_short_frac", True)
+    p = printer_for(None, **settings)
+    cols = tuple(c for c in (columns or COLUMNS) if c in ("layer", *_PARAM)) or ("layer", "kernel", "stride")
+    nd = max(1, net.ndim or 1)
+    rows: list[list[str]] = []
+
+    def params(lay: Any) -> list[str]:
+        out = []
+        for c in cols[1:]:
+            vals = [lay.params(ax).get(c) for ax in range(nd)]
+            out.append("--" if all(v is None for v in vals) else "$%s$" % _tuple([_latex_cell(p, v, c) for v in vals]))
+        return out
+
+    def walk(layers: Any, indent: int) -> None:
+        for lay in layers:
+            if isinstance(lay, Identity) and not p._settings["pass_through"]:
+                continue
+            pad = r"\quad " * indent
+            if isinstance(lay, Repeat):
+                rows.append(
+                    [pad + r"%s ($\times %s$)" % (tex_text(lay.label()), p._hprint_value(lay.times))]
+                    + [""] * (len(cols) - 1)
+                )
+                walk(lay.block, indent + 1)
+            else:
+                rows.append([pad + tex_text(lay.label())] + params(lay))
+
+    walk(net.layers, 0)
+    heads = [_latex_head(p, c) for c in cols]
+    if caption is None:
+        caption = (
+            f"Layers of \\texttt{{{tex_text(net.name)}}}: a repeated block is listed once, with its number of "
+            "copies; the output's values are the closed forms of the derivation."
+        )
+    out = [r"\begin{table}[htbp]", r"\centering", r"\caption{" + caption + "}"]
+    if label:
+        out.append(r"\label{" + label + "}")
+    out += [
+        r"\begin{tabular}{@{}" + "l" + "r" * (len(cols) - 1) + "@{}}",
         r"\toprule",
         " & ".join(heads) + r" \\",
         r"\midrule",
-        *lines,
+        *(" & ".join(r) + r" \\" for r in rows),
         r"\bottomrule",
         r"\end{tabular}",
+        r"\end{table}",
     ]
-    if not floating:
-        pre = ([r"{\%s" % size] if size else []) + ([r"\setlength{\tabcolsep}{%s}" % sep] if sep else [])
-        if sep and not size:
-            pre.insert(0, "{")
-        return "\n".join(pre + tabular + (["}"] if size or sep else [])) + "\n"
-    if caption is None:
-        inp = _tuple([_latex_cell(p, v, "n") for v in table.input])
-        caption = (
-            f"Receptive-field arithmetic of \\texttt{{{tex_text(table.name)}}} (input ${inp}$, "
-            f"{table.convention} convention, origin ${_latex_cell(p, table.origin, 'start')}$)."
-        )
-        if table.recurrence_from is not None:
-            first = table.rows[table.recurrence_from].name
-            caption += (
-                f" From \\texttt{{{tex_text(first)}}} on, each row gives its values by the recurrence on the "
-                "previous row's."
-            )
-    out = [r"\begin{table}[%s]" % placement, r"\centering", r"\caption{" + caption + "}"]
-    if label:
-        out.append(r"\label{" + label + "}")
-    out += (["\\" + size] if size else []) + ([r"\setlength{\tabcolsep}{%s}" % sep] if sep else [])
-    return "\n".join([*out, *tabular, r"\end{table}"]) + "\n"
+    return "\n".join(out) + "\n"

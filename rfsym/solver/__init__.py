@@ -477,7 +477,9 @@ class _Context:
             part = "hi" if d > 0 else "lo"
 
             def fails(t: int, tg: Target = tg, low: dict = low, part: str = part) -> bool:
-                layers, _ = self.ev.layers({**low, x.name: base + dom.step * t})
+                layers = self._layers_or_none({**low, x.name: base + dom.step * t})
+                if layers is None:
+                    return True
                 sts = run(layers, None, self.axis, self.convention, self.origin)  # r, j: any input size
                 v = state_value(sts[position(layers, tg)], tg.quantity)  # type: ignore[index]
                 return not (tg.holds_hi(v) if part == "hi" else tg.holds_lo(v))
@@ -486,7 +488,20 @@ class _Context:
         if self.has_input and dirs[x.name].n == -1:
             wide = self._extreme(x, "n", 1, dirs)  # the others where every n is largest
             if wide is not None:
-                yield smallest(lambda t: self.ev.states({**wide, x.name: base + dom.step * t})[1] is None, 0, cap).value
+
+                def empty(t: int, wide: dict = wide) -> bool:
+                    assignment = {**wide, x.name: base + dom.step * t}
+                    return self._layers_or_none(assignment) is None or self.ev.states(assignment)[1] is None
+
+                yield smallest(empty, 0, cap).value
+
+    def _layers_or_none(self, assignment: dict[str, int]) -> list[Any] | None:
+        """The numeric layers, or None when a layer refuses the values (e.g. an effective kernel
+        above the limit of 2**64): no solution lies there, nor beyond, since parameters only grow."""
+        try:
+            return self.ev.layers(assignment)[0]
+        except RfsymError:
+            return None
 
     def _extreme(self, x: Any, q: str, sign: int, dirs: dict[str, Directions]) -> dict[str, int] | None:
         """The other unknowns at the end of their domains where q is largest (sign 1) or

@@ -139,14 +139,6 @@ class _Programme:
             raise RfsymError("targets on n need an input size (give the spec an 'input' or pass input=)")
         L = len(layers)
         self.opt_cache: list[dict[tuple, _Option | None]] = [{} for _ in range(L)]
-        self.n_options = [math.prod(domains[s.name].size() or 0 for s in self.layer_syms[i]) for i in range(L)]
-        for i, n in enumerate(self.n_options):
-            if n > MAX_OPTIONS:
-                names = ", ".join(f"{s.name} ({domains[s.name].describe()})" for s in self.layer_syms[i])
-                raise RfsymError(
-                    f"{layers[i].label()}: {n} combinations of {names} to try, above the limit of {MAX_OPTIONS}; "
-                    "narrow the domains or the targets"
-                )
         self.lkeys = [layer_key(lay) for lay in layers]
         self.all_opts = [self._every_option(i) for i in range(L)]
         self.bound_tables = [self._bound_table(pos, t) for pos, t in targets]
@@ -166,11 +158,26 @@ class _Programme:
                 first[s] = last[s] = 0
                 layer_syms[0] = sorted([*layer_syms[0], s], key=order.__getitem__)
         self.layer_syms = layer_syms
+        self._check_options()
         self.open_after = [tuple(s for s in syms if first[s] <= i < last[s]) for i in range(L)]
         self.new_at = [tuple(s for s in layer_syms[i] if first[s] == i) for i in range(L)]
         self.new_vals = [
             list(itertools.product(*(self.domains[s.name].values() for s in self.new_at[i]))) for i in range(L)
         ]
+
+    def _check_options(self) -> None:
+        """Refuse a layer with too many value combinations before any of them is built."""
+        domains, layers = self.domains, self.layers
+        self.n_options = [
+            math.prod(domains[s.name].size() or 0 for s in self.layer_syms[i]) for i in range(len(layers))
+        ]
+        for i, n in enumerate(self.n_options):
+            if n > MAX_OPTIONS:
+                names = ", ".join(f"{s.name} ({domains[s.name].describe()})" for s in self.layer_syms[i])
+                raise RfsymError(
+                    f"{layers[i].label()}: {n} combinations of {names} to try, above the limit of {MAX_OPTIONS}; "
+                    "narrow the domains or the targets"
+                )
 
     # -- the options of a layer: concrete layer, coefficients, cost ---------------
     def _build(self, i: int, vals: tuple) -> tuple[Layer, Coeffs] | None:

@@ -98,12 +98,14 @@ class Target:
         return self.hi is None or v < self.hi or (v == self.hi and not self.hi_strict)
 
     def distance(self, v: Any) -> Any:
-        """How far the number ``v`` is from the wanted set (0 inside)."""
+        """How far the number ``v`` is from the wanted set: 0 inside and at the open end of a
+        strict target (``r = 3/2`` is as close to ``r > 3/2`` as a value can be, closer than
+        ``r = 1``), else the gap to the nearer end."""
         if self.lo is not None and v < self.lo:
             return self.lo - v
         if self.hi is not None and v > self.hi:
             return v - self.hi
-        return 0 if self.contains(v) else 1
+        return 0
 
     def widened(self, w: Any) -> Target:
         """The target with both ends moved outwards by ``w`` (for nearest values)."""
