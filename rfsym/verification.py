@@ -738,6 +738,11 @@ def _picks(out_states: Any, sizes: tuple[int, ...], y: Any, axis: int | None = N
                 idx.append(centre[ax])
                 continue
             inside = _first_inside(out_states[ax], sizes[ax], ns[ax])
+            if which == "next" and not (
+                inside + 1 < ns[ax] and A.is_num(out_states[ax].r) and _unclipped(out_states[ax], sizes[ax], inside + 1)
+            ):
+                idx.append(inside)  # no second unit inside: nothing more to learn (a repeat, dropped below)
+                continue
             pick = {"first": 0, "centre": centre[ax], "last": ns[ax] - 1, "inside": inside, "next": inside + 1}[which]
             idx.append(min(pick, ns[ax] - 1))
         if tuple(idx) not in picks:

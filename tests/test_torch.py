@@ -728,4 +728,4 @@ class TestTableCli:
         zoo = subprocess.run(
             [sys.executable, "-m", "rfsym", "table", "alexnet", "--passthrough", "x"], capture_output=True, text=True
         )
-        assert zoo.returncode == 2 and "applies to PyTorch factories and ONNX files only" in zoo.stderr
+        assert zoo.returncode == 2 and "applies to PyTorch factories, ONNX and .keras files only" in zoo.stderr

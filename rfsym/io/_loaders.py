@@ -42,6 +42,10 @@ def is_onnx(spec: str) -> bool:
     return str(spec).lower().endswith(".onnx")
 
 
+def is_keras(spec: str) -> bool:
+    return str(spec).lower().endswith(".keras")
+
+
 def is_factory(spec: str) -> bool:
     return bool(_FACTORY.match(str(spec))) and not Path(spec).exists()
 
@@ -128,8 +132,15 @@ def load_model_spec(spec: str, input: Any, passthrough: Any) -> Any:
     for matches, loader in LOADERS:
         if matches(spec):
             return loader(spec, input, passthrough)
-    raise RfsymError(f"{term_text(spec)}: --passthrough applies to PyTorch factories and ONNX files only")
+    raise RfsymError(f"{term_text(spec)}: --passthrough applies to PyTorch factories, ONNX and .keras files only")
+
+
+def load_keras_spec(spec: str, input: Any = None, passthrough: Any = ()) -> Any:
+    """A ``.keras`` archive, read from its config.json (keras is not imported)."""
+    from .keras import from_keras
+
+    return from_keras(spec, parse_cli_input(input, spec, required=False), passthrough=passthrough)
 
 
 #: (predicate, loader) pairs, tried in order by :func:`rfsym.commands._common.load_network`.
-LOADERS = [(is_onnx, load_onnx_spec), (is_factory, load_torch_spec)]
+LOADERS = [(is_onnx, load_onnx_spec), (is_keras, load_keras_spec), (is_factory, load_torch_spec)]

@@ -276,9 +276,13 @@ class _Importer:
         call = _ModCall(path, mod, src, f"{term_text(path)} ({term_text(tname)})", tname)
         for types, handler, needs_map in _module_table():
             if isinstance(mod, types):
-                if needs_map:
-                    self._expect_map(src, call.where)
-                return handler(self, call)
+
+                def go(handler: Any = handler, needs_map: bool = needs_map) -> Any:
+                    if needs_map:
+                        self._expect_map(src, call.where)
+                    return handler(self, call)
+
+                return _on_global(go, [src])
         if _passive_module(mod):
             return src
         raise RfsymError(f"{call.where}: unsupported module for receptive-field import{_hint(path)}")
@@ -469,7 +473,7 @@ class _Importer:
                 f"{where}: unsupported operation {fname!r} on a feature map"
                 + (_hint(module) if module else " (declare the module that calls it pass-through)")
             )
-        return handler(self, _Call(name, fname, op, args, kwargs, where, maps[0], maps))
+        return _on_global(lambda: handler(self, _Call(name, fname, op, args, kwargs, where, maps[0], maps)), maps)
 
     def _meta(self, op: str, args: Sequence[Any]) -> Any:
         """``x.size()``, ``x.shape``, ``x.size(d)``, ``x.dim()`` of a feature map under torch.fx: entries that say
@@ -641,8 +645,22 @@ class _Importer:
             return self.b.merge(c.name, "add", c.maps, c.fname)
         return self._f_reduce(c)
 
+    def _f_stack(self, c: _Call) -> Value:
+        """``torch.stack`` of feature maps along a new non-spatial axis (split attention): a concat merge."""
+        tensors = list(c.args[0]) if c.args else list(c.kwargs.get("tensors", ()))
+        maps = [t for t in tensors if isinstance(t, Value) and t.is_map]
+        lay = list(_layout(c.src, self.nd))
+        d = _dim(whole(c.arg(1, "dim", 0), c.where), len(lay) + 1)
+        if any(isinstance(x, int) or x == "f" for x in lay[:d]):
+            raise c.fail(f"stacking along dim {d} puts a new axis among the spatial ones; not supported")
+        if any(m.dims != c.src.dims or m.flat != c.src.flat for m in maps):
+            raise c.fail("stacked feature maps differ in layout; not supported")
+        out = self.b.merge(c.name, "concat", [replace(m, dims=None, flat=False) for m in maps], c.fname)
+        lay.insert(d, "c")
+        return _with_layout(replace(out, dims=c.src.dims, flat=c.src.flat), lay, self.nd)
+
     def _f_reduce(self, c: _Call) -> Value:
-        dim = c.arg(1, "dim", None)
+        dim = c.kwargs["dim"] if "dim" in c.kwargs else c.arg(2 if c.op == "norm" else 1, "dim", None)
         if not isinstance(dim, (int, tuple, list, type(None))):
             raise c.fail(f"reduction over dim {dim!r} is not supported")
         lay = _layout(c.src, self.nd)
@@ -653,7 +671,9 @@ class _Importer:
             else {_dim(d, rank) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
         )
         spatial = {i for i, x in enumerate(lay) if isinstance(x, int) or x == "f"}
-        keep = bool(c.arg(2, "keepdim", False))
+        keep = bool(
+            c.kwargs["keepdim"] if "keepdim" in c.kwargs else c.arg(3 if c.op == "norm" else 2, "keepdim", False)
+        )
         if spatial and dims >= spatial:
             out = self.b.whole(c.name, c.src, c.fname + " over the spatial axes", mode="avg", flat=not keep)
             if keep or c.src.dims is None:
@@ -756,7 +776,8 @@ def _function_table() -> dict[str, _Handler]:
         (("pixel_shuffle", "pixel_unshuffle"), I._f_pixel_shuffle),
         (("scaled_dot_product_attention",), I._f_attention),
         (("max", "min"), I._f_max_min),
-        (("mean", "amax", "amin", "sum", "logsumexp", "nanmean"), I._f_reduce),
+        (("mean", "amax", "amin", "sum", "logsumexp", "nanmean", "norm", "std", "var"), I._f_reduce),
+        (("stack",), I._f_stack),
         (("softmax", "log_softmax", "softmin"), I._f_softmax),
         (("linear", "matmul", "mm", "addmm"), I._f_linear),
         (("chunk", "split", "tensor_split", "unbind"), I._f_split),
@@ -817,6 +838,18 @@ def _passive_module(mod: Any) -> bool:
     if type(mod).__module__ == "torch.nn.modules.activation":
         return not isinstance(mod, nn.MultiheadAttention)
     return type(mod).__name__ == "RMSNorm"
+
+
+def _on_global(run: Callable[[], Any], maps: Sequence[Any]) -> Any:
+    """An operation on values that are global on every path (inside a gate, after the pooling): whatever it
+    does to the axes, the result stays global -- a refusal there becomes the value handed on."""
+    try:
+        return run()
+    except RfsymError:
+        vals = [m for m in maps if isinstance(m, Value) and m.is_map]
+        if vals and all(m.pure for m in vals):
+            return vals[0]
+        raise
 
 
 def _hint(path: str) -> str:

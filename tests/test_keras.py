@@ -1,0 +1,286 @@
+"""rfsym.from_keras: Keras 3 models built here, against their float64 gradients through the torch backend.
+
+Each model is built twice from one recipe: as written, for the import, and with max pooling replaced by
+average pooling of the same geometry, for the gradient (a max-pool's gradient reaches one input only).
+Weights are positive and normalised, so that no contribution cancels.  Saved as ``.keras`` archives,
+the same models are read from their config.json in a fresh interpreter in which keras cannot be imported.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["KERAS_BACKEND"] = "torch"
+
+import json
+import subprocess
+import sys
+from fractions import Fraction
+
+import keras
+import numpy as np
+import pytest
+import torch
+from keras import layers as L
+
+from rfsym import RfsymError, from_keras
+from rfsym.io.keras import global_paths
+from rfsym.layers import ConvTranspose, Upsample
+
+keras.config.set_floatx("float64")
+
+
+def positive(model):
+    """Kernels 1/fan_in, biases 0.01, norm scales 1 and statistics 0/1."""
+    for layer in model.layers:
+        new = []
+        for var, w in zip(layer.weights, layer.get_weights()):
+            leaf = var.path.rsplit("/", 1)[-1]
+            if "kernel" in leaf:
+                new.append(np.full(w.shape, 1.0 / max(1, int(np.prod(w.shape[:-1]))), dtype=w.dtype))
+            elif leaf in ("gamma", "moving_variance"):
+                new.append(np.ones_like(w))
+            elif leaf in ("beta", "moving_mean"):
+                new.append(np.zeros_like(w))
+            else:
+                new.append(np.full_like(w, 0.01))
+        if new:
+            layer.set_weights(new)
+    return model
+
+
+def extents(model, shape, units):
+    """For each output unit (h, w), the first and last input column with a non-zero gradient (channels last)."""
+    x = torch.ones(shape, dtype=torch.float64, requires_grad=True)
+    y = model(x)
+    out = []
+    for unit in units:
+        (g,) = torch.autograd.grad(y[(0, *unit)].sum(), x, retain_graph=True)
+        nz = torch.nonzero(g[0].abs().sum(-1).reshape(g.shape[1], -1).any(0) if g.dim() == 4 else g[0].abs().sum(-1))
+        cols = nz.flatten().tolist()
+        out.append((cols[0], cols[-1]) if cols else None)
+    return out, tuple(y.shape[1:-1])
+
+
+def seq(*layers, shape):
+    """A Sequential recipe: each entry makes a fresh layer for the pool kind (no layer is shared by two builds)."""
+    return lambda pool: keras.Sequential([keras.Input(shape), *[make(pool) for make in layers]])
+
+
+def ly(cls, *a, **k):
+    return lambda pool: cls(*a, **k)
+
+
+def mp(*a, **k):
+    return lambda pool: (L.MaxPooling2D if pool == "max" else L.AveragePooling2D)(*a, **k)
+
+
+def residual(pool):
+    inp = keras.Input((None, None, 3))
+    x = L.Conv2D(4, 3, strides=2, padding="same")(inp)
+    y = L.Conv2D(4, 3, padding="same")(L.ReLU()(L.BatchNormalization()(x)))
+    y = L.Conv2D(4, 3, padding="same")(y)
+    x = L.Add()([x, y])
+    return keras.Model(inp, mp(3, strides=2, padding="same")(pool)(x))
+
+
+def inception(pool):
+    inp = keras.Input((None, None, 3))
+    a = L.Conv2D(2, 1)(inp)
+    b = L.Conv2D(2, 3, padding="same")(L.Conv2D(2, 1)(inp))
+    c = L.Conv2D(2, 5, padding="same")(inp)
+    d = L.AveragePooling2D(3, strides=1, padding="same")(inp)
+    x = L.Concatenate()([a, b, c, d])
+    return keras.Model(inp, L.Conv2D(4, 3, strides=2)(x))
+
+
+def se(gate):
+    inp = keras.Input((None, None, 3))
+    x = L.Conv2D(4, 5, strides=2, padding="same")(inp)
+    if gate:
+        g = L.GlobalAveragePooling2D(keepdims=True)(x)
+        g = L.Dense(4, activation="sigmoid")(L.Dense(2, activation="relu")(g))
+        x = L.Multiply()([x, g])
+    return keras.Model(inp, L.Conv2D(4, 3)(x))
+
+
+#: name -> (recipe taking the pool kind, input shape (H, W, C) or (L, C) ...)
+MODELS = {
+    "valid_maxpool_dilated": (
+        seq(ly(L.Conv2D, 4, 3), mp(2), ly(L.Conv2D, 4, 3, dilation_rate=2), shape=(None, None, 3)),
+        3,
+    ),
+    "same_strided_tf_rule": (
+        seq(*(ly(L.Conv2D, 4, k, strides=2, padding="same") for k in (3, 4, 5)), shape=(None, None, 3)),
+        3,
+    ),
+    "depthwise_separable": (
+        seq(
+            ly(L.DepthwiseConv2D, 3, strides=2, padding="same"),
+            ly(L.SeparableConv2D, 4, 3, padding="same"),
+            ly(L.SeparableConv2D, 4, 5, strides=2),
+            shape=(None, None, 3),
+        ),
+        3,
+    ),
+    "pad_crop": (
+        seq(
+            ly(L.ZeroPadding2D, ((1, 2), (3, 0))),
+            ly(L.Conv2D, 4, 3),
+            ly(L.Cropping2D, ((0, 1), (2, 1))),
+            ly(L.Conv2D, 4, 3, strides=2),
+            shape=(None, None, 3),
+        ),
+        3,
+    ),
+    "same_pooling": (
+        seq(ly(L.Conv2D, 4, 3), mp(3, strides=2, padding="same"), ly(L.Conv2D, 4, 3), shape=(None, None, 3)),
+        3,
+    ),
+    "residual_add": (residual, 3),
+    "inception_concat": (inception, 3),
+    "upsampling": (
+        seq(ly(L.Conv2D, 4, 3, strides=2), ly(L.UpSampling2D, 2), ly(L.Conv2D, 4, 3), shape=(None, None, 3)),
+        3,
+    ),
+    "transposed": (
+        seq(
+            ly(L.Conv2D, 4, 3, strides=2),
+            ly(L.Conv2DTranspose, 4, 3, strides=2),
+            ly(L.Conv2D, 4, 3),
+            shape=(None, None, 3),
+        ),
+        3,
+    ),
+    "bn_relu_stack": (
+        seq(
+            *[
+                m
+                for _ in range(3)
+                for m in (
+                    ly(L.Conv2D, 4, 3, padding="same"),
+                    ly(
+                        L.BatchNormalization,
+                    ),
+                    ly(
+                        L.ReLU,
+                    ),
+                )
+            ],
+            mp(2),
+            shape=(None, None, 3),
+        ),
+        3,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_matches_gradients(name):
+    """n, and r, j, start on the width axis, equal the gradients (a bound with upsampling / transposed convolution)."""
+    recipe, chans = MODELS[name]
+    shape = (1, 16, 64, chans)
+    net = from_keras(recipe("max"), (16, 64))
+    st = net.table().output[1]
+    grad_model = positive(recipe("avg"))
+    n = int(net.table().output[1].n)
+    u = (n - 1) // 2
+    ext, out_shape = extents(grad_model, shape, [(0, u), (0, u + 1)])
+    assert out_shape == tuple(s.n for s in net.table().output)
+    bound = any(isinstance(lay, (Upsample, ConvTranspose)) for lay in net.layers)
+    boxes = [(st.start + k * st.j - Fraction(st.r) / 2, st.start + k * st.j + Fraction(st.r) / 2) for k in (u, u + 1)]
+    assert all(0 < lo and hi < 63 for lo, hi in ext)
+    if bound:
+        assert all(b0 <= lo and hi + 1 <= b1 for (lo, hi), (b0, b1) in zip(ext, boxes))
+    else:
+        assert [(Fraction(lo), Fraction(hi + 1)) for lo, hi in ext] == boxes
+
+
+def test_causal_dilated_conv1d():
+    """Conv1D with padding 'causal' and dilations 1, 2, 4: r = 15, and each output reads only the past."""
+    m = positive(
+        keras.Sequential(
+            [keras.Input((None, 1)), *[L.Conv1D(2, 3, padding="causal", dilation_rate=d) for d in (1, 2, 4)]]
+        )
+    )
+    st = from_keras(m, 40).table().output[0]
+    x = torch.ones((1, 40, 1), dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(m(x)[0, 30].sum(), x)
+    nz = torch.nonzero(g[0, :, 0]).flatten().tolist()
+    assert (st.n, st.r) == (40, 15) and (nz[0], nz[-1]) == (30 - 14, 30)
+    assert st.start + 30 * st.j + Fraction(st.r, 2) == 31  # the box ends at the unit's own pixel
+
+
+def test_conv3d_and_pooling3d():
+    """Conv3D, AveragePooling3D and ZeroPadding3D: per-axis n equals Keras' output shape."""
+    m = keras.Sequential(
+        [
+            keras.Input((None, None, None, 1)),
+            L.ZeroPadding3D((1, 0, 2)),
+            L.Conv3D(2, (3, 1, 5), strides=(1, 2, 2)),
+            L.AveragePooling3D(2),
+        ]
+    )
+    out = from_keras(m, (9, 10, 11)).table().output
+    assert tuple(s.n for s in out) == tuple(m(np.zeros((1, 9, 10, 11, 1))).shape[1:-1])
+
+
+def test_squeeze_excitation_is_global():
+    """An SE gate (GlobalAveragePooling2D, Dense, Multiply): the local field is the ungated model's, and global."""
+    gated = from_keras(se(True), (9, 64))
+    plain = from_keras(se(False), (9, 64))
+    assert gated.table().output == plain.table().output
+    info = global_paths(gated)
+    assert info is not None and not info.only
+    x = torch.ones((1, 9, 64, 3), dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(positive(se(True))(x)[0, 1, 10].sum(), x)
+    assert bool((g[0].abs().sum(-1) != 0).all())  # with the gate every unit sees the whole input
+
+
+def test_keras_files_read_without_keras(tmp_path):
+    """A .keras archive is read from its config.json: same network, in an interpreter where keras cannot import."""
+    paths = {}
+    for name in ("same_strided_tf_rule", "residual_add", "inception_concat", "pad_crop"):
+        recipe, _ = MODELS[name]
+        model = recipe("max")
+        paths[name] = tmp_path / f"{name}.keras"
+        model.save(paths[name])
+    code = (
+        "import sys, json\n"
+        "sys.modules['keras'] = None; sys.modules['tensorflow'] = None; sys.modules['torch'] = None\n"
+        "import rfsym\n"
+        "out = {}\n"
+        f"for name, path in {json.dumps({k: str(v) for k, v in paths.items()})}.items():\n"
+        "    t = rfsym.from_keras(path, 64).table().output\n"
+        "    out[name] = [[int(s.n), str(s.j), str(s.r), str(s.start)] for s in t]\n"
+        "print(json.dumps(out))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout)
+    for name in paths:
+        want = from_keras(MODELS[name][0]("max"), 64).table().output
+        assert got[name] == [[int(s.n), str(s.j), str(s.r), str(s.start)] for s in want]
+    cli = subprocess.run(
+        [sys.executable, "-m", "rfsym", "table", str(paths["residual_add"]), "--input", "64", "--format", "json"],
+        capture_output=True,
+        text=True,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout)["layers"][-1]["n"] == [16, 16]
+
+
+def test_errors(tmp_path):
+    """Not a zip, a zip without config.json, and an unsupported layer: one line each, naming it."""
+    (tmp_path / "bad.keras").write_bytes(b"not a zip")
+    with pytest.raises(RfsymError, match="not a valid .keras file"):
+        from_keras(tmp_path / "bad.keras")
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "empty.keras", "w") as z:
+        z.writestr("metadata.json", "{}")
+    with pytest.raises(RfsymError, match="no config.json inside"):
+        from_keras(tmp_path / "empty.keras")
+    m = keras.Sequential([keras.Input((16, 16, 3)), L.Conv2D(2, 3), L.Reshape((14 * 14, 2))])
+    with pytest.raises(RfsymError, match=r"reshape \(Reshape\): unsupported layer.*--passthrough 'reshape'"):
+        from_keras(m)
