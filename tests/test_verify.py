@@ -165,10 +165,11 @@ def test_errors():
 
 
 def test_resnet50_speed():
-    """verify on ResNet-50 (full width) at 224 runs well under the 30 s target."""
-    t = time.perf_counter()
-    rep = verify(Trunk(resnet(50)), 224, strict=True)
-    assert rep.ok and time.perf_counter() - t < 30
+    """verify on ResNet-50 (full width) at the input size it chooses (issue 15's figure: under 30 s on 2
+    cores) checks r, j and start; CPU time is bounded (wall time depends on the machine's other load)."""
+    t = time.process_time()
+    rep = verify(Trunk(resnet(50)), strict=True)
+    assert rep.ok and time.process_time() - t < 60  # two cores' CPU seconds for 30 s of wall time
 
 
 class TestCli:
