@@ -13,6 +13,9 @@ Measured in the same run:
 * the paper exports of AlexNet and VGG-16 (table, output, derivation, TikZ figure),
   and the AlexNet table alone.
 
+Issue 14: ``rfsym export unet --standalone`` then pdflatex, as a user runs them (the figure samples at most
+16 feature centres per axis; before, it drew 65,536 circles and did not compile).
+
 Run: ``python benchmarks/latex.py``.
 """
 
@@ -64,5 +67,34 @@ def main() -> None:
     print(f"alexnet table as LaTeX: {t_tab * 1000:8.1f} ms; output relations: {t_out * 1000:8.1f} ms")
 
 
+def unet_compile() -> None:
+    """Issue 14: `rfsym export unet --standalone` as a user runs it (CLI, then pdflatex); before, the figure
+    drew 65,536 TikZ circles and pdflatex stopped with "TeX capacity exceeded" after about 7 s."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    if not shutil.which("pdflatex"):
+        print("U-Net standalone export: pdflatex not found, skipped")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "rfsym", "export", "unet", "-o", "unet.tex", "--standalone"],
+                       cwd=tmp, check=True, env=os.environ)  # fmt: skip
+        t_export = time.perf_counter() - t
+        t = time.perf_counter()
+        run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "unet.tex"], cwd=tmp,
+                             capture_output=True, text=True)  # fmt: skip
+        t_tex = time.perf_counter() - t
+        ok = run.returncode == 0
+    print(
+        f"U-Net standalone export: CLI {t_export * 1000:.0f} ms, pdflatex {t_tex * 1000:.0f} ms "
+        f"({'compiles' if ok else 'FAILS'}; target < 10 s: {'met' if ok and t_tex < 10 else 'MISSED'})"
+    )
+
+
 if __name__ == "__main__":
+    unet_compile()
     main()

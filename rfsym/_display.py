@@ -71,7 +71,9 @@ def term_text(text: object, keep: str = "") -> str:
 
 
 class LatexPrintable:
-    """Mixin: ``sympy.latex(obj)`` prints with rfsym's printer (settings carried over)."""
+    """Mixin: ``sympy.latex(obj)`` prints with rfsym's printer (settings carried over), and Jupyter shows the
+    object: ``_repr_latex_`` (layers, states, rows, networks, graphs) and, for networks and graphs,
+    ``_repr_html_`` (the per-layer table and the output, which notebooks prefer)."""
 
     __slots__ = ()
 
@@ -80,16 +82,24 @@ class LatexPrintable:
 
         return latex_method(self, printer, **kwargs)
 
-
-class JupyterLatex(LatexPrintable):
-    """Mixin: also ``_repr_latex_`` for Jupyter."""
-
-    __slots__ = ()
-
-    def _repr_latex_(self) -> str:
+    def _repr_latex_(self) -> str | None:
         from .printing.latex import repr_latex
 
         return repr_latex(self)
+
+    def _repr_html_(self) -> str | None:
+        from .printing.table import network_html
+
+        return network_html(self)
+
+
+class JupyterLatex(LatexPrintable):
+    """Mixin: ``_repr_latex_`` for Jupyter (closed forms, solution sets: formulas only, no HTML)."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str | None:
+        return None  # notebooks prefer HTML: these show as LaTeX
 
 
 class LatexRelations(JupyterLatex):
@@ -144,6 +154,9 @@ class TableDisplay(LatexPrintable):
         from .printing.table import table_html
 
         return table_html(self)  # type: ignore[arg-type]
+
+    def _repr_latex_(self) -> str | None:
+        return None  # a tabular is not math: notebooks show the HTML table
 
     def __str__(self) -> str:
         return self.to_text()

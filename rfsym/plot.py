@@ -57,10 +57,12 @@ def rf_figure(
     *,
     ax: Any = None,
     size: float = 5.0,
+    units: Any = None,
     **options: Any,
 ) -> Any:
     """The input grid with padding cells, the feature centres of ``layer`` and the receptive fields of
     ``features`` (0-based (row, column) pairs; default the first and last feature).  Returns the Figure.
+    ``units`` (:func:`rfsym.printing.units.parse_units`) labels the axes and the title in ms, mm, ….
 
     ``options``: ``input``, ``convention`` and ``origin``, as for
     :func:`rfsym.printing.tikz.figure_geometry` (which computes the picture).
@@ -74,6 +76,8 @@ def rf_figure(
     plt = _pyplot()
     from matplotlib.patches import Rectangle
 
+    if units is not None and units.unit == "ms":
+        options.setdefault("sample_rate", 1000 / units.scale)  # a time axis: drawn in 1-D
     g = figure_geometry(net, layer, features, **options)
     if ax is None:
         fig, ax = plt.subplots(figsize=(size, size if g.dims == 2 else 0.45 * size))
@@ -83,9 +87,17 @@ def rf_figure(
         _draw_strip(ax, g, Rectangle, size)
     else:
         _draw_grid(ax, g, Rectangle, size)
-    title = (
-        f"{g.network}: {g.layer} (r = {' x '.join(A.fmt(r) for r in g.rf)}, j = {' x '.join(A.fmt(j) for j in g.jump)})"
-    )
+    fmt = units.text if units is not None else A.fmt
+    title = f"{g.network}: {g.layer} (r = {' x '.join(fmt(r) for r in g.rf)}, j = {' x '.join(fmt(j) for j in g.jump)})"
+    if units is not None:
+        from matplotlib.ticker import FuncFormatter
+
+        scale = float(units.scale)
+        tick = FuncFormatter(lambda v, _pos: f"{v * scale:g}")
+        ax.xaxis.set_major_formatter(tick)
+        if g.dims == 2:
+            ax.yaxis.set_major_formatter(tick)
+        ax.set_xlabel(f"input position ({units.unit})", fontsize=8)
     notes = figure_notes(g)
     if notes:
         title += "\n" + "; ".join(notes)

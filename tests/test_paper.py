@@ -349,3 +349,105 @@ def test_compact_general_form_is_the_table(tmp_path: Path) -> None:
         assert out.start == Fraction(out.r - 1, 2) + Fraction(1, 2) - out.P
     deep = Network([Conv(kernel=3, padding=1) for _ in range(14)], input=32)
     assert r"\frac{n_{0} + T - r_{L}}{j_{L}}" in derivation(deep)
+
+
+# -- Jupyter -----------------------------------------------------------------------------------
+
+
+def test_jupyter_shows_every_object() -> None:
+    """Networks and graphs show their HTML table and output (notebooks prefer HTML) and LaTeX; layers,
+    states, closed forms and solution sets show LaTeX in the notation of rfsym.latex; tables show HTML."""
+    from rfsym import Conv, derive
+    from rfsym.printing.latex import latex_lines
+
+    net = load("alexnet")
+    for obj in (net, load("resnet18")):
+        html_ = obj._repr_html_()
+        assert html_.startswith('<table class="rfsym-table">') and "<p>output: n = " in html_
+        lines = r" \\ ".join(latex_lines(obj))
+        assert obj._repr_latex_() == r"$\begin{aligned}" + lines + r"\end{aligned}$"
+    assert Conv(kernel=3, stride=2)._repr_latex_() == r"$\displaystyle \mathrm{conv}(k = 3,\ s = 2)$"
+    assert Conv(kernel=3)._repr_html_() is None
+    forms = derive(net)
+    assert forms._repr_html_() is None and r"r_{L} &= 355" in forms._repr_latex_()
+    res = solve(loads(_TEMPLATE), r=11)
+    assert res._repr_html_() is None and res._repr_latex_().startswith(r"$\begin{aligned}\{(k, s) : r = 11\}")
+    table = net.table()
+    assert table._repr_latex_() is None and table._repr_html_().startswith("<table")
+    assert net.table().rows[1]._repr_latex_().startswith(r"$\begin{aligned}n &= 55 \\ j &= 4")
+
+
+# -- physical units -------------------------------------------------------------------------------
+
+
+def test_wav2vec_in_milliseconds() -> None:
+    """At 16 kHz wav2vec 2.0's 400/320 samples are 25 ms / 20 ms in the table, the equations, the
+    derivation and the figure; the figure is 1-D; parameters stay in samples."""
+    from rfsym.printing.units import parse_units
+
+    net = load("wav2vec2_feature_encoder")
+    u = parse_units(sample_rate=16000)
+    body = export_body(net, units=u)
+    assert r"conv6 & $2$ & $2$ & $0$ & $49$ & $20$ & $25$ & $12.5$ & $0$ \\" in body
+    assert r"r_{L} &= r_{6} + j_{6} = 400 = 25\,\mathrm{ms}" in body
+    assert r"Receptive field $25\,\mathrm{ms}$, jump $20\,\mathrm{ms}$" in body and "|-|" in body
+    assert (
+        latex(net, units=u, quantities=["j", "r"])
+        == r"j_{L} = 320 = 20\,\mathrm{ms},\quad r_{L} = 400 = 25\,\mathrm{ms}"
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 200000), st.integers(1, 10**6))
+def test_units_convert_exactly(rate: int, samples: int) -> None:
+    """A converted value is exact (samples * 1000 / rate) when printed without rounding, and within the
+    rounding of 4 significant digits otherwise."""
+    from rfsym.printing.units import parse_units
+
+    u = parse_units(sample_rate=rate)
+    exact = Fraction(samples * 1000, rate)
+    text = u.number(samples)
+    if u.exact(samples):
+        assert Fraction(text) == exact
+    else:
+        assert abs(Fraction(text) - exact) <= exact * Fraction(1, 1000)
+
+
+def test_bad_units_are_one_line_errors() -> None:
+    """Bad sample rates and spacings are RfsymErrors naming the value; the CLI exits 2."""
+    from rfsym import RfsymError
+    from rfsym.cli import main
+    from rfsym.printing.units import parse_units
+
+    for kw in ({"sample_rate": 0}, {"sample_rate": "fast"}, {"spacing": "-1mm"}, {"spacing": "3 parsecs"}):
+        with pytest.raises(RfsymError, match="sample rate|pixel spacing"):
+            parse_units(**kw)
+    assert parse_units(spacing="0.5mm").tex(7) == r"3.5\,\mathrm{mm}"
+    assert main(["export", "alexnet", "-o", "-", "--sample-rate", "-3"]) == 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 4), st.booleans(), st.booleans()), min_size=1, max_size=9))
+def test_line_breaks_keep_the_formula(spec: list[tuple[int, bool, bool]]) -> None:
+    """Breaking a long right-hand side loses nothing (the pieces, joined, are the formula), splits only at
+    a top-level + or - (every piece has balanced braces and \\left/\\right and \\begin/\\end), and every piece
+    that can be split is at most LINE_CHARS wide."""
+    from rfsym.printing.environments import LINE_CHARS, break_rhs
+    from rfsym.printing.printer import RfsymLatexPrinter
+    from rfsym.printing.table import _visible_chars
+
+    layers = [
+        Conv(kernel=f"k_{i}" if sym_k else k, stride=f"s_{i}" if sym_s else 1, padding=f"p_{i}")
+        for i, (k, sym_k, sym_s) in enumerate(spec, 1)
+    ]
+    net = Network(layers, input="n")
+    p = RfsymLatexPrinter()
+    for rhs in (rel[1] for rel in __import__("rfsym").printing.relations.output_relations(p, net)):
+        pieces = break_rhs(rhs)
+        assert " ".join(pieces) == rhs
+        for piece in pieces:
+            assert piece.count("{") - piece.count(r"\{") == piece.count("}") - piece.count(r"\}")
+            assert piece.count(r"\left") == piece.count(r"\right")
+            assert piece.count(r"\begin{") == piece.count(r"\end{")
+            if _visible_chars(piece) > LINE_CHARS:  # too wide only when no top-level operator can split it
+                assert break_rhs(piece, width=0) == [piece]

@@ -14,6 +14,7 @@ end a comment nor run a command when the file is compiled.
 from __future__ import annotations
 
 import argparse
+import re
 import warnings
 from fractions import Fraction
 from typing import Any
@@ -26,6 +27,7 @@ from ..graph import Graph
 from ..network import Network
 from ..printing.escape import label_key, tex_text
 from ..printing.tikz import check_figure_size, tikz_figure
+from ..printing.units import parse_units
 from ._common import add_convention_argument, add_input_argument, add_origin_argument, add_spec_argument, load_network
 
 HELP = "write a network's table, closed form, derivation and figure as LaTeX (amsmath, booktabs, tikz)"
@@ -90,8 +92,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="finite decimals as 5.5 (default) or exact fractions 11/2, in tables and equations alike",
     )
     p.add_argument("--landscape", action="store_true", help="turn the table (it may be as wide as the page is tall)")
+    add_units_arguments(p)
     p.add_argument("--no-derivation", dest="derivation", action="store_false", help="leave out the derivation")
     p.set_defaults(run=run)
+
+
+def add_units_arguments(p: argparse.ArgumentParser) -> None:
+    """--sample-rate HZ (j, r and start in ms, the figure in 1-D) or --spacing LEN (in mm, um, …)."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--sample-rate", metavar="HZ", help="samples per second: j, r and start also in ms (audio)")
+    g.add_argument("--spacing", metavar="LEN", help="size of one input pixel, e.g. 0.5mm: j, r and start in mm")
 
 
 def parse_columns(text: str | None) -> tuple[str, ...] | None:
@@ -129,6 +139,7 @@ def export_body(
     pass_through: bool = False,
     numbers: str = "decimal",
     landscape: bool = False,
+    units: Any = None,
 ) -> str:
     """The LaTeX of an export: table, output closed form, derivation and figure, each labelled.
 
@@ -151,7 +162,7 @@ def export_body(
     name = tex_text(net.name)
     if input is not None:
         net = with_input(net, input)
-    settings: dict[str, Any] = {"notation": notation, "pass_through": pass_through, "numbers": numbers}
+    settings: dict[str, Any] = {"notation": notation, "pass_through": pass_through, "numbers": numbers, "units": units}
     numeric = not net.free_symbols
     depth = flat_depth(net, pass_through=True)
     expandable = depth if isinstance(depth, int) else None
@@ -181,15 +192,61 @@ def export_body(
     elif isinstance(net, Network):
         parts.append(block_table_latex(net, columns=columns, label=f"tab:{key}", **settings))
     derived_here = derivation and convention == "framework" and not isinstance(net, Graph)
+    graph_tex = _graph_derivation(net, key, origin, settings) if derivation and convention == "framework" else None
     if derived_here:
         parts.append(f"\\noindent Derivation for \\texttt{{{name}}}; its numbered lines are the output:")
         parts.append(derive_tex(net, label=f"eq:{key}", origin=origin, **settings))
+    elif graph_tex is not None:
+        parts.append(f"\\noindent Derivation for \\texttt{{{name}}}:")
+        parts.append(graph_tex)
+        parts.append(f"The output of \\texttt{{{name}}}:")
+        parts.append(latex(net, environment="align", label=f"eq:{key}", **settings))
     elif convention == "framework":
         parts.append(f"The output of \\texttt{{{name}}}:")
         parts.append(latex(net, environment="align", label=f"eq:{key}", **settings))
     if figure and numeric and expandable is not None:
-        parts.append(tikz_figure(net, layer, convention=convention, origin=origin, label=f"fig:{key}"))
+        parts.append(tikz_figure(net, layer, convention=convention, origin=origin, label=f"fig:{key}", units=units))
     return "\n".join(p.rstrip("\n") + "\n" for p in parts)
+
+
+def _graph_derivation(net: Any, key: str, origin: Any, settings: dict[str, Any]) -> str | None:
+    """The derivation of a branched graph (rfsym.printing.graph_derivation, the graphs engineer's), or None
+    for a sequential network, a chain, or where that printer is not available."""
+    if not isinstance(net, Graph) or getattr(net, "is_chain", True):
+        return None
+    try:
+        from ..printing.graph_derivation import graph_derivation  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    tex = str(graph_derivation(net, label=f"eq:{key}-derivation", notation=settings["notation"], origin=origin))
+    # long node names in its explanations (Mixed_6a.branch3x3dbl_3a.conv) may break after an underscore too,
+    # and the explanations are set \sloppy (a loose line rather than one that sticks out)
+    tex = _break_align_lines(tex.replace(r"\_", r"\_\allowbreak{}"))
+    return "\\begingroup\\sloppy\n" + tex.rstrip("\n") + "\n\\endgroup\n"
+
+
+_ALIGN_LINE = re.compile(r"^(\s*)(.*?) &= (.*?)((?:\\notag|\\label\{[^}]*\})*)( \\\\)?$")
+
+
+def _break_align_lines(tex: str) -> str:
+    """Break the long right-hand sides of an align environment's lines to the column, as rfsym's own
+    derivations are (:func:`rfsym.printing.environments.break_rhs`); continuation lines are not numbered."""
+    from ..printing.environments import break_rhs, rhs_width
+
+    out = []
+    for line in tex.split("\n"):
+        m = _ALIGN_LINE.match(line)
+        if m is None or line.lstrip().startswith("\\intertext") or r"\\ &" in line:
+            out.append(line)
+            continue
+        indent, lhs, rhs, tags, end = m.groups()
+        pieces = break_rhs(rhs, rhs_width(lhs))
+        if len(pieces) == 1:
+            out.append(line)
+            continue
+        cont = "\\notag \\\\\n" + indent + r"&\qquad "
+        out.append(f"{indent}{lhs} &= {cont.join(pieces)}{tags}{end or ''}")
+    return "\n".join(out)
 
 
 def with_input(net: Any, input: Any) -> Any:
@@ -217,6 +274,7 @@ def run(args: argparse.Namespace) -> int:
         pass_through=args.pass_through,
         numbers=args.numbers,
         landscape=args.landscape,
+        units=parse_units(args.sample_rate, args.spacing, net),
     )
     text = document(body, title=f"Receptive fields of {net.name}") if args.standalone else body
     if args.output == "-":

@@ -10,8 +10,9 @@ from .._files import write_file
 from ..errors import RfsymError
 from ..plot import close_figure, figure_bytes, layers_figure, rf_figure
 from ..printing.tikz import tikz_figure
+from ..printing.units import parse_units
 from ._common import add_convention_argument, add_input_argument, add_origin_argument, add_spec_argument, load_network
-from .export import document
+from .export import add_units_arguments, document
 
 HELP = "draw the receptive fields of a layer's features (PDF, PNG or TikZ), or r and j across layers"
 EPILOG = """\
@@ -60,6 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input_argument(p)
     add_convention_argument(p)
     add_origin_argument(p)
+    add_units_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -92,14 +94,15 @@ def run(args: argparse.Namespace) -> int:
     net = load_network(args.spec, args.input)
     options = {"input": args.input, "convention": args.convention, "origin": Fraction(args.origin)}
     feats = _features(args.feature)
+    units = parse_units(args.sample_rate, args.spacing, net)
     if ext == ".tex":
-        text = tikz_figure(net, args.layer, feats, width=args.width, **options)
+        text = tikz_figure(net, args.layer, feats, width=args.width, units=units, **options)
         write_file(args.output, document(text) if args.standalone else text, force=args.force)
         return 0
     if args.kind == "layers":
         fig = layers_figure(net, **options)
     else:
-        fig = rf_figure(net, args.layer, feats, **options)
+        fig = rf_figure(net, args.layer, feats, units=units, **options)
     try:
         data = figure_bytes(fig, ext[1:])
     finally:

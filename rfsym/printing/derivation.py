@@ -22,7 +22,7 @@ from .._display import term_text
 from ..errors import RfsymError
 from ..layers import AxisState, Conv, Identity, Pool
 from ..network import parse_origin
-from .environments import join_intertext, label
+from .environments import LINE_CHARS, break_rhs, join_intertext, label, rhs_width
 from .escape import tex_text
 from .printer import RfsymLatexPrinter, _small
 from .relations import derived, few_symbols, flat_depth, general_form, is_graph, output_index
@@ -35,6 +35,13 @@ _FOLDING = (
     r"\lfloor (x + ac)/(ab) \rfloor$ (integers $x$, $c$; positive integers $a$, $b$) "
     r"gives the closed form of the output:"
 )
+
+
+def _too_wide(tex: str) -> bool:
+    """True when a right-hand side has a piece that no top-level + or - can break to the column width."""
+    from .table import _visible_chars
+
+    return any(_visible_chars(piece) > LINE_CHARS for piece in break_rhs(tex))
 
 
 def _generic_recurrence(convention: str = "framework") -> tuple[Any, Any, Any]:
@@ -144,6 +151,10 @@ class _Rows:
     def line(self, lhs: str, rhs: str, key: str | None = None, number: bool = False) -> None:
         lab = label(self.p, key) if number and key and not self.star else ""
         tag = "" if self.star or number else r"\notag"
+        pieces = break_rhs(rhs, rhs_width(lhs))
+        if len(pieces) > 1:  # continuation lines are never numbered; the label goes on the last
+            notag = "" if self.star else r"\notag"
+            rhs = (notag + r" \\" + "\n" + r"  &\qquad ").join(pieces)
         self.rows.append(f"  {lhs} &= {rhs}{tag}{lab}")
 
     def forms(self, index: str, vals: dict[str, Any], number: bool = True) -> None:
@@ -152,6 +163,9 @@ class _Rows:
         for q in p._settings["quantities"]:
             v = vals[q]
             tex = v if isinstance(v, str) else p._hprint_value(p._hprint_reindex(v))
+            units = p._settings["units"]
+            if units is not None and q in ("j", "r", "start") and not isinstance(v, str) and A.is_num(v):
+                tex += r" %s %s" % ("=" if units.exact(v) else r"\approx", units.tex(v))
             self.line(p._hprint_indexed(q, index), tex, q, number=number)
 
     def text(self) -> str:
@@ -231,10 +245,17 @@ def _unrolled(out: _Rows, net: Any, axis: int, convention: str, origin: Any, nam
             mid = p._print(A.to_sympy(getattr(step, q)))
             val = p._hprint_value(row.states[axis].as_dict()[_STATE_KEY.get(q, q)])
             lhs = p._hprint_indexed(q, index if last and numeric else str(pos))
-            out.line(lhs, val if mid == val else f"{mid} = {val}", q, number=last and numeric)
+            rhs = val if mid == val else f"{mid} = {val}"
+            if not numeric and mid != val and len(break_rhs(rhs, rhs_width(lhs))) > 1:
+                rhs = mid  # a symbolic value that needs lines of its own: the step only (the folded form follows)
+            units = p._settings["units"]
+            v = row.states[axis].as_dict()[_STATE_KEY.get(q, q)]
+            if last and numeric and units is not None and q in ("j", "r", "start"):
+                rhs += r" %s %s" % ("=" if units.exact(v) else r"\approx", units.tex(v))
+            out.line(lhs, rhs, q, number=last and numeric)
     if not numeric:
         out.inter(_FOLDING)
-        out.forms(index, derived(net, axis, origin))
+        out.forms(index, _compact_forms(p, net, axis, origin, derived(net, axis, origin), index))
 
 
 def _general(out: _Rows, net: Any, axis: int, convention: str, origin: Any, name: str, index: str, depth: Any) -> None:
@@ -274,12 +295,45 @@ def _general(out: _Rows, net: Any, axis: int, convention: str, origin: Any, name
             if general is not None
             else r"The closed form of the output of %s:" % name
         )
-        out.forms(index, vals)
+        out.forms(index, vals if numeric else _compact_forms(p, net, axis, origin, vals, index))
     elif general is None:
         raise RfsymError(
             f"{term_text(net.name)}: the closed form is too long to print and the network is not a plain stack of "
             "convolutions and poolings; use rfsym.derive for it"
         )
+
+
+def _compact_forms(
+    p: RfsymLatexPrinter, net: Any, axis: int, origin: Any, vals: dict[str, Any], index: str
+) -> dict[str, Any]:
+    """The folded closed forms, with ``n`` (a floor of one long fraction, which cannot break across lines)
+    written through ``r``, ``j`` and the total padding ``T`` when it is long, and ``start`` through ``r`` and
+    ``P`` -- the identities of the general form's (checked against the table in tests/test_paper.py); ``T``
+    is a sum, which breaks."""
+    out = dict(vals)
+    qs = set(p._settings["quantities"])
+    start_tex = p._hprint_value(p._hprint_reindex(vals["start"]))
+    if {"r", "P", "start"} <= qs and _too_wide(start_tex):
+        out["start"] = r"\frac{%s - 1}{2} + %s - %s" % (
+            p._hprint_indexed("r", index),
+            p._hprint_value(origin),
+            p._hprint_indexed("P", index),
+        )
+    n_tex = p._hprint_value(p._hprint_reindex(vals["n"]))
+    if not _too_wide(n_tex) or not {"n", "j", "r"} <= qs:
+        return out
+    from ..closed_form import derive
+
+    total = getattr(derive(net, axis=axis, origin=origin), "total_padding_", None)
+    if total is None:
+        return out
+    out["n"] = r"\left\lfloor \frac{%s + T - %s}{%s} \right\rfloor + 1,\quad T = %s" % (
+        p._hprint_indexed("n", "0"),
+        p._hprint_indexed("r", index),
+        p._hprint_indexed("j", index),
+        p._hprint_value(total),
+    )
+    return out
 
 
 def _compact_general(p: RfsymLatexPrinter, general: dict[str, Any], index: str, origin: Any) -> dict[str, Any]:

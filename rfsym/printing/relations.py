@@ -71,7 +71,7 @@ def solve_relations(p: RfsymLatexPrinter, res: Any) -> list[Rel]:
     if multiline:
         body = r", \\ &\qquad ".join(_lines(items, 40, ", ")) if items else ""
     else:
-        body = (r", \allowbreak " if len(items) > 6 else ", ").join(items)
+        body = (r",\mskip 6mu plus 24mu\allowbreak " if len(items) > 6 else ", ").join(items)  # stretchable breaks
     rels.append((lhs, r"\{%s%s\}" % (body, more), "solutions"))
     if res.count is not None and res.count > len(items):
         rels.append((r"\text{number of solutions}", str(res.count), "count"))
@@ -276,9 +276,10 @@ def relations_of(p: RfsymLatexPrinter, obj: Any) -> list[Rel] | None:
         return [(p._hprint_name(q), rhs, q) for _, rhs, q in p._hprint_state_relations([obj], 0)]
     if isinstance(obj, Row):
         return [(p._hprint_name(q), rhs, q) for _, rhs, q in p._hprint_state_relations(obj.states, 0)]
-    rel = getattr(p, "_hprint_relations_" + type(obj).__name__, None)
-    if rel is not None:
-        return rel(obj)
+    for cls in type(obj).__mro__:  # subclasses (GraphForms of ClosedForms) print as their base
+        rel = getattr(p, "_hprint_relations_" + cls.__name__, None)
+        if rel is not None:
+            return rel(obj)
     return None
 
 
@@ -342,10 +343,15 @@ def value_relations(
 ) -> list[Rel]:
     """``q_{index} = value`` per chosen quantity; per-axis values as a tuple ``(1, 4, 4)``."""
     idx = index if isinstance(index, str) else p._hprint_value(index)
+    units = p._settings["units"]
     rels = []
     for q in p._settings["quantities"]:
         texts = [p._hprint_value(p._hprint_reindex(v), long) for v in vals[q]]
         body = "(%s)" % ", ".join(texts) if any(t != texts[0] for t in texts) else texts[0]
+        if units is not None and q in ("j", "r", "start") and all(A.is_num(v) for v in vals[q]):
+            phys = [units.tex(v) for v in vals[q]]
+            rel = "=" if all(units.exact(v) for v in vals[q]) else r"pprox"
+            body += r" %s %s" % (rel, phys[0] if all(x == phys[0] for x in phys) else "(%s)" % ", ".join(phys))
         rels.append((p._hprint_indexed(q, idx), body, q))
     return rels
 

@@ -37,6 +37,9 @@ Settings (unknown ones raise :class:`~rfsym.RfsymError`), besides sympy's own:
     a decimal, ``5.5``, in tables and equations alike) or ``"exact"`` (a
     fraction, ``\frac{11}{2}``; ``11/2`` in tables).  Coefficients inside
     symbolic expressions are always exact.
+``units``
+    physical units (:func:`rfsym.printing.units.parse_units`: a sample rate or a
+    pixel spacing): numeric r, j and start also print in ms, mm, … (default None).
 ``long_forms``
     how expressions are ordered: ``"auto"`` (default), ``"canonical"`` or
     ``"as built"``.  ``"canonical"`` sorts terms and factors as sympy does
@@ -126,6 +129,7 @@ RF_SETTINGS: dict[str, Any] = {
     "long_forms": "auto",
     "pass_through": False,
     "numbers": "decimal",
+    "units": None,
 }
 NUMBERS = ("decimal", "exact")
 
@@ -173,5 +177,9 @@ def check_settings(s: dict[str, Any]) -> None:
         raise RfsymError(f"LaTeX setting pass_through must be True or False (got {s['pass_through']!r})")
     if "numbers" in s and s["numbers"] not in NUMBERS:
         raise RfsymError(f"LaTeX setting numbers must be one of {', '.join(NUMBERS)} (got {s['numbers']!r})")
+    if s.get("units") is not None and type(s["units"]).__name__ != "Units":
+        raise RfsymError(
+            f"LaTeX setting units must be rfsym.printing.units.parse_units(...) or None (got {s['units']!r})"
+        )
     if "index" in s and (not isinstance(s["index"], str) or not s["index"]):
         raise RfsymError(f"LaTeX setting index must be a non-empty string (got {s['index']!r})")

@@ -333,8 +333,10 @@ def _shown_rows(p: RfsymLatexPrinter, table: Table) -> list[int]:
 def _latex_rows(
     p: RfsymLatexPrinter, table: Table, cols: tuple[str, ...], shown: list[int], axes: Sequence[int] | None = None
 ) -> list[list[str]]:
-    """The cells of the printed rows (math cells in ``$…$``); per-axis values as tuples, or only ``axes``."""
+    """The cells of the printed rows (math cells in ``$…$``); per-axis values as tuples, or only ``axes``;
+    j, r and start in physical units with the ``units`` setting."""
     raw = [_raw_cells(table, c) for c in cols]
+    units = p._settings["units"]
     out = []
     for i in shown:
         cells = []
@@ -344,6 +346,8 @@ def _latex_rows(
                 cells.append(_latex_cell(p, vals[0], col))
             elif all(v is None for v in vals):
                 cells.append("--")
+            elif units is not None and col in ("j", "r", "start") and all(A.is_num(v) for v in vals):
+                cells.append("$%s$" % _tuple([str(units.number(v)) for v in vals]))
             else:
                 cells.append("$%s$" % _tuple([_latex_cell(p, v, col) for v in vals]))
         out.append(cells)
@@ -351,7 +355,11 @@ def _latex_rows(
 
 
 def _latex_head(p: RfsymLatexPrinter, column: str) -> str:
-    return "layer" if column == "layer" else "$%s$" % p._names[_PARAM.get(column, column)]
+    if column == "layer":
+        return "layer"
+    head = "$%s$" % p._names[_PARAM.get(column, column)]
+    units = p._settings["units"]
+    return head + " (%s)" % units.tex_unit if units is not None and column in ("j", "r", "start") else head
 
 
 def table_latex(
@@ -431,6 +439,8 @@ def table_latex(
     hidden = len(table.rows) - len(shown)
     if caption is None:
         caption = _default_caption(p, table)
+        if p._settings["units"] is not None:
+            caption += _units_note(p._settings["units"])
         if hidden:
             caption += (
                 f" Pass-through layers ({hidden} {'row' if hidden == 1 else 'rows'}: activations, normalisation, "
@@ -455,7 +465,8 @@ def table_latex(
         if landscape:
             tabular = [r"\rotatebox{90}{%", *tabular, "}"]
         pre = ([r"\%s" % size] if size else []) + ([r"\setlength{\tabcolsep}{%s}" % sep] if sep else [])
-        where = _definitions(defs) if k == len(chunks) - 1 else []
+        long_defs = sum(_visible_chars(d) for d in defs) > 900  # would not fit a page with the table
+        where = _definitions(defs) if k == len(chunks) - 1 and not long_defs else []
         if not floating:
             out.append("\n".join(["{", *pre, *tabular, *where, "}"] if pre or where else tabular) + "\n")
             continue
@@ -464,7 +475,20 @@ def table_latex(
         if label and k == 0:
             head.append(r"\label{" + label + "}")
         out.append("\n".join([*head, *pre, *tabular, *where, r"\end{table}"]) + "\n")
+    if defs and long_defs:  # after the float, as text: it may run over pages
+        ref = f"Table~\\ref{{{label}}}" if label else "the table above"
+        out.append(r"\begin{flushleft}" + f"In {ref}, " + ",\\\\\n".join(defs) + ".\n" + r"\end{flushleft}" + "\n")
     return "".join(out)
+
+
+def _units_note(units: Any) -> str:
+    """The caption's sentence on physical units."""
+    per = "sample" if units.unit == "ms" else "pixel"
+    return (
+        f" $j$, $r$ and start in {units.tex_unit} ({A.fmt(units.scale)} {units.tex_unit} per input {per}; "
+        "rounded to 4 significant digits where not exact); kernels, strides, paddings and $n$ in input "
+        f"{per}s."
+    )
 
 
 def _definitions(defs: list[str]) -> list[str]:
@@ -573,3 +597,23 @@ def block_table_latex(
         r"\end{table}",
     ]
     return "\n".join(out) + "\n"
+
+
+def network_html(obj: Any) -> str | None:
+    """What a notebook shows for a network or graph: its HTML table (pass-through rows included: it is the
+    working view) and its output as text; None for other objects (they show as LaTeX)."""
+    from ..graph import Graph
+    from ..network import Network
+
+    if not isinstance(obj, (Network, Graph)):
+        return None
+    try:
+        table = obj.table()
+    except RfsymError as e:  # no input size, or a symbolic repeat count: no table, say why
+        return f"<p>{html.escape(obj.name)}: {html.escape(str(e))}</p>"
+    out = table.output
+    text = ", ".join(
+        f"{q} = {_join([_text_value(st.as_dict()[_STATE[q]]) for st in out], AXES)}"
+        for q in ("n", "j", "r", "start", "P")
+    )
+    return table_html(table) + f"<p>output: {html.escape(text)}</p>\n"

@@ -287,6 +287,7 @@ def tikz_figure(
     dims: int | None = None,
     axes: Sequence[int] | None = None,
     sample_rate: Any = None,
+    units: Any = None,
 ) -> str:
     r"""A ``tikzpicture`` of the input grid (blue), padding cells (dashed), the feature centres of
     ``layer`` (green dots) and the receptive fields of ``features`` (orange boxes).
@@ -297,6 +298,8 @@ def tikz_figure(
     at most :data:`MAX_SHOWN` feature centres per axis are drawn, so the
     picture compiles quickly whatever the model.
     """
+    if units is not None and units.unit == "ms" and sample_rate is None:
+        sample_rate = 1000 / units.scale  # a time axis: 1-D
     g = figure_geometry(
         net, layer, features, input=input, convention=convention, origin=origin, dims=dims, axes=axes,
         sample_rate=sample_rate,
@@ -318,6 +321,11 @@ def tikz_figure(
             rf"{what} (blue), padding (dashed), feature centres (green) and the receptive fields of "
             r"the marked features (orange)."
         )
+        if units is not None:
+            caption += (
+                rf" Receptive field ${'$, $'.join(units.tex(r) for r in g.rf)}$, jump "
+                rf"${'$, $'.join(units.tex(j) for j in g.jump)}$."
+            )
         notes = figure_notes(g)
         if notes:
             caption += " " + _notes_tex(notes) + "."
