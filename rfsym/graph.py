@@ -1002,7 +1002,7 @@ class Graph(LatexPrintable):
         rows = [Row(INPUT, None, states[INPUT])]
         aligns: list[Alignment] = []
         size_conds: list[tuple[str, int, Any]] = []
-        partial = GraphTable(self.name, inp, (), convention, origin, None, inputs, dominant)
+        partial = _PathMemo(GraphTable(self.name, inp, (), convention, origin, None, inputs, dominant))
         for who, (_, ins) in self._nodes.items():
             lay = layers[who]
             inputs[who] = ins
@@ -1074,7 +1074,7 @@ class Graph(LatexPrintable):
         inputs: dict[str, tuple[str, ...]] = {}
         reports: list[MergeReport] = []
         bound_order = ProvedOrder(self.symbols)
-        partial = GraphTable(self.name, inp, (), convention, origin, None, inputs, dominant)
+        partial = _PathMemo(GraphTable(self.name, inp, (), convention, origin, None, inputs, dominant))
         for who, (_, ins) in self._nodes.items():
             lay = layers[who]
             inputs[who] = ins
@@ -1128,7 +1128,7 @@ class Graph(LatexPrintable):
         ax: int,
         states: dict[str, tuple[AxisState, ...]],
         inp: tuple[Any, ...],
-        partial: GraphTable,
+        partial: Any,
     ) -> tuple[AxisState, Any, MergeReport]:
         """One merge on one axis for :meth:`walk`: the proved union, the size and alignment conditions."""
         sts = [states[x][ax] for x in ins]
@@ -1599,6 +1599,28 @@ def _expanded(v: Any) -> Any:
     if v.has(sympy.floor, sympy.ceiling, sympy.Max, sympy.Min, sympy.Piecewise, sympy.Mod):
         return v
     return A.norm(sympy.expand(v))
+
+
+class _PathMemo:
+    """``path(node, axis)`` of a table under construction, each node's path built once from its dominant
+    input's (a DenseNet's merges ask for thousands of paths: without the memo each walks back to the input)."""
+
+    def __init__(self, table: GraphTable) -> None:
+        self.table = table
+        self.memo: dict[tuple[str, int], tuple[str, ...]] = {}
+
+    def path(self, node: str, axis: int = 0) -> tuple[str, ...]:
+        todo: list[str] = []
+        cur = node
+        while cur != INPUT and (cur, axis) not in self.memo:
+            todo.append(cur)
+            d = self.table.dominant[cur][axis]
+            cur = self.table.inputs[cur][d if d is not None else 0]
+        out = (INPUT,) if cur == INPUT else self.memo[(cur, axis)]
+        for x in reversed(todo):
+            out = out + (x,)
+            self.memo[(x, axis)] = out
+        return out
 
 
 def _apply_map(mp: Any, st: AxisState, n_out: Any) -> AxisState:
