@@ -289,11 +289,13 @@ def _break_align_lines(tex: str) -> str:
 
 def with_input(net: Any, input: Any) -> Any:
     """The same network (sequential or graph) with another input size."""
+    rate = getattr(net, "sample_rate", None)
+    extra: dict[str, Any] = {"sample_rate": rate} if rate is not None else {}  # kept: ms and 1-D figures
     if isinstance(net, Network):
-        return Network(net.layers, input=input, name=net.name, symbols=net.symbols)
+        return Network(net.layers, input=input, name=net.name, symbols=net.symbols, **extra)
     if isinstance(net, Graph):
         entries = [(lay, net.inputs_of(node)) for node, lay in zip(net.nodes, net.layers)]
-        return type(net).from_layers(entries, input=input, name=net.name, symbols=net.symbols)
+        return type(net).from_layers(entries, input=input, name=net.name, symbols=net.symbols, **extra)
     raise RfsymError(f"{getattr(net, 'name', net)!r}: cannot set the input size of a {type(net).__name__}")
 
 
