@@ -30,6 +30,13 @@ from ..printing.tikz import check_figure_size, tikz_figure
 from ..printing.units import parse_units
 from ._common import add_convention_argument, add_input_argument, add_origin_argument, add_spec_argument, load_network
 
+try:  # rfsym --passthrough PATTERN for imported models (models' helpers, issue 15); absent before they land
+    from ..io._loaders import add_passthrough_argument, load_model_spec  # type: ignore[attr-defined,unused-ignore]
+
+    _passthrough: tuple[Any, Any] | None = (add_passthrough_argument, load_model_spec)
+except ImportError:
+    _passthrough = None
+
 HELP = "write a network's table, closed form, derivation and figure as LaTeX (amsmath, booktabs, tikz)"
 EPILOG = """\
 examples:
@@ -66,6 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input_argument(p)
     add_convention_argument(p)
     add_origin_argument(p)
+    if _passthrough is not None:  # models' importer option (issue 15), where it exists
+        _passthrough[0](p)
     p.add_argument(
         "--columns",
         metavar="LIST",
@@ -81,7 +90,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-figure", dest="figure", action="store_false", help="leave out the TikZ figure")
     p.add_argument(
-        "--pass-through",
+        "--show-pass-through",
+        dest="pass_through",
         action="store_true",
         help="show pass-through layers (ReLU, batch norm, dropout) as table rows and in layer indices",
     )
@@ -300,7 +310,10 @@ def with_input(net: Any, input: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    net = load_network(args.spec, args.input)
+    if _passthrough is not None and getattr(args, "passthrough", None):
+        net = _passthrough[1](args.spec, args.input, args.passthrough)
+    else:
+        net = load_network(args.spec, args.input)
     body = export_body(
         net,
         input=args.input,
