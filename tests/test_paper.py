@@ -489,3 +489,19 @@ def test_derivation_spread_and_holes() -> None:
     with contextlib.redirect_stdout(buf):
         assert main(["export", "alexnet", "--spread", "--no-figure", "-o", "-"]) == 0
     assert r"\sigma^{2}_{L}" in buf.getvalue()
+
+
+def test_cli_paper_options(tmp_path: Path) -> None:
+    """rfsym export --show-pass-through --numbers exact --landscape: ReLU rows shown, fractions, a turned
+    table; the default hides the ReLU rows."""
+    from rfsym.cli import main
+
+    out = tmp_path / "v.tex"
+    assert main(["export", "vgg16", "--no-figure", "-o", str(out)]) == 0
+    assert "relu" not in out.read_text().split(r"\end{table}")[0]
+    argv = ["export", "alexnet", "--no-figure", "--show-pass-through", "--numbers", "exact", "--landscape"]
+    assert main([*argv, "-o", str(out), "--force"]) == 0
+    text = out.read_text()
+    assert r"\rotatebox{90}{%" in text and "$11 / 2$" in text
+    assert main(["export", "vgg16", "--no-figure", "--show-pass-through", "-o", str(out), "--force"]) == 0
+    assert "relu" in out.read_text().split(r"\end{table}")[0]
