@@ -505,3 +505,20 @@ def test_cli_paper_options(tmp_path: Path) -> None:
     assert r"\rotatebox{90}{%" in text and "$11 / 2$" in text
     assert main(["export", "vgg16", "--no-figure", "--show-pass-through", "-o", str(out), "--force"]) == 0
     assert "relu" in out.read_text().split(r"\end{table}")[0]
+
+
+def test_layers_plot_in_milliseconds() -> None:
+    """r and j across layers in ms with a sample rate: wav2vec's last point is 25 ms / 20 ms."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rfsym.plot import layers_figure
+    from rfsym.printing.units import parse_units
+
+    fig = layers_figure(load("wav2vec2_feature_encoder"), units=parse_units(sample_rate=16000))
+    r_line, j_line = fig.axes[0].get_lines()[:2]
+    assert r_line.get_ydata()[-1] == 25.0 and j_line.get_ydata()[-1] == 20.0
+    assert fig.axes[0].get_ylabel() == "ms"
+    plt.close(fig)
