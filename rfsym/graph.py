@@ -48,6 +48,7 @@ from .network import (
     _broadcast_input,
     _check_convention,
     _unify_symbols,
+    check_sample_rate,
     parse_origin,
 )
 from .values import SymbolDomain
@@ -311,7 +312,9 @@ class BlockRepeat(Repeat):
 
         times = self.times if copies is None else copies
         if not isinstance(times, int):
-            raise RfsymError(f"{self.label()}: times is symbolic ({times}); a table needs a number")
+            raise RfsymError(
+                f"{self.label()}: times is symbolic ({times}); a table needs a number (rfsym derive gives closed forms in it)"
+            )
         if times * len(self.block) > MAX_UNROLL:
             raise RfsymError(
                 f"{self.label()}: unrolling times = {times} gives {times * len(self.block)} layers, above the limit "
@@ -334,16 +337,110 @@ class BlockRepeat(Repeat):
     def transfer(self, state: AxisState, axis: int = 0, convention: str = "framework") -> AxisState:
         """The state after every copy (a numeric count; each merge as :meth:`Merge.merge`)."""
         states = {INPUT: state}
-        for lay, ins in self.entries(INPUT)[:-1]:
+        entries = self.entries(INPUT)
+        for lay, ins in entries[:-1]:
             if isinstance(lay, Merge):
                 states[lay.label()] = lay.merge([states[x] for x in ins])[0]
             else:
                 states[lay.label()] = lay.transfer(states[ins[0]], axis, convention)
-        return states[f"{self.label()}.{self.times}.{self.block[-1].label()}"]
+        return states[entries[-1][1][0]]
 
     def block_graph(self) -> Graph:
         """One copy of the block as a graph (the index left symbolic)."""
         return Graph.from_layers(list(zip(self.block, self.wiring)), name=self.label())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Inner(Layer):
+    """The place of the next level in a :class:`NestRepeat` block (a placeholder, not a layer of its own)."""
+
+    name: str | None = None
+    kind = "inner"
+
+    def transfer(self, state: AxisState, axis: int = 0, convention: str = "framework") -> AxisState:
+        raise RfsymError(f"{self.label()}: an 'inner' placeholder stands for the next level of a nested repeat")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NestRepeat(BlockRepeat):
+    """A block nested in itself ``times`` levels deep (a U-Net): its ``inner`` layer is the next level,
+    the innermost level's ``inner`` is ``core`` (a chain; empty: a pass-through).
+
+    A numeric depth unrolls into graph nodes ``<name>.<level>.<layer>`` (level 1 outermost) and
+    ``<name>.core.<layer>``.  A symbolic depth has closed forms when, at every merge of the block, the
+    path through ``inner`` provably contains the other inputs' windows for *any* inner level that
+    widens its input's window (proved on a generic inner level) and the block and the core restore
+    the jump (see :func:`nest_map`).
+    """
+
+    core: tuple[Layer, ...] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        who = self.label()
+        inners = [b for b in self.block if isinstance(b, Inner)]
+        if len(inners) != 1:
+            raise RfsymError(f"{who}: a nested repeat's block needs exactly one 'inner' layer (got {len(inners)})")
+        if self.index is not None:
+            raise RfsymError(f"{who}: a nested repeat has no index (its levels are identical)")
+        core = tuple(self.core) if isinstance(self.core, (list, tuple)) else (self.core,)
+        for lay in core:
+            if not isinstance(lay, Layer) or isinstance(lay, (Merge, Inner, Repeat)):
+                raise RfsymError(f"{who}: the core of a nested repeat is a chain of plain layers")
+        object.__setattr__(self, "core", core)
+
+    def map_values(self, fn: Any, *, validate: bool = True) -> Layer:
+        out = super().map_values(fn, validate=validate)
+        core = tuple(c.map_values(fn, validate=validate) for c in self.core)
+        object.__setattr__(out, "core", core)
+        return out
+
+    def values(self) -> Any:
+        yield from super().values()
+        for c in self.core:
+            yield from c.values()
+
+    def role_values(self) -> Any:
+        yield from super().role_values()
+        for c in self.core:
+            for f, role, v in c.role_values():
+                yield f"core.{c.label()}.{f}", role, v
+
+    def entries(self, source: str, copies: int | None = None) -> list[tuple[Layer, tuple[str, ...]]]:
+        from .values import MAX_UNROLL
+
+        depth = self.times if copies is None else copies
+        if not isinstance(depth, int):
+            raise RfsymError(
+                f"{self.label()}: times is symbolic ({depth}); a table needs a number (rfsym derive gives closed forms in it)"
+            )
+        if depth * len(self.block) + len(self.core) > MAX_UNROLL:
+            raise RfsymError(f"{self.label()}: unrolling {depth} levels is above the limit of {MAX_UNROLL} layers")
+        who = self.label()
+        out: list[tuple[Layer, tuple[str, ...]]] = []
+
+        def level(d: int, src: str) -> str:
+            names = {INPUT: src}
+            for lay, ins in zip(self.block, self.wiring):
+                if isinstance(lay, Inner):
+                    if d < depth:
+                        names[lay.label()] = level(d + 1, names[ins[0]])
+                    else:
+                        prev = names[ins[0]]
+                        for c in self.core:
+                            new = f"{who}.core.{c.label()}"
+                            out.append((c.renamed(new), (prev,)))
+                            prev = new
+                        names[lay.label()] = prev
+                    continue
+                new = f"{who}.{d}.{lay.label()}"
+                out.append((lay.renamed(new), tuple(names[x] for x in ins)))
+                names[lay.label()] = new
+            return names[self.block[-1].label()]
+
+        last = level(1, source)
+        out.append((Identity(name=who), (last,)))
+        return out
 
 
 def _branched(lay: Repeat) -> bool:
@@ -566,8 +663,16 @@ class Graph(LatexPrintable):
     (5, 1, 2)
     """
 
-    def __init__(self, input: Any = None, name: str = "graph", symbols: dict[str, SymbolDomain] | None = None) -> None:
+    def __init__(
+        self,
+        input: Any = None,
+        name: str = "graph",
+        symbols: dict[str, SymbolDomain] | None = None,
+        sample_rate: Any = None,
+    ) -> None:
         self.name = name
+        #: samples per second of a 1-D signal (Hz), or None (as ``Network.sample_rate``)
+        self.sample_rate = check_sample_rate(sample_rate, name)
         self.symbols = {str(k): v for k, v in (symbols or {}).items()}
         self._input_size = Network._parse_input(input, name) if input is not None else None
         self._nodes: dict[str, tuple[Layer, tuple[str, ...]]] = {}
@@ -709,13 +814,14 @@ class Graph(LatexPrintable):
         input: Any = None,
         name: str = "graph",
         symbols: dict[str, SymbolDomain] | None = None,
+        sample_rate: Any = None,
     ) -> Graph:
         """A graph from (layer, input names) pairs in any order (as in a spec).
 
         ``None`` inputs mean "the previous entry" (the network input for the
         first).  Unknown names and cycles raise :class:`RfsymError`.
         """
-        g = cls(input=input, name=name, symbols=symbols)
+        g = cls(input=input, name=name, symbols=symbols, sample_rate=sample_rate)
         layers: dict[str, Layer] = {}
         wanted: dict[str, tuple[str, ...]] = {}
         prev = INPUT
@@ -855,7 +961,10 @@ class Graph(LatexPrintable):
             return v.xreplace(syms) if hasattr(v, "xreplace") and syms else v
 
         g = Graph(
-            input=tuple(A.norm(f(v)) for v in inp) if inp is not None else None, name=self.name, symbols=self.symbols
+            input=tuple(A.norm(f(v)) for v in inp) if inp is not None else None,
+            name=self.name,
+            symbols=self.symbols,
+            sample_rate=self.sample_rate,
         )
         for who, (_, ins) in self._nodes.items():
             g._nodes[who] = (layers[who].map_values(f), ins)
@@ -1362,6 +1471,119 @@ def block_map(
     return out, w
 
 
+def nest_map(
+    rep: NestRepeat, axis: int = 0, convention: str = "framework", element_map: Any = None, domains: Any = None
+) -> Any:
+    """The affine map of a block nested in itself a symbolic number of times (a U-Net of depth D).
+
+    The block is walked on the generic state with its ``inner`` layer a generic level that moves the
+    window's ends by ``-A`` and ``+B`` (``A, B >= 0``), keeps the jump and adds ``Q`` to ``P``.  When every
+    merge is decided by proof for all such levels, one level maps (lo, hi, P) shifts of its inner level
+    linearly: ``alpha = alpha_0 + mu alpha_inner``, ``beta = beta_0 + mu beta_inner``,
+    ``b = b_0 + mu b_inner`` (``mu``: the jump at the inner level's input); with ``alpha_0 <= 0 <= beta_0``
+    and a core with ``alpha <= 0 <= beta`` every level widens its input's window (induction), so the proof
+    holds at every depth and ``alpha_D = mu^D alpha_core + alpha_0 (1 + mu + … + mu^(D-1))`` etc.  The size
+    is the block's first-input chain's (it must not pass ``inner``); the merges' equal sizes at every level
+    are stated in words.
+    """
+    import sympy
+
+    from . import maps
+
+    who = rep.label()
+    gen = maps.generic()
+    X, J, R, S, P = gen["x"], gen["J"], gen["R"], gen["S"], gen["P"]
+    Ad, Bd = sympy.Dummy("A", nonnegative=True), sympy.Dummy("B", nonnegative=True)
+    Qd = sympy.Dummy("Q", real=True)
+    level = maps.AffineMap(m=1, a=Ad + Bd, b=Qd, c=(Bd - Ad) / 2, g=0, den=1, pad_=None)
+    base = element_map or maps.layer_map
+
+    def mapper(lay: Any, ax: int, conv: str) -> Any:
+        return level if isinstance(lay, Inner) else base(lay, ax, conv)
+
+    bg = Graph.from_layers(list(zip(rep.block, rep.wiring)), name=who)
+    bg.symbols = dict(domains or {})
+    nd = max(bg.ndim or 1, axis + 1)
+    w = bg.walk(
+        convention=convention,
+        element_map=mapper,
+        initial=tuple(AxisState(n=X, j=J, r=R, start=S, P=P) for _ in range(nd)),
+    )
+    last = bg.nodes[-1]
+    inner = next(b.label() for b in rep.block if isinstance(b, Inner))
+    cur = last
+    while cur != INPUT:  # the size comes from the first input at every merge
+        if cur == inner:
+            raise RfsymError(f"{who}: the block's size path passes 'inner'; no closed form in a symbolic depth")
+        cur = w.inputs[cur][0]
+    kept = [f"merge {m.merge!r} ({'; '.join(m.undecided)})" for m in w.merges if m.axis == axis and m.undecided]
+    if kept:
+        raise RfsymError(
+            f"{who}: the path through 'inner' does not provably contain the other inputs' windows at "
+            + ", ".join(kept)
+            + "; no closed form in a symbolic depth (give times a number)"
+        )
+    st = w.states[last][axis]
+    if not maps.same(st.j, J):
+        raise RfsymError(f"{who}: one level changes the jump ({A.fmt(st.j)}); a symbolic depth needs it restored")
+
+    def shift(v: Any, base_v: Any) -> Any:
+        q = sympy.expand((A.to_sympy(v) - base_v) / J)
+        if q.free_symbols & {X, J, R, S, P} or q.has(sympy.Max, sympy.Min, sympy.Piecewise):
+            raise RfsymError(f"{who}: one level is not an affine map of its inner level; no closed form in its depth")
+        return q
+
+    half, half_in = A.div(A.add(st.r, -1), 2), (R - 1) / 2
+    alpha = shift(A.add(st.start, A.mul(-1, half)), S - half_in)
+    beta = shift(A.add(st.start, half), S + half_in)
+    bsh = shift(st.P, P)
+    mu = -sympy.expand(alpha.coeff(Ad))
+    lin = [(alpha, Bd), (alpha, Qd), (beta, Ad), (beta, Qd), (bsh, Ad), (bsh, Bd)]
+    if any(sympy.expand(e.coeff(x)) != 0 for e, x in lin) or not all(
+        maps.same(sympy.expand(e.coeff(x)), mu) for e, x in ((beta, Bd), (bsh, Qd))
+    ):
+        raise RfsymError(f"{who}: one level does not shift its inner level's window by one factor; no closed form")
+    a0, b0_, bb0 = (sympy.expand(e.subs({Ad: 0, Bd: 0, Qd: 0})) for e in (alpha, beta, bsh))
+    core = maps.compose_all([base(c, axis, convention) for c in rep.core]) if rep.core else maps.identity()
+    if not maps.same(core.m, 1):
+        raise RfsymError(f"{who}: the core changes the jump ({A.fmt(core.m)}); a symbolic depth needs it restored")
+    ac = A.to_sympy(A.add(core.c, A.mul(-1, A.div(core.a, 2))))
+    bc = A.to_sympy(A.add(core.c, A.div(core.a, 2)))
+    dom = dict(domains or {})
+    for what, ok in (
+        ("the level's left end", maps.sign(a0, dom)[2]),
+        ("the level's right end", maps.sign(b0_, dom)[0]),
+        ("the core's left end", maps.sign(ac, dom)[2]),
+        ("the core's right end", maps.sign(bc, dom)[0]),
+    ):
+        if not ok:
+            raise RfsymError(f"{who}: {what} does not provably widen the window; no closed form in a symbolic depth")
+    D = A.to_sympy(rep.times)
+    t = sympy.Dummy("t", integer=True, nonnegative=True)
+    geo = sympy.Sum(mu**t, (t, 0, D - 1)).doit()
+
+    def total(e0: Any, ecore: Any) -> Any:
+        return A.norm(sympy.piecewise_fold(mu**D * A.to_sympy(ecore) + e0 * geo))
+
+    alpha_d, beta_d = total(a0, ac), total(b0_, bc)
+    size = w.size_maps[last][axis]
+    a_d = A.norm(sympy.expand(A.to_sympy(beta_d) - A.to_sympy(alpha_d)))
+    c_d = A.norm(sympy.expand((A.to_sympy(beta_d) + A.to_sympy(alpha_d)) / 2))
+    return maps.AffineMap(
+        m=1,
+        a=a_d,
+        b=total(bb0, core.b),
+        c=c_d,
+        g=size.g,
+        den=size.den,
+        nfun=size.nfun,
+        count=len(rep.block),
+        pad_=None,
+        xdep=size.xdep,
+        centred=False,
+    )
+
+
 def _apply_map(mp: Any, st: AxisState, n_out: Any) -> AxisState:
     """A layer's affine map applied to a state: ``j' = m j``, ``r' = r + a j``, ``start' = start + c j``,
     ``P' = P + b j`` (coefficients that depend on the size read the state's own ``n``)."""
@@ -1451,6 +1673,8 @@ def _branched_spec(d: dict[str, Any]) -> bool:
     """A spec repeat whose block (not a nested one) has a merge or a layer with ``inputs``."""
     if str(d.get("kind", "")).lower() != "repeat" or not isinstance(d.get("layers"), list):
         return False
+    if d.get("nest") is True:
+        return True
     return any(
         isinstance(b, dict) and (b.get("inputs") is not None or str(b.get("kind", "")).lower() in MERGE_KINDS)
         for b in d["layers"]

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 from . import _arith as A
 from ._bisect import smallest
@@ -201,6 +201,18 @@ def _check_unrolled_names(layers: Sequence[Layer], name: str) -> None:
             if sub in seen:
                 raise RfsymError(f"{name}: duplicate layer name {sub!r} once the repeats are unrolled (rename a layer)")
             seen.add(sub)
+
+
+def check_sample_rate(value: Any, name: str) -> Any:
+    """A sample rate in Hz: None, or a positive finite int, float or Fraction (not a bool)."""
+    if value is None:
+        return None
+    import math
+
+    ok = isinstance(value, (int, float, Fraction)) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or value <= 0:
+        raise RfsymError(f"{name}: sample_rate must be a positive number of samples per second (got {value!r})")
+    return value
 
 
 def _check_symbols(symbols: Any, name: str) -> dict[str, SymbolDomain]:
@@ -414,6 +426,8 @@ class Network(LatexPrintable):
     input: tuple[Any, ...] | Any
     name: str
     symbols: dict[str, SymbolDomain] = field(default_factory=dict)
+    #: samples per second of a 1-D signal (Hz), or None: figures and exports may show time (not a dataclass field)
+    sample_rate: ClassVar[Any] = None
 
     def __init__(
         self,
@@ -421,9 +435,11 @@ class Network(LatexPrintable):
         input: Any = None,
         name: str = "network",
         symbols: dict[str, SymbolDomain] | None = None,
+        sample_rate: Any = None,
     ) -> None:
         if not isinstance(name, str):
             raise RfsymError(f"a network's name must be a string (got {type(name).__name__})")
+        object.__setattr__(self, "sample_rate", check_sample_rate(sample_rate, name))
         symbols = _check_symbols(symbols, name)
         if isinstance(layers, Layer):
             layers = [layers]
@@ -530,7 +546,7 @@ class Network(LatexPrintable):
 
         layers = [lay.map_values(f) for lay in self.layers]
         inp = tuple(A.norm(f(v)) for v in self.input) if self.input is not None else None
-        return Network(layers, input=inp, name=self.name, symbols=self.symbols)
+        return Network(layers, input=inp, name=self.name, symbols=self.symbols, sample_rate=self.sample_rate)
 
     def axes_input(self, input: Any = None) -> tuple[Any, ...]:
         inp = self._parse_input(input, self.name) if input is not None else self.input

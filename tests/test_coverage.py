@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rfsym
-from rfsym import Conv, ConvTranspose, Graph, Identity, Network, Pool, RfsymError, Upsample
+from rfsym import Conv, ConvTranspose, Graph, Identity, Network, Pool, Repeat, RfsymError, Upsample
 from rfsym.coverage import holes
 
 
@@ -298,3 +298,85 @@ def test_nd_counts_match_brute_force(case, fu, fv, extra):
             for j, b in enumerate(cov[1].counts)
             if a * b
         }
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"unit": 1.5},
+        {"unit": None},
+        {"unit": True},
+        {"unit": (1, 2, 3)},
+        {"input": [4, 5, 6]},
+        {"input": "abc"},
+        {"input": 2.5},
+        {"input": True},
+        {"layer": 5},
+        {"axis": -1},
+        {"axis": True},
+        {"axis": "0"},
+    ],
+)
+def test_bad_arguments_are_rfsym_errors(kw):
+    """(Scalar layers take any number of axes from a per-axis unit or input; these layers have two.)"""
+    net = Network([Conv(kernel=[3, 3], name="c")])
+    for fn in (rfsym.coverage, holes, rfsym.coverage.counts_nd):
+        args = dict(kw)
+        if fn is rfsym.coverage.counts_nd:
+            args.pop("axis", None)
+            if not args:
+                continue
+        with pytest.raises(RfsymError):
+            fn(net, **args)
+
+
+def test_symbolic_repeat_count_is_refused():
+    net = Network([Repeat(block=[Conv(kernel=3, name="c")], times="L", name="r")])
+    with pytest.raises(RfsymError, match="times is L; connection counts need numbers"):
+        rfsym.coverage(net)
+    g = Graph(name="g")
+    g.layer(Repeat(block=[Conv(kernel=3, name="c")], times="L", name="r"), "input")
+    with pytest.raises(RfsymError, match="times is L; connection counts need numbers"):
+        rfsym.coverage(g)
+
+
+def test_limits_are_checked_before_the_work():
+    """Huge strides, kernels and axis counts are refused at once (no allocation, no loop over a stride)."""
+    cases = [
+        Network([Conv(kernel=1, stride=2**40, name="a"), Conv(kernel=2, name="b")]),
+        Network([Conv(kernel=2**40, name="a")]),
+        Network([Conv(kernel=3, stride=2**40, padding="same", name="a")]),
+    ]
+    from rfsym.coverage.phases import checkerboard
+
+    t0 = time.process_time()
+    for net in cases:
+        for fn in (rfsym.coverage, holes, rfsym.coverage.counts_nd):
+            with pytest.raises(RfsymError):
+                fn(net)
+    with pytest.raises(RfsymError, match="at most 8"):
+        rfsym.coverage(Network([Conv(kernel=3, name="c")]), unit=(0,) * 9)
+    with pytest.raises(RfsymError, match="phases"):
+        checkerboard(Network([ConvTranspose(kernel=3, stride=2**40, name="t")]))
+    assert time.process_time() - t0 < 2
+    assert rfsym.coverage(Network([Conv(kernel=1, stride=2**40, padding="same", name="a")]))[0].counts == (1,)
+
+
+def test_repeated_block_with_branches():
+    """A graph.BlockRepeat node (a residual block repeated L times): symbolic L is refused, a number counts
+    like the explicit graph."""
+    from rfsym.graph import Add, BlockRepeat
+
+    blk = BlockRepeat(
+        block=[Conv(kernel=3, padding=1, name="c"), Add(name="a")], wiring=[("input",), ("input", "c")], times="L"
+    )
+    g = Graph(input=16, name="t")
+    g.layer(blk.renamed("res"), "input")
+    with pytest.raises(RfsymError, match="times is L"):
+        rfsym.coverage(g)
+    h = Graph(input=16, name="h")
+    x = "input"
+    for i in range(3):
+        x = h.add(x, h.conv(x, kernel=3, padding=1, name=f"c{i}"), name=f"a{i}")
+    want = rfsym.coverage(h, unit=8, input=16)[0].counts
+    assert rfsym.coverage(g.subs({"L": 3}), unit=8, input=16)[0].counts == want == (1, 6, 15, 20, 15, 6, 1)

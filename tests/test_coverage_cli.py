@@ -114,3 +114,39 @@ def test_nd_flag():
     d = json.loads(run("resnet18", "--input", "20,20", "--nd", "--format", "json").stdout)
     assert d["nd"]["total"] == rfsym.coverage.counts_nd(g, input=(20, 20)).total
     assert run("resnet18", "--nd", "--axis", "0").returncode == 2
+
+
+def test_numeric_counts_do_not_import_sympy(spec):
+    code = (
+        "import sys\nfrom rfsym.cli import main\n"
+        f"status = main(['coverage', {str(spec)!r}, '--input', '40'])\n"
+        "assert status == 0 and 'sympy' not in sys.modules, sorted(m for m in sys.modules if 'sympy' in m)[:3]\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    assert "4 holes" in res.stdout
+
+
+def test_interpolation_weights_in_json(tmp_path):
+    p = tmp_path / "bl.toml"
+    p.write_text(
+        'name = "bl"\n[[layers]]\nkind = "upsample"\nscale = 2\nmode = "bilinear"\n'
+        '[[layers]]\nkind = "conv"\nkernel = 2\n'
+    )
+    d = json.loads(run(str(p), "--unit", "2", "--interpolation", "--nd", "--format", "json").stdout)
+    assert d["axes"][0]["counts"] == ["1/4", "3/2", "1/4"] and d["axes"][0]["total"] == 2
+    assert d["nd"]["counts"] == ["1/4", "3/2", "1/4"]
+    d = json.loads(run(str(p), "--unit", "2", "--format", "json").stdout)
+    assert d["axes"][0]["counts"] == [1, 2, 1]  # connections
+
+
+def test_holes_only(spec):
+    res = run(str(spec), "--holes-only", "--input", "40", "--unit", "5")
+    assert res.returncode == 0, res.stderr
+    assert (
+        "4 holes, largest gap 2" in res.stdout and "holes: 12..13, 21..22" in res.stdout and "paths" not in res.stdout
+    )
+    d = json.loads(run(str(spec), "--holes-only", "--format", "json").stdout)
+    assert d["axes"][0]["holes"] == 4 and d["axes"][0]["gaps"] == [[7, 8], [16, 17]]
+    res = run(str(spec), "--holes-only", "--nd")
+    assert res.returncode == 2 and "leave out --nd" in res.stderr

@@ -97,3 +97,22 @@ def test_cli_writes_figures(tmp_path):
     assert run("--plot", "c.png", "--force", "--kind", "holes").returncode == 0
     res = run("--plot", "c.svg")
     assert res.returncode == 2 and "--plot must end in" in res.stderr
+
+
+def test_nd_heatmap_is_the_nd_counts(tmp_path):
+    g = rfsym.Graph(input=[9, 9], name="res")
+    g.add("input", g.conv("input", kernel=3, padding=1, name="c"), name="y")
+    nd = rfsym.coverage.counts_nd(g, unit=(4, 4), input=(9, 9))
+    fig = counts_figure(nd, log=False)
+    assert fig.axes[0].images[0].get_array().tolist() == [[float(c) for c in row] for row in nd.counts]
+    assert figure_bytes(fig, "png")[:4] == b"\x89PNG"
+    spec = tmp_path / "r.toml"
+    spec.write_text(
+        'name = "r"\n[[layers]]\nkind = "conv"\nkernel = 3\npadding = 1\nname = "c"\n'
+        '[[layers]]\nkind = "add"\ninputs = ["input", "c"]\nname = "y"\n'
+    )
+    cmd = [sys.executable, "-m", "rfsym", "coverage", str(spec), "--input", "9,9", "--unit", "4,4", "--nd"]
+    res = subprocess.run([*cmd, "--plot", str(tmp_path / "n.png")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    res = subprocess.run([*cmd, "--plot", str(tmp_path / "n.tex")], capture_output=True, text=True)
+    assert res.returncode == 2 and "leave out --nd" in res.stderr

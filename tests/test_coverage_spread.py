@@ -93,3 +93,36 @@ def test_closed_forms_centre_and_variance_against_counts(layers):
     ax = rfsym.coverage(net)[0]
     assert ax.mean + Fraction(1, 2) == forms.start and forms.variance == ax.variance
     assert forms.density.condition == ax.dense and forms.r == ax.width
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 4), st.integers(1, 3), st.integers(0, 3))
+def test_transposed_conv_phase_closed_form(k, s, d, p):
+    """Phase φ of a transposed convolution reads m_φ = #{t < k: t d ≡ φ + pL (mod s)} inputs spaced d/g apart
+    (g = gcd(d, s)): σ²_φ = (d/g)² (m_φ² - 1)/12."""
+    import math
+
+    pm = phase_moments(Network([rfsym.ConvTranspose(kernel=k, stride=s, dilation=d, padding=p, name="t")]))
+    g = math.gcd(d, s)
+    for phi in range(s):
+        m = sum(1 for t in range(k) if (phi + p - t * d) % s == 0)
+        assert pm.mass[phi] == m
+        assert pm.variance[phi] == (Fraction(d, g) ** 2 * (m * m - 1) / 12 if m else None)
+
+
+def test_repeat_in_a_network_counts_like_its_unrolled_layers():
+    block = [Conv(kernel=3, dilation="2**(l-1)", name="c"), Pool(kernel=2, stride=1, name="p")]
+    rep = Network([Repeat(block=block, times=3, index="l", name="r")])
+    flat = Network([lay for lay in rep.flat_layers()])
+    assert rfsym.coverage(rep, input=40, unit=3)[0].counts == rfsym.coverage(flat, input=40, unit=3)[0].counts
+    assert rfsym.coverage(rep, layer="p.2", unit=1)[0].counts == rfsym.coverage(flat, layer="p.2", unit=1)[0].counts
+
+
+def test_indexed_strided_and_nested_repeats_against_unrolled():
+    """Dilation l in copy l with stride 2 (a sum with 4^i weights), and a repeat inside a repeat (L M copies)."""
+    v = variance(Network([Repeat(block=[Conv(kernel=3, stride=2, dilation="l", name="c")], times="L", index="l")]))
+    for n in range(1, 6):
+        num = Network([Conv(kernel=3, stride=2, dilation=i, name=f"c{i}") for i in range(1, n + 1)])
+        assert sympy.simplify(v.xreplace({s: n for s in v.free_symbols})) == rfsym.coverage(num)[0].variance
+    nested = variance(Network([Repeat(block=[Repeat(block=[Conv(kernel="k", name="c")], times="M")], times="L")]))
+    assert str(nested) == "L*M*(k - 1)*(k + 1)/12"

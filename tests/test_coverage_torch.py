@@ -1,4 +1,7 @@
-"""Connection counts equal float64 PyTorch gradients of real modules with all weights 1 (2-D, exactly)."""
+"""Connection counts equal float64 PyTorch gradients of real modules with all weights 1 (2-D, exactly).
+
+Bilinear upsampling is counted with its interpolation weights (``interpolation=True``; scales 2 and 4, whose
+weights are dyadic and so exact in float64)."""
 
 from __future__ import annotations
 
@@ -73,6 +76,8 @@ def _module(nd: dict, nh: int, nw: int) -> nn.Module:
         return _ones(m)
     if kind == "nearest":
         return nn.Upsample(scale_factor=pair(nd["scale"]), mode="nearest")
+    if kind == "linear":
+        return nn.Upsample(scale_factor=pair(nd["scale"]), mode="bilinear", align_corners=False)
     return nn.Identity()
 
 
@@ -88,7 +93,8 @@ def torch_dags(draw, merges: bool = True):
         hw = (sizes(nodes, n0[0]), sizes(nodes, n0[1]))
         src = draw(st.sampled_from(sorted(hw[0])))
         partners = [x for x in sorted(hw[0]) if x != src and all(h[x] == h[src] for h in hw)]
-        kind = draw(st.sampled_from(["conv", "conv", "pool", "tconv", "nearest", "identity"] + ["add"] * merges))
+        kinds = ["conv", "conv", "pool", "tconv", "nearest", "linear", "identity"] + ["add"] * merges
+        kind = draw(st.sampled_from(kinds))
         if kind == "add" and partners:
             nodes[name] = {"kind": "add", "inputs": [src, draw(st.sampled_from(partners))]}
             continue
@@ -108,6 +114,8 @@ def torch_dags(draw, merges: bool = True):
             nd["output_padding"] = draw(st.integers(0, max(s, d) - 1))
         elif kind == "nearest":
             nd = {"kind": "nearest", "scale": draw(st.integers(2, 3))}
+        elif kind == "linear":  # dyadic interpolation weights: exact in float64
+            nd = {"kind": "linear", "scale": draw(st.sampled_from([2, 4]))}
         else:
             nd = {"kind": "identity"}
         nd["inputs"] = [src]
@@ -157,7 +165,7 @@ def test_counts_equal_torch_gradients_dags(case, fu):
     """1-D DAGs (merges, borders, strides, dilation, transposed conv, nearest upsampling): grad == counts."""
     nodes, n0 = case
     target, (u,) = _unit(nodes, n0[:1], (fu,))
-    cov = rfsym.coverage(to_graph(nodes, None), layer=target, unit=u, input=n0[0])
+    cov = rfsym.coverage(to_graph(nodes, None), layer=target, unit=u, input=n0[0], interpolation=True)
     assert torch.equal(grad_of(nodes, (n0[0], 0), (u, 0)), expected(cov, (n0[0], 0)))
 
 
@@ -167,7 +175,7 @@ def test_counts_equal_torch_gradients_2d_chains(case, fu, fv):
     """2-D chains: the gradient is the outer product of the axes' counts."""
     nodes, n0 = case
     target, unit = _unit(nodes, n0, (fu, fv))
-    cov = rfsym.coverage(to_graph(nodes, None), layer=target, unit=unit, input=n0)
+    cov = rfsym.coverage(to_graph(nodes, None), layer=target, unit=unit, input=n0, interpolation=True)
     assert cov.separable
     assert torch.equal(grad_of(nodes, n0, unit), expected(cov, n0))
 
@@ -222,7 +230,7 @@ def test_nd_counts_equal_torch_gradients_2d_dags(case, fu, fv):
     """2-D DAGs with merges: the exact N-D counts are the gradient (not the product of the axes' counts)."""
     nodes, n0 = case
     target, unit = _unit(nodes, n0, (fu, fv))
-    got = rfsym.coverage.counts_nd(to_graph(nodes, None), layer=target, unit=unit, input=n0)
+    got = rfsym.coverage.counts_nd(to_graph(nodes, None), layer=target, unit=unit, input=n0, interpolation=True)
     want = torch.zeros(*n0, dtype=torch.float64)
     for i, row in enumerate(got.counts):
         for j, c in enumerate(row):

@@ -127,8 +127,9 @@ def test_cli(tmp_path):
             [sys.executable, "-m", "rfsym", "erf", *args], capture_output=True, text=True, cwd=tmp_path
         )
 
-    res = run("erfmod:make", "--input", "21", "--samples", "2")
+    res = run("erfmod:make", "--input", "21", "--samples", "2", "--progress")
     assert res.returncode == 0, res.stderr
+    assert res.stderr.splitlines() == ["rfsym erf: sample 1/2", "rfsym erf: sample 2/2"]
     assert "output unit (10, 10)" in res.stdout and "t = 99%: side" in res.stdout and "2 samples" in res.stdout
     from PIL import Image
 
@@ -182,3 +183,29 @@ def test_images_and_saved_tensors(tmp_path):
     (folder / "broken.png").write_text("junk")
     with pytest.raises(RfsymError, match="cannot read the image"):
         image_inputs(str(folder), (8, 8))
+
+
+def test_imported_model_counts_equal_its_erf():
+    """A PyTorch model with weights 1 (residual sum, max pooling as summing average pooling): rfsym.from_torch +
+    counts_nd equal rfsym.erf on the same model."""
+
+    class Res(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = ones(nn.Conv2d(1, 1, 3, padding=1, bias=False))
+            self.b = ones(nn.Conv2d(1, 1, 3, padding=2, dilation=2, bias=False))
+            self.pool = nn.AvgPool2d(2, divisor_override=1)
+
+        def forward(self, x):
+            y = self.a(x)
+            return self.pool(y + self.b(y))
+
+    model = Res()
+    res = erf(model, 14, samples=1)
+    g = rfsym.from_torch(model, 14)
+    nd = rfsym.coverage.counts_nd(g, unit=res.unit, input=14)
+    want = torch.zeros(14, 14, dtype=torch.float64)
+    for i, row in enumerate(nd.counts):
+        for j, c in enumerate(row):
+            want[nd.offset[0] + i, nd.offset[1] + j] = c
+    assert torch.equal(res.scores, want)

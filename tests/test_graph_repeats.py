@@ -327,3 +327,80 @@ def test_resnet_template_derive_is_fast():
     t = time.process_time()
     derive(g)
     assert time.process_time() - t < 3.0
+
+
+# ---------------------------------------------------------------------------
+# nested repeats: a U-Net of symbolic depth
+
+
+def _unet_at(depth: int) -> Any:
+    from importlib import resources
+
+    text = resources.files("rfsym.zoo").joinpath("unet_template.toml").read_text(encoding="utf-8")
+    return rfsym.loads(text.replace('times = "D"', f"times = {depth}"))
+
+
+def test_unet_template_against_the_unrolled_graphs():
+    """Depth D = 1..6: the closed form in D equals the unrolled U-Net's forms and its numeric table."""
+    f = derive(rfsym.load("unet_template"))
+    D = next(x for x in f.free_symbols if x.name == "D")
+    assert sympy.simplify(f.r - (14 * 2**D - 9)) == 0 and f.j == 1
+    assert any("nested repeat 'level' (D levels)" in c for c in f.conditions)
+    for depth in range(1, 7):
+        g = _unet_at(depth)
+        assert sum(1 for x in g.nodes if x.endswith(".cat")) == depth
+        ref = derive(g)
+        got = f.subs({"D": depth})
+        for key in ("j", "r", "start", "P"):
+            assert sympy.simplify(sympy.sympify(getattr(got, key)) - sympy.sympify(getattr(ref, key))) == 0, key
+        for n in (2**depth * 3, 2**depth * 5):
+            t = quiet_table(g, input=n).output[0]
+            ev = got.evaluate(n)
+            assert tuple(ev[k] for k in KEYS) == (t.n, t.j, t.r, t.start, t.P), (depth, n)
+
+
+def test_unet_template_is_the_zoo_unet_at_depth_4():
+    zoo = derive(rfsym.load("unet")).nodes["dec1b"]  # the zoo's U-Net before its 1x1 head
+    got = derive(rfsym.load("unet_template")).subs({"D": 4})
+    assert (got.j, got.r, got.start, got.P) == (zoo.j, zoo.r, zoo.start, zoo.P) == (1, 215, sympy.Rational(1, 2), 107)
+
+
+def test_nested_repeat_errors():
+    from importlib import resources
+
+    text = resources.files("rfsym.zoo").joinpath("unet_template.toml").read_text(encoding="utf-8")
+    with pytest.raises(RfsymError, match="exactly one 'inner' layer"):
+        rfsym.loads(text.replace('kind = "inner"', 'kind = "relu"'))
+    with pytest.raises(RfsymError, match="belongs in the block of a repeat with nest = true"):
+        rfsym.loads('[[layers]]\nname = "x"\nkind = "inner"\n')
+    with pytest.raises(RfsymError, match="core belongs to a repeat with nest = true"):
+        rfsym.loads(text.replace("nest = true", "nest = false"))
+    # a skip through a wide convolution: the inner path need not contain its window
+    wide = text.replace(
+        '  [[layers.layers]]\n  name = "cat"\n  kind = "concat"\n  inputs = ["enc_b", "up"]',
+        '  [[layers.layers]]\n  name = "skip"\n  kind = "conv"\n  kernel = 41\n  padding = 20\n  inputs = ["enc_b"]\n\n'
+        '  [[layers.layers]]\n  name = "cat"\n  kind = "concat"\n  inputs = ["skip", "up"]',
+    )
+    assert wide != text
+    with pytest.raises(RfsymError, match="does not provably contain the other inputs' windows at merge 'cat'"):
+        derive(rfsym.loads(wide))
+    g = rfsym.loads(wide.replace('times = "D"', "times = 2"))
+    t = quiet_table(g, input=64).output[0]
+    ev = derive(g).evaluate(64)
+    assert tuple(ev[k] for k in KEYS) == (t.n, t.j, t.r, t.start, t.P)  # a numeric depth unrolls
+
+
+def test_sample_rate_is_kept():
+    """An optional top-level sample_rate (Hz) is an attribute of networks and graphs, kept by subs."""
+    assert rfsym.load("wavenet").sample_rate == 16000 == rfsym.load("wav2vec2_feature_encoder").sample_rate
+    assert rfsym.load("alexnet").sample_rate is None
+    g = rfsym.loads(
+        'sample_rate = 8000\ninput = "n"\n[[layers]]\nname = "a"\nkind = "conv"\nkernel = 3\npadding = 1\n'
+        '[[layers]]\nname = "sum"\nkind = "add"\ninputs = ["a", "input"]\n'
+    )
+    assert g.sample_rate == 8000 and g.subs({"n": 9}).sample_rate == 8000
+    net = rfsym.loads('sample_rate = 22050.5\n[[layers]]\nkind = "conv"\nkernel = "k"\n[symbols]\nk = { min = 1 }\n')
+    assert net.subs({"k": 3}).sample_rate == 22050.5
+    for bad in ("0", "-1", "true", '"fast"', "nan", "inf"):
+        with pytest.raises(RfsymError, match="sample_rate must be a positive number"):
+            rfsym.loads(f'sample_rate = {bad}\n[[layers]]\nkind = "conv"\nkernel = 3\n')

@@ -322,7 +322,7 @@ class TestOnnx:
             from_onnx(bad)
         assert "\n" not in str(info.value) and "\x1b" not in str(info.value) and "up\\n" in str(info.value)
         m = nn.Sequential()
-        m.add_module("a\nb", nn.PixelShuffle(2))
+        m.add_module("a\nb", nn.Unfold(2))
         with pytest.raises(RfsymError) as info:
             from_torch(nn.Sequential(nn.Conv2d(4, 4, 3), m), 8)
         assert "\n" not in str(info.value) and "a\\nb" in str(info.value)

@@ -740,12 +740,15 @@ class TestMoreAnswers:
         assert miss.count == 0 and [n.values["r"] for n in miss.nearest] == [355]
 
     def test_graph_is_refused(self) -> None:
-        """Networks with branches get a clear error, not a crash."""
+        """A graph without an input size and a non-network get a clear error, not a crash (graphs with
+        an input are solved since issue 12: tests/test_solve_graphs.py)."""
         from rfsym import Graph
 
         g = Graph()
-        with pytest.raises(RfsymError, match="sequential"):
+        with pytest.raises(RfsymError, match="input size"):
             solve(g, r=3)
+        with pytest.raises(RfsymError, match="networks and graphs"):
+            solve(5, r=3)  # type: ignore[arg-type]
 
     def test_callable_objective(self) -> None:
         """minimize=callable: optimum and ties over the complete solution set, against brute force."""

@@ -19,6 +19,7 @@ from oracle import count_windows, oracle
 
 import rfsym
 from rfsym import Graph, Network, RfsymError, from_torch
+from rfsym.io._graphbuild import global_paths
 from rfsym.layers import ConvTranspose, Identity, Pool, Upsample
 
 # -- random 1-D stacks against the oracle ------------------------------------------------
@@ -335,27 +336,37 @@ class TestFunctionalAndGraphs:
         nz = torch.nonzero(x.grad[0, 0]).flatten()
         assert int(nz[-1] - nz[0] + 1) == st_.r == 7
 
-    def test_squeeze_excitation_broadcast(self):
-        """A gate computed from a global pooling and broadcast back (SE block) makes every unit see the whole input."""
+    def test_squeeze_excitation_is_global(self):
+        """An SE gate (global pooling broadcast back) is a global operation: the network is the local field of the
+        paths that avoid it, and global_paths says every unit also sees the whole input (as the gradient shows)."""
 
         class SE(nn.Module):
-            def __init__(self):
+            def __init__(self, detach=False):
                 super().__init__()
                 self.c = nn.Conv2d(1, 4, 3, padding=1)
                 self.pool = nn.AdaptiveAvgPool2d(1)
                 self.fc = nn.Conv2d(4, 4, 1)
+                self.detach = detach
 
             def forward(self, x):
                 y = self.c(x)
-                return y * torch.sigmoid(self.fc(self.pool(y)))
+                g = self.pool(y)
+                return y * torch.sigmoid(self.fc(g.detach() if self.detach else g))
 
         g = from_torch(SE(), 12)
-        kinds = {row.name: type(row.layer) for row in g.table().rows[1:]}
-        assert kinds["mul.broadcast"] is Upsample
         out = g.table().output
-        assert out[0].n == 12 and out[0].r >= 2 * 12 - 1  # every unit's box covers the whole input
-        rep = rfsym.verify(SE(), 12, strict=True)
-        assert all(u.observed == (0, 11) for u in rep.units)
+        assert (out[0].n, out[0].j, out[0].r) == (12, 1, 3)  # conv c alone, not the whole-map window
+        info = global_paths(g)
+        assert info is not None and not info.only and any("pool" in op for op in info.ops)
+        for detach, extent in ((False, (0, 11)), (True, (4, 6))):
+            m = SE(detach)
+            with torch.no_grad():
+                for p in m.parameters():
+                    p.fill_(0.5)
+            x = torch.ones(1, 1, 12, 12, requires_grad=True)
+            m(x)[0, :, 5, 5].sum().backward()
+            nz = torch.nonzero(x.grad[0, 0].abs().sum(0)).flatten()
+            assert (int(nz[0]), int(nz[-1])) == extent  # the whole input; with the gate detached the 3-wide box
 
     def test_concat_along_space_is_refused(self):
         """torch.cat along a spatial axis is an unsupported op with a clear message."""
@@ -395,8 +406,8 @@ class TestFunctionalAndGraphs:
 class TestErrors:
     def test_unsupported_module_names_path_and_type(self):
         """An unsupported module gets an error with its module path and type; passthrough= accepts it."""
-        m = nn.Sequential(nn.Conv1d(1, 4, 3), nn.Sequential(nn.Identity(), nn.PixelShuffle(2)))
-        with pytest.raises(RfsymError, match=r"1\.1 \(torch\.nn\.PixelShuffle\): unsupported module"):
+        m = nn.Sequential(nn.Conv1d(1, 4, 3), nn.Sequential(nn.Identity(), nn.Unfold(2)))
+        with pytest.raises(RfsymError, match=r"1\.1 \(torch\.nn\.Unfold\): unsupported module"):
             from_torch(m, 10)
         net = from_torch(m, 10, passthrough=["1.1"])
         assert net.table().output[0].r == 3
@@ -461,3 +472,260 @@ def test_public_api():
     assert {"from_torch", "from_onnx", "verify"} <= set(rfsym.__all__)
     assert isinstance(from_torch(nn.Conv1d(1, 1, 3), 5), Network)
     assert isinstance(Identity(), rfsym.layers.Layer)
+
+
+# -- issue 15: layouts, crops, pixel shuffles, global operations ------------------------------
+
+
+def _grad_field(model, shape, axis=-1):
+    """(r, j, start) on the last axis from the float64 gradients of two middle units (tests/_grad_check.py)."""
+    from _grad_check import field, forward
+
+    x, y, _ = forward(model, shape)
+    n = int(y.shape[axis])
+    u = (n - 1) // 2
+    return field(x, y, y.dim() - 3, (u, u + 1))[:3], tuple(y.shape[2:])
+
+
+class _Shuffle(nn.Module):
+    """ShuffleNet's channel shuffle between two convolutions (view to 5 axes, transpose, view back)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(1, 4, 3, stride=2)
+        self.b = nn.Conv2d(4, 4, 5, padding=1)
+
+    def forward(self, x):
+        x = self.a(x)
+        n, c, h, w = x.size()
+        x = x.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, -1, h, w)
+        return self.b(x)
+
+
+class _ChannelsLast(nn.Module):
+    """A ConvNeXt block: depthwise conv, permute to channels last, LayerNorm and Linear on channels, permute back."""
+
+    def __init__(self):
+        super().__init__()
+        self.dw = nn.Conv2d(4, 4, 7, padding=3, groups=4)
+        self.norm = nn.LayerNorm(4)
+        self.fc = nn.Linear(4, 8)
+        self.out = nn.Conv2d(8, 4, 3, stride=2)
+
+    def forward(self, x):
+        y = self.dw(x).permute(0, 2, 3, 1)
+        y = torch.nn.functional.gelu(self.fc(self.norm(y)))
+        return self.out(y.permute(0, 3, 1, 2))
+
+
+class TestLayouts:
+    @pytest.mark.parametrize("make", [_Shuffle, _ChannelsLast])
+    @pytest.mark.parametrize("method", ["fx", "hooks"])
+    def test_channel_only_rearrangements(self, make, method):
+        """A channel shuffle and a channels-last block keep the spatial axes: r, j, start and n match the gradients."""
+        m = make()
+        chans = m.a.in_channels if hasattr(m, "a") else 4
+        (r, j, start), shape = _grad_field(m, (1, chans, 9, 41))
+        out = from_torch(m, (9, 41), method=method).table().output
+        assert tuple(s.n for s in out) == shape
+        assert (out[1].r, out[1].j, out[1].start) == (r, j, start)
+
+    def test_same_tensor_twice(self):
+        """x + x and x * sigmoid(x) (SiLU written out) are one input of the merge, not an error."""
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c = nn.Conv1d(1, 1, 5)
+
+            def forward(self, x):
+                y = self.c(x)
+                return (y + y) * torch.sigmoid(y)
+
+        assert from_torch(M(), 20).table().output[0].r == 5
+
+    def test_mixing_reshape_is_refused_naming_the_module(self):
+        """A view that mixes a spatial axis with the channels names the module and suggests --passthrough."""
+
+        class Mix(nn.Module):
+            def forward(self, x):
+                n, c, h, w = x.size()
+                return x.view(n, c * 2, h // 2, w)
+
+        m = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Sequential(Mix()))
+        with pytest.raises(RfsymError, match=r"1\.0 .*mixes its spatial axes.*--passthrough '1\.0'"):
+            from_torch(m, 12, method="fx")
+
+
+@st.composite
+def crop_case(draw):
+    k1, s1, d1 = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    k2 = draw(st.integers(1, 4))
+    n = draw(st.integers(12, 50))
+    start = draw(st.integers(-3, 4))
+    stop = draw(st.one_of(st.none(), st.integers(-4, 40)))
+    step = draw(st.integers(1, 3))
+    pad = draw(st.one_of(st.none(), st.tuples(st.integers(-3, 0), st.integers(-3, 0))))
+    return k1, s1, d1, k2, n, slice(start, stop, step), pad
+
+
+class _Crop(nn.Module):
+    def __init__(self, k1, s1, d1, k2, key, pad):
+        super().__init__()
+        self.a = nn.Conv1d(1, 2, k1, s1, dilation=d1, padding=1)
+        self.b = nn.Conv1d(2, 1, k2)  # no padding after the crop: see docs/models.md, cropping
+        self.key, self.pad = key, pad
+
+    def forward(self, x):
+        y = self.a(x)[:, :, self.key]
+        if self.pad is not None:
+            y = F.pad(y, self.pad)
+        return self.b(y)
+
+
+class TestCrops:
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(case=crop_case())
+    def test_slices_and_negative_padding_against_gradients(self, case):
+        """x[..., a:b:step] and F.pad with negative pads crop the map: every unit's gradient extent lies in
+        rfsym's box (equal when the box is inside the input), and n equals PyTorch's output length."""
+        from _grad_check import extent, forward
+
+        k1, s1, d1, k2, n, key, pad = case
+        m = _Crop(k1, s1, d1, k2, key, pad)
+        try:
+            with torch.no_grad():
+                n_torch = m(torch.zeros(1, 1, n)).shape[-1]
+        except RuntimeError:
+            n_torch = 0
+        assume(n_torch >= 1)
+        for method in ("fx", "hooks"):
+            st_ = from_torch(m, n, method=method).table(origin=Fraction(1, 2)).output[0]
+            assert st_.n == n_torch
+        x, y, _ = forward(m, (1, 1, n))
+        for u in range(n_torch):
+            got = extent(x, y, (u,))[0]
+            c = st_.start + u * st_.j
+            lo, hi = c - Fraction(st_.r) / 2, c + Fraction(st_.r) / 2
+            if got is not None:
+                assert lo <= got[0] and got[1] + 1 <= hi
+                if lo >= 0 and hi <= n:
+                    assert (got[0], got[1] + 1) == (lo, hi)
+
+
+class TestPixelShuffle:
+    @pytest.mark.parametrize("factor", [2, 3])
+    def test_shuffle_and_unshuffle_against_gradients(self, factor):
+        """PixelShuffle (nearest upsampling by r) and PixelUnshuffle (a window r, stride r): n and the bounds."""
+        from _grad_check import extent, forward
+
+        up = nn.Sequential(nn.Conv2d(1, factor * factor, 3), nn.PixelShuffle(factor), nn.Conv2d(1, 1, 3))
+        down = nn.Sequential(nn.PixelUnshuffle(factor), nn.Conv2d(factor * factor, 1, 3))
+        for m, rows, n in ((up, 4, 13), (down, 3 * factor, 6 * factor)):
+            st_ = from_torch(m, (rows, n)).table().output[1]
+            x, y, _ = forward(m, (1, 1, rows, n))
+            assert y.shape[-1] == st_.n
+            for u in range(int(st_.n)):
+                lo, hi = extent(x, y, (int(y.shape[2]) // 2, u))[1]
+                c = st_.start + u * st_.j
+                assert c - Fraction(st_.r) / 2 <= lo and hi + 1 <= c + Fraction(st_.r) / 2
+        st_ = from_torch(down, 6 * factor).table().output[0]
+        assert (st_.j, st_.r) == (factor, 3 * factor)  # exact jump change, and the window as a convolution
+
+
+class TestGlobal:
+    def test_attention_residual_is_global(self):
+        """x + attention(x) over all positions: the local field is the patch embedding's, and the unit is global."""
+
+        class ViTish(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embed = nn.Conv2d(3, 8, 4, stride=4)
+                self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+                self.mlp = nn.Linear(8, 8)
+
+            def forward(self, x):
+                t = self.embed(x).flatten(2).transpose(1, 2)
+                t = t + self.attn(t, t, t)[0]
+                return self.mlp(t)
+
+        net = from_torch(ViTish(), 32)
+        out = net.table().output
+        assert (out[0].r, out[0].j) == (4, 4)
+        info = global_paths(net)
+        assert info is not None and any("attn" in op for op in info.ops) and not info.only
+
+    def test_pooled_head_is_global_only(self):
+        """A pooled classifier head: every path is global (the old whole-map window is kept and marked)."""
+        m = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+        net = from_torch(m, 10)
+        info = global_paths(net)
+        assert info is not None and info.only and net.table().output[0].r == 10
+        assert global_paths(from_torch(nn.Conv2d(1, 1, 3), 10)) is None
+
+
+class TestPassthroughAndFallback:
+    def test_patterns(self):
+        """passthrough takes patterns; one that matches nothing is an error naming it."""
+        m = nn.Sequential(nn.Conv1d(1, 1, 3), nn.Sequential(nn.Unfold(2)), nn.Sequential(nn.Unfold(2)))
+        assert from_torch(m, 10, passthrough=["?.0"]).table().output[0].r == 3
+        with pytest.raises(RfsymError, match="no module 'x.\\*'"):
+            from_torch(m, 10, passthrough=["x.*"])
+
+    def test_fx_refusal_falls_back_to_hooks(self):
+        """A view fx sees only as proxies (sizes multiplied) fails under fx; the default method then uses hooks."""
+
+        class Tokens(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c = nn.Conv2d(1, 2, 3)
+
+            def forward(self, x):
+                y = self.c(x)
+                return y.view(y.shape[0], y.shape[1], y.shape[2] * y.shape[3]).mean(-1)
+
+        with pytest.raises(RfsymError, match="mixes its spatial axes"):
+            from_torch(Tokens(), 9, method="fx")
+        net = from_torch(Tokens(), 9)
+        assert global_paths(net).only and net.table().output[0].r == 9
+
+
+class TestTableCli:
+    def test_passthrough_and_global_line(self, tmp_path):
+        """`rfsym table pkg:factory --passthrough PATTERN` works, and a global model gets its 'global:' line."""
+        import json
+        import subprocess
+
+        (tmp_path / "nets.py").write_text(
+            "import torch, torch.nn as nn\n"
+            "class SE(nn.Module):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.c = nn.Conv2d(3, 4, 3)\n"
+            "        self.gate = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(4, 4, 1), nn.Sigmoid())\n"
+            "        self.odd = nn.Sequential(nn.Unfold(2))\n"
+            "    def forward(self, x):\n"
+            "        y = self.c(x)\n"
+            "        return self.odd(y * self.gate(y))\n"
+            "def se():\n    return SE()\n"
+        )
+
+        def run(*args):
+            return subprocess.run(
+                [sys.executable, "-m", "rfsym", "table", "nets:se", "--input", "16", *args],
+                capture_output=True,
+                text=True,
+                cwd=tmp_path,
+            )
+
+        bad = run()
+        assert bad.returncode == 2 and "--passthrough 'odd.0'" in bad.stderr
+        ok = run("--passthrough", "odd.*")
+        assert ok.returncode == 0, ok.stderr
+        assert ok.stdout.splitlines()[-1].startswith("global: every output unit also sees the whole input")
+        js = json.loads(run("--passthrough", "odd.*", "--format", "json").stdout)
+        assert js["global"]["whole_input"] is True and js["layers"][-1]["r"] == [3, 3]
+        zoo = subprocess.run(
+            [sys.executable, "-m", "rfsym", "table", "alexnet", "--passthrough", "x"], capture_output=True, text=True
+        )
+        assert zoo.returncode == 2 and "applies to PyTorch factories and ONNX files only" in zoo.stderr

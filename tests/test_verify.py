@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 import torch
@@ -221,7 +222,7 @@ class TestCli:
             (("table", "mymodels:net"), "needs --input"),
             (("table", "mymodels:net", "--input", "2"), "needs a larger input"),
             (("table", "corrupt.onnx"), "not a valid ONNX model"),
-            (("verify", "corrupt.onnx", "--input", "8"), "verify needs a PyTorch model"),
+            (("verify", "corrupt.onnx", "--input", "8"), "not a valid ONNX model"),
         ],
     )
     def test_bad_input(self, pkg, args, message):
@@ -259,3 +260,80 @@ def test_verify_function_not_shadowed_by_its_module():
     code = "import rfsym.verification, rfsym; assert callable(rfsym.verify) and rfsym.verify.__module__ == 'rfsym.verification'"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+# -- issue 15: verify that means it ---------------------------------------------------------
+
+
+class _SE(nn.Module):
+    """A convolution gated by squeeze-and-excitation (global pooling, 1x1 convolutions, hard sigmoid)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.se = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(8, 8, 1), nn.Hardsigmoid())
+        self.d = nn.Conv2d(8, 8, 5, padding=2)
+
+    def forward(self, x):
+        y = self.c(x)
+        return self.d(y * self.se(y))
+
+
+class TestStatus:
+    def test_auto_size_checks_everything(self):
+        """Without an input size every quantity is checked, on each axis at an input that holds the field."""
+        rep = verify(Trunk(resnet(18, width=8)), strict=True)
+        assert rep.checked and all(rep.status(q) == "checked" for q in ("n", "r", "j", "start"))
+        assert all(a.r_observed == a.r == 435 and a.j_observed == a.j == 32 for a in rep.axes)
+        assert rep.to_text().splitlines()[0].endswith("OK: n, r, j and start checked on every axis")
+
+    def test_small_input_says_only_bounded(self):
+        """At an input smaller than the field, r is only bounded and j, start are not checkable: no bare OK."""
+        rep = verify(Trunk(resnet(18, width=8)), 224)
+        assert rep.ok and not rep.checked
+        assert rep.status("r") == "only bounded" and rep.status("j") == "not checkable"
+        head = rep.to_text().splitlines()[0]
+        assert "OK so far" in head and "only bounded r" in head
+
+    def test_saturating_activations_do_not_hide_the_field(self):
+        """ReLU6 after residual sums saturates with positive weights (activations double per block, the cap is 6);
+        verify uncaps it, so the gradient is not empty and r is checked (MobileNet v2 at 512 failed so)."""
+
+        class Res6(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.stem = nn.Conv2d(1, 4, 3, padding=1)
+                self.blocks = nn.ModuleList(nn.Conv2d(4, 4, 3, padding=1) for _ in range(5))
+
+            def forward(self, x):
+                x = self.stem(x)
+                for b in self.blocks:
+                    x = F.relu6(x + b(x))
+                return x
+
+        rep = verify(Res6(), 17, strict=True)  # a square input: the activations reach the cap
+        assert rep.checked and rep.axes[0].r_observed == 13
+
+    def test_global_gate_is_checked_both_ways(self):
+        """An SE model: the local field is checked with the gate detached, 'global' with it attached."""
+        rep = verify(_SE(), strict=True)
+        assert rep.checked and rep.global_check.startswith("checked") and rep.axes[0].r == 3 + 4 * 2
+
+    def test_wrong_passthrough_still_fails(self):
+        """Declaring the SE gate or a convolution pass-through is caught: the global gate or the field disagrees."""
+        rep = verify(_SE(), passthrough=["se"])
+        assert not rep.ok and "global operation" in " ".join(rep.mismatches)
+        rep = verify(_SE(), passthrough=["d"])
+        assert not rep.ok and rep.status("r") == "MISMATCH"
+
+    def test_cli_without_input(self, tmp_path):
+        """`rfsym verify pkg:factory` without --input picks the sizes and says what it checked."""
+        (tmp_path / "se_models.py").write_text(
+            f"import sys\nsys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+            "from test_verify import _SE\ndef se():\n    return _SE()\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-m", "rfsym", "verify", "se_models:se"], capture_output=True, text=True, cwd=tmp_path
+        )
+        assert out.returncode == 0, out.stderr
+        assert "OK: n, r, j and start checked on every axis" in out.stdout and "global: every output unit" in out.stdout

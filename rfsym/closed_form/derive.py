@@ -32,7 +32,7 @@ import sympy
 
 from .. import _arith as A
 from ..errors import RfsymError
-from ..graph import BlockRepeat, Graph, block_map
+from ..graph import BlockRepeat, Graph, NestRepeat, block_map, nest_map
 from ..layers import Conv, Repeat
 from ..maps import (
     FLAT_LIMIT,
@@ -84,6 +84,10 @@ def _copy(block: Sequence[Any], index: Any, i: int) -> list[Any]:
 
 
 def _element_map(layer: Any, axis: int, convention: str, fast: bool = False, domains: Any = None) -> AffineMap:
+    if isinstance(layer, NestRepeat):  # a block nested in itself (a U-Net of symbolic depth)
+        return nest_map(
+            layer, axis, convention, lambda lay, ax, conv: _element_map(lay, ax, conv, domains=domains), domains
+        )
     if isinstance(layer, BlockRepeat):  # a block with branches: one copy's map from the block's walk
         one, _ = block_map(
             layer, axis, convention, lambda lay, ax, conv: _element_map(lay, ax, conv, domains=domains), domains

@@ -260,10 +260,18 @@ def _conditions(graph: Graph, walk: GraphWalk, axes: list[int], convention: str)
 
 def _repeat_conditions(graph: Graph, axes: list[int], convention: str) -> list[str]:
     """What each repeated block with branches relies on: its merges, proved in one generic copy."""
-    from ..graph import BlockRepeat
+    from ..graph import BlockRepeat, NestRepeat
 
     out = []
     for lay in graph.layers:
+        if isinstance(lay, NestRepeat):
+            out.append(
+                f"nested repeat {lay.label()!r} ({A.fmt(lay.times)} levels): at every merge of a level, the path "
+                "through the inner level provably contains the other inputs' windows for any inner level that widens "
+                "its input's window, and every level and the core do (induction over the levels); every level's merges "
+                "need inputs of equal size (checked by the table for a numeric depth)"
+            )
+            continue
         if not isinstance(lay, BlockRepeat):
             continue
         for ax in axes:

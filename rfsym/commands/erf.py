@@ -38,12 +38,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--float32", action="store_true", help="run in float32 (default float64)")
     p.add_argument("--relu", action="store_true", help="ReLU on the unit and on the gradient, as RepLKNet does")
     p.add_argument("--raw", action="store_true", help="area ratios of the raw scores (default: log10(score + 1))")
-    p.add_argument("--progress", action="store_true", help="one line per sample on standard error")
+    p.add_argument(
+        "--progress",
+        action="store_true",
+        help="one line per sample on standard error (default when standard error is a terminal)",
+    )
     p.add_argument("--images", metavar="DIR", help="average over the images of a folder instead of noise")
     p.add_argument("--inputs", metavar="FILE", help="average over tensors saved with torch.save (N, C, *sizes)")
     p.add_argument("--plot", metavar="FILE", help="also draw the ERF heatmap: .png or .pdf")
     p.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
     add_format_argument(p, ["text", "json"])
+
+
+def _tty() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         dtype="float32" if args.float32 else "float64",
         seed=args.seed,
         relu=args.relu,
-        progress=progress if args.progress else None,
+        progress=progress if args.progress or _tty() else None,
         name=args.spec,
     )
     emit(

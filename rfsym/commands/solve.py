@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from dataclasses import replace
+from typing import Any
 
 from .._display import term_text
+from .._files import write_stdout
 from ..errors import RfsymError
 from ._common import (
     add_convention_argument,
@@ -100,6 +103,22 @@ def _given(items: list[str]) -> dict[str, int]:
 def run(args: argparse.Namespace) -> int:
     from ..solver import parse_target_string, solve
 
+    # Up to millions of small tuples are built: the objects that exist now (sympy, rfsym) need no
+    # more garbage collection passes, and the listing makes no cycles.  Restored at the end (main()
+    # may run in a longer process).
+    enabled = gc.isenabled()
+    gc.freeze()
+    gc.disable()
+    try:
+        return _run(args, parse_target_string, solve)
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
+def _run(args: argparse.Namespace, parse_target_string: Any, solve: Any) -> int:
+
     if not args.target:
         raise RfsymError("give at least one --target (e.g. --target r=224)")
     if args.limit < 0:
@@ -143,5 +162,11 @@ def run(args: argparse.Namespace) -> int:
 
         emit(latex(res, environment="align*"))
         return 0
-    emit(res.to_json() if args.format == "json" else res.to_text())
+    if args.format == "json":
+        # json.dumps output is ASCII with control characters escaped: nothing for emit() to escape
+        for chunk in res.json_chunks():
+            write_stdout(chunk)
+        write_stdout("\n")
+        return 0
+    emit(res.to_text())
     return 0

@@ -42,6 +42,10 @@ __all__ = [
 ]
 
 
+#: Most axes a unit may have here.
+MAX_AXES = 8
+
+
 def _ndim(net: Network | Graph, *given: Any) -> int:
     """The layers' number of axes; for scalar layers, the length of a per-axis input, unit or declared input."""
     if net.ndim is not None:
@@ -104,6 +108,8 @@ def _prepare(
     if not isinstance(net, (Network, Graph)):
         raise RfsymError(f"connection counts need an rfsym Network or Graph (got {type(net).__name__})")
     nd = _ndim(net, input, unit, net.input)
+    if nd > MAX_AXES:
+        raise RfsymError(f"{net.name}: {nd} axes; connection counts take at most {MAX_AXES}")
     axes = _axes(net, axis, nd)
     inputs = _inputs(net, input, nd)
     units = _per_axis(unit, "unit", nd, net.name)
@@ -120,22 +126,29 @@ def _prepare(
 
 
 def counts(
-    net: Network | Graph, layer: str | None = None, unit: Any = 0, input: Any = None, axis: int | None = None
+    net: Network | Graph,
+    layer: str | None = None,
+    unit: Any = 0,
+    input: Any = None,
+    axis: int | None = None,
+    interpolation: bool = False,
 ) -> Coverage:
     """Exact connection counts of ``unit`` of ``layer`` (default: the output) on each axis (or one ``axis``).
 
     ``input``: an input size (one, or one per axis) clips every feature map at
     its borders; without it the axes are the infinite line (every unit has its
     full window, as in the receptive-field tables).  ``unit``: one index, or one
-    per axis.  Refuses (before the work) a propagation above
-    :data:`~rfsym.coverage._propagate.MAX_COUNT_WORK` additions.
+    per axis.  ``interpolation``: bilinear upsampling passes its interpolation
+    weights (exact Fractions; then the counts are the gradient of the all-ones
+    model) instead of counting its connections.  Refuses (before the work) a
+    propagation above :data:`~rfsym.coverage._propagate.MAX_COUNT_WORK` additions.
     """
     layer, todo, inputs = _prepare(net, layer, unit, input, axis)
     axes = []
     for ax, u, steps, _ in todo:
         check_limits(steps, u, False, f"{net.name} (axis {ax})")
-        lo, vals = propagate(steps, u, E.COUNTS)
-        axes.append(AxisCoverage(ax, u, lo if vals else None, len(vals), tuple(vals)))
+        lo, vals = propagate(steps, u, E.WEIGHTED if interpolation else E.COUNTS)
+        axes.append(AxisCoverage(ax, u, lo if vals else None, len(vals), tuple(_exact(c) for c in vals)))
     merges = any(isinstance(st.layer, Merge) for _, _, steps, _ in todo for st in steps)
     return Coverage(net.name, layer, inputs, tuple(axes), separable=not merges)
 
@@ -165,13 +178,21 @@ def holes(
     return tuple(out)
 
 
-def counts_nd(net: Network | Graph, layer: str | None = None, unit: Any = 0, input: Any = None) -> CoverageND:
+def _exact(c: Any) -> Any:
+    """A Fraction that is an integer as an int."""
+    return c.numerator if getattr(c, "denominator", 1) == 1 and not isinstance(c, int) else c
+
+
+def counts_nd(
+    net: Network | Graph, layer: str | None = None, unit: Any = 0, input: Any = None, interpolation: bool = False
+) -> CoverageND:
     """Exact N-D counts of ``unit`` (one index per axis, or one for all): for graphs whose merges make the
-    per-axis counts non-separable (for chains they are the outer product of :func:`counts`' axes)."""
+    per-axis counts non-separable (for chains they are the outer product of :func:`counts`' axes).
+    ``interpolation`` as in :func:`counts`."""
     layer, todo, inputs = _prepare(net, layer, unit, input, None)
     plans = [steps for _, _, steps, _ in todo]
     units = tuple(u for _, u, _, _ in todo)
-    offset, cnt = propagate_nd(plans, units, net.name)
+    offset, cnt = propagate_nd(plans, units, net.name, interpolation)
     return CoverageND(net.name, layer, units, inputs, offset, cnt)
 
 

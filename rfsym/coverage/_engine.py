@@ -3,7 +3,8 @@
 A vector is ``(lo, values)``: the entry for unit ``lo + i`` of a feature map
 is ``values[i]``.  Two kinds of values:
 
-* counts: a list of Python ints (exact, however large);
+* counts: a list of Python ints (exact, however large; exact Fractions when
+  bilinear upsampling passes its interpolation weights, :data:`WEIGHTED`);
 * support: one Python int used as a bit mask (bit ``i`` set when unit
   ``lo + i`` is reached), for holes of very long stacks: shifts, ORs and
   string slicing run at C speed.
@@ -110,13 +111,38 @@ def linear_reads(o: int, s: int, n_in: int | None) -> set[int]:
     return out
 
 
-def c_linear(v: Vec, s: int, n_in: int | None) -> Vec:
+def linear_weights(o: int, s: int, n_in: int | None) -> dict[int, Any]:
+    """The interpolation weights output ``o`` gives its inputs (PyTorch, align_corners=False), exact.
+
+    ``x = (2 o + 1 - s)/(2 s)`` (0 when negative, with borders); ``floor(x)`` gets ``1 - frac(x)`` and the
+    right neighbour (the last unit at the border) ``frac(x)``; zero weights are left out.
+    """
+    from fractions import Fraction
+
+    num, den = 2 * o + 1 - s, 2 * s
+    if n_in is not None and num < 0:
+        num = 0
+    i0, rem = divmod(num, den)
+    if not rem:
+        return {i0: 1}
+    lam = Fraction(rem, den)
+    i1 = min(i0 + 1, n_in - 1) if n_in is not None else i0 + 1
+    out: dict[int, Any] = {i0: 1 - lam}
+    out[i1] = out.get(i1, 0) + lam
+    return out
+
+
+def c_linear(v: Vec, s: int, n_in: int | None, weighted: bool = False) -> Vec:
     lo, vals = v
     if not vals:
         return EMPTY_COUNTS
-    acc: dict[int, int] = {}
+    acc: dict[int, Any] = {}
     for i, c in enumerate(vals):
         if c:
+            if weighted:
+                for src, w in linear_weights(lo + i, s, n_in).items():
+                    acc[src] = acc.get(src, 0) + c * w
+                continue
             for src in linear_reads(lo + i, s, n_in):
                 acc[src] = acc.get(src, 0) + c
     a, b = min(acc), max(acc)
@@ -226,6 +252,8 @@ COUNTS = {
     "unit": lambda u: (u, [1]),
     "empty": EMPTY_COUNTS,
 }
+#: Counts with bilinear upsampling's interpolation weights (exact Fractions) instead of its connections.
+WEIGHTED = {**COUNTS, "linear": lambda v, s, n_in: c_linear(v, s, n_in, weighted=True)}
 SUPPORT = {
     "trim": s_trim,
     "clip": s_clip,

@@ -65,13 +65,15 @@ def _num(lay: Layer, what: str, v: Any) -> int:
 def _pl(lay: _Windowed, axis: int, n_in: int | None, s: int) -> int:
     if n_in is not None:
         return _num(lay, "padding", lay.pads(n_in, axis)[0])
-    lefts = {lay.pads(n, axis)[0] for n in range(1, s + 1)}
-    if len(lefts) > 1:
+    # Without a size: TensorFlow 'same' pads max(kappa - s + ((-n) mod s), 0), non-decreasing in (-n) mod s,
+    # so it is one value for every n when the two extremes (n = s and n = s + 1) agree.
+    a, b = lay.pads(s, axis)[0], lay.pads(s + 1, axis)[0]
+    if a != b:
         raise RfsymError(
             f"{lay.label()}: its 'same' padding depends on the input size modulo the stride; "
             "give an input size for connection counts"
         )
-    return _num(lay, "padding", lefts.pop())
+    return _num(lay, "padding", a)
 
 
 def layer_step(lay: Layer, name: str, inputs: tuple[str, ...], axis: int, n_in: int | None) -> Step:
@@ -107,6 +109,12 @@ def layer_step(lay: Layer, name: str, inputs: tuple[str, ...], axis: int, n_in: 
 def _entries(net: Network | Graph) -> list[tuple[Layer, str, tuple[str, ...]]]:
     """(layer, node name, input names) in topological order; repeats unrolled into chains."""
     if isinstance(net, Network):
+        for lay in net.layers:
+            if isinstance(lay, Repeat) and not isinstance(lay.times, int):
+                raise RfsymError(
+                    f"{lay.label()}: times is {A.fmt(lay.times)}; connection counts need numbers "
+                    "(substitute the symbols first)"
+                )
         flat = net.flat_layers()
         names = [lay.label() for lay in flat]
         return [(lay, nm, (names[i - 1] if i else INPUT,)) for i, (lay, nm) in enumerate(zip(flat, names))]
@@ -115,16 +123,30 @@ def _entries(net: Network | Graph) -> list[tuple[Layer, str, tuple[str, ...]]]:
     layers = {lay.label(): lay for lay in net.layers}
     out: list[tuple[Layer, str, tuple[str, ...]]] = []
     for who in net.nodes:
-        lay, ins = layers[who], net.inputs_of(who)
-        if isinstance(lay, Repeat):
-            subs = lay.unroll()
-            for i, sub in enumerate(subs):
-                nm = who if i == len(subs) - 1 else f"{who}/{sub.label()}"
-                out.append((sub, nm, ins))
-                ins = (nm,)
-        else:
-            out.append((lay, who, ins))
+        _node_entries(layers[who], who, net.inputs_of(who), out)
     return out
+
+
+def _node_entries(lay: Layer, who: str, ins: tuple[str, ...], out: list[tuple[Layer, str, tuple[str, ...]]]) -> None:
+    """One graph node as entries: a chain repeat unrolled into a chain, a repeated block with branches
+    (``graph.BlockRepeat``: it has ``entries``) into its nodes, anything else as itself."""
+    if isinstance(lay, Repeat) and not isinstance(lay.times, int):
+        raise RfsymError(
+            f"{who}: times is {A.fmt(lay.times)}; connection counts need numbers (substitute the symbols first)"
+        )
+    branched = getattr(lay, "entries", None)
+    if isinstance(lay, Repeat) and callable(branched):
+        for sub, sub_ins in branched(ins[0]):
+            _node_entries(sub, sub.label(), tuple(sub_ins), out)
+        return
+    if isinstance(lay, Repeat):
+        subs = lay.unroll()
+        for i, sub in enumerate(subs):
+            nm = who if i == len(subs) - 1 else f"{who}/{sub.label()}"
+            out.append((sub, nm, ins))
+            ins = (nm,)
+        return
+    out.append((lay, who, ins))
 
 
 def default_layer(net: Network | Graph) -> str:
@@ -135,7 +157,7 @@ def default_layer(net: Network | Graph) -> str:
                 f"{net.name}: the graph has {len(outs)} outputs ({', '.join(outs)}); choose one with layer="
             )
         return outs[0]
-    return net.flat_layers()[-1].label()
+    return _entries(net)[-1][1]
 
 
 def plan(net: Network | Graph, layer: str, axis: int, n0: int | None) -> list[Step]:

@@ -14,7 +14,9 @@ from ._geometry import Step
 #: do: about 6 s here (additions run at C speed through map(operator.add), about 8e7 units/s).
 MAX_COUNT_WORK = 5 * 10**8
 #: Widest feature-map span (units) a support (hole) propagation may hold.
-MAX_SUPPORT_WIDTH = 2**28
+MAX_SUPPORT_WIDTH = 2**26
+#: Widest span (units) a count propagation may hold (one list entry per unit).
+MAX_COUNT_WIDTH = 2**24
 
 Hull = tuple[int, int] | None
 
@@ -65,6 +67,10 @@ def check_limits(steps: list[Step], unit: int, support: bool, where: str) -> Non
                 f"{where}: the unit reaches a span of {widest} units, above the limit of {MAX_SUPPORT_WIDTH} for holes"
             )
         return
+    if widest > MAX_COUNT_WIDTH:
+        raise RfsymError(
+            f"{where}: the unit reaches a span of {widest} units, above the limit of {MAX_COUNT_WIDTH} for counts"
+        )
     cost = work * (1 + bits // 1024)
     if cost > MAX_COUNT_WORK:
         raise RfsymError(

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .. import _arith as A
 from ..errors import RfsymError
 from ..graph import INPUT
 from . import _engine as E
@@ -58,7 +59,16 @@ def _trim(v: E.Vec) -> E.Vec:
     return EMPTY if a == b else (lo + a, vals[a:b])
 
 
-def _outer_step(v: E.Vec, st: Step, depth: int) -> E.Vec:
+def _scale(v: E.Vec, w: Any, depth: int) -> E.Vec:
+    if w == 1:
+        return v
+    lo, vals = v
+    if depth == 1:
+        return (lo, [c * w for c in vals])
+    return (lo, [_scale(e, w, depth - 1) for e in vals])
+
+
+def _outer_step(v: E.Vec, st: Step, depth: int, weighted: bool = False) -> E.Vec:
     """The 1-D reading rule of ``st`` along the outer axis of a depth-``depth`` vector."""
     lo, vals = v
     acc: dict[int, E.Vec] = {}
@@ -79,6 +89,9 @@ def _outer_step(v: E.Vec, st: Step, depth: int) -> E.Vec:
                 q, r = divmod(u + st.pl - t * st.d, st.s)
                 if r == 0:
                     put(q, e)
+        elif st.kind == "linear" and weighted:
+            for src, w in E.linear_weights(u, st.s, st.n_in).items():
+                put(src, _scale(e, w, depth - 1))
         elif st.kind == "linear":
             for src in E.linear_reads(u, st.s, st.n_in):
                 put(src, e)
@@ -92,7 +105,7 @@ def _outer_step(v: E.Vec, st: Step, depth: int) -> E.Vec:
     return (a, [acc.get(i, EMPTY) for i in range(a, b + 1)])
 
 
-def _step(v: E.Vec, sts: list[Step]) -> E.Vec:
+def _step(v: E.Vec, sts: list[Step], weighted: bool = False) -> E.Vec:
     """One layer's backward step on an N-D vector (``sts``: its step on each axis, outer first)."""
     st, depth = sts[0], len(sts)
     if depth == 1:
@@ -101,11 +114,11 @@ def _step(v: E.Vec, sts: list[Step]) -> E.Vec:
         elif st.kind == "scatter":
             v = E.c_scatter(v, st.k, st.s, st.pl, st.d)
         elif st.kind == "linear":
-            v = E.c_linear(v, st.s, st.n_in)
+            v = E.c_linear(v, st.s, st.n_in, weighted)
         return E.c_clip(v, st.n_in) if st.n_in is not None else E.c_trim(v)
-    v = _outer_step(v, st, depth)
+    v = _outer_step(v, st, depth, weighted)
     lo, vals = v
-    return _trim((lo, [_step(e, sts[1:]) if e[1] else e for e in vals]))
+    return _trim((lo, [_step(e, sts[1:], weighted) if e[1] else e for e in vals]))
 
 
 def _work(plans: list[list[Step]], units: tuple[int, ...]) -> int:
@@ -129,8 +142,14 @@ def _work(plans: list[list[Step]], units: tuple[int, ...]) -> int:
     return work
 
 
-def propagate_nd(plans: list[list[Step]], units: tuple[int, ...], where: str) -> tuple[tuple[int, ...], Any]:
+def propagate_nd(
+    plans: list[list[Step]], units: tuple[int, ...], where: str, weighted: bool = False
+) -> tuple[tuple[int, ...], Any]:
     """(offset per axis, dense nested tuple of counts) of the unit over the input pixels."""
+    from ._propagate import check_limits
+
+    for plan, u in zip(plans, units):
+        check_limits(plan, u, False, where)  # per axis: span and work
     work = _work(plans, units)
     if work > MAX_ND_WORK:
         raise RfsymError(f"{where}: the N-D counts need about {work} additions, above the limit of {MAX_ND_WORK}")
@@ -144,7 +163,7 @@ def propagate_nd(plans: list[list[Step]], units: tuple[int, ...], where: str) ->
         v = vec.pop(sts[0].name, None)
         if v is None or not v[1]:
             continue
-        v = _step(v, sts)
+        v = _step(v, sts, weighted)
         for x in sts[0].inputs:
             old = vec.get(x)
             vec[x] = v if old is None else _add(old, v, depth)
@@ -189,6 +208,10 @@ def _dense(v: E.Vec, depth: int) -> tuple[tuple[int, ...], Any]:
         return (), ()
     box = _bounds(v, depth)
     return tuple(a for a, _ in box), _fill(v, depth, box)
+
+
+def _json(x: Any) -> Any:
+    return [_json(e) for e in x] if isinstance(x, tuple) else A.to_json(x)
 
 
 def _flat(x: Any) -> list[int]:
@@ -246,8 +269,8 @@ class CoverageND:
             "unit": list(self.unit),
             "offset": list(self.offset),
             "shape": list(self.shape),
-            "total": self.total,
+            "total": A.to_json(self.total),
             "dense": self.dense,
             "holes": self.n_holes,
-            "counts": self.counts,
+            "counts": _json(self.counts),
         }

@@ -68,11 +68,15 @@ def _bars(ax: Any, a: AxisCoverage, kind: str, log: bool) -> None:
     ax.set_title(f"axis {a.axis}, unit {a.unit}: {gaps}", fontsize=9)
 
 
-def counts_figure(cov: Coverage, kind: str = "counts", log: bool | None = None) -> Any:
-    """The figure of a :func:`rfsym.coverage` result (``kind``: ``counts`` or ``holes``; ``log``: a log
-    scale for the counts, by default when some count exceeds 1000)."""
+def counts_figure(cov: Any, kind: str = "counts", log: bool | None = None) -> Any:
+    """The figure of a :func:`rfsym.coverage` result or of 2-D :func:`rfsym.coverage.counts_nd` counts
+    (``kind``: ``counts`` or ``holes``; ``log``: a log scale, by default when some count exceeds 1000)."""
     if kind not in ("counts", "holes"):
         raise RfsymError(f"kind must be 'counts' or 'holes' (got {kind!r})")
+    from .nd import CoverageND
+
+    if isinstance(cov, CoverageND):
+        return _nd_heatmap(cov, kind, log)
     _check(cov)
     if log is None:
         log = any(max(a.counts, default=0) > 1000 for a in cov.axes)
@@ -111,6 +115,40 @@ def _heatmap(plt: Any, cov: Coverage, kind: str, log: bool, title: str) -> Any:
     ax.set_ylabel("input pixel (axis 0)")
     holes = cov.n_holes
     ax.set_title(f"{title}, unit {(a.unit, b.unit)}: " + ("dense" if not holes else f"{holes} holes"), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _nd_heatmap(cov: Any, kind: str, log: bool | None) -> Any:
+    """Heatmap of exact 2-D counts (graphs with merges: not an outer product)."""
+    import numpy as np  # matplotlib's own dependency
+
+    shape = cov.shape
+    if len(shape) != 2 or any(n > MAX_PIXELS for n in shape):
+        raise RfsymError(f"the N-D figure draws 2-D counts of at most {MAX_PIXELS} pixels per axis (got {shape})")
+    plt = _pyplot()
+    rows = [[float(c) for c in row] for row in cov.counts]
+    data = np.array(rows)
+    if log is None:
+        log = bool(data.max() > 1000)
+    if kind == "holes":
+        data, label = (data != 0).astype(float), "reached (1) / hole (0)"
+    elif log:
+        with np.errstate(divide="ignore"):
+            data = np.where(data > 0, np.log10(np.where(data > 0, data, 1)), np.nan)
+        label = "log10(paths)"
+    else:
+        label = "paths"
+    fig, ax = plt.subplots(figsize=(6, 5))
+    (oa, ob), (na, nb) = cov.offset, shape
+    im = ax.imshow(
+        data, extent=(ob - 0.5, ob + nb - 0.5, oa + na - 0.5, oa - 0.5), cmap="viridis", interpolation="nearest"
+    )
+    fig.colorbar(im, ax=ax, label=label)
+    ax.set_xlabel("input pixel (axis 1)")
+    ax.set_ylabel("input pixel (axis 0)")
+    holes = "dense" if cov.dense else f"{cov.n_holes} holes"
+    ax.set_title(f"{_label(cov.name)}: layer {_label(cov.layer)!r}, unit {tuple(cov.unit)} (N-D): {holes}", fontsize=9)
     fig.tight_layout()
     return fig
 

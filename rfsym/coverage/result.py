@@ -95,6 +95,21 @@ class AxisSupport(_Holes):
     def to_dict(self) -> dict[str, Any]:
         return {"axis": self.axis, "unit": self.unit, **self._holes_dict()}
 
+    def text_lines(self) -> list[str]:
+        if self.offset is None:
+            return [f"axis {self.axis}: unit {self.unit} reaches no input pixel (its window lies in the padding)"]
+        first, last = self.box  # type: ignore[misc]
+        gaps = self.gaps()
+        holes = sum(b - a + 1 for a, b in gaps)
+        lines = [
+            f"axis {self.axis}: unit {self.unit} reaches pixels {first}..{last} ({self.width}), "
+            + ("dense" if not gaps else f"{holes} holes, largest gap {self.largest_gap}")
+        ]
+        if gaps:
+            shown = ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in gaps[:12])
+            lines.append(f"  holes: {shown}" + (f", ... ({len(gaps) - 12} more runs)" if len(gaps) > 12 else ""))
+        return lines
+
 
 @dataclass(frozen=True)
 class AxisCoverage(_Holes):
@@ -102,7 +117,9 @@ class AxisCoverage(_Holes):
 
     ``counts[i]`` is the number of paths from input pixel ``offset + i`` to the
     unit (with all weights 1 and linear activations: the gradient of the unit
-    with respect to that pixel).
+    with respect to that pixel).  With ``interpolation=True`` a path through a
+    bilinear upsampling carries its interpolation weight, so counts may be
+    exact Fractions.
     """
 
     counts: tuple[int, ...] = ()
@@ -174,8 +191,8 @@ class AxisCoverage(_Holes):
             "axis": self.axis,
             "unit": self.unit,
             "offset": self.offset,
-            "counts": list(self.counts),
-            "total": self.total,
+            "counts": [A.to_json(c) for c in self.counts],
+            "total": A.to_json(self.total),
             **self._holes_dict(),
             "mean": A.to_json(self.mean) if self.mean is not None else None,
             "variance": A.to_json(self.variance) if self.variance is not None else None,

@@ -19,17 +19,20 @@
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .._display import term_text
 from ..errors import RfsymError
 
 __all__ = [
     "MAX_RUN_PIXELS",
     "check_run_size",
+    "expand_passthrough",
     "input_sizes",
     "integer_scales",
     "make_layer",
@@ -173,3 +176,27 @@ def require(module: str) -> Any:
         raise RfsymError(
             f"{what} need the {missing!r} package, which is not installed: pip install 'rfsym[{extra}]'"
         ) from None
+
+
+def expand_passthrough(passthrough: Any, names: list[str], what: str = "module") -> list[str]:
+    """Module paths (or node names) from ``passthrough``: exact names, or patterns (``*.attn``, ``layer?.*``).
+
+    A name or pattern that matches nothing is an error: a typo must not pass silently.
+    """
+    if isinstance(passthrough, str):
+        passthrough = [passthrough]
+    if not isinstance(passthrough, Iterable) or not all(isinstance(p, str) for p in passthrough):
+        raise RfsymError(f"passthrough must be {what} paths (strings) (got {passthrough!r})")
+    known = set(names)
+    out: list[str] = []
+    for p in passthrough:
+        if p in known:
+            hits = [p]
+        elif any(ch in p for ch in "*?["):
+            hits = [n for n in names if fnmatch.fnmatchcase(n, p)]
+        else:
+            hits = []
+        if not hits:
+            raise RfsymError(f"passthrough: the model has no {what} {term_text(p)!r}")
+        out.extend(h for h in hits if h not in out)
+    return out

@@ -4,8 +4,19 @@ An importer walks the framework's graph and calls :class:`Builder` for every
 operation: ``layer`` for an operation with a receptive-field effect (it gets an
 rfsym layer), ``merge`` for ``add``/``concat`` of two or more feature maps,
 ``whole`` for an operation that sees the whole remaining map (global pooling,
-a fully connected layer after a flatten).  Pass-through operations do not
-reach the builder: the importer hands on the value it got.
+a fully connected layer after a flatten, attention).  Pass-through operations
+do not reach the builder: the importer hands on the value it got.
+
+**Global operations** are first-class: a value computed through one is
+*global* (``Value.pure``: every path from the input to it goes through a
+global operation).  A merge of a global value with a local one (the gate of a
+squeeze-and-excitation block, ``x + attention(x)``) keeps the local paths
+only and remembers the global operations in ``Value.glob``: the network that
+:meth:`Builder.build` returns is the local receptive field of the non-global
+paths, and :func:`global_paths` of it says that every unit also sees the whole
+input, through which operations -- instead of a whole-map window compounded
+into every later layer.  An output that is global on every path keeps the
+whole-map window (its size at this input) and is marked the same way.
 
 The builder runs each layer's own transfer function on the input size as it
 goes (THE RULE: no arithmetic here), so it knows the feature-map size before
@@ -15,16 +26,54 @@ is too small at the first layer whose output is empty.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import _arith as A
 from ..errors import EmptyOutputError, RfsymError
 from ..graph import Add, Concat, Graph
-from ..layers import AxisState, Conv, Identity, Layer, Pool, Upsample
+from ..layers import AxisState, Conv, ConvTranspose, Identity, Layer, Pool, Upsample
 from ..network import Network
 
-__all__ = ["Builder", "Value"]
+__all__ = ["Builder", "GlobalPaths", "Value", "global_paths"]
+
+
+@dataclass(frozen=True)
+class GlobalPaths:
+    """The global operations (global pooling, attention, a fully connected head) an imported output depends on.
+
+    ``only``: every path from the input to the output goes through one of
+    them (a classifier's logits); the network's last layer is then a window
+    as large as the whole map at this input size.  Otherwise the network is
+    the local receptive field of the paths that avoid them, and every unit
+    sees the whole input as well.
+    """
+
+    ops: tuple[str, ...]
+    only: bool = False
+
+    def note(self) -> str:
+        """One line for the table: the unit sees the whole input, through which operations."""
+        shown = ", ".join(self.ops[:3]) + (f" and {len(self.ops) - 3} more" if len(self.ops) > 3 else "")
+        if self.only:
+            return (
+                f"global: every output unit sees the whole input (every path goes through {shown}); "
+                "the last window is the whole map at this input size"
+            )
+        return (
+            f"global: every output unit also sees the whole input (through {shown}); "
+            "n, j, r and start are the local receptive field of the paths that avoid them"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"whole_input": True, "through": list(self.ops), "only_global_paths": self.only}
+
+
+def global_paths(net: Any) -> GlobalPaths | None:
+    """The global operations an imported network's output depends on, or None (a purely local network)."""
+    info = getattr(net, "_rfsym_global", None)
+    return info if isinstance(info, GlobalPaths) else None
 
 
 @dataclass(frozen=True)
@@ -33,12 +82,20 @@ class Value:
 
     ``flat`` marks a feature map whose spatial axes were flattened into the
     channel axis (after ``flatten``/``view``): the next fully connected layer
-    then sees the whole map.
+    then sees the whole map.  ``dims`` is the layout of a map whose axes were
+    permuted or reshaped without touching the spatial axes (channels last,
+    a channel shuffle): one label per tensor axis, ``"b"`` batch, ``"c"`` a
+    non-spatial axis, an int a spatial axis; None is ``(N, C, *spatial)``.
+    ``glob``: the global operations the value depends on; ``pure``: every path
+    to it goes through one (see the module docstring).
     """
 
     node: str | None  # name of the producing node ("input" for the network input); None for constants
     flat: bool = False
     restore: bool = False  # reshaped away from (N, C, *spatial) by a Reshape that a later Reshape undoes
+    dims: tuple[Any, ...] | None = None
+    glob: frozenset[str] = frozenset()
+    pure: bool = False
 
     @property
     def is_map(self) -> bool:
@@ -116,29 +173,68 @@ class Builder:
             new.append(out)
         self.states[name] = tuple(new)
         self.nodes.append(_Node(name, layer, (src.node,), what=what))
-        return Value(name, flat=src.flat)
+        return Value(name, flat=src.flat, glob=src.glob, pure=src.pure)
 
     def whole(self, name: str, src: Value, what: str, mode: str = "avg", flat: bool | None = None) -> Value:
-        """A layer that sees the whole remaining map: a window as large as the map at this input size."""
+        """A global operation: a window as large as the map at this input size; the value is global.
+
+        On a map that is one feature wide on every axis nothing more is seen: an identity, not global.
+        """
         if src.node is None:
             raise RfsymError(f"{self.source}: {name} ({what}) is not applied to a feature map of the input")
         sizes = self.sizes(src)
         keep = src.flat if flat is None else flat
         if all(n == 1 for n in sizes):
             v = self.layer(name, Identity(op="identity"), src, what)
-        else:
-            kern = tuple(sizes) if self.ndim > 1 else sizes[0]
-            # Window = stride = the whole map, as adaptive pooling to one output does.
-            lay: Layer = (
-                Pool(kernel=kern, stride=kern, mode=mode) if mode in ("avg", "max") else Conv(kernel=kern, stride=kern)
-            )
-            v = self.layer(name, lay, src, what + f", sees the whole {_fmt_size(sizes)} map")
-        return Value(v.node, flat=keep)
+            return Value(v.node, flat=keep, glob=src.glob, pure=src.pure)
+        kern = tuple(sizes) if self.ndim > 1 else sizes[0]
+        # Window = stride = the whole map, as adaptive pooling to one output does.
+        lay: Layer = (
+            Pool(kernel=kern, stride=kern, mode=mode) if mode in ("avg", "max") else Conv(kernel=kern, stride=kern)
+        )
+        v = self.layer(name, lay, src, what + f", sees the whole {_fmt_size(sizes)} map")
+        return Value(v.node, flat=keep, glob=src.glob | {f"{v.node} ({what})"}, pure=True)
+
+    def crop(self, name: str, src: Value, cuts: Sequence[tuple[int, int, int]], where: str, what: str) -> Value:
+        """Keep features ``a, a + step, ...`` of the ``n - a - e`` in the middle, per axis ``(a, e, step)``.
+
+        A crop is a 1-wide transposed convolution whose padding crops (it shifts start and reduces n;
+        the transposed convolution's own transfer does the arithmetic), the step a 1-wide strided one.
+        """
+        from ._base import make_layer
+
+        nd = self.ndim
+        out = src
+
+        def per_axis(vals: list[Any]) -> Any:
+            return vals[0] if nd == 1 else vals
+
+        if any(a or e for a, e, _ in cuts):
+            pads = per_axis([[a, e] for a, e, _ in cuts]) if nd > 1 else [cuts[0][0], cuts[0][1]]
+            lay = make_layer(where, ConvTranspose, kernel=per_axis([1] * nd), padding=pads)
+            out = self.layer(name, lay, out, what + ", crop")
+        if any(st > 1 for _, _, st in cuts):
+            lay = make_layer(where, Conv, kernel=per_axis([1] * nd), stride=per_axis([st for _, _, st in cuts]))
+            out = self.layer(name, lay, out, what + ", every step-th feature")
+        return out
 
     def merge(self, name: str, kind: str, srcs: list[Value], what: str = "") -> Value:
-        maps = [s for s in srcs if s.node is not None]
+        maps: list[Value] = []
+        for s in srcs:  # the same feature map twice (x + x, x * sigmoid(x)) is one input of the merge
+            same = next((i for i, m in enumerate(maps) if m.node == s.node), None)
+            if s.node is None:
+                continue
+            if same is None:
+                maps.append(s)
+            else:
+                maps[same] = replace(maps[same], glob=maps[same].glob | s.glob, flat=maps[same].flat or s.flat)
+        glob = frozenset().union(*(m.glob for m in maps)) if maps else frozenset()
+        if any(m.pure for m in maps) and not all(m.pure for m in maps):
+            # A global branch (a squeeze-and-excitation gate, attention) merged into local ones: the
+            # local paths carry the receptive field, the global operations are remembered.
+            maps = [m for m in maps if not m.pure]
         if len(maps) == 1:
-            return maps[0]
+            return replace(maps[0], glob=glob)
         if not maps:
             return CONST
         name = self._unique(name)
@@ -154,7 +250,7 @@ class Builder:
         # The merged map has the size of its inputs (broadcasting keeps the larger one).
         first = max(maps, key=lambda s: tuple(self.sizes(s)))
         self.states[name] = self.states[first.node]  # type: ignore[index]
-        return Value(name, flat=any(s.flat for s in maps))
+        return Value(name, flat=any(s.flat for s in maps), glob=glob, pure=all(s.pure for s in maps))
 
     def _broadcast(self, name: str, src: Value, sizes: set[tuple[Any, ...]], what: str) -> Value:
         """A 1-wide map broadcast against a larger one (squeeze-and-excitation gates): nearest upsampling.
@@ -195,8 +291,13 @@ class Builder:
         used = self._ancestors(out.node)
         self.nodes = [nd for nd in self.nodes if nd.name in used]
         if self.is_chain(out.node):
-            return Network([nd.layer for nd in self.nodes], input=list(self.input), name=self.name)  # type: ignore[misc]
-        return self._graph(out.node)
+            net = Network([nd.layer for nd in self.nodes], input=list(self.input), name=self.name)  # type: ignore[misc]
+        else:
+            net = self._graph(out.node)
+        if out.glob:
+            # Network is a frozen dataclass: the import's finding rides along as a plain attribute.
+            object.__setattr__(net, "_rfsym_global", GlobalPaths(tuple(sorted(out.glob)), only=out.pure))
+        return net
 
     def _ancestors(self, out: str) -> set[str]:
         by = {nd.name: nd for nd in self.nodes}
@@ -223,3 +324,59 @@ class Builder:
 
 def _fmt_size(sizes: Any) -> str:
     return "x".join(A.fmt(v) for v in sizes)
+
+
+# -- layouts: where the spatial axes of a permuted or reshaped feature map are
+
+
+def _standard(nd: int) -> tuple[Any, ...]:
+    return ("b", "c", *range(nd))
+
+
+def _layout(v: Value, nd: int) -> tuple[Any, ...]:
+    """One label per tensor axis: ``"b"`` batch, ``"c"`` non-spatial, ``"f"`` flattened spatial axes, an int a spatial axis."""
+    if v.dims is not None:
+        return v.dims
+    return ("b", "f") if v.flat else _standard(nd)
+
+
+def _with_layout(v: Value, dims: Sequence[Any], nd: int) -> Value:
+    dims = tuple(dims)
+    flat = "f" in dims
+    return replace(v, dims=None if dims == _standard(nd) or (flat and dims == ("b", "f")) else dims, flat=flat)
+
+
+def _show_layout(dims: Sequence[Any]) -> str:
+    return (
+        "("
+        + ", ".join({"b": "N", "c": "C", "f": "flat"}.get(x, f"S{x}") if isinstance(x, str) else f"S{x}" for x in dims)
+        + ")"
+    )
+
+
+def _reshape_labels(lay: Sequence[Any], shape: list[Any], sizes: Sequence[Any], nd: int) -> list[Any] | None:
+    """The layout after a ``view`` that keeps the spatial axes whole and in order (a channel shuffle), or None.
+
+    The spatial axes are found by entries that carry a ``label`` (``x.size()`` under torch.fx), else as the
+    run of entries equal to the spatial sizes; what lies before and after them must keep its role (only
+    the batch before, nothing after), so that no spatial axis mixes with the channels.
+    """
+    src_sp = [i for i, x in enumerate(lay) if isinstance(x, int)]
+    if len(src_sp) != nd or list(lay[src_sp[0] : src_sp[-1] + 1]) != list(range(nd)):
+        return None
+    marks = [getattr(x, "label", None) for x in shape]
+    runs = []
+    if any(isinstance(m, int) for m in marks):
+        at = [i for i, m in enumerate(marks) if isinstance(m, int)]
+        if [marks[i] for i in at] == list(range(nd)) and at == list(range(at[0], at[0] + nd)):
+            runs = [at[0]]
+    else:
+        runs = [k for k in range(len(shape) - nd + 1) if list(shape[k : k + nd]) == list(sizes)]
+    before_batch_only = src_sp[0] == 1 and lay[0] == "b"
+    after_empty = src_sp[-1] == len(lay) - 1
+    for k in reversed(runs) if after_empty else runs:
+        if (k == 1) == before_batch_only and (k + nd == len(shape)) == after_empty:
+            return [
+                "b" if i == 0 and lay[0] == "b" else ("c" if not k <= i < k + nd else i - k) for i in range(len(shape))
+            ]
+    return None

@@ -19,12 +19,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._display import term_text
 from ..errors import RfsymError
 from ._base import one_line, require
 from .onnx import from_onnx
 from .torch import from_torch
 
-__all__ = ["is_factory", "is_onnx", "load_factory", "load_onnx_spec", "load_torch_spec"]
+__all__ = [
+    "add_passthrough_argument",
+    "is_factory",
+    "is_onnx",
+    "load_factory",
+    "load_model_spec",
+    "load_onnx_spec",
+    "load_torch_spec",
+]
 
 _FACTORY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -93,14 +102,33 @@ def parse_cli_input(input: Any, spec: str, required: bool) -> Any:
     return vals[0] if len(vals) == 1 else tuple(vals)
 
 
-def load_torch_spec(spec: str, input: Any = None) -> Any:
+def load_torch_spec(spec: str, input: Any = None, passthrough: Any = ()) -> Any:
     size = parse_cli_input(input, spec, required=True)
     model = load_factory(spec)
-    return from_torch(model, size, name=spec.split(":")[1])
+    return from_torch(model, size, name=spec.split(":")[1], passthrough=passthrough)
 
 
-def load_onnx_spec(spec: str, input: Any = None) -> Any:
-    return from_onnx(spec, parse_cli_input(input, spec, required=False))
+def load_onnx_spec(spec: str, input: Any = None, passthrough: Any = ()) -> Any:
+    return from_onnx(spec, parse_cli_input(input, spec, required=False), passthrough=passthrough)
+
+
+PASSTHROUGH_HELP = (
+    "PyTorch and ONNX models: treat the modules (ONNX: nodes) with this path or pattern as pass-through, "
+    "e.g. 'head.attn' or '*.se' (repeatable)"
+)
+
+
+def add_passthrough_argument(p: Any) -> None:
+    """``--passthrough PATTERN`` (repeatable), for every command that loads a SPEC."""
+    p.add_argument("--passthrough", metavar="PATTERN", action="append", default=[], help=PASSTHROUGH_HELP)
+
+
+def load_model_spec(spec: str, input: Any, passthrough: Any) -> Any:
+    """A PyTorch factory or ONNX SPEC imported with ``passthrough``; other SPECs have no modules to pass."""
+    for matches, loader in LOADERS:
+        if matches(spec):
+            return loader(spec, input, passthrough)
+    raise RfsymError(f"{term_text(spec)}: --passthrough applies to PyTorch factories and ONNX files only")
 
 
 #: (predicate, loader) pairs, tried in order by :func:`rfsym.commands._common.load_network`.

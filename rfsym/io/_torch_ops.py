@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .._display import term_text
 from ..errors import RfsymError
 from ..layers import Conv, ConvTranspose, Identity, Pool, Upsample
 from ._base import integer_scales, make_layer, size_scales, whole
-from ._graphbuild import CONST, Builder, Value
+from ._graphbuild import CONST, Builder, Value, _layout, _reshape_labels, _show_layout, _standard, _with_layout
 
 __all__ = ["META", "CONST", "Value", "_Importer", "_Split", "canon", "flat_args"]
 
@@ -30,6 +30,15 @@ class _Meta:
 
 
 META = _Meta()
+
+
+@dataclass(frozen=True)
+class _Dim:
+    """One entry of a feature map's ``size()`` under torch.fx: which axis it measures (``"b"``, ``"c"`` or a spatial
+    axis), so that a later ``view``/``reshape`` knows where the spatial axes went."""
+
+    label: Any
+
 
 _UNARY = {
     "relu",
@@ -95,6 +104,13 @@ _UNARY = {
     "pos",
     "nan_to_num",
     "threshold",
+    # identities in eval mode (and in training they drop whole samples or channels, not positions)
+    "stochastic_depth",
+    "drop_path",
+    "drop_block_2d",
+    "drop_block_fast_2d",
+    "channel_shuffle",
+    "native_channel_shuffle",
 }
 _BINARY = {
     "add",
@@ -240,6 +256,7 @@ class _Importer:
         self.nd = len(input)
         self.passthrough = set(passthrough)
         self.seen_passthrough: set[str] = set()
+        self.fx_error: RfsymError | None = None  # why torch.fx could not import the model (then the hooks try)
 
     # -- modules ---------------------------------------------------------------
     def module(self, path: str, mod: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
@@ -264,10 +281,7 @@ class _Importer:
                 return handler(self, call)
         if _passive_module(mod):
             return src
-        raise RfsymError(
-            f"{call.where}: unsupported module for receptive-field import "
-            f"(list it in passthrough=[...] if it does not change the receptive field)"
-        )
+        raise RfsymError(f"{call.where}: unsupported module for receptive-field import{_hint(path)}")
 
     def _m_conv_transpose(self, c: _ModCall) -> Value:
         return self.b.layer(c.path, _conv_transpose(c.mod, self.nd, c.where), c.src, c.what)
@@ -329,10 +343,46 @@ class _Importer:
     def _m_pass(self, c: _ModCall) -> Value:
         return c.src
 
+    def _m_pixel_shuffle(self, c: _ModCall) -> Value:
+        return self.pixel_shuffle(c.path, c.src, c.mod.upscale_factor, True, c.where, c.what)
+
+    def _m_pixel_unshuffle(self, c: _ModCall) -> Value:
+        return self.pixel_shuffle(c.path, c.src, c.mod.downscale_factor, False, c.where, c.what)
+
+    def _m_attention(self, c: _ModCall) -> Any:
+        """Attention over all positions: a global operation (the output and the attention weights)."""
+        out = self.b.whole(c.path, replace(c.src, dims=None, flat=True), c.what + ", attention over all positions")
+        return (replace(out, dims=c.src.dims, flat=c.src.flat), CONST)
+
     # -- shared by modules and functions ---------------------------------------
     def _expect_map(self, src: Value, where: str) -> None:
         if src.flat:
             raise RfsymError(f"{where}: applied after the spatial axes were flattened; not supported")
+        if src.dims is not None:
+            raise RfsymError(
+                f"{where}: applied to a feature map whose axes were permuted or reshaped to "
+                f"{_show_layout(src.dims)}; a window needs (N, C, *spatial)"
+            )
+
+    def pixel_shuffle(self, path: str, src: Value, factor: Any, up: bool, where: str, what: str) -> Value:
+        """PixelShuffle(r): output pixel o reads input pixel o // r (nearest upsampling by r);
+        PixelUnshuffle(r): output pixel i reads input pixels i r .. i r + r - 1 (a window r, stride r)."""
+        self._expect_map(src, where)
+        r = whole(factor, f"{where}: factor")
+        if r < 1:
+            raise RfsymError(f"{where}: factor {r} is not a positive integer")
+        if up:
+            lay: Any = make_layer(where, Upsample, scale=_pk([r] * self.nd), mode="nearest")
+            return self.b.layer(path, lay, src, what + ", as nearest upsampling")
+        for ax, n in enumerate(self.b.sizes(src)):
+            if isinstance(n, int) and n % r:
+                raise RfsymError(f"{where}: {n} features on axis {ax} are not a multiple of the factor {r}")
+        lay = make_layer(where, Conv, kernel=_pk([r] * self.nd), stride=_pk([r] * self.nd))
+        return self.b.layer(path, lay, src, what + ", a window of the factor")
+
+    def crop(self, path: str, src: Value, cuts: Sequence[tuple[int, int, int]], where: str, what: str) -> Value:
+        self._expect_map(src, where)
+        return self.b.crop(path, src, cuts, where, what)
 
     def adaptive(self, path: str, src: Value, output_size: Any, mode: str, what: str) -> Value:
         sizes = self.b.sizes(src)
@@ -351,28 +401,42 @@ class _Importer:
             ks.append(n // o)
         if all(k == 1 for k in ks):
             return self.b.layer(path, Identity(op="identity"), src, what)
-        tag = ", sees the whole map" if all(o in (1,) for o in outs) else ""
+        if all(o == 1 for o in outs):  # global pooling: sees the whole map
+            return self.b.whole(path, src, what, mode=mode, flat=src.flat)
+        tag = ""
         lay = make_layer(f"{path} ({what})", Pool, kernel=_pk(ks), stride=_pk(ks), mode=mode)
         return self.b.layer(path, lay, src, what + tag)
 
     def flatten(self, src: Any, start: int, end: int, where: str) -> Any:
+        """Merging axes: non-spatial ones into one, or every spatial axis (with others) into a flat axis."""
         if not isinstance(src, Value) or not src.is_map:
             return src
-        rank = self.nd + 2
-        start, end = _dim(start, rank), _dim(end, rank)
-        if start > 1 or end != rank - 1:
+        lay = _layout(src, self.nd)
+        rank = len(lay)
+        start, end = _dim(whole(start, where), rank), _dim(whole(end, where), rank)
+        if not 0 <= start <= end < rank:
+            return src if start > end else _raise(f"{where}: flattening dims {start}..{end} of {rank}")
+        merged = lay[start : end + 1]
+        spatial = {x for x in merged if isinstance(x, int)}
+        if not spatial and "f" not in merged:
+            label = "b" if start == 0 else "c"
+            return _with_layout(src, (*lay[:start], label, *lay[end + 1 :]), self.nd)
+        if spatial != {x for x in lay if isinstance(x, int)}:
             raise RfsymError(f"{where}: flattening dims {start}..{end} keeps some spatial axes apart; not supported")
-        return Value(src.node, flat=True)
+        return _with_layout(src, (*lay[:start], "f", *lay[end + 1 :]), self.nd)
 
     def linear(self, path: str, src: Value, where: str, what: str) -> Value:
         if not isinstance(src, Value) or not src.is_map:
             return CONST
-        if src.flat:
+        last = _layout(src, self.nd)[-1]
+        if last == "f":
             return self.b.whole(path, src, what, mode="conv", flat=True)
+        if last in ("b", "c"):  # channels last: one position at a time
+            return src
         if all(n == 1 for n in self.b.sizes(src)):
             return self.b.layer(path, Identity(op="identity"), src, what)
         raise RfsymError(
-            f"{where}: a Linear layer on a feature map mixes its last spatial axis; flatten first or list it in passthrough=[...]"
+            f"{where}: a Linear layer on a feature map mixes its last spatial axis; flatten first{_hint(path)}"
         )
 
     def pad(self, path: str, src: Value, pad: Any, where: str, what: str) -> Value:
@@ -383,7 +447,9 @@ class _Importer:
         for i in range(len(pad) // 2):  # torch lists the last axis first
             pairs[self.nd - 1 - i] = (pad[2 * i], pad[2 * i + 1])
         if any(p < 0 for pr in pairs for p in pr):
-            raise RfsymError(f"{where}: negative padding (cropping) {pad!r} is not supported")
+            if any(p > 0 for pr in pairs for p in pr):
+                raise RfsymError(f"{where}: padding {pad!r} both pads and crops; not supported")
+            return self.crop(path, src, [(-a, -e, 1) for a, e in pairs], where, what)
         lay = make_layer(where, Conv, kernel=_pk([1] * self.nd), padding=_pads(pairs))
         return self.b.layer(path, lay, src, what + ", padding only")
 
@@ -392,17 +458,34 @@ class _Importer:
         """A torch function, tensor method or operator, by canonical name (:data:`FUNCTIONS`)."""
         op = canon(fname)
         if op in _META_OPS:
-            return META
+            return self._meta(op, args)
         maps = [a for a in flat_args(args, kwargs) if isinstance(a, Value) and a.is_map]
         if not maps:
             return args[0][args[1]] if op == "getitem" and isinstance(args[0], (tuple, list)) else CONST
         handler = FUNCTIONS.get(op)
         if handler is None:
+            module = name.rsplit(".", 1)[0] if "." in name else ""
             raise RfsymError(
-                f"{where}: unsupported operation {fname!r} on a feature map (list the module in passthrough=[...] "
-                "if it does not change the receptive field)"
+                f"{where}: unsupported operation {fname!r} on a feature map"
+                + (_hint(module) if module else " (declare the module that calls it pass-through)")
             )
         return handler(self, _Call(name, fname, op, args, kwargs, where, maps[0], maps))
+
+    def _meta(self, op: str, args: Sequence[Any]) -> Any:
+        """``x.size()``, ``x.shape``, ``x.size(d)``, ``x.dim()`` of a feature map under torch.fx: entries that say
+        which axis they measure (:class:`_Dim`), so that a ``view`` of them keeps track of the spatial axes."""
+        src = args[0] if args else None
+        if not isinstance(src, Value) or not src.is_map:
+            return META
+        lay = _layout(src, self.nd)
+        if op in ("dim", "ndimension"):
+            return len(lay)
+        if op == "size" or (op == "getattr" and len(args) > 1 and args[1] == "shape"):
+            dims = tuple(_Dim(x) for x in lay)
+            if op == "size" and len(args) > 1 and isinstance(args[1], int):
+                return dims[args[1]]
+            return dims
+        return META
 
     def _weight_kernel(self, c: _Call) -> tuple[int, ...]:
         w = c.arg(1, "weight", None)
@@ -476,7 +559,8 @@ class _Importer:
 
     def _f_cat(self, c: _Call) -> Value:
         dim = c.arg(1, "dim", 0)
-        if _dim(dim, self.nd + 2) != 1:
+        lay = _layout(c.src, self.nd)
+        if lay[_dim(dim, len(lay))] != "c":
             raise c.fail(f"concatenation along dim {dim} is not along channels; not supported")
         tensors = list(c.args[0]) if c.args else list(c.kwargs.get("tensors", ()))
         return self.b.merge(c.name, "concat", [t for t in tensors if isinstance(t, Value)], c.fname)
@@ -485,14 +569,72 @@ class _Importer:
         return self.flatten(c.src, c.arg(1, "start_dim", 0), c.arg(2, "end_dim", -1), c.where)
 
     def _f_reshape(self, c: _Call) -> Value:
-        shape = c.args[1:] if len(c.args) > 1 else c.kwargs.get("shape", ())
+        shape = c.args[1:] if len(c.args) > 1 else c.kwargs.get("shape", c.kwargs.get("size", ()))
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
-        if c.src.flat:
-            return c.src
+        src, nd = c.src, self.nd
+        lay = _layout(src, nd)
+        if not any(isinstance(x, int) for x in lay):  # already flat: stays flat
+            return src
+        labels = _reshape_labels(lay, list(shape), self.b.sizes(src), nd)
+        if labels is not None:
+            return _with_layout(src, labels, nd)
         if len(shape) == 2:
-            return Value(c.src.node, flat=True)
-        raise c.fail(f"reshaping a feature map to {len(shape)} axes is not supported")
+            return _with_layout(src, ("b", "f"), nd)
+        if len(shape) == 3 and lay == _standard(nd) and _is_batch(shape[0]) and _is_rest(shape[2], self.b.sizes(src)):
+            return _with_layout(src, ("b", "c", "f"), nd)  # (N, C, H*W): tokens
+        raise c.fail(
+            f"reshaping a feature map of layout {_show_layout(lay)} to {len(shape)} axes mixes its spatial axes; "
+            f"not supported{_hint(_module_of(c.name))}"
+        )
+
+    def _f_permute(self, c: _Call) -> Value:
+        """``permute``/``transpose``/``movedim``: the spatial axes move (channels last), the map stays the same."""
+        lay = list(_layout(c.src, self.nd))
+        rank = len(lay)
+        if c.op in ("transpose", "swapaxes", "swapdims"):
+            a, b = (_dim(whole(c.arg(i, k, None), c.where), rank) for i, k in ((1, "dim0"), (2, "dim1")))
+            lay[a], lay[b] = lay[b], lay[a]
+        elif c.op in ("movedim", "moveaxis"):
+            a, b = (
+                _dim(whole(c.arg(1, "source", None), c.where), rank),
+                _dim(whole(c.arg(2, "destination", None), c.where), rank),
+            )
+            lay.insert(b, lay.pop(a))
+        else:
+            perm = c.args[1:] if len(c.args) > 1 else c.kwargs.get("dims", ())
+            if len(perm) == 1 and isinstance(perm[0], (tuple, list)):
+                perm = perm[0]
+            perm = [_dim(whole(p, c.where), rank) for p in perm]
+            if sorted(perm) != list(range(rank)):
+                raise c.fail(f"permutation {perm} does not fit a tensor of {rank} axes")
+            lay = [lay[p] for p in perm]
+        return _with_layout(c.src, lay, self.nd)
+
+    def _f_squeeze(self, c: _Call) -> Value:
+        lay = list(_layout(c.src, self.nd))
+        d = c.arg(1, "dim", None)
+        if c.op == "unsqueeze":
+            lay.insert(_dim(whole(d, c.where), len(lay) + 1), "c")
+            return _with_layout(c.src, lay, self.nd)
+        if not any(isinstance(x, int) for x in lay):
+            return c.src  # a flattened map (after a global pooling): its axes are not spatial
+        if d is None:
+            raise c.fail("squeeze() without a dim on a feature map is not supported")
+        drop = {_dim(whole(x, c.where), len(lay)) for x in (d if isinstance(d, (tuple, list)) else (d,))}
+        if any(isinstance(lay[x], int) for x in drop):
+            raise c.fail("squeezing a spatial axis is not supported")
+        return _with_layout(c.src, [x for i, x in enumerate(lay) if i not in drop], self.nd)
+
+    def _f_pixel_shuffle(self, c: _Call) -> Value:
+        up = c.op == "pixel_shuffle"
+        key = "upscale_factor" if up else "downscale_factor"
+        return self.pixel_shuffle(c.name, c.src, c.arg(1, key, None), up, c.where, c.fname)
+
+    def _f_attention(self, c: _Call) -> Value:
+        """``scaled_dot_product_attention``: every query reads every key: a global operation."""
+        out = self.b.whole(c.name, replace(c.src, dims=None, flat=True), c.fname + ", attention over all positions")
+        return replace(out, dims=c.src.dims, flat=c.src.flat)
 
     def _f_max_min(self, c: _Call) -> Value:
         if len(c.maps) > 1:  # element-wise maximum of two feature maps
@@ -503,18 +645,30 @@ class _Importer:
         dim = c.arg(1, "dim", None)
         if not isinstance(dim, (int, tuple, list, type(None))):
             raise c.fail(f"reduction over dim {dim!r} is not supported")
-        rank = self.nd + 2
-        dims = None if dim is None else {_dim(d, rank) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
-        if dims is None or dims >= set(range(2, rank)):
-            keep = bool(c.arg(2, "keepdim", False))
-            return self.b.whole(c.name, c.src, c.fname + " over the spatial axes", mode="avg", flat=not keep)
-        if dims & set(range(2, rank)):
+        lay = _layout(c.src, self.nd)
+        rank = len(lay)
+        dims = (
+            set(range(rank))
+            if dim is None
+            else {_dim(d, rank) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+        )
+        spatial = {i for i, x in enumerate(lay) if isinstance(x, int) or x == "f"}
+        keep = bool(c.arg(2, "keepdim", False))
+        if spatial and dims >= spatial:
+            out = self.b.whole(c.name, c.src, c.fname + " over the spatial axes", mode="avg", flat=not keep)
+            if keep or c.src.dims is None:
+                return out
+            return _with_layout(out, [x for i, x in enumerate(lay) if i not in dims or x == "b"] + ["f"], self.nd)
+        if dims & spatial:
             raise c.fail("reducing over only some spatial axes is not supported")
-        return c.src
+        if keep:
+            return c.src
+        return _with_layout(c.src, [x for i, x in enumerate(lay) if i not in dims], self.nd)
 
     def _f_softmax(self, c: _Call) -> Value:
         dim = c.arg(1, "dim", None)
-        if dim not in (1, -(self.nd + 1)):
+        lay = _layout(c.src, self.nd)
+        if dim is None or lay[_dim(dim, len(lay))] not in ("b", "c"):
             raise c.fail(f"softmax over dim {dim} mixes a spatial axis; not supported")
         return c.src
 
@@ -522,21 +676,55 @@ class _Importer:
         return self.linear(c.name, c.src, c.where, c.fname)
 
     def _f_split(self, c: _Call) -> _Split:
-        dim = c.arg(2, "dim", 0)
-        if _dim(dim, self.nd + 2) != 1:
+        dim = c.arg(1 if c.op == "unbind" else 2, "dim", 0)
+        lay = _layout(c.src, self.nd)
+        if lay[_dim(dim, len(lay))] != "c":
             raise c.fail(f"splitting along dim {dim} is not along channels; not supported")
         return _Split(c.src)
 
     def _f_getitem(self, c: _Call) -> Any:
+        """Indexing: channels pass; slices along a spatial axis crop (and stride) the map."""
         base, key = c.args[0], c.args[1]
         if isinstance(base, _Split):
             return base.src
         if isinstance(base, (tuple, list)):
             return base[key]
-        idx = key if isinstance(key, tuple) else (key,)
-        if all(isinstance(i, slice) and i == slice(None) for i in idx[2:]) and Ellipsis not in idx:
-            return c.src
-        raise c.fail("indexing a feature map along a spatial axis is not supported")
+        lay = _layout(c.src, self.nd)
+        idx = list(key) if isinstance(key, tuple) else [key]
+        if Ellipsis in idx:
+            at = idx.index(Ellipsis)
+            idx[at : at + 1] = [slice(None)] * (len(lay) - len(idx) + 1)
+        if any(i is None for i in idx) or len(idx) > len(lay):
+            raise c.fail("indexing a feature map with new axes is not supported")
+        sizes = self.b.sizes(c.src)
+        cuts = [(0, 0, 1)] * self.nd
+        keep = []
+        for pos, label in enumerate(lay):
+            i = idx[pos] if pos < len(idx) else slice(None)
+            if not isinstance(label, int):
+                if label == "f" and i != slice(None):
+                    raise c.fail("indexing the flattened spatial axis of a feature map (one token) is not supported")
+                if not isinstance(i, slice) and not hasattr(i, "shape"):
+                    continue  # an integer index drops a non-spatial axis
+                keep.append(label)
+                continue
+            keep.append(label)
+            if not isinstance(i, slice) or not all(v is None or isinstance(v, int) for v in (i.start, i.stop, i.step)):
+                raise c.fail(f"indexing a feature map along spatial axis {label} with {i!r} is not supported")
+            n = sizes[label]
+            if not isinstance(n, int):
+                raise c.fail("slicing a spatial axis of a symbolic size is not supported")
+            a, b, step = i.indices(n)
+            if step < 1 or b <= a:
+                raise c.fail(f"the slice {i!r} of {n} features along spatial axis {label} is empty or reversed")
+            cnt = -(-(b - a) // step)
+            cuts[label] = (a, n - (a + (cnt - 1) * step + 1), step)
+        out = (
+            c.src
+            if all(cut == (0, 0, 1) for cut in cuts)
+            else self.crop(c.name, replace(c.src, dims=None), cuts, c.where, "slice")
+        )
+        return _with_layout(out, keep, self.nd)
 
     def _f_elementwise(self, c: _Call) -> Value:
         return c.src if len(c.maps) == 1 else self.b.merge(c.name, "add", c.maps, c.fname)
@@ -562,7 +750,11 @@ def _function_table() -> dict[str, _Handler]:
         (("pad",), I._f_pad),
         (("cat", "concat", "concatenate"), I._f_cat),
         (("flatten",), I._f_flatten),
-        (("view", "reshape"), I._f_reshape),
+        (("view", "reshape", "unflatten"), I._f_reshape),
+        (("permute", "transpose", "swapaxes", "swapdims", "movedim", "moveaxis"), I._f_permute),
+        (("squeeze", "unsqueeze"), I._f_squeeze),
+        (("pixel_shuffle", "pixel_unshuffle"), I._f_pixel_shuffle),
+        (("scaled_dot_product_attention",), I._f_attention),
         (("max", "min"), I._f_max_min),
         (("mean", "amax", "amin", "sum", "logsumexp", "nanmean"), I._f_reduce),
         (("softmax", "log_softmax", "softmin"), I._f_softmax),
@@ -570,6 +762,7 @@ def _function_table() -> dict[str, _Handler]:
         (("chunk", "split", "tensor_split", "unbind"), I._f_split),
         (("getitem",), I._f_getitem),
         ((*sorted(_BINARY), "where", "lerp", "addcmul", "addcdiv"), I._f_elementwise),
+        (("expand", "expand_as", "broadcast_to"), I._f_unary),
         (sorted(_UNARY), I._f_unary),
     ]
     for names, handler in groups:  # the first group that names an op wins
@@ -606,6 +799,9 @@ def _module_table() -> tuple[tuple[Any, Callable[[_Importer, _ModCall], Any], bo
         ((pooling._MaxPoolNd, pooling._AvgPoolNd, pooling._LPPoolNd), I._m_pool, True),
         ((pooling._AdaptiveAvgPoolNd, pooling._AdaptiveMaxPoolNd), I._m_adaptive, True),
         (nn.Upsample, I._m_upsample, True),
+        (nn.PixelShuffle, I._m_pixel_shuffle, True),
+        (nn.PixelUnshuffle, I._m_pixel_unshuffle, True),
+        (nn.MultiheadAttention, I._m_attention, False),
         (nn.Flatten, I._m_flatten, False),
         ((nn.Linear, nn.Bilinear, getattr(nn, "LazyLinear", nn.Linear)), I._m_linear, False),
         ((padding._ConstantPadNd, padding._ReflectionPadNd, padding._ReplicationPadNd), I._m_pad, True),
@@ -621,6 +817,34 @@ def _passive_module(mod: Any) -> bool:
     if type(mod).__module__ == "torch.nn.modules.activation":
         return not isinstance(mod, nn.MultiheadAttention)
     return type(mod).__name__ == "RMSNorm"
+
+
+def _hint(path: str) -> str:
+    """How to declare a module pass-through, for refusals."""
+    shown = term_text(path) if path else "<module path>"
+    return (
+        f" (if it does not change the receptive field, declare it pass-through: passthrough=[{shown!r}], "
+        f"on the command line --passthrough {shown!r}; patterns such as '*.attn' work too)"
+    )
+
+
+def _module_of(name: str) -> str:
+    return name.rsplit(".", 1)[0] if "." in name else ""
+
+
+def _raise(msg: str) -> Any:
+    raise RfsymError(msg)
+
+
+def _is_batch(v: Any) -> bool:
+    return (isinstance(v, _Dim) and v.label == "b") or v in (1, -1)
+
+
+def _is_rest(v: Any, sizes: Sequence[Any]) -> bool:
+    """A reshape entry that holds every spatial axis: -1 or their product."""
+    import math
+
+    return v == -1 or (isinstance(v, int) and all(isinstance(n, int) for n in sizes) and v == math.prod(sizes))
 
 
 class _Split:

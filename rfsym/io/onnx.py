@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .._display import term_text
 from ..errors import RfsymError
 from ..layers import Conv, ConvTranspose, Pool, Upsample
-from ._base import input_sizes, integer_scales, make_layer, one_line, require, size_scales, whole
-from ._graphbuild import CONST, Builder, Value
+from ._base import expand_passthrough, input_sizes, integer_scales, make_layer, one_line, require, size_scales, whole
+from ._graphbuild import CONST, Builder, Value, _layout, _reshape_labels, _with_layout
 
 __all__ = ["MAX_ONNX_BYTES", "from_onnx"]
 
@@ -254,6 +254,7 @@ class _Import:
         self.nd = len(sizes)
         self.b = Builder(name=name, input=sizes, source=self.shown)
         self.env: dict[str, Any] = {inputs[0].name: Value("input")}
+        self.skip: set[str] = set()
         self.consts: dict[str, Any] = {}
         for t in model.graph.initializer:
             self.consts[t.name] = t
@@ -329,9 +330,17 @@ class _Import:
             if op != "Constant":
                 self._fold(node)
             return
+        if nm in self.skip:  # declared pass-through
+            for o in node.output:
+                self.env[o] = maps[0]
+            return
         handler = HANDLERS.get(op) or (_Import._reduce if op.startswith("Reduce") else None)
         if handler is None:
-            raise RfsymError(f"{where}: unsupported operator on a feature map")
+            raise RfsymError(
+                f"{where}: unsupported operator on a feature map (if it does not change the receptive field, "
+                f"declare the node pass-through: passthrough=[{term_text(nm)!r}], on the command line --passthrough "
+                f"{term_text(nm)!r}; patterns work too)"
+            )
         out = handler(self, _Op(node, nm, where, at, maps))
         for o in node.output:
             self.env[o] = out
@@ -466,7 +475,9 @@ class _Import:
             if a >= 2:
                 pairs[a - 2] = (pads[i], pads[i + m])
         if any(p < 0 for pr in pairs for p in pr):
-            raise o.fail(f"negative pads (cropping) {pads} are not supported")
+            if any(p > 0 for pr in pairs for p in pr):
+                raise o.fail(f"pads {pads} both pad and crop; not supported")
+            return self.b.crop(o.name, o.src, [(-a, -e, 1) for a, e in pairs], o.where, "Pad")
         pad = pairs[0] if nd == 1 else [list(p) for p in pairs]
         lay = make_layer(o.where, Conv, kernel=_pk([1] * nd), padding=pad)
         return self.b.layer(o.name, lay, o.src, "Pad, padding only")
@@ -490,7 +501,7 @@ class _Import:
         axis = o.at.get("axis", 1)
         if axis > 1:
             raise o.fail(f"Flatten with axis {axis} keeps spatial axes apart; not supported")
-        return Value(o.src.node, flat=True)
+        return replace(o.src, flat=True, dims=None)
 
     def _reshape(self, o: _Op) -> Value:
         src = o.src
@@ -498,14 +509,30 @@ class _Import:
         if src.restore:
             # The second Reshape of a normalisation's decomposition (GroupNorm: reshape to
             # (N, G, -1), InstanceNormalization, reshape back): the feature map again.
-            return Value(src.node)
+            return replace(src, flat=False, restore=False, dims=None)
+        lay = _layout(src, self.nd)
+        if target is not None and any(isinstance(x, int) for x in lay):
+            labels = _reshape_labels(lay, target, self.b.sizes(src), self.nd)
+            if labels is not None:  # a channel shuffle: the spatial axes stay whole
+                return _with_layout(src, labels, self.nd)
         if src.flat or (target is not None and len(target) == 2):
-            return Value(src.node, flat=True)
-        if target is not None and len(target) >= 3:
-            return Value(src.node, flat=True, restore=True)
+            return replace(src, flat=True, dims=None)
+        if target is not None and len(target) >= 3 and src.dims is None:
+            return replace(src, flat=True, restore=True)
         raise o.fail("reshaping a feature map is not supported (only flattening to (N, features))")
 
+    def _transpose(self, o: _Op) -> Value:
+        """Transpose: the spatial axes move (channels-last blocks), the feature map stays the same."""
+        lay = _layout(o.src, self.nd)
+        perm = [int(p) for p in o.at.get("perm", list(range(len(lay)))[::-1])]
+        if sorted(perm) != list(range(len(lay))):
+            raise o.fail(f"perm {perm} does not fit a tensor of {len(lay)} axes")
+        return _with_layout(o.src, [lay[p] for p in perm], self.nd)
+
     def _matmul(self, o: _Op) -> Value:
+        last = _layout(o.src, self.nd)[-1]
+        if o.src.dims is not None and last in ("b", "c") and len(o.maps) == 1:
+            return o.src  # channels last: a pointwise layer (Linear on the channels)
         if not o.src.flat and not all(n == 1 for n in self.b.sizes(o.src)):
             raise o.fail("a matrix product over a feature map mixes its last spatial axis; flatten first")
         return self.b.whole(o.name, o.src, o.op, mode="conv", flat=True)
@@ -542,6 +569,45 @@ class _Import:
         lo, hi = o.at.get("start", 0), o.at.get("end", len(full))
         self.consts[o.node.output[0]] = _np().array(full[lo:hi], dtype="int64")
         return CONST
+
+    def _slice(self, o: _Op) -> Value:
+        """Slice: along channels the map passes; along a spatial axis a crop (and a step)."""
+        if o.input(1):  # opset 10+: starts, ends, axes, steps as inputs
+            starts, ends = self.ints(o.input(1)), self.ints(o.input(2))
+            axes = self.ints(o.input(3)) if o.input(3) else None
+            steps = self.ints(o.input(4)) if o.input(4) else None
+        else:
+            starts, ends = o.at.get("starts"), o.at.get("ends")
+            axes, steps = o.at.get("axes"), None
+        if starts is None or ends is None or (o.input(3) and axes is None) or (o.input(4) and steps is None):
+            raise o.fail("the slice bounds are not constants")
+        lay = _layout(o.src, self.nd)
+        rank = len(lay)
+        axes = list(range(len(starts))) if axes is None else axes
+        steps = [1] * len(starts) if steps is None else steps
+        sizes = self.b.sizes(o.src)
+        cuts = [(0, 0, 1)] * self.nd
+        for a, lo, hi, st in zip(axes, starts, ends, steps):
+            label = lay[_axis(a, rank)]
+            if not isinstance(label, int):
+                if label == "f":
+                    raise o.fail("slicing the flattened spatial axis is not supported")
+                continue
+            n = sizes[label]
+            if not isinstance(n, int):
+                raise o.fail("slicing a spatial axis of a symbolic size is not supported")
+            b0, b1, step = slice(lo, hi, st).indices(n)
+            if step < 1 or b1 <= b0:
+                raise o.fail(
+                    f"the slice [{lo}:{hi}:{st}] of {n} features along spatial axis {label} is empty or reversed"
+                )
+            cnt = -(-(b1 - b0) // step)
+            cuts[label] = (b0, n - (b0 + (cnt - 1) * step + 1), step)
+        if all(c == (0, 0, 1) for c in cuts):
+            return o.src
+        if o.src.dims is not None:
+            raise o.fail("slicing a spatial axis of a permuted feature map is not supported")
+        return self.b.crop(o.name, o.src, cuts, o.where, "Slice")
 
     def _meta(self, o: _Op) -> Value:
         if o.op == "Size":
@@ -604,6 +670,8 @@ def _handlers() -> dict[str, Callable[[_Import, _Op], Value]]:
         "Hardmax": I._softmax,
         "Split": I._split,
         "Shape": I._shape,
+        "Transpose": I._transpose,
+        "Slice": I._slice,
     }
     for names, handler in ((BINARY_OPS, I._binary), (PASS_OPS, I._pass), (META_OPS, I._meta)):
         for n in sorted(names):
@@ -634,7 +702,12 @@ def _input_of(model: Any, name: str, input_name: str | None) -> tuple[list[Any],
 
 
 def from_onnx(
-    path_or_model: Any, input_size: Any = None, *, name: str | None = None, input_name: str | None = None
+    path_or_model: Any,
+    input_size: Any = None,
+    *,
+    name: str | None = None,
+    input_name: str | None = None,
+    passthrough: Any = (),
 ) -> Any:
     """The rfsym network of an ONNX model (a file path or an ``onnx.ModelProto``).
 
@@ -643,6 +716,8 @@ def from_onnx(
     picks the feature-map input when the graph has several.  Tensors stored as
     external data are read from the model file's folder (only the few small
     constants rfsym needs; weights are read for their shapes only).
+    ``passthrough``: node names or patterns (``"/blocks.*/attn/*"``) whose nodes
+    hand their first feature-map input on unchanged.
     """
     if name is not None and not isinstance(name, str):
         raise RfsymError(f"name must be a string (got {type(name).__name__})")
@@ -650,15 +725,24 @@ def from_onnx(
         raise RfsymError(f"input_name must be a string (got {type(input_name).__name__})")
     model, stem, folder = _load(path_or_model)
     name = name or stem
+    nodes = [nd.name or f"{nd.op_type.lower()}{i}" for i, nd in enumerate(model.graph.node)]
+    skip = set(expand_passthrough(passthrough, nodes, what="node"))
     try:
-        return _import(model, name, input_size, input_name, folder)
+        return _import(model, name, input_size, input_name, folder, skip)
     except RfsymError:
         raise
     except Exception as e:  # noqa: BLE001 - protobuf fields of a garbled file: one line, not a traceback
         raise RfsymError(f"{term_text(name)}: not a valid ONNX model ({type(e).__name__}: {one_line(e)})") from None
 
 
-def _import(model: Any, name: str, input_size: Any, input_name: str | None, folder: Path | None) -> Any:
+def _import(
+    model: Any,
+    name: str,
+    input_size: Any,
+    input_name: str | None,
+    folder: Path | None,
+    skip: set[str] = frozenset(),  # type: ignore[assignment]
+) -> Any:
     shown = term_text(name)
     inputs, dims = _input_of(model, shown, input_name)
     nd = len(dims) - 2
@@ -669,4 +753,5 @@ def _import(model: Any, name: str, input_size: Any, input_name: str | None, fold
     else:
         sizes, _ = input_sizes(input_size, nd, shown)
     imp = _Import(model, name, sizes, inputs, folder)
+    imp.skip = skip or set()
     return imp.b.build(imp.run())

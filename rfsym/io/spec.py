@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RfsymError
-from ..graph import MERGE_KINDS, BlockRepeat, Graph, _branched_spec, is_graph_spec
+from ..graph import MERGE_KINDS, BlockRepeat, Graph, Inner, NestRepeat, _branched_spec, is_graph_spec
 from ..layers import PASS_KINDS, Conv, ConvTranspose, Identity, Layer, Pool, Repeat, Upsample
 from ..network import Network
 from ..values import ROLE_MIN, SymbolDomain
@@ -23,7 +23,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 __all__ = ["builtin_names", "load", "loads", "network_from_dict"]
 
-TOP_KEYS = {"name", "input", "symbols", "layers", "source", "description"}
+TOP_KEYS = {"name", "input", "symbols", "layers", "source", "description", "sample_rate"}
 COMMON_KEYS = {"name", "kind", "inputs"}
 
 #: Spec kind → (layer class, field values the kind implies).  A kind's keys are its class's declared
@@ -37,7 +37,7 @@ LAYER_KINDS: dict[str, tuple[type[Layer], dict[str, Any]]] = {
     "upsample": (Upsample, {}),
     **{k: (Identity, {"op": k}) for k in PASS_KINDS},
 }
-KINDS = (*LAYER_KINDS, "repeat", *MERGE_KINDS)
+KINDS = (*LAYER_KINDS, "repeat", *MERGE_KINDS, "inner")
 #: Largest spec file, in bytes (docs/spec.md, Limits); checked before the file is parsed.
 MAX_SPEC_BYTES = 8_000_000
 #: Deepest nesting of repeat blocks.
@@ -146,6 +146,11 @@ def _layer(d: Any, i: int, source: str, depth: int = 0) -> Layer:
     kind = kind.lower()
     if kind not in KINDS:
         raise RfsymError(f"{where}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
+    if kind == "inner":  # the next level of a nested repeat (docs/graphs.md)
+        _check_keys(d, COMMON_KEYS, kind, where)
+        if not depth:
+            raise RfsymError(f"{where}: an 'inner' layer belongs in the block of a repeat with nest = true")
+        return Inner(name=name)
     if kind == "repeat":
         if depth >= MAX_REPEAT_DEPTH:
             raise RfsymError(f"{where}: repeats nested more than {MAX_REPEAT_DEPTH} deep (the limit)")
@@ -175,7 +180,12 @@ def _check_keys(d: dict[str, Any], allowed: set[str], kind: str, where: str) -> 
 
 def _repeat(d: dict[str, Any], name: str, source: str, depth: int) -> Layer:
     where = f"{source}: {name}"
-    _check_keys(d, COMMON_KEYS | {"times", "index", "layers"}, "repeat", where)
+    _check_keys(d, COMMON_KEYS | {"times", "index", "layers", "nest", "core"}, "repeat", where)
+    nest = d.get("nest", False)
+    if not isinstance(nest, bool):
+        raise RfsymError(f"{where}: nest must be true or false (got {nest!r})")
+    if "core" in d and not nest:
+        raise RfsymError(f"{where}: core belongs to a repeat with nest = true")
     if "times" not in d:
         raise RfsymError(f"{where}: times is required")
     block = d.get("layers")
@@ -190,7 +200,7 @@ def _repeat(d: dict[str, Any], name: str, source: str, depth: int) -> Layer:
         if lay.label() in seen:
             raise RfsymError(f"{where}: duplicate layer name {lay.label()!r} in the repeat block")
         seen.add(lay.label())
-    branched = _branched_spec(d)
+    branched = _branched_spec(d) or nest
     if branched and depth:
         raise RfsymError(f"{where}: a repeat with branches inside another repeat is not supported")
     try:
@@ -204,6 +214,14 @@ def _repeat(d: dict[str, Any], name: str, source: str, depth: int) -> Layer:
                     raise RfsymError(f"{lay.label()}: a {lay.kind} layer needs 'inputs' with two or more names")
                 wiring.append(tuple(ins) if ins is not None else (prev,))
                 prev = lay.label()
+            if nest:
+                core_d = d.get("core", [])
+                if not isinstance(core_d, list):
+                    raise RfsymError(f"{where}: core must be an array of layers")
+                core = tuple(_layer(b, k, f"{where}: core", depth + 1) for k, b in enumerate(core_d, 1))
+                return NestRepeat(
+                    name=name, block=tuple(sub), wiring=tuple(wiring), times=d["times"], index=index, core=core
+                )
             return BlockRepeat(name=name, block=tuple(sub), wiring=tuple(wiring), times=d["times"], index=index)
         return Repeat(name=name, block=tuple(sub), times=d["times"], index=index)
     except RfsymError as e:
@@ -263,10 +281,12 @@ def network_from_dict(data: dict[str, Any], source: str = "<spec>") -> Network:
             declared.add(v.strip())
     for lay in built:
         _check_declared(lay, declared, source)
+    rate = data.get("sample_rate")
     try:
         if is_graph_spec(layers):
             entries = [(lay, d.get("inputs")) for lay, d in zip(built, layers)]
-            return Graph.from_layers(entries, input=data.get("input"), name=name, symbols=domains).validate()  # type: ignore[return-value]
-        return Network(built, input=data.get("input"), name=name, symbols=domains)
+            g = Graph.from_layers(entries, input=data.get("input"), name=name, symbols=domains, sample_rate=rate)
+            return g.validate()  # type: ignore[return-value]
+        return Network(built, input=data.get("input"), name=name, symbols=domains, sample_rate=rate)
     except RfsymError as e:
         raise RfsymError(f"{source}: {e}") from None

@@ -35,11 +35,11 @@ from typing import Any
 
 from .._bisect import smallest
 from ..errors import EmptyOutputError, RfsymError
-from ._base import check_run_size, input_sizes, one_line, require
-from ._graphbuild import CONST, Value
+from ._base import check_run_size, expand_passthrough, input_sizes, one_line, require
+from ._graphbuild import CONST, Value, global_paths
 from ._torch_ops import _Importer, _Split, canon, flat_args
 
-__all__ = ["from_torch", "parse_input_size"]
+__all__ = ["from_torch", "global_paths", "parse_input_size"]
 
 
 def _torch() -> Any:
@@ -84,10 +84,12 @@ def _fx_import(imp: _Importer, model: Any) -> Value:
         elif node.op == "call_function":
             t = node.target
             fname = getattr(t, "__name__", str(t))
-            env[node] = imp.function(_node_name(node, model), fname, res(node.args), res(node.kwargs), _where(node))
+            env[node] = imp.function(
+                _node_name(node, model), fname, res(node.args), res(node.kwargs), _where(node, model)
+            )
         elif node.op == "call_method":
             env[node] = imp.function(
-                _node_name(node, model), str(node.target), res(node.args), res(node.kwargs), _where(node)
+                _node_name(node, model), str(node.target), res(node.args), res(node.kwargs), _where(node, model)
             )
         elif node.op == "output":
             out = res(node.args[0])
@@ -107,8 +109,11 @@ def _node_name(node: Any, model: Any) -> str:
     return op
 
 
-def _where(node: Any) -> str:
-    return f"{node.name} ({node.op} {getattr(node.target, '__name__', node.target)})"
+def _where(node: Any, model: Any) -> str:
+    """``<module path> (call_method view)``: the module whose forward makes the call, and the call."""
+    name = _node_name(node, model)
+    path = name.rsplit(".", 1)[0] if "." in name else "<model>"
+    return f"{path} ({node.op} {getattr(node.target, '__name__', node.target)})"
 
 
 def _pick_output(out: Any) -> Value:
@@ -177,7 +182,8 @@ class _Recorder:
         la, lk = self.look(args), self.look(kwargs)
         if any(isinstance(a, Value) and a.is_map for a in flat_args(la, lk)):
             nm = f"{self.paths[-1]}.{canon(fname)}" if self.paths else canon(fname)
-            self.record(result, self.imp.function(nm, fname, la, lk, f"call {fname}"))
+            where = f"{self.paths[-1] if self.paths else '<model>'} (call {fname})"
+            self.record(result, self.imp.function(nm, fname, la, lk, where))
 
     def _enter_leaf(self, m: Any, args: Any, kwargs: Any = None) -> None:
         if self.depth == 0:
@@ -288,16 +294,7 @@ def _check_arguments(model: Any, passthrough: Any, name: Any, method: Any) -> li
         raise RfsymError(f"method must be 'auto', 'fx' or 'hooks' (got {method!r})")
     if name is not None and not isinstance(name, str):
         raise RfsymError(f"name must be a string (got {type(name).__name__})")
-    if isinstance(passthrough, str):
-        passthrough = [passthrough]
-    if not isinstance(passthrough, Iterable) or not all(isinstance(p, str) for p in passthrough):
-        raise RfsymError(f"passthrough must be module paths (strings) (got {passthrough!r})")
-    passthrough = list(passthrough)
-    names = {p for p, _ in model.named_modules()}
-    for p in passthrough:
-        if p not in names:
-            raise RfsymError(f"passthrough: the model has no module {p!r}")
-    return passthrough
+    return expand_passthrough(passthrough, [p for p, _ in model.named_modules() if p])
 
 
 def from_torch(
@@ -327,11 +324,16 @@ def from_torch(
     imp = _Importer(model, sizes, name, passthrough)
     value = _try_fx(imp, model, method == "fx") if method in ("auto", "fx") else None
     if value is None:
+        fx_error = imp.fx_error
         imp = _Importer(model, sizes, name, passthrough)
         was = model.training
         model.eval()
         try:
             value = _Recorder(imp, model).run((1, chans, *sizes))
+        except RfsymError:
+            if fx_error is not None:
+                raise fx_error from None  # fx's message names the operation; the recorder's would repeat it
+            raise
         finally:
             model.train(was)
     return imp.b.build(value)
@@ -351,8 +353,11 @@ def _try_fx(imp: _Importer, model: Any, required: bool) -> Value | None:
             if smallest is not None:
                 raise EmptyOutputError(f"{e} (the smallest input that works is {smallest})") from None
         raise
-    except RfsymError:
-        raise
+    except RfsymError as e:
+        if required:
+            raise
+        imp.fx_error = e  # the hook recorder may still manage (values fx only sees as proxies)
+        return None
     except Exception as e:  # noqa: BLE001 - fx cannot trace this model: fall back to hooks
         if required:
             raise RfsymError(f"{name}: torch.fx cannot trace the model: {one_line(e)}") from None

@@ -24,12 +24,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from fractions import Fraction
-from operator import itemgetter
 from typing import Any
 
 from .. import _arith as A
 from .._bisect import smallest
 from ..errors import RfsymError
+from ..graph import Graph
 from ..layers import Repeat
 from ..network import Network, parse_origin
 from ._dp import MAX_LISTING, solve_dp
@@ -44,8 +44,7 @@ from ._search import (
     to_progressions,
     value_cap,
 )
-from ._symbolic import solve_one_sympy, solve_symbolic
-from .result import Condition, Nearest, Progression, SolveResult
+from .result import Condition, Nearest, Progression, Solutions, SolveResult
 from .targets import QUANTITIES, Target, check_targets, parse_target, parse_target_string
 
 __all__ = [
@@ -53,6 +52,7 @@ __all__ = [
     "Nearest",
     "Progression",
     "SolveResult",
+    "Solutions",
     "Target",
     "parse_target",
     "parse_target_string",
@@ -167,6 +167,11 @@ def solve(
     """
     _check_options(net, at, exact, minimize, count, limit, nearest, axis, convention, progress)
     origin = parse_origin(origin)
+    if isinstance(net, Graph):
+        return _solve_graph(
+            net, targets, quantities, at, unknowns, given, domains, input, exact, minimize, count, limit, nearest, axis,
+            convention, origin,
+        )  # fmt: skip
     net = _with_given(net, given)
     if input is not None:
         net = Network(net.layers, input=input, name=net.name, symbols=net.symbols)
@@ -182,6 +187,8 @@ def solve(
     _check_target_symbols(tlist, net, explicit=unknowns is not None)
     params = [s for s in syms if s not in unk]
     if any(t.symbolic for t in tlist) or params:
+        from ._symbolic import solve_symbolic  # closed forms and sympy's solvers: only for symbolic answers
+
         return solve_symbolic(net, unk, params, tlist, axis=axis, convention=convention, origin=origin)
     doms = {s.name: make_domain(s, net.symbols.get(s.name), domains.get(s.name)) for s in unk}
     ctx = _Context(net, unk, doms, axis, convention, origin, exact, progress)
@@ -189,6 +196,38 @@ def solve(
     if res.count == 0 and nearest:
         res.nearest = ctx.nearest(tlist, nearest)
     return res
+
+
+def _solve_graph(  # type: ignore[no-untyped-def]
+    g, targets, quantities, at, unknowns, given, domains, input, exact, minimize, count, limit, nearest, axis,
+    convention, origin,
+) -> SolveResult:  # fmt: skip
+    """solve() on a graph template: finite domains, numeric targets (rfsym.solver._graph)."""
+    from ._graph import graph_domains, graph_symbol_order, solve_graph
+
+    if exact:
+        raise RfsymError("exact=True is not supported on graphs yet")
+    g = _with_given(g, given)
+    if g.input is None and input is None:
+        raise RfsymError(f"{g.name}: a graph solve needs an input size (the spec's 'input' or input=)")
+    _check_axis(g, axis)
+    syms = graph_symbol_order(g)
+    if input is not None:
+        extra = {s for v in g.axes_input(input) for s in getattr(v, "free_symbols", ())}
+        syms += sorted((s for s in extra if s not in syms), key=str)
+    by_name = {s.name: s for s in syms}
+    domains = dict(domains or {})
+    _check_names(domains, by_name, g, "domains")
+    if unknowns is not None and set(_check_names(_names(unknowns), by_name, g, "unknowns")) != set(by_name):
+        raise RfsymError(f"{g.name}: symbolic answers (unknowns=) are not supported on graphs; solve for every symbol")
+    tlist = _collect_targets(targets, quantities, at)
+    if any(t.symbolic for t in tlist):
+        raise RfsymError(f"{g.name}: symbolic target values are not supported on graphs; give numbers")
+    doms = graph_domains(g, syms, domains)
+    return solve_graph(
+        g, tlist, syms, doms, inp=input, axis=axis, convention=convention, origin=origin, minimize=minimize,
+        count_only=count, limit=limit, nearest=nearest,
+    )  # fmt: skip
 
 
 def _is_int(v: Any) -> bool:
@@ -199,11 +238,8 @@ def _check_options(  # type: ignore[no-untyped-def]
     net, at, exact, minimize, count, limit, nearest, axis, convention, progress
 ) -> None:
     """One-line errors for arguments of the wrong type or out of range, before any work."""
-    if not isinstance(net, Network):
-        raise RfsymError(
-            f"solve works on sequential networks (rfsym.Network); got {type(net).__name__} "
-            "(networks with branches are not supported yet)"
-        )
+    if not isinstance(net, (Network, Graph)):
+        raise RfsymError(f"solve works on networks and graphs (rfsym.Network, rfsym.Graph); got {type(net).__name__}")
     if convention not in ("framework", "seed"):
         raise RfsymError(f"convention must be framework or seed (got {convention!r})")
     if limit is not None and (not _is_int(limit) or limit < 0):
@@ -344,7 +380,8 @@ class _Context:
         res.count = total
         res.method = "dynamic programming over layers" if self.inner else "enumeration"
         res.minimize = getattr(minimize, "__name__", "callable")
-        scored = [(minimize(dict(s)), s) for s in sols]
+        names = [s.name for s in self.unk]
+        scored = [(minimize(dict(zip(names, s))), s) for s in _rows(sols)]
         res.ties = 0
         if scored:
             res.optimum = min(v for v, _ in scored)
@@ -353,22 +390,29 @@ class _Context:
         self._finish(res, sols, res.ties, count_only, limit)
         return res
 
-    def _finish(self, res: SolveResult, sols: list, wanted: int, count_only: bool, limit: int | None) -> None:
-        """Sort a complete listing, cut it at the limit, and say whether it is complete."""
-        if len(sols) == wanted and self.unk:
-            sols = sorted(sols, key=itemgetter(*(s.name for s in self.unk)))
-        res.solutions = [] if count_only else (sols if limit is None else sols[:limit])
+    def _finish(self, res: SolveResult, sols: list[tuple], wanted: int, count_only: bool, limit: int | None) -> None:
+        """Sort a complete listing (value tuples in the unknowns' order), cut it at the limit,
+        and say whether it is complete."""
+        if isinstance(sols, list) and len(sols) == wanted and self.unk:
+            sols.sort()  # (the programme's tree of paths lists them in order)
+        rows: Any = [] if count_only else (sols if limit is None or len(sols) <= limit else sols[:limit])
+        res.solutions = Solutions(tuple(s.name for s in self.unk), rows, ints=True)  # domain values: ints
         res.complete = not count_only and len(res.solutions) == wanted
 
     def _enumerate(
         self, tlist: list[Target], objective: str | None, want: int | None, carry: bool = False
-    ) -> tuple[int, list, Any, Any]:
+    ) -> tuple[int, Any, Any, Any]:
         """(count, solutions, optimum, ties) over every value of the unknowns outside the layers
         (repeat counts, input sizes), with a dynamic programme for those inside."""
         total, optimum, ties = 0, None, 0
-        sols: list[dict[str, int]] = []
+        sols: list[tuple] = []  # value tuples in the order of self.unk
         missing: RfsymError | None = None
         seen_layers = False
+        # where each unknown's value comes from: the outer combination, or the DP's row
+        source = [
+            ("outer", self.outer.index(s)) if s in self.outer else ("inner", self.inner.index(s)) for s in self.unk
+        ]
+        identity = not self.outer and self.unk == self.inner
         for combo in itertools.product(*(self.doms[s.name].values() for s in self.outer)):
             oassign = {s.name: v for s, v in zip(self.outer, combo)}
             layers, n0 = self.ev.layers(oassign)
@@ -382,12 +426,13 @@ class _Context:
                 raise RfsymError("targets at the input are not supported; name a layer")
             left = None if want is None else max(0, want - len(sols))
             cnt, found, best, nties = self._one_outer(oassign, layers, n0, pos, tlist, objective, left, want, carry)
-            if oassign:
-                found = [{**oassign, **f} for f in found]
-            if [s.name for s in self.unk] != [s.name for s in self.inner]:
-                found = [{s.name: f[s.name] for s in self.unk} for f in found]
+            if not identity:
+                found = [tuple(combo[i] if kind == "outer" else f[i] for kind, i in source) for f in _rows(found)]
             total += cnt
-            if objective is None:
+            if identity:  # one combination of (no) outer unknowns: the programme's listing as it is
+                sols = found
+                optimum, ties = (best, nties or 0) if objective is not None and cnt else (optimum, ties)
+            elif objective is None:
                 sols.extend(found)
             elif cnt and best is not None and (optimum is None or best < optimum):
                 optimum, ties, sols = best, nties, found
@@ -400,7 +445,7 @@ class _Context:
 
     def _one_outer(  # type: ignore[no-untyped-def]
         self, oassign, layers, n0, pos, tlist, objective, left, want, carry
-    ) -> tuple[int, list, Any, Any]:
+    ) -> tuple[int, Any, Any, Any]:
         """(count, solutions, optimum, ties) for one value of the outer unknowns (with carry,
         the target values reached are collected in ``_carried``)."""
         if not self.inner:
@@ -409,7 +454,7 @@ class _Context:
                 vals = self.ev.values(oassign, tlist)
                 self._carried.add(tuple(vals[t.key] for t in tlist))  # type: ignore[index]
             best = self._cost(layers, objective) if objective is not None and ok else None
-            return (1, [{}], best, 1 if best is not None else None) if ok else (0, [], None, None)
+            return (1, [()], best, 1 if best is not None else None) if ok else (0, [], None, None)
         r = solve_dp(
             layers,
             self.inner,
@@ -589,6 +634,8 @@ class _Context:
         self, res: SolveResult, x: Any, dom: Domain, tlist: list[Target], limit: int | None, count_only: bool, why: str
     ) -> SolveResult:
         """Closed forms solved by sympy; every candidate checked with the transfer functions."""
+        from ._symbolic import solve_one_sympy
+
         try:
             head, tail = solve_one_sympy(
                 self.net, x, dom.lo, dom.hi, tlist, axis=self.axis, convention=self.convention, origin=self.origin
@@ -672,6 +719,11 @@ class _Context:
             return self._carried
         finally:
             self.doms, self.bound_notes = saved, []
+
+
+def _rows(found: Any) -> list[tuple]:
+    """A listing as value tuples (the programme's tree of paths expanded)."""
+    return found if isinstance(found, list) else found.rows()  # type: ignore[no-any-return]
 
 
 def _too_many(count: int) -> str:

@@ -16,6 +16,7 @@ products over the remaining layers' options bound every completion.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ class _Node:
 @dataclass
 class DPResult:
     count: int
-    solutions: list[dict[str, int]]
+    solutions: list[tuple] | PathTree  # value tuples in the order of the unknowns given to solve_dp
     optimum: Any = None
     ties: int | None = None
     states: int = 0
@@ -95,7 +96,7 @@ def solve_dp(
     if objective is not None:
         optimum = min((nd.best for nd in final.values()), default=None)
         ties = sum(nd.ties for nd in final.values() if nd.best == optimum)
-    sols: list[dict[str, int]] = []
+    sols: list[tuple] | PathTree = []
     if want_preds and final:
         history.append(final)
         listed = (ties or 0) if objective is not None else count
@@ -191,7 +192,7 @@ class _Programme:
             shared[skey] = None
             return None
         co = None
-        if lsyms and self.n_options[i] > 16:  # many options: one symbolic run, then substitution
+        if lsyms and self.n_options[i] > 4:  # many options: one symbolic run, then substitution
             tkey = ("template", self.lkeys[i], axis, convention)
             tmpl = shared.get(tkey)
             if tmpl is None:
@@ -375,30 +376,98 @@ class _Programme:
     # -- listing the solutions -------------------------------------------------------
     def listing(
         self, history: list[dict], final: dict, optimum: Any, listed: int, limit: int | None
-    ) -> list[dict[str, int]]:
-        names = [s.name for s in self.syms]
+    ) -> list[tuple] | PathTree:
+        """The solutions as value tuples in the order of ``syms`` (a PathTree: all of them, sorted)."""
         new_idx = [tuple(self.order[s] for s in self.new_at[i]) for i in range(len(self.layers))]
-        sols: list[dict[str, int]] = []
+        sols: list[tuple] = []
         if listed <= 2_000_000 and (limit is None or limit >= listed):
             # every solution is wanted: build them as tuples, sharing suffixes (fast path)
-            flat = [names[k] for idx in new_idx for k in idx]
-            return [dict(zip(flat, tup)) for tup in _all_paths(history, final, optimum)]
+            flat = [k for idx in new_idx for k in idx]  # tuple position -> unknown index
+            if flat == sorted(flat):  # layer order is the unknowns' order: paths come out sorted
+                return PathTree(history, final, optimum, listed, [[s.name for s in ss] for ss in self.new_at])
+            rows = _all_paths(history, final, optimum)
+            where = [flat.index(k) for k in range(len(self.syms))]
+            return [tuple(row[w] for w in where) for row in rows]
         for path in _paths(history, final, optimum, new_idx, len(self.syms)):
-            sols.append(dict(zip(names, path)))
+            sols.append(tuple(path))
             if limit is not None and len(sols) >= limit:
                 break
         return sols
 
 
-def _all_paths(history: list[dict], final: dict, optimum: Any) -> list[tuple]:
-    """Every path from the start to the final states (optimal ones only with an optimum), as the
-    concatenation of the layers' new values in layer order.
+class PathTree:
+    """The wanted paths of a finished programme, as forward edges between the states on them.
 
-    ``pre[key]`` at layer i lists the value tuples of the prefixes ending in that state; each
-    prefix list is built once and shared by all its extensions.
+    Lists them — as value tuples or as JSON lines — in lexicographic order of the layers' new
+    values without sorting: the edges out of a state have distinct new values (a state and a
+    value determine the next state), so expanding each state's edges in increasing order of
+    their values, suffix lists shared, gives the paths in order.
     """
+
+    def __init__(self, history: list[dict], final: dict, optimum: Any, count: int, names: list[list[str]]):
+        L = len(history) - 1
+        live = _live_states(history, final, optimum)
+        fwd: list[dict[tuple, list[tuple[tuple, tuple]]]] = [{} for _ in range(L)]
+        for i in range(L, 0, -1):
+            for key, need in live[i].items():
+                for pkey, nv, cost in history[i][key].preds:
+                    if pkey in live[i - 1] and (optimum is None or history[i - 1][pkey].best + cost == need):
+                        fwd[i - 1].setdefault(pkey, []).append((nv, key))
+        for edges in fwd:
+            for out in edges.values():
+                out.sort(key=_first)
+        self.fwd, self.final, self.count, self.names = fwd, list(live[L]), count, names
+
+    def __len__(self) -> int:
+        return self.count
+
+    def _expand(self, leaf: Any, piece: Callable[[int, tuple], Any]) -> Iterator[list]:
+        """The paths in order, in one list per edge out of the start (the full list is never built)."""
+        suf: dict[tuple, list] = {key: [leaf] for key in self.final}
+        for i in range(len(self.fwd) - 1, 0, -1):
+            cur: dict[tuple, list] = {}
+            for key, edges in self.fwd[i].items():
+                out: list = []
+                for nv, nxt in edges:
+                    p = piece(i, nv)
+                    out.extend([p + x for x in suf[nxt]] if p else suf[nxt])
+                cur[key] = out
+            suf = cur  # the later layer's lists are no longer needed
+        for edges in self.fwd[0].values():  # one start state
+            for nv, nxt in edges:
+                p = piece(0, nv)
+                yield [p + x for x in suf[nxt]] if p else suf[nxt]
+
+    def rows(self) -> list[tuple]:
+        """Every path as the tuple of its new values, in order."""
+        return [row for part in self._expand((), lambda i, nv: nv) for row in part]
+
+    def json_parts(self) -> Iterator[str]:
+        """The paths as JSON objects ``{"k1": 3, "s1": 1, ...}`` (as the C encoder writes them), in
+        order, one per line (``",\n    "`` between them), in a few parts."""
+        first = next((i for i, ns in enumerate(self.names) if ns), None)
+        if first is None:
+            yield ",\n    ".join(["{}"] * self.count)
+            return
+        keys = [[json.dumps(n) + ": " for n in ns] for ns in self.names]
+
+        def piece(i: int, nv: tuple) -> str:
+            if not nv:
+                return ""
+            body = ", ".join([k + str(int(v)) for k, v in zip(keys[i], nv)])
+            return ("{" if i == first else ", ") + body
+
+        for part in self._expand("}", piece):
+            yield ",\n    ".join(part)
+
+
+def _first(edge: tuple) -> Any:
+    return edge[0]
+
+
+def _live_states(history: list[dict], final: dict, optimum: Any) -> list[dict[tuple, Any]]:
+    """The states on a wanted path (optimal ones with an optimum), layer by layer, with their best cost."""
     L = len(history) - 1
-    # which states lie on a wanted path: walk back from the final states
     live: list[dict[tuple, Any]] = [dict() for _ in range(L + 1)]
     for key, node in final.items():
         if optimum is None or node.best == optimum:
@@ -410,6 +479,18 @@ def _all_paths(history: list[dict], final: dict, optimum: Any) -> list[tuple]:
                 if optimum is not None and prev.best + cost != need:
                     continue
                 live[i - 1][pkey] = prev.best
+    return live
+
+
+def _all_paths(history: list[dict], final: dict, optimum: Any) -> list[tuple]:
+    """Every path from the start to the final states (optimal ones only with an optimum), as the
+    concatenation of the layers' new values in layer order.
+
+    ``pre[key]`` at layer i lists the value tuples of the prefixes ending in that state; each
+    prefix list is built once and shared by all its extensions.
+    """
+    L = len(history) - 1
+    live = _live_states(history, final, optimum)  # which states lie on a wanted path
     pre: dict[tuple, list[tuple]] = {key: [()] for key in live[0]}
     for i in range(1, L + 1):
         nxt: dict[tuple, list[tuple]] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +14,7 @@ from .._display import JupyterLatex
 from ..errors import RfsymError
 from .targets import Target
 
-__all__ = ["Condition", "Nearest", "Progression", "SolveResult"]
+__all__ = ["Condition", "Nearest", "Progression", "SolveResult", "Solutions"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,73 @@ class Progression:
         }
 
 
+class Solutions(Sequence):
+    """The listed solutions: a read-only sequence of dicts (symbol name -> int), kept as value
+    tuples in ``names`` order until a dict is asked for (then all are built once, and those dicts
+    are the solutions from then on, mutations included).
+
+    Listing 100 000 solutions as JSON (``SolveResult.to_json``) reads the tuples directly as long
+    as no dict was built, which saves building and encoding 100 000 dicts.
+    """
+
+    __slots__ = ("names", "_rows", "_dicts", "ints", "_tree")
+
+    def __init__(self, names: tuple[str, ...], rows: Any, ints: bool = False):
+        """``rows``: a list of value tuples, or an object with ``len()``, ``rows()`` and
+        ``json_lines()`` that builds them on demand (the solver's tree of paths, already in
+        order); ``ints``: the caller guarantees every value is a plain int (domain values)."""
+        self.names, self.ints = tuple(names), ints
+        self._tree = None if isinstance(rows, list) else rows
+        self._rows: list[tuple] | None = rows if isinstance(rows, list) else None
+        self._dicts: list[dict[str, int]] | None = None
+
+    def _all(self) -> list[dict[str, int]]:
+        if self._dicts is None:
+            names = self.names
+            self._dicts = [dict(zip(names, row)) for row in self._tuples()]
+        return self._dicts
+
+    def _tuples(self) -> list[tuple]:
+        if self._rows is None:
+            self._rows = self._tree.rows()  # type: ignore[union-attr]
+        return self._rows
+
+    def rows(self) -> list[tuple] | None:
+        """The value tuples, or None once dicts were built (they may have been changed)."""
+        return self._tuples() if self._dicts is None else None
+
+    def json_parts(self) -> Iterator[str] | None:
+        """The JSON objects of the solutions, one per line, in a few parts (``",\n    "`` between
+        lines), straight from the solver's paths when nothing was built yet; None otherwise."""
+        if self._tree is None or self._rows is not None or self._dicts is not None or not self.ints:
+            return None
+        return self._tree.json_parts()  # type: ignore[no-any-return]
+
+    def __len__(self) -> int:
+        if self._dicts is not None:
+            return len(self._dicts)
+        return len(self._rows) if self._rows is not None else len(self._tree)  # type: ignore[arg-type]
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._all()[i]
+
+    def __iter__(self) -> Iterator[dict[str, int]]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Solutions):
+            other = other._all()
+        return self._all() == other if isinstance(other, list) else NotImplemented
+
+    def __add__(self, other: Any) -> list[dict[str, int]]:
+        return self._all() + list(other)
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(frozen=True)
 class Condition:
     """A condition a symbolic solution needs, as a sympy relation and as text."""
@@ -152,7 +219,7 @@ class SolveResult(JupyterLatex):
     network: str
     unknowns: tuple[str, ...]
     targets: tuple[Target, ...]
-    solutions: list[dict[str, int]] = field(default_factory=list)
+    solutions: Sequence[dict[str, int]] = field(default_factory=list)
     count: int | None = 0
     complete: bool = True
     parametric: list[Progression] = field(default_factory=list)
@@ -199,11 +266,14 @@ class SolveResult(JupyterLatex):
     # -- output --------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; ``solutions`` and ``count`` as in docs/conventions.md ("JSON output")."""
+        return self._dict(lambda: [dict(s) for s in self.solutions])
+
+    def _dict(self, solutions: Any) -> dict[str, Any]:
         out: dict[str, Any] = {
             "network": self.network,
             "unknowns": list(self.unknowns),
             "targets": [t.to_dict() for t in self.targets],
-            "solutions": [dict(s) for s in self.solutions],
+            "solutions": solutions(),
             "count": self.count,
             "complete": self.complete,
         }
@@ -224,17 +294,44 @@ class SolveResult(JupyterLatex):
         return out
 
     def to_json(self) -> str:
-        """``to_dict`` as indented JSON, one solution per line (the C encoder writes those:
-        100 000 solutions take a fraction of a second)."""
-        parts = []
-        for key, value in self.to_dict().items():
-            if key == "solutions" and value:
+        """``to_dict`` as indented JSON, one solution per line (the pieces of :meth:`json_chunks`)."""
+        return "".join(self.json_chunks())
+
+    def json_chunks(self) -> Iterator[str]:
+        """``to_json`` in a few pieces, the listing in one (written as they come by ``rfsym solve``,
+        so that a listing of 100 000 solutions is not copied into one string again).
+
+        Solutions still held by the solver (:class:`Solutions`) are written straight from its
+        paths or value tuples, without building a dict per solution; any other listing goes
+        through the C encoder.
+        """
+        sols = self.solutions
+        lazy = sols if isinstance(sols, Solutions) else None
+        parts = lazy.json_parts() if lazy is not None and len(lazy) else None
+        rows = lazy.rows() if lazy is not None and parts is None else None
+        fast = parts is not None or rows is not None
+        sep = "{\n"
+        for key, value in self._dict(lambda: None if fast else [dict(s) for s in sols]).items():
+            yield f"{sep}  {json.dumps(key)}: "
+            sep = ",\n"
+            if key != "solutions":
+                yield json.dumps(value, indent=2).replace("\n", "\n  ")
+            elif parts is not None:
+                yield "[\n    "
+                for i, part in enumerate(parts):
+                    if i:
+                        yield ",\n    "
+                    yield part
+                yield "\n  ]"
+            elif rows is not None:
+                lines = _rows_lines(lazy.names, rows, lazy.ints)  # type: ignore[union-attr]
+                yield ("[\n    " + ",\n    ".join(lines) + "\n  ]") if lines else "[]"
+            elif value:
                 enc = json.JSONEncoder(separators=(", ", ": ")).encode
-                text = "[\n    " + ",\n    ".join(map(enc, value)) + "\n  ]"
+                yield "[\n    " + ",\n    ".join(map(enc, value)) + "\n  ]"
             else:
-                text = json.dumps(value, indent=2).replace("\n", "\n  ")
-            parts.append(f"  {json.dumps(key)}: {text}")
-        return "{\n" + ",\n".join(parts) + "\n}"
+                yield "[]"
+        yield "\n}"
 
     def to_text(self) -> str:
         lines = [f"{self.network}: solve {', '.join(str(t) for t in self.targets) or '(no targets)'}"]
@@ -282,3 +379,13 @@ class SolveResult(JupyterLatex):
 
     def __str__(self) -> str:
         return self.to_text()
+
+
+def _rows_lines(names: tuple[str, ...], rows: list[tuple], ints: bool) -> list[str]:
+    """Rows of integers as the JSON objects the C encoder writes (``{"k": 3, "s": 1}``);
+    rows with a value that is not a plain int go through the encoder."""
+    if not ints and not all(type(v) is int for row in rows for v in row):
+        enc = json.JSONEncoder(separators=(", ", ": ")).encode
+        return [enc(dict(zip(names, row))) for row in rows]
+    line = "{" + ", ".join(f"{json.dumps(n)}: %d" for n in names) + "}"
+    return list(map(line.__mod__, rows))
