@@ -522,3 +522,17 @@ def test_layers_plot_in_milliseconds() -> None:
     assert r_line.get_ydata()[-1] == 25.0 and j_line.get_ydata()[-1] == 20.0
     assert fig.axes[0].get_ylabel() == "ms"
     plt.close(fig)
+
+
+def test_zoo_audio_defaults_to_milliseconds_and_1d(tmp_path: Path) -> None:
+    """The zoo's wav2vec 2.0 spec gives its sample rate (16 kHz): rfsym export and rfsym plot draw it in 1-D
+    and say 25 ms / 20 ms without any option (it was drawn as a 16000 x 16000 square)."""
+    from rfsym.cli import main
+
+    net = load("wav2vec2_feature_encoder")
+    assert getattr(net, "sample_rate", None) == 16000 and figure_geometry(net).dims == 1
+    out = tmp_path / "w.tex"
+    assert main(["export", "wav2vec2_feature_encoder", "-o", str(out)]) == 0
+    text = out.read_text()
+    assert r"r_{L} &= r_{6} + j_{6} = 400 = 25\,\mathrm{ms}" in text and "|-|" in text
+    assert main(["plot", "wav2vec2_feature_encoder", "-o", str(tmp_path / "w.png")]) == 0

@@ -175,12 +175,14 @@ def export_body(
     pass_through: bool = False,
     numbers: str = "decimal",
     landscape: bool = False,
-    units: Any = None,
+    units: Any = "auto",
     figure_axes: dict[str, Any] | None = None,
     spread: bool = False,
 ) -> str:
     """The LaTeX of an export: table, output closed form, derivation and figure, each labelled.
 
+    ``units``: physical units (:func:`rfsym.printing.units.parse_units`); ``"auto"`` (default) takes the
+    network's own ``sample_rate`` when its spec gives one, None leaves them out.
     Paper mode: pass-through layers are hidden (``pass_through`` shows them),
     columns holding only defaults (dilation 1) are left out unless ``columns``
     are given, and no equation appears twice -- with the derivation, its last,
@@ -200,6 +202,8 @@ def export_body(
     name = tex_text(net.name)
     if input is not None:
         net = with_input(net, input)
+    if isinstance(units, str) and units == "auto":  # the network's own sample rate, if its spec gives one
+        units = parse_units(net=net)
     settings: dict[str, Any] = {"notation": notation, "pass_through": pass_through, "numbers": numbers, "units": units}
     numeric = not net.free_symbols
     depth = flat_depth(net, pass_through=True)
