@@ -177,8 +177,10 @@ def layers_figure(
     axis: int = 0,
     ax: Any = None,
     log: bool = True,
+    units: Any = None,
 ) -> Any:
-    """Receptive field r and jump j after each layer (one axis), on a log scale by default."""
+    """Receptive field r and jump j after each layer (one axis), on a log scale by default; in ms, mm, …
+    with ``units`` (:func:`rfsym.printing.units.parse_units`)."""
     _network(net, "layers_figure")
     plt = _pyplot()
     table = net.table(input=input, convention=convention, origin=origin)
@@ -190,8 +192,9 @@ def layers_figure(
         if not (A.is_num(st.r) and A.is_num(st.j)):
             raise RfsymError(f"{row.name}: r or j is symbolic; a plot needs numbers (substitute values with net.subs)")
         names.append(row.name)
-        rs.append(float(st.r))
-        js.append(float(st.j))
+        scale = float(units.scale) if units is not None else 1.0
+        rs.append(float(st.r) * scale)
+        js.append(float(st.j) * scale)
     if ax is None:
         fig, ax = plt.subplots(figsize=(min(10.0, max(4.0, 0.35 * len(names))), 3.2))
     else:
@@ -203,7 +206,7 @@ def layers_figure(
         ax.set_yscale("log", base=2)
     ax.set_xticks(x)
     ax.set_xticklabels(names, rotation=60, ha="right", fontsize=8)
-    ax.set_ylabel("input pixels")
+    ax.set_ylabel(units.unit if units is not None else "input pixels")
     ax.set_title(f"{table.name}: r and j across layers", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)

@@ -489,3 +489,50 @@ def test_derivation_spread_and_holes() -> None:
     with contextlib.redirect_stdout(buf):
         assert main(["export", "alexnet", "--spread", "--no-figure", "-o", "-"]) == 0
     assert r"\sigma^{2}_{L}" in buf.getvalue()
+
+
+def test_cli_paper_options(tmp_path: Path) -> None:
+    """rfsym export --show-pass-through --numbers exact --landscape: ReLU rows shown, fractions, a turned
+    table; the default hides the ReLU rows."""
+    from rfsym.cli import main
+
+    out = tmp_path / "v.tex"
+    assert main(["export", "vgg16", "--no-figure", "-o", str(out)]) == 0
+    assert "relu" not in out.read_text().split(r"\end{table}")[0]
+    argv = ["export", "alexnet", "--no-figure", "--show-pass-through", "--numbers", "exact", "--landscape"]
+    assert main([*argv, "-o", str(out), "--force"]) == 0
+    text = out.read_text()
+    assert r"\rotatebox{90}{%" in text and "$11 / 2$" in text
+    assert main(["export", "vgg16", "--no-figure", "--show-pass-through", "-o", str(out), "--force"]) == 0
+    assert "relu" in out.read_text().split(r"\end{table}")[0]
+
+
+def test_layers_plot_in_milliseconds() -> None:
+    """r and j across layers in ms with a sample rate: wav2vec's last point is 25 ms / 20 ms."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rfsym.plot import layers_figure
+    from rfsym.printing.units import parse_units
+
+    fig = layers_figure(load("wav2vec2_feature_encoder"), units=parse_units(sample_rate=16000))
+    r_line, j_line = fig.axes[0].get_lines()[:2]
+    assert r_line.get_ydata()[-1] == 25.0 and j_line.get_ydata()[-1] == 20.0
+    assert fig.axes[0].get_ylabel() == "ms"
+    plt.close(fig)
+
+
+def test_zoo_audio_defaults_to_milliseconds_and_1d(tmp_path: Path) -> None:
+    """The zoo's wav2vec 2.0 spec gives its sample rate (16 kHz): rfsym export and rfsym plot draw it in 1-D
+    and say 25 ms / 20 ms without any option (it was drawn as a 16000 x 16000 square)."""
+    from rfsym.cli import main
+
+    net = load("wav2vec2_feature_encoder")
+    assert getattr(net, "sample_rate", None) == 16000 and figure_geometry(net).dims == 1
+    out = tmp_path / "w.tex"
+    assert main(["export", "wav2vec2_feature_encoder", "-o", str(out)]) == 0
+    text = out.read_text()
+    assert r"r_{L} &= r_{6} + j_{6} = 400 = 25\,\mathrm{ms}" in text and "|-|" in text
+    assert main(["plot", "wav2vec2_feature_encoder", "-o", str(tmp_path / "w.png")]) == 0

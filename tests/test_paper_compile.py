@@ -107,6 +107,7 @@ def _cases() -> dict[str, str]:
         cases[f"{name}/latex"] = latex(net, environment="align*")
     vgg = load("vgg16")
     cases["vgg16/pass-through"] = vgg.table().to_latex(pass_through=True, label="tab:vgg-all")
+    cases["vgg16/landscape-exact"] = vgg.table().to_latex(landscape=True, numbers="exact", label="tab:vgg-land")
     nd = Network(
         [Conv(kernel=[3, 7, 7], stride=[1, 2, 2], padding=[1, 3, 3], name="c1"), Pool(kernel=[1, 2, 2], name="p1"),
          Conv(kernel=3, stride=[2, 1, 1], padding=1, name="c2")],

@@ -30,6 +30,13 @@ from ..printing.tikz import check_figure_size, tikz_figure
 from ..printing.units import parse_units
 from ._common import add_convention_argument, add_input_argument, add_origin_argument, add_spec_argument, load_network
 
+try:  # rfsym --passthrough PATTERN for imported models (models' helpers, issue 15); absent before they land
+    from ..io._loaders import add_passthrough_argument, load_model_spec  # type: ignore[attr-defined,unused-ignore]
+
+    _passthrough: tuple[Any, Any] | None = (add_passthrough_argument, load_model_spec)
+except ImportError:
+    _passthrough = None
+
 HELP = "write a network's table, closed form, derivation and figure as LaTeX (amsmath, booktabs, tikz)"
 EPILOG = """\
 examples:
@@ -66,6 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input_argument(p)
     add_convention_argument(p)
     add_origin_argument(p)
+    if _passthrough is not None:  # models' importer option (issue 15), where it exists
+        _passthrough[0](p)
     p.add_argument(
         "--columns",
         metavar="LIST",
@@ -81,7 +90,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-figure", dest="figure", action="store_false", help="leave out the TikZ figure")
     p.add_argument(
-        "--pass-through",
+        "--show-pass-through",
+        dest="pass_through",
         action="store_true",
         help="show pass-through layers (ReLU, batch norm, dropout) as table rows and in layer indices",
     )
@@ -165,12 +175,14 @@ def export_body(
     pass_through: bool = False,
     numbers: str = "decimal",
     landscape: bool = False,
-    units: Any = None,
+    units: Any = "auto",
     figure_axes: dict[str, Any] | None = None,
     spread: bool = False,
 ) -> str:
     """The LaTeX of an export: table, output closed form, derivation and figure, each labelled.
 
+    ``units``: physical units (:func:`rfsym.printing.units.parse_units`); ``"auto"`` (default) takes the
+    network's own ``sample_rate`` when its spec gives one, None leaves them out.
     Paper mode: pass-through layers are hidden (``pass_through`` shows them),
     columns holding only defaults (dilation 1) are left out unless ``columns``
     are given, and no equation appears twice -- with the derivation, its last,
@@ -190,6 +202,8 @@ def export_body(
     name = tex_text(net.name)
     if input is not None:
         net = with_input(net, input)
+    if isinstance(units, str) and units == "auto":  # the network's own sample rate, if its spec gives one
+        units = parse_units(net=net)
     settings: dict[str, Any] = {"notation": notation, "pass_through": pass_through, "numbers": numbers, "units": units}
     numeric = not net.free_symbols
     depth = flat_depth(net, pass_through=True)
@@ -289,16 +303,21 @@ def _break_align_lines(tex: str) -> str:
 
 def with_input(net: Any, input: Any) -> Any:
     """The same network (sequential or graph) with another input size."""
+    rate = getattr(net, "sample_rate", None)
+    extra: dict[str, Any] = {"sample_rate": rate} if rate is not None else {}  # kept: ms and 1-D figures
     if isinstance(net, Network):
-        return Network(net.layers, input=input, name=net.name, symbols=net.symbols)
+        return Network(net.layers, input=input, name=net.name, symbols=net.symbols, **extra)
     if isinstance(net, Graph):
         entries = [(lay, net.inputs_of(node)) for node, lay in zip(net.nodes, net.layers)]
-        return type(net).from_layers(entries, input=input, name=net.name, symbols=net.symbols)
+        return type(net).from_layers(entries, input=input, name=net.name, symbols=net.symbols, **extra)
     raise RfsymError(f"{getattr(net, 'name', net)!r}: cannot set the input size of a {type(net).__name__}")
 
 
 def run(args: argparse.Namespace) -> int:
-    net = load_network(args.spec, args.input)
+    if _passthrough is not None and getattr(args, "passthrough", None):
+        net = _passthrough[1](args.spec, args.input, args.passthrough)
+    else:
+        net = load_network(args.spec, args.input)
     body = export_body(
         net,
         input=args.input,

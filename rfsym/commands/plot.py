@@ -102,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
         write_file(args.output, document(text) if args.standalone else text, force=args.force)
         return 0
     if args.kind == "layers":
-        fig = layers_figure(net, **options)
+        fig = layers_figure(
+            net, units=units, **{k: v for k, v in options.items() if k in ("input", "convention", "origin")}
+        )
     else:
         fig = rf_figure(net, args.layer, feats, units=units, **options)
     try:
