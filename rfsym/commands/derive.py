@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..io._loaders import add_passthrough_argument, load_model_spec
 from . import _common
 
 HELP = "closed forms of the output's n, j, r, start and effective padding"
@@ -13,6 +14,7 @@ examples:
   rfsym derive net.toml --format latex         LaTeX (align*) of the five forms
   rfsym derive net.toml --input 224 --format json
   rfsym derive resnet50 --format json          a graph: every node's forms, each merge's conditions
+  rfsym derive mypkg.nets:build --passthrough 'blocks.*.attn'
 
 Symbols in the spec stay symbols; the input defaults to the spec's input when
 it is symbolic, else to a symbol n.  Closed forms use the framework padding
@@ -29,12 +31,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common.add_input_argument(p)
     _common.add_origin_argument(p)
     _common.add_format_argument(p, ["text", "json", "latex"])
+    add_passthrough_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..closed_form import derive  # sympy: loaded by derive only, so `rfsym table` of numbers never imports it
 
-    net = _common.load_network(args.spec, args.input)
+    if args.passthrough:
+        net = load_model_spec(args.spec, args.input, args.passthrough)
+    else:
+        net = _common.load_network(args.spec, args.input)
     forms = derive(net, input=args.input, origin=args.origin)
     if args.format == "json":
         _common.emit(forms.to_json())
