@@ -35,9 +35,9 @@ def split(targets: Any, quantities: dict[str, Any]) -> tuple[Any, dict[str, Any]
         items = [targets] if isinstance(targets, str) else list(targets)
         rest = []
         for t in items:
-            key = t.split("=")[0].split("<")[0].split(">")[0].strip() if isinstance(t, str) else None
-            if key in _KEYS:
-                found.append(_interval(key, True if t.strip() == "dense" else t[len(key) :].strip()))
+            head = t.split("=")[0].split("<")[0].split(">")[0].strip() if isinstance(t, str) else ""
+            if head in _KEYS:
+                found.append(_interval(head, True if t.strip() == "dense" else t[len(head) :].strip()))
             else:
                 rest.append(t)
     if not found:
