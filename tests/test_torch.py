@@ -729,3 +729,29 @@ class TestTableCli:
             [sys.executable, "-m", "rfsym", "table", "alexnet", "--passthrough", "x"], capture_output=True, text=True
         )
         assert zoo.returncode == 2 and "applies to PyTorch factories, ONNX and .keras files only" in zoo.stderr
+
+    def test_derive_passthrough(self, tmp_path):
+        """`rfsym derive pkg:factory --passthrough PATTERN` (issue 15): the closed forms of the imported model with
+        the matched modules passed through, equal to its table at the given input; a zoo spec refuses the flag."""
+        import json
+        import subprocess
+
+        (tmp_path / "dnets.py").write_text(
+            "import torch.nn as nn\n"
+            "def net():\n"
+            "    return nn.Sequential(nn.Conv2d(1, 2, 3, stride=2), nn.Unfold(2), nn.Conv2d(2, 2, 5))\n"
+        )
+
+        def run(*args):
+            return subprocess.run(
+                [sys.executable, "-m", "rfsym", "derive", *args], capture_output=True, text=True, cwd=tmp_path
+            )
+
+        bad = run("dnets:net", "--input", "33")
+        assert bad.returncode == 2 and "--passthrough" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+        ok = run("dnets:net", "--input", "33", "--passthrough", "1", "--format", "json")
+        assert ok.returncode == 0, ok.stderr
+        out = json.loads(ok.stdout)
+        assert (out["j"], out["r"], out["n"]) == ([2, 2], [11, 11], [12, 12])  # 33 -> 16 -> 12; r = 3 + 4*2
+        zoo = run("alexnet", "--passthrough", "x")
+        assert zoo.returncode == 2 and "applies to PyTorch factories, ONNX and .keras files only" in zoo.stderr

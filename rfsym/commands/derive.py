@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
+from typing import Any
 
+from ..errors import RfsymError
+from ..io._loaders import add_passthrough_argument, load_model_spec
 from . import _common
 
 HELP = "closed forms of the output's n, j, r, start and effective padding"
@@ -13,6 +17,8 @@ examples:
   rfsym derive net.toml --format latex         LaTeX (align*) of the five forms
   rfsym derive net.toml --input 224 --format json
   rfsym derive resnet50 --format json          a graph: every node's forms, each merge's conditions
+  rfsym derive mypkg.nets:build --passthrough 'blocks.*.attn'
+  rfsym derive net.toml --spread               also sigma^2 of the connection counts, hole-free condition
 
 Symbols in the spec stay symbols; the input defaults to the spec's input when
 it is symbolic, else to a symbol n.  Closed forms use the framework padding
@@ -29,17 +35,73 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common.add_input_argument(p)
     _common.add_origin_argument(p)
     _common.add_format_argument(p, ["text", "json", "latex"])
+    add_passthrough_argument(p)
+    p.add_argument(
+        "--spread",
+        action="store_true",
+        help="also the variance sigma^2 of the output's connection counts (the effective receptive field with "
+        "uniform weights) and the hole-free condition, in closed form (chains; docs/coverage.md)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from ..closed_form import derive  # sympy: loaded by derive only, so `rfsym table` of numbers never imports it
 
-    net = _common.load_network(args.spec, args.input)
-    forms = derive(net, input=args.input, origin=args.origin)
-    if args.format == "json":
-        _common.emit(forms.to_json())
-    elif args.format == "latex":
-        _common.emit(forms.to_latex())
+    if args.passthrough:
+        net = load_model_spec(args.spec, args.input, args.passthrough)
     else:
-        _common.emit(forms.to_text())
+        net = _common.load_network(args.spec, args.input)
+    forms = derive(net, input=args.input, origin=args.origin)
+    spread = _spread(net, forms.ndim) if args.spread else None
+    if args.format == "json":
+        if spread is None:
+            _common.emit(forms.to_json())
+        else:
+            out = json.loads(forms.to_json())
+            one = len(spread) == 1
+            for key in ("variance", "hole_free", "hole_free_given"):
+                vals = [s.to_dict()[key] for s in spread]
+                out[key] = vals[0] if one else vals
+            _common.emit(json.dumps(out, indent=2))
+    elif args.format == "latex":
+        _common.emit(forms.to_latex() + ("" if spread is None else "\n" + _spread_latex(spread)))
+    else:
+        text = forms.to_text()
+        if spread is not None:
+            text = text.rstrip("\n") + "\n" + "\n".join(_spread_text(s, len(spread) > 1) for s in spread)
+        _common.emit(text)
     return 0
+
+
+def _spread(net: Any, ndim: int) -> list[Any]:
+    """σ² and the hole-free condition per axis (rfsym.coverage.spread), or a one-line error naming why not."""
+    from ..coverage.spread import closed_forms
+    from ..network import Network
+
+    if not isinstance(net, Network):
+        raise RfsymError(f"{net.name}: --spread needs a sequential network (rfsym coverage counts graphs)")
+    return [closed_forms(net, ax) for ax in range(ndim)]
+
+
+def _spread_text(s: Any, axes: bool) -> str:
+    import sympy
+
+    from .. import _arith as A
+
+    where = f" (axis {s.axis})" if axes else ""
+    d = s.density
+    if d is None:
+        holes = "needs a number of copies for every repeat"
+    else:
+        given = "" if bool(d.order is True or d.order == sympy.true) else f" (exact when {A.fmt(d.order)})"
+        holes = f"iff {A.fmt(d.condition)}{given}"
+    return f"  sigma^2 = {A.fmt(s.variance)}{where}\n  hole-free {holes}{where}"
+
+
+def _spread_latex(spread: list[Any]) -> str:
+    import sympy
+
+    from ..printing.latex import latex
+
+    rows = [r"\sigma^{2}_{L} &= " + latex(sympy.sympify(s.variance)) for s in spread]
+    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"

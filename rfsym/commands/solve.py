@@ -27,7 +27,8 @@ targets (repeat --target; all must hold):
   r=224            equality                 r>=100, r<128, j<=16   inequalities
   n=5..9           range (inclusive)        conv3.r=99             at a named layer
   r=R              symbolic value (use with --unknown to keep other symbols symbolic)
-  quantities: n, j, r, start, effective_padding (P)
+  holes=0, dense   no holes inside the field (holes<=2 ...): checked on each solution of the others
+  quantities: n, j, r, start, effective_padding (P); holes
 
 examples:
   rfsym solve net.toml --target r=224
@@ -35,6 +36,7 @@ examples:
   rfsym solve template.toml --target r=99 --target j=16 --count
   rfsym solve net.toml --target n=7 --exact --format json
   rfsym solve net.toml --target r=R --unknown k
+  rfsym solve dilated.toml --target r=13 --target dense   every hole-free dilation schedule
 
 The unknowns are the spec's free symbols, with domains from its [symbols]
 table; every layer's output must be non-empty when the spec has an input size.
@@ -125,6 +127,9 @@ def _run(args: argparse.Namespace, parse_target_string: Any, solve: Any) -> int:
         raise RfsymError(f"--limit must be >= 0 (got {args.limit})")
     targets = []
     for text in args.target:
+        if text.strip() == "dense" or text.strip().startswith(("holes", "dense=")):  # a filter: rfsym.solver._holes
+            targets.append(text)
+            continue
         t = parse_target_string(text)
         if args.at and t.at is None:
             t = replace(t, at=args.at)

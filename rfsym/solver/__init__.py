@@ -32,6 +32,7 @@ from ..errors import RfsymError
 from ..graph import Graph
 from ..layers import Repeat
 from ..network import Network, parse_origin
+from . import _holes
 from ._dp import MAX_LISTING, solve_dp
 from ._model import Domain, coefficients, make_domain, run, state_value, symbol_order, weights_of
 from ._monotone import Directions, directions, occurrences, times_size_direction
@@ -165,6 +166,12 @@ def solve(
     >>> solve(net, r=9).solutions
     [{'k': 7}]
     """
+    targets, quantities, hole_count = _holes.split(targets, quantities)
+    if hole_count is not None:  # holes = 0 / dense: a filter on the other targets' complete set
+        options = dict(at=at, unknowns=unknowns, given=given, domains=domains, input=input, exact=exact,
+                       minimize=minimize, count=count, limit=limit, nearest=nearest, axis=axis, convention=convention,
+                       origin=origin, progress=progress, **quantities)  # fmt: skip
+        return _holes.solve_with_holes(net, hole_count, lambda n, **o: solve(n, targets, **o), options)
     _check_options(net, at, exact, minimize, count, limit, nearest, axis, convention, progress)
     origin = parse_origin(origin)
     if isinstance(net, Graph):
