@@ -111,15 +111,20 @@ def test_global_gates_see_the_whole_input(name):
 
 def test_import_and_table_are_fast():
     """Import + table of each of these models stays under 0.2 s of CPU time in process (fx, no forward pass)."""
+    import gc
+
     slow = {}
     for name, make in NETS.items():
         model = make().eval()
         from_torch(model, 224)  # the first call pays for torch.fx's lazy imports
-        t = time.process_time()
-        from_torch(model, 224).table()
-        took = time.process_time() - t
-        if took >= 0.2:
-            slow[name] = round(took, 3)
+        gc.collect()  # the suite's own garbage is not the import's time (a full collection here took 0.7 s)
+        took = []
+        for _ in range(3):  # best of three: the figure of the code, not of a collection that lands in it
+            t = time.process_time()
+            from_torch(model, 224).table()
+            took.append(time.process_time() - t)
+        if min(took) >= 0.2:
+            slow[name] = round(min(took), 3)
     assert not slow
 
 
