@@ -82,7 +82,7 @@ def test_refusals() -> None:
         [Conv(kernel=3, dilation="d", name="c")]
     )  # d unbounded: r = 9 has one solution, r >= 9 infinitely many
     assert [s["d"] for s in rfsym.solve(net, r=9, holes=">=1").solutions] == [4]
-    with pytest.raises(RfsymError, match="holes target needs finite domains"):
+    with pytest.raises(RfsymError, match="holes or even target needs finite domains"):
         rfsym.solve(net, r=">=9", holes=0)
     with pytest.raises(RfsymError, match=r"^target holes: give a number of holes"):
         rfsym.solve(_template([3, 3], [1, 1], 3), ["r=7", "holes=x"])
@@ -118,3 +118,39 @@ def test_cli(tmp_path: Path) -> None:
     assert r"\text{holes} = 0" in tex.stdout
     bad = run("--target", "r=13", "--target", "holes=abc")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def _even_brute(layers: list[tuple[int, int]]) -> bool:
+    """Even overlap from the path counter: every output phase (units far from the borders) has the same total."""
+    nodes, prev, period = {}, "input", 1
+    for i, (k, s) in enumerate(layers):
+        nodes[f"t{i}"] = {"kind": "tconv", "kernel": k, "stride": s, "inputs": [prev]}
+        prev, period = f"t{i}", period * s
+    base = 40 * period
+    totals = {sum(path_counts(nodes, prev, base + ph, None).values()) for ph in range(period)}
+    return len(totals) == 1
+
+
+@settings(max_examples=15, deadline=None)
+@given(depth=st.integers(1, 2), top_k=st.integers(2, 6), top_s=st.integers(1, 3))
+def test_checkerboard_free_choices_match_brute_force(depth: int, top_k: int, top_s: int) -> None:
+    """`even` (checkerboard = 0) keeps the kernel/stride choices of transposed convolutions whose phases all get
+    the same number of paths (Odena et al.'s checkerboard), against the path counter."""
+    from rfsym import ConvTranspose
+
+    names = [(f"k{i}", f"s{i}") for i in range(depth)]
+    doms = {}
+    for kn, sn in names:
+        doms[kn] = SymbolDomain(min=1, max=top_k)
+        doms[sn] = SymbolDomain(min=1, max=top_s)
+    net = Network([ConvTranspose(kernel=kn, stride=sn, name=f"t{i}") for i, (kn, sn) in enumerate(names)], symbols=doms)
+    res = rfsym.solve(net, ["r>=1", "even"], limit=None)
+    order = [n for pair in names for n in pair]
+    got = {tuple(s[n] for n in order) for s in res.solutions}
+    want = set()
+    for vals in itertools.product(*[range(1, top_k + 1) if n.startswith("k") else range(1, top_s + 1) for n in order]):
+        if _even_brute([(vals[2 * i], vals[2 * i + 1]) for i in range(depth)]):
+            want.add(vals)
+    assert got == want and res.targets[-1].quantity == "checkerboard"
+    if depth == 1:  # the closed form: even iff s divides k (dilation 1)
+        assert want == {(k, s) for k in range(1, top_k + 1) for s in range(1, top_s + 1) if k % s == 0}

@@ -28,6 +28,7 @@ targets (repeat --target; all must hold):
   n=5..9           range (inclusive)        conv3.r=99             at a named layer
   r=R              symbolic value (use with --unknown to keep other symbols symbolic)
   holes=0, dense   no holes inside the field (holes<=2 ...): checked on each solution of the others
+  even             even overlap of transposed convolutions / upsampling (checkerboard=0)
   quantities: n, j, r, start, effective_padding (P); holes
 
 examples:
@@ -127,7 +128,7 @@ def _run(args: argparse.Namespace, parse_target_string: Any, solve: Any) -> int:
         raise RfsymError(f"--limit must be >= 0 (got {args.limit})")
     targets = []
     for text in args.target:
-        if text.strip() == "dense" or text.strip().startswith(("holes", "dense=")):  # a filter: rfsym.solver._holes
+        if text.strip() in ("dense", "even") or text.strip().startswith(("holes", "dense=", "even=", "checkerboard")):
             targets.append(text)
             continue
         t = parse_target_string(text)

@@ -251,7 +251,7 @@ def _objective_tex(name: str) -> str:
 
 def _target_tex(p: RfsymLatexPrinter, t: Any) -> str:
     q = "P" if t.quantity in ("effective_padding", "P") else t.quantity
-    name = r"\text{holes}" if q == "holes" else p._names.get(q, q)
+    name = r"\text{%s}" % q if q in ("holes", "checkerboard") else p._names.get(q, q)
     if t.at:
         name = r"%s_{\text{%s}}" % (name, tex_text(t.at))
     if t.symbolic:

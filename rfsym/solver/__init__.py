@@ -167,7 +167,7 @@ def solve(
     [{'k': 7}]
     """
     targets, quantities, hole_count = _holes.split(targets, quantities)
-    if hole_count is not None:  # holes = 0 / dense: a filter on the other targets' complete set
+    if hole_count is not None:  # holes = 0 / dense / even: filters on the other targets' complete set
         options = dict(at=at, unknowns=unknowns, given=given, domains=domains, input=input, exact=exact,
                        minimize=minimize, count=count, limit=limit, nearest=nearest, axis=axis, convention=convention,
                        origin=origin, progress=progress, **quantities)  # fmt: skip
