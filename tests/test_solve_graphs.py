@@ -418,3 +418,28 @@ def test_unknown_node_with_an_unbounded_input() -> None:
         cwd=ROOT,
     )
     assert out.returncode == 2 and "no node named 'c1'" in out.stderr and out.stderr.count("\n") == 1
+
+
+def test_input_given_to_solve_replaces_the_templates_own_input() -> None:
+    """solve(graph, input=224) on a template whose input is the symbol n: n is not an unknown (it asked for a
+    domain of n); the set equals every assignment's table at 224."""
+    import itertools
+
+    import rfsym
+    from rfsym.errors import RfsymError
+
+    g = rfsym.load("resnet_template")
+    doms = {f"L{i}": range(1, 3) for i in range(1, 5)}
+    doms["k"] = [3, 5]
+    res = rfsym.solve(g, r=">=300", domains=doms, input=224, limit=None)
+    assert "n" not in res.unknowns
+    got = {tuple(s[n] for n in ("L1", "L2", "L3", "L4", "k")) for s in res.solutions}
+    want = set()
+    for vals in itertools.product(range(1, 3), range(1, 3), range(1, 3), range(1, 3), (3, 5)):
+        try:
+            table = g.subs(dict(zip(("L1", "L2", "L3", "L4", "k"), vals))).table(input=224)
+        except RfsymError:  # e.g. a stage of depth 1 repeats its block 0 times: no such network
+            continue
+        if table.output[0].r >= 300:
+            want.add(vals)
+    assert got == want and res.count == len(want) > 0

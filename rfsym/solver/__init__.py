@@ -218,7 +218,7 @@ def _solve_graph(  # type: ignore[no-untyped-def]
     if g.input is None and input is None:
         raise RfsymError(f"{g.name}: a graph solve needs an input size (the spec's 'input' or input=)")
     _check_axis(g, axis)
-    syms = graph_symbol_order(g)
+    syms = graph_symbol_order(g, include_input=input is None)
     if input is not None:
         extra = {s for v in g.axes_input(input) for s in getattr(v, "free_symbols", ())}
         syms += sorted((s for s in extra if s not in syms), key=str)

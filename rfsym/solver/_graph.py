@@ -59,8 +59,9 @@ MONOTONE_Q = ("r", "j", "n")
 _WINDOWED = ("conv", "pool")
 
 
-def graph_symbol_order(g: Graph) -> list[Any]:
-    """Free symbols of a graph in order of first appearance (nodes in topological order, then input)."""
+def graph_symbol_order(g: Graph, include_input: bool = True) -> list[Any]:
+    """Free symbols of a graph in order of first appearance (nodes in topological order, then input; without
+    the input's own symbols when ``include_input`` is False: an input size given to the solve replaces it)."""
     seen: dict[str, Any] = {}
     layers, inp = g._compile()
 
@@ -77,7 +78,7 @@ def graph_symbol_order(g: Graph) -> list[Any]:
 
     for lay in layers.values():
         visit(lay)
-    for v in inp or ():
+    for v in (inp or ()) if include_input else ():
         for s in sorted(getattr(v, "free_symbols", ()), key=str):
             seen.setdefault(s.name, s)
     free = {s.name for s in g.free_symbols}
