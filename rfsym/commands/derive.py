@@ -99,9 +99,8 @@ def _spread_text(s: Any, axes: bool) -> str:
 
 
 def _spread_latex(spread: list[Any]) -> str:
-    import sympy
-
+    from .. import _arith as A
     from ..printing.latex import latex
 
-    rows = [r"\sigma^{2}_{L} &= " + latex(sympy.sympify(s.variance)) for s in spread]
+    rows = [r"\sigma^{2}_{L} &= " + latex(A.to_sympy(s.variance)) for s in spread]
     return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"

@@ -179,6 +179,17 @@ def solve(
             net, targets, quantities, at, unknowns, given, domains, input, exact, minimize, count, limit, nearest, axis,
             convention, origin,
         )  # fmt: skip
+    return _solve_network(
+        net, targets, quantities, at, unknowns, given, domains, input, exact, minimize, count, limit, nearest, axis,
+        convention, origin, progress,
+    )  # fmt: skip
+
+
+def _solve_network(  # type: ignore[no-untyped-def]
+    net, targets, quantities, at, unknowns, given, domains, input, exact, minimize, count, limit, nearest, axis,
+    convention, origin, progress,
+) -> SolveResult:  # fmt: skip
+    """solve() on a sequential network: numeric answers by the dynamic programme, symbolic ones by sympy."""
     net = _with_given(net, given)
     if input is not None:
         net = Network(net.layers, input=input, name=net.name, symbols=net.symbols)

@@ -109,7 +109,9 @@ def solve_with_holes(net: Any, wanted: Wanted, solve: Any, options: dict[str, An
         if ok:
             kept.append(tuple(sol[u] for u in res.unknowns))
     if minimize is not None:
-        scored = [(_cost(net, dict(zip(res.unknowns, row)), minimize, axis), row) for row in kept]
+        scored = [
+            (_cost(net, dict(zip(res.unknowns, row)), minimize, axis, options["convention"]), row) for row in kept
+        ]
         res.minimize = minimize if isinstance(minimize, str) else getattr(minimize, "__name__", "callable")
         res.optimum = min((c for c, _ in scored), default=None)
         kept = [row for c, row in scored if c == res.optimum]
@@ -127,16 +129,18 @@ def solve_with_holes(net: Any, wanted: Wanted, solve: Any, options: dict[str, An
     return res
 
 
-def _cost(net: Any, assignment: dict[str, int], minimize: Any, axis: int) -> Any:
+def _cost(net: Any, assignment: dict[str, int], minimize: Any, axis: int, convention: str) -> Any:
+    """The objective of one solution, as the solver scores it (``_Context._cost``: the layers' coefficients)."""
     if callable(minimize):
         return minimize(assignment)
+    from ..graph import Graph
     from ._model import coefficients, weights_of
 
     concrete = net.subs(assignment)
-    layers = list(concrete.layers) if hasattr(concrete, "layers") else []
+    layers = list(concrete._compile()[0].values()) if isinstance(concrete, Graph) else list(concrete.layers)
     ndim = concrete.ndim or 1
     if minimize == "depth":
-        return sum(coefficients(lay, axis, "framework", ndim).depth for lay in layers)
+        return sum(coefficients(lay, axis, convention, ndim).depth for lay in layers)
     if minimize == "sum_k2":
         return sum(weights_of(lay, axis, ndim) for lay in layers)
     raise RfsymError(f"minimize: choose depth or sum_k2, or give a function (got {minimize!r})")
