@@ -1481,6 +1481,9 @@ def nest_map(
 ) -> Any:
     """The affine map of a block nested in itself a symbolic number of times (a U-Net of depth D).
 
+    Long because it is one induction proof: the generic inner level, its merges proved, the widening step
+    and the geometric sums, whose intermediate states each step reads.
+
     The block is walked on the generic state with its ``inner`` layer a generic level that moves the
     window's ends by ``-A`` and ``+B`` (``A, B >= 0``), keeps the jump and adds ``Q`` to ``P``.  When every
     merge is decided by proof for all such levels, one level maps (lo, hi, P) shifts of its inner level

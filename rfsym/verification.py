@@ -1032,7 +1032,11 @@ def _global_outputs(full: Any, pure: bool) -> list[str]:
 def _onnx_run(
     ort: Any, full: Any, net: Any, sizes: tuple[int, ...], chans: int, axis: int | None, name: str, nodes: list[str]
 ) -> VerifyReport:
-    """One run: base forward (global outputs recorded and frozen), then the slab bisections per unit."""
+    """One run: base forward (global outputs recorded and frozen), then the slab bisections per unit.
+
+    Long because the base run's recorded state (frozen global outputs, session, feeds) is shared by every
+    bisection that follows.
+    """
     import numpy as np
     from onnx import helper
 

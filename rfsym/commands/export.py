@@ -181,6 +181,9 @@ def export_body(
 ) -> str:
     """The LaTeX of an export: table, output closed form, derivation and figure, each labelled.
 
+    Long because it lists the export's sections in their order, each with its own option checks (a list
+    of steps, not one computation).
+
     ``units``: physical units (:func:`rfsym.printing.units.parse_units`); ``"auto"`` (default) takes the
     network's own ``sample_rate`` when its spec gives one, None leaves them out.
     Paper mode: pass-through layers are hidden (``pass_through`` shows them),

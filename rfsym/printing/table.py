@@ -378,6 +378,10 @@ def table_latex(
 ) -> str:
     r"""A booktabs table: ``\begin{table}`` with caption and label, or only the ``tabular`` (``floating=False``).
 
+    Long because it is one pass over the rows that decides the float, the per-axis-group split, the
+    continued floats of deep tables and the named quantities together (each depends on the others' widths);
+    splitting it is noted on issue 14.
+
     ``caption`` is LaTeX (not escaped); the default names the network, input,
     convention and origin.  ``size`` is ``"auto"`` (default: the largest of
     normal, small and footnote size whose estimated width fits an article's
