@@ -84,18 +84,10 @@ def _spread(net: Any, ndim: int) -> list[Any]:
 
 
 def _spread_text(s: Any, axes: bool) -> str:
-    import sympy
-
     from .. import _arith as A
 
     where = f" (axis {s.axis})" if axes else ""
-    d = s.density
-    if d is None:
-        holes = "needs a number of copies for every repeat"
-    else:
-        given = "" if bool(d.order is True or d.order == sympy.true) else f" (exact when {A.fmt(d.order)})"
-        holes = f"iff {A.fmt(d.condition)}{given}"
-    return f"  sigma^2 = {A.fmt(s.variance)}{where}\n  hole-free {holes}{where}"
+    return f"  sigma^2 = {A.fmt(s.variance)}{where}\n  hole-free {s.hole_free_text()}{where}"
 
 
 def _spread_latex(spread: list[Any]) -> str:

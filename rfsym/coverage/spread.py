@@ -265,13 +265,18 @@ class SpreadForms:
             f"  centre of the counts = start + u j, start = {A.fmt(self.start)}",
             f"  variance sigma^2 = {A.fmt(self.variance)}",
         ]
+        lines.append(f"  hole-free {self.hole_free_text()}")
+        return "\n".join(term_text(x) for x in lines)
+
+    def hole_free_text(self) -> str:
+        """``iff <condition> (exact when <order>)``, or why there is no condition (symbolic repeat counts)."""
+        import sympy
+
         d = self.density
         if d is None:
-            lines.append("  hole-free condition: needs a number of copies for every repeat")
-        else:
-            given = "" if d.order is True else f" (exact when {A.fmt(d.order)})"
-            lines.append(f"  hole-free iff {A.fmt(d.condition)}{given}")
-        return "\n".join(term_text(x) for x in lines)
+            return "condition: needs a number of copies for every repeat"
+        given = "" if d.order is True or d.order == sympy.true else f" (exact when {A.fmt(d.order)})"
+        return f"iff {A.fmt(d.condition)}{given}"
 
 
 def _cond_json(c: Any) -> Any:
