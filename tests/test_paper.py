@@ -88,7 +88,7 @@ def test_nd_figure_draws_two_axes_and_says_so() -> None:
     net = Network([Conv(kernel=[3, 7, 7], stride=[1, 2, 2], padding=[1, 3, 3], name="c")], input=[16, 64, 64])
     g = figure_geometry(net)
     assert g.axes == (1, 2) and g.rf == (7, 7)
-    cap = tikz_figure(net, label="fig:x")
+    cap = tikz_figure(net, label="fig:x", layout="single")  # the default draws one strip per axis (issue 14)
     assert "Axes 1 and 2 of 3" in cap and "feature centres drawn (evenly spaced)" in cap
     assert figure_geometry(net, axes=[0]).rf == (3,)
 

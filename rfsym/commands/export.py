@@ -258,6 +258,7 @@ def export_body(
                 origin=origin,
                 label=f"fig:{key}",
                 units=units,
+                upsampled=layer is None,  # a network that upsamples also shows its first upsampled layer
                 **(figure_axes or {}),
             )  # fmt: skip
         )
