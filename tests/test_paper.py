@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import re
-import subprocess
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from rfsym import Conv, Network, Upsample, derivation, latex, load, loads, solve
 from rfsym.commands.export import document, export_body
 from rfsym.errors import RfsymError
 from rfsym.io.spec import builtin_names as zoo_names
+from rfsym.printing.pdflatex import run_pdflatex
 from rfsym.printing.relations import describe_union
 from rfsym.printing.tikz import MAX_SHOWN, figure_geometry, tikz_figure
 from rfsym.solver.result import Progression
@@ -109,21 +109,10 @@ def test_upsampled_layer_is_not_a_blob() -> None:
 def test_unet_standalone_compiles_fast(tmp_path: Path) -> None:
     """rfsym export unet --standalone compiles with pdflatex (it drew 65,536 circles: TeX capacity exceeded),
     with no overfull box, in well under 10 s of pdflatex CPU time."""
-    import resource
-
-    (tmp_path / "unet.tex").write_text(document(export_body(load("unet"))))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "unet.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    assert proc.returncode == 0, proc.stdout[-2000:]
-    assert (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) < 10.0
-    assert "Overfull" not in (tmp_path / "unet.log").read_text(encoding="latin-1")
+    run = run_pdflatex(tmp_path, "unet", document(export_body(load("unet"))))
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert run.cpu_seconds < 10.0
+    assert "Overfull" not in run.log
 
 
 # -- solution sets ---------------------------------------------------------------------------

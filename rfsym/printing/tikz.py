@@ -65,6 +65,10 @@ __all__ = [
 ]
 
 
+#: chosen features: each one index per drawn axis (a tuple) or one index standing for every axis
+Features = Sequence[Sequence[int] | int] | None
+
+
 @dataclass(frozen=True)
 class Figure:
     """Geometry of the picture, in pixel-edge coordinates, per drawn axis (rows, columns; or one axis).
@@ -243,7 +247,7 @@ def _chosen(features: Any, ns: list[int], row: str) -> list[tuple[int, ...]]:
 def figure_geometry(
     net: Any,
     layer: str | None = None,
-    features: Sequence[Sequence[int]] | Sequence[int] | None = None,
+    features: Features = None,
     *,
     input: Any = None,
     convention: str = "framework",
@@ -324,7 +328,7 @@ class FigurePlan:
 def figure_plan(
     net: Any,
     layer: str | None = None,
-    features: Any = None,
+    features: Features = None,
     *,
     input: Any = None,
     convention: str = "framework",
@@ -489,14 +493,14 @@ def _legend_tex(g: Figure, x: Any, y: Any, value: float, unit: str) -> list[str]
     joined = r" \\ ".join(text)
     return [
         rf"  \node[anchor=north west, align=left, font=\footnotesize, inner sep=0pt, yshift=-3pt, "
-        rf"text width={0.95 * value:.4g}{unit}] at ({x},{y}) {{{joined}}};"
+        rf"text width={_len(0.95 * value, unit)}] at ({x},{y}) {{{joined}}};"
     ]
 
 
 def tikz_figure(
     net: Any,
     layer: str | None = None,
-    features: Sequence[Sequence[int]] | Sequence[int] | None = None,
+    features: Features = None,
     *,
     width: str = "6cm",
     input: Any = None,
@@ -614,29 +618,58 @@ def _dot(g: Figure, cells: int) -> float:
     return max(0.003 * cells, min(0.3 * spacing, 0.012 * cells))
 
 
-def _split_centres(g: Figure, k: int) -> tuple[list[str], list[str]]:
+def _split_centres(g: Figure, k: int, sc: int) -> tuple[list[str], list[str]]:
     """The drawn centres on axis ``k`` as TikZ numbers: (on pixel centres, between pixels)."""
     on: list[str] = []
     off: list[str] = []
     for c, ok in zip(g.centres[k], g.on_grid(k)):
-        (on if ok else off).append(_num(c))
+        (on if ok else off).append(_c(c, sc))
     return on, off
 
 
-def _centre_marks(g: Figure, dot: float, ring_width: str, y: str | None = None) -> list[str]:
+def _scale(cells: int) -> int:
+    """A power of ten that brings a picture's coordinates to at most 16,000 units (TeX's dimensions end at
+    16,384 pt; the pixel grid is then ``1/scale`` of a unit)."""
+    scale = 1
+    while cells / scale > 16_000:
+        scale *= 10
+    return scale
+
+
+def _scale_comment(sc: int) -> list[str]:
+    return [f"  % coordinates in units of {sc} pixels"] if sc > 1 else []
+
+
+def _c(v: Fraction | int | float, scale: int = 1) -> str:
+    """A coordinate as TikZ reads it (no exponent): exact while a finite decimal of at most 6 places, else
+    rounded to 6."""
+    if isinstance(v, float):
+        return _c(Fraction(v).limit_denominator(10**6), scale)
+    v = Fraction(v) / scale
+    if v.denominator == 1:
+        return str(v.numerator)
+    return f"{float(v):.6f}".rstrip("0").rstrip(".")
+
+
+def _len(v: float, unit: str) -> str:
+    """A TeX length without an exponent."""
+    return f"{v:.8f}".rstrip("0").rstrip(".") + unit
+
+
+def _centre_marks(g: Figure, dot: float, ring_width: str, sc: int, y: str | None = None) -> list[str]:
     """The feature centres: dots on pixel centres, white rings between pixels (a 1-D strip at height ``y``)."""
     fill = r"\fill[green!50!black]"
     ring = rf"\filldraw[fill=white, draw=green!50!black, line width={ring_width}]"
-    circle = f"circle[radius={dot:.3g}]"
+    circle = f"circle[radius={_c(dot, sc)}]"
     if y is not None:
-        on, off = _split_centres(g, 0)
+        on, off = _split_centres(g, 0, sc)
         return [
             rf"  \foreach \x in {{{','.join(xs)}}} {cmd} (\x,{y}) {circle};"
             for xs, cmd in ((on, fill), (off, ring))
             if xs
         ]
-    ys_on, ys_off = _split_centres(g, 0)
-    xs_on, xs_off = _split_centres(g, 1)
+    ys_on, ys_off = _split_centres(g, 0, sc)
+    xs_on, xs_off = _split_centres(g, 1, sc)
     lines = []
     for ys, xs, cmd in ((ys_on, xs_on, fill), (ys_on, xs_off, ring), (ys_off, xs_on + xs_off, ring)):
         if ys and xs:
@@ -650,27 +683,32 @@ def _tikz_2d(g: Figure, value: float, unit: str) -> list[str]:
     lo_y, lo_x = -g.pad_before[0], -g.pad_before[1]
     hi_y, hi_x = g.size[0] + g.pad_after[0], g.size[1] + g.pad_after[1]
     cells = max(hi_x - lo_x, hi_y - lo_y)
-    u = f"{value / cells:.6g}{unit}"
+    sc = _scale(cells)
+    u = _len(value * sc / cells, unit)
     thin = "very thin"
     dot = _dot(g, cells)
     fine = cells <= FINE_CELLS  # pixel grid lines only while they stay visible
-    lines = [rf"\begin{{tikzpicture}}[x={u}, y=-{u}]"]
+    lines = [rf"\begin{{tikzpicture}}[x={u}, y=-{u}]", *_scale_comment(sc)]
+    sy, sx = _c(g.size[0], sc), _c(g.size[1], sc)
     if (lo_x, lo_y, hi_x, hi_y) != (0, 0, g.size[1], g.size[0]):
         if fine:
             lines.append(_grid("gray!60, dashed, " + thin, lo_x, lo_y, hi_x, hi_y))
         else:
-            lines.append(rf"  \filldraw[fill=gray!10, draw=gray!60, dashed] ({lo_x},{lo_y}) rectangle ({hi_x},{hi_y});")
-    lines.append(rf"  \fill[blue!12] (0,0) rectangle ({g.size[1]},{g.size[0]});")
+            lines.append(
+                rf"  \filldraw[fill=gray!10, draw=gray!60, dashed] ({_c(lo_x, sc)},{_c(lo_y, sc)}) "
+                rf"rectangle ({_c(hi_x, sc)},{_c(hi_y, sc)});"
+            )
+    lines.append(rf"  \fill[blue!12] (0,0) rectangle ({sx},{sy});")
     if fine:
         lines.append(_grid("blue!45, " + thin, 0, 0, g.size[1], g.size[0]))
-    lines.append(rf"  \draw[blue!70!black] (0,0) rectangle ({g.size[1]},{g.size[0]});")
-    lines += _centre_marks(g, dot, f"{0.35 * dot * value / cells:.3g}{unit}")
+    lines.append(rf"  \draw[blue!70!black] (0,0) rectangle ({sx},{sy});")
+    lines += _centre_marks(g, dot, _len(0.35 * dot * value / cells, unit), sc)
     for f in g.features:
-        y0, x0, y1, x1 = g.box(f)
-        cy, cx = g.centre(0, f[0]), g.centre(1, f[1])
-        lines.append(rf"  \draw[orange!90!black, thick] ({_num(x0)},{_num(y0)}) rectangle ({_num(x1)},{_num(y1)});")
-        lines.append(rf"  \fill[orange!90!black] ({_num(cx)},{_num(cy)}) circle[radius={1.8 * dot:.3g}];")
-    lines += _legend_tex(g, lo_x, hi_y, value, unit)
+        y0, x0, y1, x1 = (_c(v, sc) for v in g.box(f))
+        cy, cx = _c(g.centre(0, f[0]), sc), _c(g.centre(1, f[1]), sc)
+        lines.append(rf"  \draw[orange!90!black, thick] ({x0},{y0}) rectangle ({x1},{y1});")
+        lines.append(rf"  \fill[orange!90!black] ({cx},{cy}) circle[radius={_c(1.8 * dot, sc)}];")
+    lines += _legend_tex(g, _c(lo_x, sc), _c(hi_y, sc), value, unit)
     lines.append(r"\end{tikzpicture}")
     return lines
 
@@ -685,29 +723,40 @@ def strip_layout(g: Figure) -> tuple[int, int, float, list[float]]:
 
 def _tikz_1d(g: Figure, value: float, unit: str) -> list[str]:
     lo, hi, h, rows = strip_layout(g)
-    u = f"{value / (hi - lo):.6g}{unit}"
+    sc = _scale(hi - lo)
+    u = _len(value * sc / (hi - lo), unit)
     dot = min(_dot(g, hi - lo), 0.35 * h)
-    lines = [rf"\begin{{tikzpicture}}[x={u}, y=-{u}]"]
+    sh, top, n = _y(h, sc), _y(-0.9 * h, sc), _c(g.size[0], sc)
+    lines = [rf"\begin{{tikzpicture}}[x={u}, y=-{u}]", *_scale_comment(sc)]
     if g.same:  # a per-axis strip says which axes it shows
         lines.append(
-            rf"  \node[anchor=south west, font=\footnotesize, inner sep=0pt] at ({lo},{-1.45 * h:.4g}) {{{g.which}}};"
+            rf"  \node[anchor=south west, font=\footnotesize, inner sep=0pt] at ({_c(lo, sc)},{_y(-1.45 * h, sc)}) "
+            rf"{{{g.which}}};"
         )
     if (lo, hi) != (0, g.size[0]):
-        lines.append(rf"  \filldraw[fill=gray!10, draw=gray!60, dashed] ({lo},0) rectangle ({hi},{h:.4g});")
-    lines.append(rf"  \fill[blue!12] (0,0) rectangle ({g.size[0]},{h:.4g});")
+        lines.append(
+            rf"  \filldraw[fill=gray!10, draw=gray!60, dashed] ({_c(lo, sc)},0) rectangle ({_c(hi, sc)},{sh});"
+        )
+    lines.append(rf"  \fill[blue!12] (0,0) rectangle ({n},{sh});")
     if hi - lo <= FINE_CELLS:
-        lines.append(rf"  \foreach \i in {{0,...,{g.size[0]}}} \draw[blue!45, very thin] (\i,0) -- (\i,{h:.4g});")
-    lines.append(rf"  \draw[blue!70!black] (0,0) rectangle ({g.size[0]},{h:.4g});")
-    lines += _centre_marks(g, dot, f"{0.35 * dot * value / (hi - lo):.3g}{unit}", y=f"{-0.9 * h:.4g}")
-    for f, y in zip(g.features, rows):
-        x0, x1 = g.box(f)
-        c = g.centre(0, f[0])
-        lines.append(rf"  \draw[orange!90!black, thick, |-|] ({_num(x0)},{y:.4g}) -- ({_num(x1)},{y:.4g});")
-        lines.append(rf"  \fill[orange!90!black] ({_num(c)},{y:.4g}) circle[radius={1.5 * dot:.3g}];")
-        lines.append(rf"  \draw[orange!90!black, densely dotted] ({_num(c)},{-0.9 * h:.4g}) -- ({_num(c)},{y:.4g});")
-    lines += _legend_tex(g, lo, f"{(rows[-1] if rows else h) + 0.5 * h:.4g}", value, unit)
+        lines.append(rf"  \foreach \i in {{0,...,{g.size[0]}}} \draw[blue!45, very thin] (\i,0) -- (\i,{sh});")
+    lines.append(rf"  \draw[blue!70!black] (0,0) rectangle ({n},{sh});")
+    lines += _centre_marks(g, dot, _len(0.35 * dot * value / (hi - lo), unit), sc, y=top)
+    for f, row in zip(g.features, rows):
+        x0, x1 = (_c(v, sc) for v in g.box(f))
+        c, y = _c(g.centre(0, f[0]), sc), _y(row, sc)
+        lines.append(rf"  \draw[orange!90!black, thick, |-|] ({x0},{y}) -- ({x1},{y});")
+        lines.append(rf"  \fill[orange!90!black] ({c},{y}) circle[radius={_c(1.5 * dot, sc)}];")
+        lines.append(rf"  \draw[orange!90!black, densely dotted] ({c},{top}) -- ({c},{y});")
+    lines += _legend_tex(g, _c(lo, sc), _y((rows[-1] if rows else h) + 0.5 * h, sc), value, unit)
     lines.append(r"\end{tikzpicture}")
     return lines
+
+
+def _y(v: float, sc: int) -> str:
+    """A strip's height coordinate: four significant digits (as before), never an exponent."""
+    v = v / sc
+    return f"{v:.4g}" if abs(v) < 1000 else f"{v:.0f}"
 
 
 def _grid(style: str, x0: int, y0: int, x1: int, y1: int) -> str:
