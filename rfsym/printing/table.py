@@ -10,9 +10,13 @@ format:
 cell                      text, Markdown, HTML  LaTeX
 ========================  ==================  =========================
 no value (the input row)  ``-``               ``--`` (an en dash)
-one value per axis        ``3x5``             ``(3, 5)``
+one value per axis        ``(3, 5)``          ``(3, 5)``
 left and right padding    ``1,0``             ``1,0``
+a pair on one axis        ``((1,0), 1)``      ``((1,0), 1)``
 ========================  ==================  =========================
+
+Values equal on every axis print once (``3``, ``1,0``); a tuple is never
+written ``3x5``, which reads as a product (docs/notation.md, "Axes").
 
 Symbolic LaTeX cells are set in math mode with rfsym's printer; finite
 decimals such as ``5.5`` print as decimals, like the seed post's table.
@@ -57,8 +61,8 @@ COLUMNS = ("layer", "kernel", "stride", "padding", "dilation", "n", "j", "r", "s
 _PARAM = {"kernel": "k", "stride": "s", "padding": "p", "dilation": "d"}
 _STATE = {"n": "n", "j": "j", "r": "r", "start": "start", "P": "effective_padding"}
 SIZES = ("tiny", "scriptsize", "footnotesize", "small", "normalsize")
-#: the one set of symbols: (no value, between axes, between left and right padding)
-NONE, AXES, PAIR = "-", "x", ","
+#: the one set of symbols: (no value, between axes of a tuple, between left and right padding)
+NONE, AXES, PAIR = "-", ", ", ","
 
 
 def _check_columns(columns: Sequence[str]) -> tuple[str, ...]:
@@ -138,8 +142,18 @@ def _footer(table: Table) -> list[str]:
     ]
 
 
-def _join(texts: list[str], sep: str) -> str:
-    return texts[0] if all(t == texts[0] for t in texts) else sep.join(texts)
+def _is_pair(v: Any) -> bool:
+    return isinstance(v, tuple) and v[0] != v[1]
+
+
+def _join(texts: list[str], values: Sequence[Any] | None = None) -> str:
+    """Per-axis texts as one cell: one text when they agree, else a tuple ``(3, 5)`` (docs/notation.md), a
+    left,right padding pair inside it in parentheses: ``((1,0), 1)``."""
+    if all(t == texts[0] for t in texts):
+        return texts[0]
+    if values is not None:
+        texts = [f"({t})" if _is_pair(v) else t for t, v in zip(texts, values)]
+    return "(%s)" % AXES.join(texts)
 
 
 def _text_value(v: Any) -> str:
@@ -156,21 +170,22 @@ def _text_value(v: Any) -> str:
 
 
 def table_cells(table: Table, columns: Sequence[str] = COLUMNS) -> list[list[str]]:
-    """Plain-text cells (per-axis values joined by ``x``), one list per row; names as given."""
+    """Plain-text cells (per-axis values as a tuple ``(3, 5)``), one list per row; names as given."""
     cols = _check_columns(columns)
     raw = [_raw_cells(table, c) for c in cols]
     return [
-        [_join([_text_value(v) for v in raw[c][i]], AXES) for c in range(len(cols))] for i in range(len(table.rows))
+        [_join([_text_value(v) for v in raw[c][i]], raw[c][i]) for c in range(len(cols))]
+        for i in range(len(table.rows))
     ]
 
 
-def _tuple(texts: list[str]) -> str:
+def _tuple(texts: list[str], values: Sequence[Any] | None = None) -> str:
     """LaTeX per-axis values: one value when they agree, else a tuple ``(1, 4, 4)`` (not a product)."""
-    return texts[0] if all(t == texts[0] for t in texts) else "(%s)" % ", ".join(texts)
+    return _join(texts, values)
 
 
 def _axes_text(values: Sequence[Any]) -> str:
-    return _join([A.fmt(v) for v in values], AXES)
+    return _join([A.fmt(v) for v in values])
 
 
 def table_text(table: Table, columns: Sequence[str] = COLUMNS) -> str:
@@ -349,7 +364,7 @@ def _latex_rows(
             elif units is not None and col in ("j", "r", "start") and all(A.is_num(v) for v in vals):
                 cells.append("$%s$" % _tuple([str(units.number(v)) for v in vals]))
             else:
-                cells.append("$%s$" % _tuple([_latex_cell(p, v, col) for v in vals]))
+                cells.append("$%s$" % _tuple([_latex_cell(p, v, col) for v in vals], vals))
         out.append(cells)
     return out
 
@@ -563,7 +578,9 @@ def block_table_latex(
         out = []
         for c in cols[1:]:
             vals = [lay.params(ax).get(c) for ax in range(nd)]
-            out.append("--" if all(v is None for v in vals) else "$%s$" % _tuple([_latex_cell(p, v, c) for v in vals]))
+            out.append(
+                "--" if all(v is None for v in vals) else "$%s$" % _tuple([_latex_cell(p, v, c) for v in vals], vals)
+            )
         return out
 
     def walk(layers: Any, indent: int) -> None:
@@ -617,7 +634,6 @@ def network_html(obj: Any) -> str | None:
         return f"<p>{html.escape(obj.name)}: {html.escape(str(e))}</p>"
     out = table.output
     text = ", ".join(
-        f"{q} = {_join([_text_value(st.as_dict()[_STATE[q]]) for st in out], AXES)}"
-        for q in ("n", "j", "r", "start", "P")
+        f"{q} = {_join([_text_value(st.as_dict()[_STATE[q]]) for st in out])}" for q in ("n", "j", "r", "start", "P")
     )
     return table_html(table) + f"<p>output: {html.escape(text)}</p>\n"
