@@ -15,16 +15,18 @@ Whatever the model, a picture draws a bounded number of things: at most
 and the chosen features always among them), the pixel grid only when it has
 at most :data:`FINE_CELLS` cells per axis.  A network with one declared axis
 (or a sample rate) is drawn in 1-D: the input as a strip, the receptive fields
-as intervals; an N-D network draws two of its axes (default the last two) and
-says which.  A layer whose jump is below one pixel (upsampling) is said to
-have ``1/j`` features per pixel in the caption.
+as intervals; one picture of an N-D network (:func:`figure_geometry`) draws
+two of its axes (default the last two) and says which.  A layer whose jump is
+below one pixel (upsampling) is said to have ``1/j`` features per pixel in the
+caption.  :func:`figure_plan` decides what a figure draws (:func:`tikz_figure`
+and :func:`rfsym.plot.rf_figure` follow it).
 
 Centres that do not sit on a pixel centre (between input pixels: on a pixel edge
 after a 2x2 pooling, or at a fraction of a pixel after upsampling) are drawn as
 rings, the others as dots, and a legend under the picture says so -- with
 ``j = 1/2: two features per input pixel`` when the jump is not a whole number.
-An N-D network whose axes differ (anisotropic kernels or strides, or any 3-D
-volume with different axes) is drawn as one strip per group of equal axes,
+An N-D network whose axes differ (anisotropic kernels or strides: a video, a
+volume with a coarser slice axis) is drawn as one strip per group of equal axes,
 each labelled with its axes (``layout="axes"`` asks for it, ``layout="single"``
 for one picture); an isotropic network keeps its 2-D picture.
 
