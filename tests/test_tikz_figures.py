@@ -511,3 +511,45 @@ def test_every_new_picture_compiles(tmp_path: Path) -> None:
     run = run_pdflatex(tmp_path, "new", document(body))
     assert run.returncode == 0, run.stdout[-2000:]
     assert "Overfull" not in run.log and not [ln for ln in run.log.splitlines() if ln.startswith("!")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(networks())
+def test_the_upsampled_picture_is_the_first_upsampling_layer(case: tuple[list[dict[str, Any]], Any]) -> None:
+    """upsampled=True adds the first upsampling or strided transposed-convolution layer (by its kind and
+    parameters, on a drawn axis), unless that is the drawn layer; none for a network without one."""
+    spec, inp = case
+    net = _network_or_skip(spec, inp)
+    plan = figure_plan(net, upsampled=True)
+    g = plan.pictures[0]
+    axes = range(len(net.table().input)) if plan.per_axis else set(g.axes)  # a strip plan reads every axis
+
+    def upsamples(d: dict[str, Any]) -> bool:
+        if d["kind"] == "upsample":
+            return True
+        return d["kind"] == "conv_transpose" and any(_pick(d["stride"], a) > 1 for a in axes)
+
+    first = next((f"l{i}" for i, d in enumerate(spec) if upsamples(d)), None)
+    want = None if first in (None, g.layer) else first
+    assert (plan.upsampled[0].layer if plan.upsampled else None) == want
+    assert all(u.same == p.same for u, p in zip(plan.upsampled, plan.pictures))
+
+
+def test_zoo_pictures_keep_their_shape() -> None:
+    """Inception v3 (1x7 and 7x1 branches, an isotropic output) keeps its 2-D picture; an image of two
+    sizes with square kernels stays 2-D; FPN's upsampled picture is an upsampling layer (not a branch that
+    merely comes after a coarser one in the table)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inception, fpn = load("inception_v3"), load("fpn_resnet50")
+        assert [g.dims for g in figure_plan(inception, upsampled=True).pictures] == [2]
+        assert not figure_plan(inception, upsampled=True).upsampled
+        up = figure_plan(fpn, upsampled=True).upsampled
+    assert [g.layer for g in up] == ["up4"] and fpn.layers[fpn.nodes.index("up4")].kind in (
+        "upsample",
+        "conv_transpose",
+    )
+    wide = Network([Conv(kernel=3, stride=2, name="c")], input=[224, 320])
+    assert [(g.dims, g.same) for g in figure_plan(wide).pictures] == [(2, ())]

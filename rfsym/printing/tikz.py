@@ -347,12 +347,12 @@ def figure_plan(
     one 1-D strip per group of equal axes (equal input size and equal n, j, r
     and start of the drawn layer), at most :data:`MAX_PANELS`; ``"auto"``
     (default) draws per axis when ``dims``, ``axes`` and a sample rate are not
-    given and the network has two or more axes whose j, r or start differ on
-    some layer, else one picture.  In the per-axis layout a feature is one
+    given and the drawn layer's axes differ (a volume: any two of its axes; an
+    image: in j, r or start, not only in size), else one picture.  In the per-axis layout a feature is one
     index per network axis (or one index for every axis).  ``upsampled``
     (with ``layer`` None) also draws the first layer whose jump is smaller than
-    its predecessor's (upsampling, a transposed convolution), when it is not
-    the drawn layer.
+    its inputs' (upsampling, a transposed convolution), when it is not the
+    drawn layer.
     """
     if layout not in LAYOUTS:
         raise RfsymError(f"figure layout must be one of {', '.join(LAYOUTS)} (got {layout!r})")
@@ -362,30 +362,31 @@ def figure_plan(
     picked = dims is not None or axes is not None or sample_rate is not None
     if layout == "axes" and picked:
         raise RfsymError("a per-axis figure draws every axis: leave out dims, axes and the sample rate")
-    if layout == "axes" or (layout == "auto" and not picked and nax > 1 and _anisotropic(table)):
+    if layout == "axes" or (layout == "auto" and not picked and nax > 1):
         row = _pick_row(table, layer, tuple(range(nax)), net)
         groups = _equal_axes(table, row)
-        keep, rest = groups[:MAX_PANELS], groups[MAX_PANELS:]
+        if layout == "axes" or _axes_differ(row, groups, nax):
+            keep, rest = groups[:MAX_PANELS], groups[MAX_PANELS:]
 
-        def strips(r: Any) -> tuple[Figure, ...]:
-            return tuple(_geometry(net, table, r, (g[0],), _axis_features(features, g[0], nax), g) for g in keep)
+            def strips(r: Any) -> tuple[Figure, ...]:
+                return tuple(_geometry(net, table, r, (g[0],), _axis_features(features, g[0], nax), g) for g in keep)
 
-        up = _upsampled_row(table, row, range(nax)) if upsampled and layer is None else None
-        return FigurePlan(strips(row), strips(up) if up is not None else (), tuple(rest))
+            up = _upsampled_row(net, table, row, range(nax)) if upsampled and layer is None else None
+            return FigurePlan(strips(row), strips(up) if up is not None else (), tuple(rest))
     drawn = _drawn_axes(nax, dims, axes, net, sample_rate)
     row = _pick_row(table, layer, drawn, net)
-    up = _upsampled_row(table, row, set(drawn)) if upsampled and layer is None else None
+    up = _upsampled_row(net, table, row, set(drawn)) if upsampled and layer is None else None
     pics = (_geometry(net, table, row, drawn, features),)
     return FigurePlan(pics, (_geometry(net, table, up, drawn, None),) if up is not None else ())
 
 
-def _anisotropic(table: Any) -> bool:
-    """True when some layer's j, r or start differ between the network's axes."""
-    for row in table.rows:
-        vals = {(str(A.norm(s.j)), str(A.norm(s.r)), str(A.norm(s.start))) for s in row.states}
-        if len(vals) > 1:
-            return True
-    return False
+def _axes_differ(row: Any, groups: list[tuple[int, ...]], nax: int) -> bool:
+    """The automatic per-axis rule, on the drawn layer: a volume (3 or more axes) whose axes are not all
+    equal; an image whose axes differ in j, r or start (not only in size: a 224x320 image stays 2-D)."""
+    if nax >= 3:
+        return len(groups) > 1
+    vals = {(str(A.norm(s.j)), str(A.norm(s.r)), str(A.norm(s.start))) for s in row.states}
+    return len(vals) > 1
 
 
 def _equal_axes(table: Any, row: Any) -> list[tuple[int, ...]]:
@@ -410,14 +411,25 @@ def _axis_features(features: Any, axis: int, nax: int) -> Any:
     return out
 
 
-def _upsampled_row(table: Any, row: Any, axes: Any) -> Any:
-    """The first layer whose jump is smaller than its predecessor's on one of ``axes`` (numbers only), if it
-    is not ``row``; else None."""
+def _upsampled_row(net: Any, table: Any, row: Any, axes: Any) -> Any:
+    """The first layer whose jump is smaller than its input's (its graph inputs', or the previous row's in a
+    sequential network) on one of ``axes`` (numbers only), if it is not ``row``; else None."""
     axes = list(axes)
+    by_name = {r.name: r for r in table.rows}
+    inputs_of = getattr(net, "inputs_of", None)
     for prev, cand in zip(table.rows, table.rows[1:]):
+        below = [prev]
+        if inputs_of is not None:
+            try:
+                names = list(inputs_of(cand.name))
+            except (KeyError, ValueError, RfsymError):
+                names = []
+            if names and all(n in by_name for n in names):
+                below = [by_name[n] for n in names]
         for a in axes:
-            jp, jc = A.norm(prev.states[a].j), A.norm(cand.states[a].j)
-            if A.is_num(jp) and A.is_num(jc) and jc < jp:
+            jc = A.norm(cand.states[a].j)
+            jps = [A.norm(b.states[a].j) for b in below]
+            if A.is_num(jc) and all(A.is_num(jp) for jp in jps) and all(jc < jp for jp in jps):
                 return None if cand.name == row.name else cand
     return None
 
@@ -577,7 +589,7 @@ def _caption(plan: FigurePlan, pictures: Sequence[Figure], units: Any, upsampled
     what = "input samples" if g.dims == 1 and not g.same else "input pixels"
     where = rf"layer \texttt{{{tex_text(g.layer)}}}"
     if upsampled:
-        where += " (the first upsampled layer: its jump is smaller than the previous layer's)"
+        where += " (the first upsampled layer: its jump is smaller than its input's)"
     cap = (
         rf"Receptive fields in \texttt{{{tex_text(g.network)}}}, {where}: {what} (blue), padding (dashed), "
         r"feature centres (green) and the receptive fields of the marked features (orange)."
