@@ -502,6 +502,7 @@ def test_every_new_picture_compiles(tmp_path: Path) -> None:
             tikz_figure(Network([Conv(kernel=3, padding=1), Upsample(scale=3, name="u")], input=20), "u", label="b"),
             tikz_figure(load("unet"), upsampled=True, width="3cm"),
             tikz_figure(_video(), layout="axes", width="8cm"),
+            tikz_figure(_video(), units=parse_units(spacing="0.5mm"), label="fig:mm"),
             # inputs past TeX's 16384 pt: coordinates in units of 10**k pixels, never an exponent
             tikz_figure(load("wav2vec2_feature_encoder"), input=160_000, dims=1),
             tikz_figure(Network([Conv(kernel=7, stride=4, name="c")], input=[2**24, 20_000]), width="2mm"),
@@ -553,3 +554,14 @@ def test_zoo_pictures_keep_their_shape() -> None:
     )
     wide = Network([Conv(kernel=3, stride=2, name="c")], input=[224, 320])
     assert [(g.dims, g.same) for g in figure_plan(wide).pictures] == [(2, ())]
+
+
+def test_per_axis_units_name_their_strips() -> None:
+    """With a pixel spacing, a per-axis caption gives each strip's r and j in mm, named by its axes (the
+    table's r and j times the spacing)."""
+    net = _video()
+    cap = tikz_figure(net, label="fig:v", units=parse_units(spacing="0.5mm"))
+    row = net.table()["c2"]
+    for which, a in (("axis 0", 0), ("axes 1 and 2", 1)):
+        r, j = (float(v) / 2 for v in (row.states[a].r, row.states[a].j))
+        assert rf"field ${r:g}\,\mathrm{{mm}}$, jump ${j:g}\,\mathrm{{mm}}$ on {which}" in cap

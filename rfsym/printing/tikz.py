@@ -602,7 +602,16 @@ def _caption(plan: FigurePlan, pictures: Sequence[Figure], units: Any, upsampled
         if plan.left_out:
             rest = ", ".join(" and ".join(map(str, grp)) for grp in plan.left_out)
             cap += f" Axes {rest} are not drawn (at most {MAX_PANELS} strips)."
-    if units is not None:
+    if units is not None and plan.per_axis:  # each strip's own values, named by its axes
+        cap += (
+            " "
+            + "; ".join(
+                rf"{'R' if i == 0 else 'r'}eceptive field ${units.tex(p.rf[0])}$, jump ${units.tex(p.jump[0])}$ on {p.which}"
+                for i, p in enumerate(pictures)
+            )
+            + "."
+        )
+    elif units is not None:
         cap += (
             rf" Receptive field ${'$, $'.join(units.tex(r) for r in g.rf)}$, jump "
             rf"${'$, $'.join(units.tex(j) for j in g.jump)}$."
