@@ -361,7 +361,8 @@ def test_upsampled_grid_is_marked() -> None:
     assert r"$j = 1/2$: two features per input pixel" in tex and r"{$\circ$} feature centre between" in tex
     fig = rf_figure(net, "up")
     texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert "j = 1/2: two features per input pixel" in texts and "feature centre between input pixels" in texts
+    assert "j = 1/2: two features per input pixel along each axis" in texts
+    assert "feature centre between input pixels" in texts
     plt.close(fig)
     up3 = Network([Upsample(scale=3, name="up")], input=[5, 5])  # 1/6 + i/3: every third is a pixel centre
     dots, rings = tikz_centres(tikz_figure(up3, "up"))

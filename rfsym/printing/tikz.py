@@ -488,7 +488,8 @@ def figure_legend(g: Figure) -> list[tuple[str, str]]:
     fractional = [(k, j) for k, j in enumerate(g.jump) if j.denominator != 1]
     names = ("rows", "columns") if g.dims == 2 else ("",)
     if len({j for _, j in fractional}) == 1 and (g.dims == 1 or len(fractional) == 2):
-        out.append(("note", _per_pixel(fractional[0][1], _cell(g))))
+        each = " along each axis" if g.dims == 2 else ""  # 2-D: four features per pixel for j = 1/2
+        out.append(("note", _per_pixel(fractional[0][1], _cell(g)) + each))
     else:
         out += [("note", f"{names[k]}: {_per_pixel(j)}") for k, j in fractional]
     return out
