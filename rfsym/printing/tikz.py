@@ -477,15 +477,16 @@ def _per_pixel(j: Fraction, cell: str = "pixel") -> str:
 
 
 def figure_legend(g: Figure) -> list[tuple[str, str]]:
-    """The legend under a picture whose centres are not all on pixel centres: (``"dot"``, ``"ring"`` or
-    ``"note"``, plain text), shared by TikZ and matplotlib; empty when every drawn centre is a pixel centre."""
-    if not g.between_pixels:
-        return []
+    """The legend under a picture: (``"dot"``, ``"ring"`` or ``"note"``, plain text), shared by TikZ and
+    matplotlib.  Dots and rings are named when some drawn centre is not a pixel centre; a jump that is not a
+    whole number (on an axis with two or more features) gets its note, such as ``j = 1/2: two features per
+    input pixel``; empty when there is nothing to explain."""
     out = []
-    if all(any(g.on_grid(k)) for k in range(g.dims)):
-        out.append(("dot", f"feature centre on a {_cell(g)} centre"))
-    out.append(("ring", f"feature centre between input {_cell(g)}s"))
-    fractional = [(k, j) for k, j in enumerate(g.jump) if j.denominator != 1]
+    if g.between_pixels:
+        if all(any(g.on_grid(k)) for k in range(g.dims)):
+            out.append(("dot", f"feature centre on a {_cell(g)} centre"))
+        out.append(("ring", f"feature centre between input {_cell(g)}s"))
+    fractional = [(k, j) for k, j in enumerate(g.jump) if j.denominator != 1 and g.count[k] > 1]
     names = ("rows", "columns") if g.dims == 2 else ("",)
     if len({j for _, j in fractional}) == 1 and (g.dims == 1 or len(fractional) == 2):
         each = " along each axis" if g.dims == 2 else ""  # 2-D: four features per pixel for j = 1/2
