@@ -544,8 +544,8 @@ class TestTables:
         t = Network([Conv(kernel=[3, 5], name="c<1>")], input=[10, 12]).table()
         html = t._repr_html_()
         assert (
-            "<table" in html and "c&lt;1&gt;" in html and "3x5" in html
-        )  # one set of table symbols (issue 10): x between axes
+            "<table" in html and "c&lt;1&gt;" in html and "(3, 5)" in html
+        )  # one set of table symbols (issue 10): tuples per axis (issue 14: not 3x5, a product)
         assert html == table_html(t)
 
 
