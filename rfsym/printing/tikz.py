@@ -348,8 +348,9 @@ def figure_plan(
     and start of the drawn layer), at most :data:`MAX_PANELS`; ``"auto"``
     (default) draws per axis when ``dims``, ``axes`` and a sample rate are not
     given and the drawn layer's axes differ (a volume: any two of its axes; an
-    image: in j, r or start, not only in size), else one picture.  In the per-axis layout a feature is one
-    index per network axis (or one index for every axis).  ``upsampled``
+    image: in j, r or start, not only in size), else one picture.  In the
+    per-axis layout a feature is one index per network axis (or one index for
+    every axis).  ``upsampled``
     (with ``layer`` None) also draws the first layer whose jump is smaller than
     its inputs' (upsampling, a transposed convolution), when it is not the
     drawn layer.
