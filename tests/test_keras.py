@@ -107,6 +107,49 @@ def se(gate):
     return keras.Model(inp, L.Conv2D(4, 3)(x))
 
 
+def nested(pool):
+    """A functional block and a Sequential stage used as layers of a functional model, itself nested once more."""
+    bi = keras.Input((None, None, 4))
+    block = keras.Model(bi, L.Add()([bi, L.Conv2D(4, 3, padding="same", name="conv")(bi)]), name="block")
+    stage = keras.Sequential([keras.Input((None, None, 4)), mp(2)(pool), L.Conv2D(4, 3, name="conv")], name="stage")
+    mi = keras.Input((None, None, 3))
+    middle = keras.Model(mi, stage(block(L.Conv2D(4, 3, name="stem")(mi))), name="middle")
+    inp = keras.Input((None, None, 3))
+    return keras.Model(inp, L.Conv2D(4, 3, dilation_rate=2, name="head")(middle(inp)), name="outer")
+
+
+def shared(pool):
+    """One Conv2D object called three times: twice in a chain, once on a branch merged back."""
+    conv = L.Conv2D(3, 3, padding="same", name="shared")
+    inp = keras.Input((None, None, 3))
+    a = conv(inp)
+    b = conv(L.Conv2D(3, 3, strides=2, name="down")(a))
+    c = conv(b)
+    return keras.Model(inp, L.Conv2D(4, 3)(L.Add()([b, c])))
+
+
+def shared_block(pool):
+    """A nested model called twice (its second call's layers are block@1/...)."""
+    bi = keras.Input((None, None, 3))
+    block = keras.Model(bi, L.Conv2D(3, 3, strides=2, name="conv")(bi), name="block")
+    inp = keras.Input((None, None, 3))
+    return keras.Model(inp, block(block(inp)))
+
+
+def shuffle(pool):
+    """A channel shuffle (Reshape to groups, Permute the groups, Reshape back) and a detour through channels first."""
+    inp = keras.Input((16, 64, 3))
+    x = L.Conv2D(4, 3, padding="same")(inp)
+    x = L.Reshape((16, 64, 2, 2), name="groups")(x)  # named: the auto names of test_errors stay "reshape"
+    x = L.Permute((1, 2, 4, 3), name="shuffle")(x)
+    x = L.Reshape((16, 64, 4), name="ungroup")(x)
+    x = L.Conv2D(4, 3, strides=2)(x)
+    x = L.Permute((3, 1, 2), name="to_channels_first")(x)
+    x = L.Conv2D(4, 5, padding="same", data_format="channels_first")(x)
+    x = L.Permute((2, 3, 1), name="to_channels_last")(x)
+    return keras.Model(inp, L.Conv2D(4, 3)(x))
+
+
 #: name -> (recipe taking the pool kind, input shape (H, W, C) or (L, C) ...)
 MODELS = {
     "valid_maxpool_dilated": (
@@ -165,6 +208,10 @@ MODELS = {
         ),
         3,
     ),
+    "nested_models": (nested, 3),
+    "shared_layer": (shared, 3),
+    "shared_nested_model": (shared_block, 3),
+    "channel_shuffle_permute": (shuffle, 3),
     "bn_relu_stack": (
         seq(
             *[
