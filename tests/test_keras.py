@@ -425,3 +425,119 @@ def test_conv_transpose_2d_3d_same_and_output_padding(cls, kernel, strides, pad,
             want, out_shape = grad_support(m, (1, *size, 1), tuple(unit), ax)
             assert out_shape == tuple(outs)
             assert support(net, unit[ax], size[ax], ax) == want
+
+
+# -- nested models, shared layers, Reshape/Permute ---------------------------------------------
+
+
+def names(net):
+    return [lay.name for lay in net.layers] if hasattr(net, "nodes") else [lay.name for lay in net.flat_layers()]
+
+
+def test_nested_model_paths_and_passthrough():
+    """Layers of nested models are named outer/inner/...; passthrough takes those paths, patterns and whole models."""
+    m = nested("max")
+    net = from_keras(m, (16, 64))
+    got = set(names(net))
+    assert {"middle/stem", "middle/block/conv", "middle/stage/conv", "head"} <= got
+    assert any(n.startswith("middle/stage/max_pooling2d") for n in got)
+    base = net.table().output[1]
+    one = from_keras(m, (16, 64), passthrough=["middle/block/conv"]).table().output[1]
+    assert one.r == base.r - 2  # the block's 3x3 is gone (its Add keeps the identity path)
+    both = from_keras(m, (16, 64), passthrough=["middle/*/conv"]).table().output[1]
+    assert both.r == base.r - 2 - 2 * 2  # and the stage's 3x3 after the 2x pool
+    stage = from_keras(m, (16, 64), passthrough=["middle/stage"]).table().output[1]
+    assert (stage.j, stage.r) == (1, 1 + 2 + 2 + 4)  # stem 3x3, block 3x3, head 3x3 with dilation 2
+    with pytest.raises(RfsymError, match="no layer 'middle/nothing'"):
+        from_keras(m, (16, 64), passthrough=["middle/nothing"])
+
+
+def test_shared_layer_calls_are_nodes():
+    """A layer called three times gives three nodes (shared, shared@1, shared@2); passthrough covers every call."""
+    m = shared("max")
+    net = from_keras(m, (16, 64))
+    assert {"shared", "shared@1", "shared@2"} <= set(names(net))
+    ident = from_keras(m, (16, 64), passthrough=["shared"]).table().output[1]
+    assert ident.r == net.table().output[1].r - 2 - 2 * 2 * 2  # 3x3 before the stride, two 3x3 after it (one path)
+    twice = from_keras(shared_block("max"), (16, 64))
+    assert names(twice) == ["block/conv", "block@1/conv"]
+    assert [int(s.n) for s in twice.table().output] == [3, 15]
+
+
+@pytest.mark.parametrize(
+    "layers, match",
+    [
+        (
+            [(L.Permute, (2, 1, 3))],
+            r"layer0 \(Permute\): unsupported layer: dims \(2, 1, 3\) reorders the spatial axes",
+        ),
+        (
+            [(L.Permute, (3, 1, 2)), (L.Conv2D, 2, 3)],
+            r"data_format 'channels_last' expects \(N, S0, S1, C\) but the map",
+        ),
+        ([(L.Permute, (1, 3, 2)), (L.Dense, 3)], r"layer1 \(Dense\): acts on the last axis, a spatial axis"),
+        ([(L.Reshape, (16, 48))], r"target_shape \(16, 48\) mixes the spatial axes.*--passthrough 'layer0'"),
+        ([(L.Reshape, (-1, 16, 3))], r"target_shape \(-1, 16, 3\) mixes the spatial axes"),
+        ([(L.Permute, (3, 1, 2)), (L.Concatenate,)], r"concatenation along axis -1 is not along channels"),
+        ([(L.LayerNormalization,)], r"layer0 \(LayerNormalization\): axis \[1, 2\] is a spatial axis"),
+    ],
+)
+def test_spatial_mixing_refused(layers, match):
+    """Reshapes, permutations and layers that mix the spatial axes: one line naming the layer and the field.
+
+    The layers are made here with explicit names (made at collection, they would use up Keras' automatic
+    names, which test_errors reads)."""
+    inp = keras.Input((16, 16, 3))
+    x = inp
+    for i, (cls, *args) in enumerate(layers):
+        kw = {"axis": [1, 2]} if cls is L.LayerNormalization else {}
+        lay = cls(*args, name=f"layer{i}", **kw)
+        x = lay([x, x]) if cls is L.Concatenate else lay(x)
+    with pytest.raises(RfsymError, match=match) as err:
+        from_keras(keras.Model(inp, x))
+    assert "\n" not in str(err.value)
+
+
+def test_flatten_reshape_and_channel_first_detour():
+    """Reshape to one axis acts as Flatten (a Dense after it is global); a permuted map goes back and forth."""
+    inp = keras.Input((16, 16, 3))
+    x = L.Conv2D(4, 3)(inp)
+    head = keras.Model(inp, L.Dense(2)(L.Reshape((14 * 14 * 4,))(x)))
+    info = global_paths(from_keras(head))
+    assert info is not None and info.only
+    back = keras.Model(inp, L.Conv2D(4, 3)(L.Permute((2, 3, 1))(L.Permute((3, 1, 2))(x))))
+    assert from_keras(back).table().output[0].r == 5
+
+
+NEW_FILES = [
+    "nested_models",
+    "shared_layer",
+    "shared_nested_model",
+    "channel_shuffle_permute",
+    "transposed_same_output_padding",
+]
+
+
+def test_new_keras_files_read_without_importing_keras(tmp_path):
+    """Nested, shared, reshaped and 'same' transposed models saved as .keras: the same networks, and keras
+    (and torch) never imported by the reader."""
+    paths = {}
+    for name in NEW_FILES:
+        paths[name] = tmp_path / f"{name}.keras"
+        MODELS[name][0]("max").save(paths[name])
+    code = (
+        "import sys, json\n"
+        "import rfsym\n"
+        "out = {}\n"
+        f"for name, path in {json.dumps({k: str(v) for k, v in paths.items()})}.items():\n"
+        "    t = rfsym.from_keras(path, (16, 64)).table().output\n"
+        "    out[name] = [[int(s.n), str(s.j), str(s.r), str(s.start)] for s in t]\n"
+        "print(json.dumps({'nets': out, 'keras': 'keras' in sys.modules, 'torch': 'torch' in sys.modules}))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout)
+    assert got["keras"] is False and got["torch"] is False
+    for name in NEW_FILES:
+        want = from_keras(MODELS[name][0]("max"), (16, 64)).table().output
+        assert got["nets"][name] == [[int(s.n), str(s.j), str(s.r), str(s.start)] for s in want]
