@@ -546,7 +546,7 @@ def _walk_functional(
     tensors: two nodes, the second named ``layer@1``); its inputs are ``srcs`` in order."""
     env: dict[tuple[str, int], list[Any]] = {}
     inputs = [r[0] for r in _refs(cfg.get("input_layers"))]
-    calls = []
+    calls: list[tuple[dict[str, Any], str, int, Any]] = []
     for lay in layers:
         nm = _layer_name(lay)
         if lay.get("class_name") == "InputLayer":
