@@ -297,6 +297,28 @@ def test_squeeze_excitation_is_global():
     assert bool((g[0].abs().sum(-1) != 0).all())  # with the gate every unit sees the whole input
 
 
+def read_in_fresh_interpreter(paths, size, block):
+    """(n, j, r, start per axis of each file's network, whether keras/torch were imported) in a new interpreter;
+    ``block``: keras, tensorflow and torch cannot be imported there at all."""
+    code = (
+        "import sys, json\n"
+        + (
+            "sys.modules['keras'] = None; sys.modules['tensorflow'] = None; sys.modules['torch'] = None\n"
+            if block
+            else ""
+        )
+        + "import rfsym\n"
+        "out = {}\n"
+        f"for name, path in {json.dumps({k: str(v) for k, v in paths.items()})}.items():\n"
+        f"    t = rfsym.from_keras(path, {size!r}).table().output\n"
+        "    out[name] = [[int(s.n), str(s.j), str(s.r), str(s.start)] for s in t]\n"
+        "print(json.dumps([out, {m: m in sys.modules for m in ('keras', 'torch')}]))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
 def test_keras_files_read_without_keras(tmp_path):
     """A .keras archive is read from its config.json: same network, in an interpreter where keras cannot import."""
     paths = {}
@@ -305,19 +327,7 @@ def test_keras_files_read_without_keras(tmp_path):
         model = recipe("max")
         paths[name] = tmp_path / f"{name}.keras"
         model.save(paths[name])
-    code = (
-        "import sys, json\n"
-        "sys.modules['keras'] = None; sys.modules['tensorflow'] = None; sys.modules['torch'] = None\n"
-        "import rfsym\n"
-        "out = {}\n"
-        f"for name, path in {json.dumps({k: str(v) for k, v in paths.items()})}.items():\n"
-        "    t = rfsym.from_keras(path, 64).table().output\n"
-        "    out[name] = [[int(s.n), str(s.j), str(s.r), str(s.start)] for s in t]\n"
-        "print(json.dumps(out))\n"
-    )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    got = json.loads(res.stdout)
+    got, _ = read_in_fresh_interpreter(paths, 64, block=True)
     for name in paths:
         want = from_keras(MODELS[name][0]("max"), 64).table().output
         assert got[name] == [[int(s.n), str(s.j), str(s.r), str(s.start)] for s in want]
@@ -525,19 +535,8 @@ def test_new_keras_files_read_without_importing_keras(tmp_path):
     for name in NEW_FILES:
         paths[name] = tmp_path / f"{name}.keras"
         MODELS[name][0]("max").save(paths[name])
-    code = (
-        "import sys, json\n"
-        "import rfsym\n"
-        "out = {}\n"
-        f"for name, path in {json.dumps({k: str(v) for k, v in paths.items()})}.items():\n"
-        "    t = rfsym.from_keras(path, (16, 64)).table().output\n"
-        "    out[name] = [[int(s.n), str(s.j), str(s.r), str(s.start)] for s in t]\n"
-        "print(json.dumps({'nets': out, 'keras': 'keras' in sys.modules, 'torch': 'torch' in sys.modules}))\n"
-    )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    got = json.loads(res.stdout)
-    assert got["keras"] is False and got["torch"] is False
+    got, imported = read_in_fresh_interpreter(paths, (16, 64), block=False)
+    assert imported == {"keras": False, "torch": False}
     for name in NEW_FILES:
         want = from_keras(MODELS[name][0]("max"), (16, 64)).table().output
-        assert got["nets"][name] == [[int(s.n), str(s.j), str(s.r), str(s.start)] for s in want]
+        assert got[name] == [[int(s.n), str(s.j), str(s.r), str(s.start)] for s in want]
