@@ -538,6 +538,15 @@ def test_new_keras_files_read_without_importing_keras(tmp_path):
         MODELS[name][0]("max").save(paths[name])
     got, imported = read_in_fresh_interpreter(paths, (16, 64), block=False)
     assert imported == {"keras": False, "torch": False}
+    cli = subprocess.run(
+        [sys.executable, "-m", "rfsym", "table", str(paths["nested_models"]), "--input", "16,64", "--format", "json"]
+        + ["--passthrough", "middle/*/conv"],
+        capture_output=True,
+        text=True,
+    )
+    assert cli.returncode == 0, cli.stderr
+    rows = json.loads(cli.stdout)["layers"]
+    assert "middle/block/conv" not in [r["name"] for r in rows] and "middle/stem" in [r["name"] for r in rows]
     for name in NEW_FILES:
         want = from_keras(MODELS[name][0]("max"), (16, 64)).table().output
         assert got[name] == [[int(s.n), str(s.j), str(s.r), str(s.start)] for s in want]
