@@ -12,6 +12,7 @@ import os
 
 os.environ["KERAS_BACKEND"] = "torch"
 
+import itertools
 import json
 import subprocess
 import sys
@@ -611,3 +612,35 @@ def test_nested_and_shared_chains_match_gradients(convs, groups, kind, reuse):
         want, out_shape = grad_support(model, (1, n, 2), [(o,) for o in range(nout)], 0)
         assert out_shape == (nout,)
         assert [support(net, o, n) for o in range(nout)] == want
+
+
+@pytest.mark.parametrize("perm", list(itertools.permutations((1, 2, 3, 4))))
+def test_every_permutation_of_a_grouped_map(perm):
+    """Reshape (H, W, C) to (H, W, 2, 2), Permute by each of the 24 permutations, Reshape back to (H, W, 4), Conv2D:
+    rfsym follows exactly the two that keep every pixel's channels together (the gradients equal its exact input
+    sets) and refuses the other 22, naming the layer and the field -- for each of which the gradients show
+    that pixels were mixed (some unit reads other input pixels than the plain model's)."""
+    h, w = 5, 7
+
+    def build(mixing):
+        inp = keras.Input((h, w, 4))
+        x = L.Conv2D(4, 3, padding="same", name="pre")(inp)
+        if mixing:
+            x = L.Reshape((h, w, 2, 2), name="split")(x)
+            x = L.Permute(perm, name="perm")(x)
+            x = L.Reshape((h, w, 4), name="merge")(x)
+        return positive(keras.Model(inp, L.Conv2D(2, 3, name="post")(x)))
+
+    model, plain = build(True), build(False)
+    units = [(a, b) for a in range(h - 2) for b in range(w - 2)]
+    got = [grad_support(model, (1, h, w, 4), units, ax)[0] for ax in (0, 1)]
+    if perm in ((1, 2, 3, 4), (1, 2, 4, 3)):
+        net = from_keras(model)
+        for ax, n in ((0, h), (1, w)):
+            assert got[ax] == [support(net, u[ax], n, ax) for u in units]
+        return
+    with pytest.raises(RfsymError, match=r"\((Permute|Reshape)\): unsupported layer: (dims|target_shape) ") as err:
+        from_keras(model)
+    assert "\n" not in str(err.value)
+    want = [grad_support(plain, (1, h, w, 4), units, ax)[0] for ax in (0, 1)]
+    assert got != want
