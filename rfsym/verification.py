@@ -863,7 +863,8 @@ def verify_onnx(
     An output unit then changes exactly when a perturbed input pixel lies in its field: for each
     unit and axis, exponential search and bisection over perturbed slabs ``[0, m)`` and
     ``[m, n)`` (:mod:`rfsym._bisect`) find the first and last such pixel in O(log n) runs of
-    onnxruntime.
+    onnxruntime; the columns inside that do not change the unit (dilation gaps) are counted by
+    :func:`_onnx_holes`.  The report's ``measure`` is ``"forward"``.
     """
     from .io._base import require
     from .io.onnx import _load, from_onnx

@@ -16,9 +16,14 @@ memory is read through its own ``get_config()``.  Sequential and functional mode
 * ``ZeroPadding``, ``Cropping``, ``UpSampling`` 1D/2D/3D: padding layer, crop, :class:`rfsym.Upsample`;
 * ``Add``, ``Subtract``, ``Multiply``, ``Average``, ``Maximum``, ``Minimum`` and ``Concatenate``
   (along the channels): merges;
-* activations, normalisation, dropout, noise, ``Rescaling``: pass-through.
+* activations, normalisation, dropout, noise, ``Rescaling``: pass-through;
+* ``Reshape``/``Permute`` that keep every spatial axis whole and in order (channel shuffles, channels
+  first and back): the map's layout is followed, and each window layer checks that the layout is the
+  one its ``data_format`` reads;
+* a Sequential or functional model used as a layer: its layers, named ``outer/inner/...``;
+* a layer called on several tensors (shared weights): one node per call, ``name``, ``name@1``, ...
 
-Anything else is an error naming the layer and its class.
+Anything else is an error naming the layer and its class (or the field that mixes spatial axes).
 """
 
 from __future__ import annotations
