@@ -446,11 +446,19 @@ def test_units_are_samples_over_rate(params: list[dict[str, Any]], size: int, ra
 
 
 @settings(max_examples=40, deadline=None)
-@given(stacks(1, 8), st.integers(20, 300), st.booleans())
-def test_hiding_changes_no_number(params: list[dict[str, Any]], size: int, ms: bool) -> None:
+@given(stacks(1, 8), st.integers(20, 300), st.booleans(), st.booleans())
+def test_hiding_changes_no_number(params: list[dict[str, Any]], size: int, ms: bool, graph: bool) -> None:
     """The hidden table's rows are the full table's rows minus the pass-through ones, cell for cell, in
-    text, Markdown and LaTeX (with or without units); the note counts them."""
-    net = Network([build(p, f"l{i}") for i, p in enumerate(params)], input=size)
+    text, Markdown and LaTeX (with or without units), for networks and graphs (a chain, then a residual add
+    over the last layer); the note counts them."""
+    layers = [build(p, f"l{i}") for i, p in enumerate(params)]
+    net: Any = Network(layers, input=size)
+    if graph:
+        net = Graph(input=size, name="g")
+        prev: Any = "input"
+        for lay in layers:
+            prev = net.layer(lay, prev)
+        net.add(net.layer(Identity(name="skip"), prev), prev, name="sum")
     try:
         table = net.table()
     except RfsymError:
@@ -484,3 +492,33 @@ def test_long_symbolic_recurrences_hold(shape: list[tuple[bool, bool]], ms: bool
             layers.append(Identity(name=f"a{i}"))
     table = Network(layers, input="n").table()
     check_recurrences(table, parse_units(sample_rate="44100") if ms else None)
+
+
+@settings(max_examples=30, deadline=None)
+@given(stacks(1, 5), rates, st.booleans())
+def test_symbolic_units_are_samples_over_rate(params: list[dict[str, Any]], rate: str, symbolic_kernel: bool) -> None:
+    """Symbolic tables (input n, or a symbolic first kernel): the JSON value in ms and the text cell are
+    exactly the sample expression times 1000 / rate -- no float, no rounding."""
+    layers = [build(p, f"l{i}") for i, p in enumerate(params)]
+    if symbolic_kernel:
+        layers.insert(0, Conv(kernel="k", stride=2, name="first"))
+    try:
+        table = Network(layers, input="n" if not symbolic_kernel else 500).table()
+    except RfsymError:
+        return
+    u = parse_units(sample_rate=rate)
+    scale = sympy.Rational(1000) / sympy.Rational(rate)
+    data = table.to_dict(units=u)
+    cells = table_cells(table, ["layer", "j", "r", "start"], units=u)[1:]
+    for d, cell in zip(data["layers"], cells):
+        for q, text in zip(("j", "r", "start"), cell[1:]):
+            want = sympy.sympify(str(d[q])) * scale
+            assert sympy.sympify(str(d["in_units"][q])) - want == 0
+            if not text.startswith("~"):
+                assert sympy.simplify(sympy.sympify(text) - want) == 0, (text, want)
+            else:
+                assert _is_rational(want) and text[1:] == approx(Fraction(str(want)))
+
+
+def _is_rational(x: Any) -> bool:
+    return bool(getattr(x, "is_Rational", False))
