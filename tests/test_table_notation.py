@@ -204,6 +204,17 @@ class TestWav2vec:
         assert (data["layers"][-1]["j"], data["layers"][-1]["r"]) == (320, 400)
         assert data["layers"][-1]["in_units"] == {"j": 20, "r": 25, "start": "25/2"}
 
+    def test_exact_numbers_setting(self) -> None:
+        """numbers="exact" prints the values in ms as fractions, like the sample tables' 11 / 2; at 44.1 kHz
+        the decimal setting rounds (marked) and the exact one does not."""
+        table = load("wav2vec2_feature_encoder").table()
+        row = r"conv6 & $2$ & $2$ & $0$ & $1$ & $49$ & $20$ & $25$ & $25 / 2$ & $0$ \\"
+        assert row in table.to_latex(numbers="exact")
+        cd = parse_units(sample_rate=44100)
+        assert r"& $3200 / 441$ & $4000 / 441$ & $2000 / 441$ &" in table.to_latex(numbers="exact", units=cd)
+        assert r"& $\approx 7.256$ & $\approx 9.070$ & $\approx 4.535$ &" in table.to_latex(units=cd)
+        assert r"$\approx$: rounded to 4 significant digits" in table.to_latex(units=cd)
+
     def test_an_explicit_rate_wins(self) -> None:
         res = cli("table", "wav2vec2_feature_encoder", "--sample-rate", "8000")
         assert res.stdout.splitlines()[-2].split()[-4:] == ["40", "50", "25", "0"]
