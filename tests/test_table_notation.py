@@ -533,3 +533,10 @@ def test_symbolic_units_are_samples_over_rate(params: list[dict[str, Any]], rate
 
 def _is_rational(x: Any) -> bool:
     return bool(getattr(x, "is_Rational", False))
+
+
+def test_help_lists_the_options() -> None:
+    """`rfsym table --help` shows the unit and pass-through options with their examples."""
+    out = cli("table", "--help").stdout
+    for opt in ("--sample-rate", "--spacing", "--show-pass-through", "rfsym table vgg16 --show-pass-through"):
+        assert opt in out
