@@ -181,6 +181,7 @@ class TestEntryPointsAgree:
         text = loads(AUDIO).table().to_text(units=None)
         assert text.splitlines()[5].split() == ["c2", "3", "2", "0", "1", "24", "4", "8", "3", "1"]
         assert "(ms)" not in text
+        assert " ms " not in loads(AUDIO).table().to_text(columns=["layer", "n"])  # no unit column, no unit note
         res = cli("table", audio, "--spacing", "2um")
         assert res.stdout.splitlines()[5].split() == ["c2", "3", "2", "0", "1", "24", "8", "16", "6", "1"]
         assert "j, r and start in um (2 um per input pixel); kernel, stride, padding, n and P in input pixels" in (
