@@ -541,3 +541,18 @@ def test_help_lists_the_options() -> None:
     out = cli("table", "--help").stdout
     for opt in ("--sample-rate", "--spacing", "--show-pass-through", "rfsym table vgg16 --show-pass-through"):
         assert opt in out
+
+
+def test_numeric_tables_in_units_stay_light() -> None:
+    """Units and hidden rows on numeric tables are plain Fraction arithmetic: no sympy is imported."""
+    code = (
+        "import sys, io, contextlib\nfrom rfsym.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['table', 'wav2vec2_feature_encoder'])\n"
+        "    main(['table', 'vgg16', '--spacing', '0.5mm', '--format', 'markdown'])\n"
+        "    main(['table', 'vgg16', '--format', 'json', '--sample-rate', '44100'])\n"
+        "print([m for m in ('sympy', 'torch', 'numpy') if m in sys.modules])\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
