@@ -42,7 +42,7 @@ from .._display import term_text
 from ..errors import RfsymError
 from ..network import is_pass_through
 from .escape import tex_math_text, tex_text
-from .units import finite_decimal
+from .units import UNIT_QUANTITIES, finite_decimal
 
 if TYPE_CHECKING:
     from ..network import Table
@@ -140,8 +140,8 @@ def _raw_cells(table: Table, column: str, view: View | None = None) -> list[list
 
 
 _QUANTITY_INDEX = {"n": 0, "j": 1, "r": 2, "start": 3, "P": 4}
-#: the columns physical units apply to (rfsym.printing.units.UNIT_QUANTITIES; P, a padding, stays in samples)
-_UNIT_COLUMNS = ("j", "r", "start")
+#: the columns physical units apply to (P, a padding, stays in samples)
+_UNIT_COLUMNS = UNIT_QUANTITIES
 
 
 class _Phys:
