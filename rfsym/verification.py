@@ -11,7 +11,8 @@ The check (after Araujo et al., Distill 2019, and Luo et al., NeurIPS 2016):
    cancel everything, and their statistics would reach every pixel), and saturating activations
    lose their cap (ReLU6 and Hardtanh become ReLU, Hardsigmoid its linear part, a clamp keeps its
    lower bound): every activation stays positive and nothing saturates or underflows;
-2. global operations (pooling to one feature, a mean over the spatial axes, attention) are
+2. global operations (pooling to one feature, a mean over the spatial axes, attention: ``scaled_dot_product_attention``
+   and a product of two tensors computed from the input -- ``q @ k^T``, ``weights @ v``, attention by hand) are
    detached, so that the gradient shows the local receptive field of the other paths -- what rfsym
    reports for them -- and counted; the claim that such a model's units see the whole input is
    checked separately, with them attached.  A model whose every path is global (a pooled head) is
@@ -369,12 +370,39 @@ def _mode_class() -> Any:
     reductions = {torch.mean, torch.Tensor.mean, torch.sum, torch.Tensor.sum, torch.amax, torch.Tensor.amax}
     clamps = {torch.clamp, torch.Tensor.clamp, torch.clip, torch.Tensor.clip}
     attention = {getattr(F, "scaled_dot_product_attention", None)} - {None}
+    products = {torch.matmul, torch.Tensor.matmul, torch.bmm, torch.Tensor.bmm, torch.Tensor.__matmul__}
 
     class Mode(TorchFunctionMode):
         def __init__(self, detach: bool) -> None:
             super().__init__()
             self.detach = detach
             self.globals = 0
+            # Tensors computed from the input (kept alive, so that their ids stay theirs): a product of two of
+            # them is attention written by hand (q @ k^T, weights @ v), which mixes every position.
+            self.derived: dict[int, Any] = {}
+
+        def _track(self, args: Any, kwargs: Any, out: Any) -> None:
+            if not self.derived:
+                return
+            stack = [*args, *kwargs.values()]
+            while stack:
+                a = stack.pop()
+                if isinstance(a, (list, tuple)):
+                    stack.extend(a)
+                elif isinstance(a, torch.Tensor) and id(a) in self.derived:
+                    outs = out if isinstance(out, (list, tuple)) else (out,)
+                    self.derived.update((id(o), o) for o in outs if isinstance(o, torch.Tensor))
+                    return
+
+        def _product(self, func: Any, args: Any, kwargs: Any) -> Any:
+            out = func(*args, **kwargs)
+            ops = [a for a in args[:2] if isinstance(a, torch.Tensor)]
+            if len(ops) == 2 and all(id(a) in self.derived for a in ops):
+                out = self._global(out)
+                self.derived[id(out)] = out
+            else:
+                self._track(args, kwargs, out)
+            return out
 
         def _global(self, out: Any) -> Any:
             self.globals += 1
@@ -382,6 +410,16 @@ def _mode_class() -> Any:
 
         def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
             kwargs = kwargs or {}
+            if func in products:
+                return self._product(func, args, kwargs)
+            if func is F.multi_head_attention_forward:  # nn.MultiheadAttention: the mode sees this call, not SDPA
+                out = func(*args, **kwargs)
+                return (self._global(out[0]), *out[1:])
+            out = self._call(func, args, kwargs)
+            self._track(args, kwargs, out)
+            return out
+
+        def _call(self, func: Any, args: Any, kwargs: Any) -> Any:
             if func in maxes:
                 return _max_as_avg(func, maxes[func], args, kwargs)
             if func in adaptive:
@@ -688,6 +726,7 @@ def _forward(model: Any, chans: int, sizes: tuple[int, ...], name: str, detach: 
     m = _prepare(model)
     x = torch.ones((1, chans, *sizes), dtype=torch.float64, requires_grad=True)
     mode = _mode_class()(detach)
+    mode.derived[id(x)] = x
     try:
         with mode:
             out = m(x)
