@@ -99,7 +99,7 @@ def test_tiny_vit_classifier_is_global_only(attn, head):
     m = TinyViT(patch=4, attn=attn, head=head).eval()
     net = from_torch(m, 16)
     info = global_paths(net)
-    assert info is not None and info.only and all("attention" in op or "matmul" in op for op in info.ops)
+    assert info is not None and info.only and any("attention" in op for op in info.ops)
     first = net.layers[0] if hasattr(net, "layers") else None
     assert first is not None and net.table().output[0].r == 16
     rep = verify(m, 16, strict=True)
