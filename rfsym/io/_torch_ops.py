@@ -67,6 +67,7 @@ _SIZE_ARITH = {
     "sub": lambda a, b: a - b,
     "mul": lambda a, b: a * b,
     "floordiv": lambda a, b: a // b if b else None,
+    "mod": lambda a, b: a % b if b else None,
 }
 
 
@@ -618,7 +619,7 @@ class _Importer:
             return self._cat_tokens(c, tensors, d)
         if lay[d] != "c":
             raise c.fail(f"concatenation along dim {dim} is not along channels; not supported")
-        return self.b.merge(c.name, "concat", [t for t in tensors if isinstance(t, Value)], c.fname)
+        return self._merge(c, "concat", [t for t in tensors if isinstance(t, Value)])
 
     def _cat_tokens(self, c: _Call, tensors: list[Any], d: int) -> Value:
         """Constant tokens (a class token, register tokens) concatenated before or after the spatial ones."""
@@ -729,7 +730,7 @@ class _Importer:
 
     def _f_max_min(self, c: _Call) -> Value:
         if len(c.maps) > 1:  # element-wise maximum of two feature maps
-            return self.b.merge(c.name, "add", c.maps, c.fname)
+            return self._merge(c, "add", c.maps)
         return self._f_reduce(c)
 
     def _f_stack(self, c: _Call) -> Value:
@@ -809,6 +810,21 @@ class _Importer:
         )
         out = replace(out, dims=a.dims, flat=a.flat, glob=out.glob | b.glob)
         return _with_layout(out, [*la[:-1], tail], self.nd)
+
+    def _f_patch_merging(self, c: _Call) -> Value:
+        """torchvision's ``_patch_merging_pad`` (Swin's patch merging, one call under torch.fx): pad H and W to even
+        sizes, then ``cat(x[..., 0::2, 0::2, :], x[..., 1::2, 0::2, :], ...)`` on channels: every output pixel reads
+        one 2x2 block, a window 2 with stride 2 (a space-to-depth, as PixelUnshuffle(2))."""
+        lay = _layout(c.src, self.nd)
+        if self.nd != 2 or list(lay[-3:]) != [0, 1, "c"]:
+            raise c.fail(f"patch merging of a map of layout {_show_layout(lay)}; (..., S0, S1, C) expected")
+        h, w = self.b.sizes(c.src)
+        if not (isinstance(h, int) and isinstance(w, int)):
+            raise c.fail("patch merging of a map of symbolic size is not supported")
+        x = self.pad(c.name, c.src, (0, 0, 0, w % 2, 0, h % 2), c.where, c.fname)
+        lay_ = make_layer(c.where, Conv, kernel=[2, 2], stride=[2, 2])
+        out = self.b.layer(c.name, lay_, replace(x, dims=None), c.fname + ", 2x2 blocks to channels")
+        return replace(out, dims=x.dims, flat=x.flat)
 
     def _f_windowed(self, c: _Call) -> Value:
         raise c.fail(
@@ -909,7 +925,17 @@ class _Importer:
         return replace(out, dims=src.dims, flat=src.flat)
 
     def _f_elementwise(self, c: _Call) -> Value:
-        return c.src if len(c.maps) == 1 else self.b.merge(c.name, "add", c.maps, c.fname)
+        return c.src if len(c.maps) == 1 else self._merge(c, "add", c.maps)
+
+    def _merge(self, c: _Call, kind: str, maps: list[Value]) -> Value:
+        """A merge that keeps its inputs' layout (channels-last maps, tokens) when the local ones agree on it."""
+        out = self.b.merge(c.name, kind, maps, c.fname)
+        local = [m for m in maps if m.is_map and not m.pure] or [m for m in maps if m.is_map]
+        layouts = {(m.dims, m.flat) for m in local}
+        if out.is_map and len(layouts) == 1:
+            dims, flat = layouts.pop()
+            return replace(out, dims=dims, flat=flat)
+        return out
 
     def _f_unary(self, c: _Call) -> Value:
         return c.src
@@ -944,6 +970,7 @@ def _function_table() -> dict[str, _Handler]:
         (("matmul", "bmm"), I._f_matmul),
         (("linear", "mm", "addmm"), I._f_linear),
         (("shifted_window_attention", "shifted_window_attention_3d"), I._f_windowed),
+        (("patch_merging_pad",), I._f_patch_merging),
         (("chunk", "split", "tensor_split", "unbind"), I._f_split),
         (("getitem",), I._f_getitem),
         ((*sorted(_BINARY), "where", "lerp", "addcmul", "addcdiv"), I._f_elementwise),
