@@ -1139,13 +1139,31 @@ def _no_map(op: str, args: Sequence[Any]) -> Any:
         a, b = (_size_value(x) for x in args)
         if a is not None and b is not None:
             return _SIZE_ARITH[op](a, b)
-    if op == "expand" and args and hasattr(args[0], "shape"):
-        old = tuple(int(n) for n in args[0].shape)
-        new = list(args[1:])
-        if len(new) == 1 and isinstance(new[0], (tuple, list)):
-            new = list(new[0])
-        sizes = [1 if isinstance(n, _Dim) and n.label == "b" else _size_value(n) for n in new]
-        if len(sizes) >= len(old) and all(isinstance(n, int) for n in sizes):
-            pad = (1,) * (len(sizes) - len(old)) + old
-            return _Shaped(tuple(o if n == -1 else n for n, o in zip(sizes, pad)))
+    if op in _SHAPE_OPS and args and hasattr(args[0], "shape"):
+        return _constant_shape(op, args)
     return CONST
+
+
+#: Operations on a constant (a class token) whose result's shape the importer follows under torch.fx.
+_SHAPE_OPS = {"expand", "transpose", "permute", "reshape", "view", "unsqueeze", "flatten", "repeat", "contiguous"}
+
+
+def _constant_shape(op: str, args: Sequence[Any]) -> Any:
+    """The shape of a shape operation on a constant, from the same operation on a tensor without data."""
+    import torch
+
+    def num(n: Any) -> Any:
+        if isinstance(n, _Dim):
+            return 1 if n.label == "b" else n.size  # the import's batch is one
+        if isinstance(n, (list, tuple)):
+            return type(n)(num(x) for x in n)
+        return n
+
+    rest = [num(a) for a in args[1:]]
+    if any(n is None for n in rest) or any(isinstance(n, (list, tuple)) and None in n for n in rest):
+        return CONST
+    try:
+        t = torch.empty(tuple(int(n) for n in args[0].shape), device="meta")
+        return _Shaped(tuple(int(n) for n in getattr(t, op)(*rest).shape))
+    except Exception:  # noqa: BLE001 - a shape that does not follow: an unknown constant
+        return CONST
