@@ -10,7 +10,9 @@ The check (after Araujo et al., Distill 2019, and Luo et al., NeurIPS 2016):
    axes (group, instance, layer, RMS norm) become the identity (with equal channels they would
    cancel everything, and their statistics would reach every pixel), and saturating activations
    lose their cap (ReLU6 and Hardtanh become ReLU, Hardsigmoid its linear part, a clamp keeps its
-   lower bound): every activation stays positive and nothing saturates or underflows;
+   lower bound), and softmax and ``F.normalize`` keep their values but hold the normaliser constant in the
+   gradient (on equal inputs a normalisation's gradient cancels exactly along the direction that carries
+   the other elements): every activation stays positive and nothing saturates or underflows;
 2. global operations (pooling to one feature, a mean over the spatial axes, attention: ``scaled_dot_product_attention``
    and a product of two tensors computed from the input -- ``q @ k^T``, ``weights @ v``, attention by hand) are
    detached, so that the gradient shows the local receptive field of the other paths -- what rfsym
@@ -371,6 +373,7 @@ def _mode_class() -> Any:
     clamps = {torch.clamp, torch.Tensor.clamp, torch.clip, torch.Tensor.clip}
     attention = {getattr(F, "scaled_dot_product_attention", None)} - {None}
     products = {torch.matmul, torch.Tensor.matmul, torch.bmm, torch.Tensor.bmm, torch.Tensor.__matmul__}
+    softmaxes = {F.softmax, torch.softmax, torch.Tensor.softmax}
 
     class Mode(TorchFunctionMode):
         def __init__(self, detach: bool) -> None:
@@ -435,6 +438,8 @@ def _mode_class() -> Any:
                 return out
             if func in norms:  # over channels they would cancel every equal-channel contribution
                 return args[0] if args else kwargs["input"]
+            if func in softmaxes or func is F.normalize:
+                return _constant_statistics(func is F.normalize, args, kwargs)
             if func in (F.relu6, F.hardtanh):  # saturate: their gradient would vanish above the cap
                 return F.relu(args[0] if args else kwargs["input"])
             if func is F.hardsigmoid:
@@ -455,6 +460,29 @@ def _mode_class() -> Any:
             return out
 
     return Mode
+
+
+def _constant_statistics(normalize: bool, args: Any, kwargs: Any) -> Any:
+    """Softmax / ``F.normalize`` with the normaliser a constant of the gradient (the same values forward).
+
+    On the measurement's equal inputs the gradient of a normalisation cancels exactly along the direction
+    that carries the dependence on the other elements (the attention weights of EdgeNeXt's cross-covariance
+    attention depend on every token only through it); with the normaliser held constant the gradient
+    keeps every element the logits read, and all of it is positive.
+    """
+    import torch
+
+    x = args[0] if args else kwargs["input"]
+    if normalize:
+        p = args[1] if len(args) > 1 else kwargs.get("p", 2.0)
+        dim = args[2] if len(args) > 2 else kwargs.get("dim", 1)
+        eps = args[3] if len(args) > 3 else kwargs.get("eps", 1e-12)
+        return x / torch.linalg.vector_norm(x, p, dim, keepdim=True).clamp_min(eps).detach()
+    dim = args[1] if len(args) > 1 else kwargs.get("dim")
+    if dim is None:
+        dim = -1
+    e = (x - x.amax(dim, keepdim=True).detach()).exp()
+    return e / e.sum(dim, keepdim=True).detach()
 
 
 def _max_as_avg(func: Any, nd: int, args: Any, kwargs: Any) -> Any:

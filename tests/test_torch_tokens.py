@@ -503,3 +503,50 @@ def test_swin_patch_merging_before_attention(method):
     assert [(s.r, s.j, s.start, s.n) for s in out] == [(12, 4, 6, 6), (12, 4, 6, 7)]
     rep = verify(model, (30, 34), strict=True)
     assert rep.checked
+
+
+class TimmTokenFeatures(nn.Module):
+    """A timm model's ``forward_features``; a token output ``(N, h*w, C)`` is unfolded to ``(N, C, h, w)``."""
+
+    def __init__(self, m, grid=None):
+        super().__init__()
+        self.m, self.grid = m, grid
+
+    def forward(self, x):
+        y = self.m.forward_features(x)
+        if self.grid is None:
+            return y
+        return y.transpose(1, 2).reshape(y.shape[0], y.shape[2], *self.grid)
+
+
+def test_timm_edgenext_against_gradients():
+    """EdgeNeXt: convolutions and cross-covariance attention (``q @ k^T`` contracts over the tokens, each block's
+    map reshaped to (N, C, H*W) and back): the convolutions' field r 1088, j 32, checked along the long axis
+    (the short one too small to hold it); global, and with the attention attached the gradient reaches every
+    pixel."""
+    model = TimmTokenFeatures(_timm("edgenext_xx_small")).eval()
+    net = from_torch(model, (1154, 32))
+    st_ = net.table().output[0]
+    assert (st_.r, st_.j, st_.start) == (1088, 32, 16)
+    info = global_paths(net)
+    assert info is not None and not info.only and all("xca.matmul" in op for op in info.ops)
+    rep = verify(model, (1154, 32), strict=True)
+    assert all(rep.axes[0].status(q) == "checked" for q in ("r", "j", "start"))
+    assert rep.global_check.startswith("checked")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "deit_tiny_distilled_patch16_224",
+        "mixer_s16_224",
+        "efficientformer_l1",
+        "efficientformerv2_s0",
+        "convmixer_768_32",
+    ],
+)
+def test_timm_token_models_import(name):
+    """More timm token models import as they are at 224, global on every path (their heads pool or read tokens)."""
+    net = from_torch(_timm(name), 224)
+    info = global_paths(net)
+    assert info is not None and info.only

@@ -490,9 +490,10 @@ def token_reshape(lay: Sequence[Any], shape: Sequence[Any], sizes: Sequence[Any]
     """The layout after a ``view``/``reshape`` that keeps, folds or unfolds the spatial axes; or (None, why not).
 
     The spatial labels (axes and token axes) must be one run of the layout.  In the target they are found
-    by the entries of the map's own ``size()`` (which say what they measure), else by their sizes: the same
-    axes (kept), one entry of the product of all the spatial sizes (folded into a :class:`Tok`, row-major),
-    or, for a token axis without extra tokens, its axes' sizes in order (unfolded).  What lies around the
+    by the entries of the map's own ``size()`` in place (which say what they measure), or by sizes (a
+    reshape is positional): the same axes (kept), one entry of the product of all the spatial sizes (folded
+    into a :class:`Tok`, row-major), or, for a token axis without extra tokens, its axes' sizes in order
+    (unfolded).  What lies around the
     run must keep its role (:func:`_gap_labels`).  ``why`` names a spatial axis split into two (a window
     partition) when that is what the reshape does.
     """
@@ -509,26 +510,25 @@ def token_reshape(lay: Sequence[Any], shape: Sequence[Any], sizes: Sequence[Any]
 
     cands: list[tuple[int, int, list[Any]]] = []
     marked = [k for k, e in enumerate(ents) if isinstance(e[0], (int, Tok))]
-    if marked:
-        if marked == list(range(marked[0], marked[-1] + 1)) and [ents[k][0] for k in marked] == seg:
-            cands.append((marked[0], marked[-1] + 1, seg))
-    else:
-        want = [size_of(x) for x in seg]
-        if all(isinstance(v, int) for v in want):
-            m = len(seg)
-            cands += [(k, k + m, seg) for k in range(len(ents) - m + 1) if [e[1] for e in ents[k : k + m]] == want]
-            if len(seg) > 1 and all(isinstance(x, int) for x in seg):
-                total = math.prod(want)
-                cands += [(k, k + 1, [Tok(tuple(seg))]) for k, e in enumerate(ents) if e[1] == total]
-                cands += [(k, k + 1, [Tok(tuple(seg))]) for k, e in enumerate(ents) if e[1] == -1]
-            if len(seg) == 1 and isinstance(seg[0], Tok) and seg[0].plain:
-                axes = seg[0].axes
-                us = [sizes[a] for a in axes]
-                cands += [
-                    (k, k + len(axes), list(axes))
-                    for k in range(len(ents) - len(axes) + 1)
-                    if [e[1] for e in ents[k : k + len(axes)]] == us
-                ]
+    if marked and marked == list(range(marked[0], marked[-1] + 1)) and [ents[k][0] for k in marked] == seg:
+        cands.append((marked[0], marked[-1] + 1, seg))  # the map's own sizes, in place: the same axes
+    # A reshape is positional: by sizes (the marked entries' too), the axes are kept, folded or unfolded.
+    want = [size_of(x) for x in seg]
+    if all(isinstance(v, int) for v in want):
+        m = len(seg)
+        cands += [(k, k + m, seg) for k in range(len(ents) - m + 1) if [e[1] for e in ents[k : k + m]] == want]
+        if len(seg) > 1 and all(isinstance(x, int) for x in seg):
+            total = math.prod(want)
+            cands += [(k, k + 1, [Tok(tuple(seg))]) for k, e in enumerate(ents) if e[1] == total]
+            cands += [(k, k + 1, [Tok(tuple(seg))]) for k, e in enumerate(ents) if e[1] == -1]
+        if len(seg) == 1 and isinstance(seg[0], Tok) and seg[0].plain:
+            axes = seg[0].axes
+            us = [sizes[a] for a in axes]
+            cands += [
+                (k, k + len(axes), list(axes))
+                for k in range(len(ents) - len(axes) + 1)
+                if [e[1] for e in ents[k : k + len(axes)]] == us
+            ]
     for k0, k1, labels in cands:
         gaps = _gap_labels(lay[: sp[0]], lay[sp[-1] + 1 :], ents[:k0], ents[k1:])
         if gaps is not None:

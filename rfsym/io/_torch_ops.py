@@ -776,7 +776,10 @@ class _Importer:
     def _f_softmax(self, c: _Call) -> Value:
         dim = c.arg(1, "dim", None)
         lay = _layout(c.src, self.nd)
-        if dim is None or lay[_dim(dim, len(lay))] not in ("b", "c"):
+        label = None if dim is None else lay[_dim(whole(dim, c.where), len(lay))]
+        if isinstance(label, Tok) or label == "f":  # normalised over every position: each output reads them all
+            return self._over_tokens(c.name, c.src, c.fname + " over all positions")
+        if label not in ("b", "c"):
             raise c.fail(f"softmax over dim {dim} mixes a spatial axis; not supported")
         return c.src
 
