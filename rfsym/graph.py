@@ -485,6 +485,7 @@ class Alignment:
     jumps: tuple[Any, Any]
     centres: tuple[Any, Any]
     condition: Any
+    ndim: int = 1
 
     @property
     def aligned(self) -> bool | None:
@@ -494,7 +495,7 @@ class Alignment:
 
     def describe(self) -> str:
         pa, pb = _branch_texts(*self.paths)
-        axis = f" (axis {self.axis})"
+        axis = f" (axis {self.axis})" if self.ndim > 1 else ""
         (ja, jb), (ca, cb) = self.jumps, self.centres
         return (
             f"merge {self.merge!r}{axis}: branches are not aligned: path {pa} has jump {A.fmt(ja)} and centre "
@@ -1017,7 +1018,9 @@ class Graph(LatexPrintable):
                 dominant[who] = tuple(doms)
                 for ax in range(len(inp)):
                     for k in range(1, len(ins)):
-                        al = _alignment(who, ax, ins[0], ins[k], states[ins[0]][ax], states[ins[k]][ax], partial)
+                        al = _alignment(
+                            who, ax, ins[0], ins[k], states[ins[0]][ax], states[ins[k]][ax], partial, ndim=len(inp)
+                        )
                         aligns.append(al)
                         if al.aligned is False:
                             if strict:
@@ -1136,7 +1139,8 @@ class Graph(LatexPrintable):
         order = ProvedOrder(self.symbols)
         st, d = lay.merge(sts, order)
         aligns = tuple(
-            _alignment(who, ax, ins[0], ins[k], sts[0], sts[k], partial, fast=True) for k in range(1, len(ins))
+            _alignment(who, ax, ins[0], ins[k], sts[0], sts[k], partial, fast=True, ndim=len(inp))
+            for k in range(1, len(ins))
         )
         cond: Any = True
         if sizes:
@@ -1649,7 +1653,7 @@ def _centre(st: AxisState) -> Any:
 
 
 def _alignment(
-    merge: str, ax: int, a: str, b: str, sa: AxisState, sb: AxisState, tab: Any, fast: bool = False
+    merge: str, ax: int, a: str, b: str, sa: AxisState, sb: AxisState, tab: Any, fast: bool = False, ndim: int = 1
 ) -> Alignment:
     ca, cb = _centre(sa), _centre(sb)
     return Alignment(
@@ -1660,6 +1664,7 @@ def _alignment(
         jumps=(sa.j, sb.j),
         centres=(ca, cb),
         condition=_condition([(sa.j, sb.j), (ca, cb)], fast),
+        ndim=ndim,
     )
 
 

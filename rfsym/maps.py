@@ -616,7 +616,49 @@ def _residues(gen: Any, q: int, domains: dict[str, Any]) -> Any:
         return range(q)
     if isinstance(gen, (sympy.Max, sympy.Min)) and all(proved_integer(a, domains) for a in gen.args):
         return range(q)
+    if gen.is_Pow and gen.base.is_Integer:
+        return _power_residues(int(gen.base), gen.exp, q, domains)
     return None
+
+
+def _power_residues(base: int, exp: Any, q: int, domains: dict[str, Any]) -> set[int] | None:
+    """The residues modulo q of ``base**exp`` for an exponent ``x + c`` (x an integer symbol, c an integer)
+    that is proved non-negative by x's own lower bound; None otherwise.
+
+    ``base**e mod q`` is a function of ``base**(e - step) mod q``, so the residues
+    seen from the smallest exponent on, stepping by the domain's step, repeat as
+    soon as one value repeats: at most q + 1 steps.
+    """
+    sym, c = exp, 0
+    if exp.is_Add:
+        consts = [a for a in exp.args if a.is_Integer]
+        rest = [a for a in exp.args if not a.is_Integer]
+        if len(rest) != 1 or len(consts) != 1:
+            return None
+        sym, c = rest[0], int(consts[0])
+    if not sym.is_Symbol or sym.is_integer is not True:
+        return None
+    dom = domains.get(sym.name) if domains else None
+    lows = [0 if sym.is_nonnegative is True else None, 1 if sym.is_positive is True else None]
+    if dom is not None:
+        lows.append(dom.lower)
+    known = [v for v in lows if v is not None]
+    if not known or max(known) + c < 0:
+        return None
+    vals = dom.values(limit=RESIDUE_LIMIT) if dom is not None else None
+    if vals is not None:
+        return {pow(base, v + c, q) for v in vals}
+    odd = sym.is_odd is True or bool(dom is not None and dom.odd)
+    even = sym.is_even is True or bool(dom is not None and dom.even)
+    step = 2 if odd or even else 1
+    lo = max(known)
+    if step == 2 and lo % 2 != (1 if odd else 0):
+        lo += 1
+    cur, seen = pow(base, lo + c, q), set()
+    while cur not in seen:
+        seen.add(cur)
+        cur = cur * pow(base, step, q) % q
+    return seen
 
 
 def proved_integer(expr: Any, domains: dict[str, Any] | None = None) -> bool:
@@ -682,8 +724,8 @@ def _has_inverse(e: Any) -> bool:
     """A power with a non-positive-integer exponent outside floors and ceilings (which are integers)."""
     if isinstance(e, (sympy.floor, sympy.ceiling)):
         return False
-    if e.is_Pow and not (e.exp.is_Integer and e.exp > 0):
-        return True
+    if e.is_Pow and not (e.exp.is_Integer and e.exp > 0) and not (e.base.is_Integer and not e.exp.is_Number):
+        return True  # (an integer to a symbolic power is a generator; _power_residues decides its sign)
     return any(_has_inverse(a) for a in e.args)
 
 

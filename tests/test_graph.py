@@ -170,6 +170,19 @@ class TestGoogleGraphs:
         assert al.aligned is False and al.jumps == (2, 1) and al.centres == (0, 2)
         with pytest.raises(RfsymError, match="merge 'output'.*not aligned"):
             g.table(strict=True)
+        assert "(axis" not in msg  # one axis: nothing to tell apart
+
+    def test_unaligned_axis_named(self):
+        """On a 2-D graph the message names the axis that is misaligned (here axis 1 only)."""
+        g = Graph(input=(9, 9), name="two_d")
+        x = g.input_node
+        l1 = g.conv(x, kernel=(3, 1), stride=(1, 2), padding=(1, 0), name="L1")  # axis 1: 5 features, jump 2
+        l2 = g.conv(x, kernel=(3, 5), padding=(1, 0), name="L2")  # axis 1: 5 features, jump 1
+        g.add(l1, l2, name="output")
+        with pytest.warns(AlignmentWarning) as rec:
+            g.table()
+        msgs = [str(w.message).split(":")[0] for w in rec]
+        assert msgs == ["merge 'output' (axis 1)"]
 
 
 # ---------------------------------------------------------------------------

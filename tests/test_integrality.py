@@ -149,6 +149,67 @@ def test_prover_against_brute_force(terms, q, dom_a, dom_b):
         assert A.norm(fl.xreplace({a: va, b: vb})) == A.floor(value(va, vb))
 
 
+POWER_DOMAINS = st.one_of(
+    st.builds(lambda lo: SymbolDomain(min=lo), st.integers(-2, 4)),
+    st.builds(lambda lo: SymbolDomain(min=lo, odd=True), st.integers(-1, 3)),
+    st.builds(lambda lo: SymbolDomain(min=lo, even=True), st.integers(-1, 3)),
+    st.builds(lambda lo, n: SymbolDomain(min=lo, max=lo + n), st.integers(0, 3), st.integers(0, 6)),
+    st.just(SymbolDomain()),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([-3, -2, 2, 3, 4, 5, 6]),
+    st.integers(-3, 2),
+    st.lists(st.integers(-7, 7), min_size=1, max_size=3),
+    st.integers(-6, 6),
+    st.integers(1, 40),
+    POWER_DOMAINS,
+)
+def test_prover_powers_against_brute_force(base, c, coeffs, const, q, dom):
+    """An integer to a symbolic power (2**D, as the U-Net template's fields): integrality() of
+    (sum_i a_i base**(i (D + c)) + const)/q is True only if every admissible D gives an integer,
+    False only if none does."""
+    d = sympy.Symbol("D", integer=True)
+    p = sympy.Pow(base, d + c)
+    expr = (sum(a * p ** (i + 1) for i, a in enumerate(coeffs)) + const) / q
+    verdict = integrality(expr, {"D": dom})
+    vals = [v for v in range(-8, 120) if dom.contains(v)]
+
+    def value(v):
+        pw = Fraction(base) ** (v + c)
+        return (sum(a * pw ** (i + 1) for i, a in enumerate(coeffs)) + const) / q
+
+    results = {value(v).denominator == 1 for v in vals}
+    if verdict is True:
+        assert results <= {True}
+    if verdict is False:
+        assert results <= {False}
+
+
+def test_prover_powers_need_a_non_negative_exponent():
+    """2**(D - 2) is 1/2 at D = 1: not proved for D >= 1, proved for D >= 2; an unbounded D proves nothing."""
+    d = sympy.Symbol("D", integer=True)
+    assert integrality(2 ** (d - 2), {"D": SymbolDomain(min=1)}) is None
+    assert integrality(2 ** (d - 2), {"D": SymbolDomain(min=2)}) is True
+    assert integrality(2**d, {}) is None
+    assert integrality(3**d / 2, {"D": SymbolDomain(min=0)}) is False  # odd for every D
+    assert integrality((3**d + 1) / 2, {"D": SymbolDomain(min=0)}) is True
+
+
+def test_unet_template_equivalent():
+    """The U-Net template's equivalent convolution: 2**D is proved an integer for D >= 1 (it was refused)."""
+    from rfsym import closed_form, load
+
+    eq = closed_form.equivalent(load("unet_template"))
+    k = A.to_sympy(eq.kernel)
+    assert str(k) == "14*2**D - 9"
+    for depth in (1, 2, 3, 4):
+        out = load("unet_template").subs({"D": depth}).table(input=2**depth * 8).output[0]
+        assert A.norm(k.subs({s: depth for s in k.free_symbols})) == out.r
+
+
 # ---------------------------------------------------------------------------
 # derived forms and symbolic tables under parity/modular input domains vs the oracle
 # ---------------------------------------------------------------------------

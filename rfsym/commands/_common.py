@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from typing import Any
 
 from .._display import term_text
 from .._files import write_stdout
+from ..errors import RfsymError
 from ..io._loaders import LOADERS
 from ..io.spec import load
 
@@ -78,3 +80,26 @@ def emit(text: str) -> None:
     terminal.  A closed or full stdout is a one-line error (:func:`rfsym._files.write_stdout`).
     """
     write_stdout(term_text(text if text.endswith("\n") else text + "\n", keep="\n\t"))
+
+
+def int_list(text: str, what: str) -> Any:
+    """``--what``'s value: one integer, or a list of them for a comma-separated value (one per axis)."""
+    parts = [t.strip() for t in str(text).split(",")]
+    out = []
+    for t in parts:
+        try:
+            out.append(int(t))
+        except ValueError:
+            raise RfsymError(
+                f"--{what} must be an integer or a comma-separated list of integers (got {text!r})"
+            ) from None
+    return out[0] if len(out) == 1 else out
+
+
+def check_plot_path(path: str, force: bool, exts: tuple[str, ...]) -> None:
+    """Refuse a figure path with another extension, or an existing file without --force (before the work)."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in exts:
+        raise RfsymError(f"{path}: --plot must end in {', '.join(exts)}")
+    if os.path.lexists(path) and not force:
+        raise RfsymError(f"{path}: file exists (use --force to overwrite)")

@@ -8,7 +8,15 @@ import os
 from typing import Any
 
 from ..errors import RfsymError
-from ._common import add_format_argument, add_spec_argument, command_parser, emit, load_network
+from ._common import (
+    add_format_argument,
+    add_spec_argument,
+    check_plot_path,
+    command_parser,
+    emit,
+    int_list,
+    load_network,
+)
 
 HELP = "exact connection counts of one unit: paths from each input pixel, holes, spread"
 EPILOG = """\
@@ -63,26 +71,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_format_argument(p, ["text", "json"])
 
 
-def _ints(text: str, what: str) -> Any:
-    parts = [t.strip() for t in str(text).split(",")]
-    out = []
-    for t in parts:
-        try:
-            out.append(int(t))
-        except ValueError:
-            raise RfsymError(
-                f"--{what} must be an integer or a comma-separated list of integers (got {text!r})"
-            ) from None
-    return out[0] if len(out) == 1 else out
-
-
 def run(args: argparse.Namespace) -> int:
     from ..coverage import counts, parse_mass
 
     net = load_network(args.spec, args.input)
-    unit = _ints(args.unit, "unit")
-    inp = _ints(args.input, "input") if args.input is not None else None
-    axis = _ints(args.axis, "axis") if args.axis is not None else None
+    unit = int_list(args.unit, "unit")
+    inp = int_list(args.input, "input") if args.input is not None else None
+    axis = int_list(args.axis, "axis") if args.axis is not None else None
     if isinstance(axis, list):
         raise RfsymError(f"--axis takes one axis (got {args.axis!r})")
     mass = parse_mass(args.mass)
@@ -165,15 +160,6 @@ def _holes_only(net: Any, unit: Any, inp: Any, axis: Any, args: argparse.Namespa
         lines.extend(a.text_lines())
     emit("\n".join(lines))
     return 0
-
-
-def check_plot_path(path: str, force: bool, exts: tuple[str, ...]) -> None:
-    """Refuse a figure path with another extension, or an existing file without --force (before the work)."""
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in exts:
-        raise RfsymError(f"{path}: --plot must end in {', '.join(exts)}")
-    if os.path.lexists(path) and not force:
-        raise RfsymError(f"{path}: file exists (use --force to overwrite)")
 
 
 def write_plot(path: str, cov: Any, kind: str, force: bool) -> None:

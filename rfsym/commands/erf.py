@@ -7,8 +7,7 @@ import json
 import sys
 
 from ..errors import RfsymError
-from ._common import add_format_argument, command_parser, emit
-from .coverage import check_plot_path
+from ._common import add_format_argument, check_plot_path, command_parser, emit, int_list
 
 HELP = "empirical effective receptive field of a PyTorch model: mean gradient magnitude of one output unit"
 EPILOG = """\
@@ -63,13 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not is_factory(args.spec):
         raise RfsymError(f"{args.spec}: rfsym erf needs a PyTorch model as package.module:factory")
-    unit = None
-    if args.unit is not None:
-        try:
-            vals = [int(v) for v in args.unit.split(",")]
-        except ValueError:
-            raise RfsymError(f"--unit must be an integer or a comma-separated list (got {args.unit!r})") from None
-        unit = vals[0] if len(vals) == 1 else vals
+    unit = int_list(args.unit, "unit") if args.unit is not None else None
     if args.plot is not None:
         check_plot_path(args.plot, args.force, (".png", ".pdf"))
     if args.images is not None and args.inputs is not None:

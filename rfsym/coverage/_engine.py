@@ -21,6 +21,7 @@ rule (see :mod:`rfsym.coverage._geometry`):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from operator import add
 from typing import Any
 
@@ -56,16 +57,21 @@ def c_clip(v: Vec, n: int) -> Vec:
 
 
 def c_add(x: Vec, y: Vec) -> Vec:
+    return c_merge(x, y, 0, add)
+
+
+def c_merge(x: Vec, y: Vec, zero: Any, plus: Callable[[Any, Any], Any]) -> Vec:
+    """The element-wise sum of two offset vectors, with ``plus`` on their overlap and ``zero`` in gaps."""
     if not x[1]:
         return y
     if not y[1]:
         return x
     lo = min(x[0], y[0])
     hi = max(x[0] + len(x[1]), y[0] + len(y[1]))
-    out = [0] * (hi - lo)
+    out = [zero] * (hi - lo)
     for start, vals in (x, y):
         a = start - lo
-        out[a : a + len(vals)] = map(add, out[a : a + len(vals)], vals)
+        out[a : a + len(vals)] = map(plus, out[a : a + len(vals)], vals)
     return (lo, out)
 
 

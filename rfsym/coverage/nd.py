@@ -35,18 +35,7 @@ EMPTY: E.Vec = (0, [])
 def _add(x: E.Vec, y: E.Vec, depth: int) -> E.Vec:
     if depth == 1:
         return E.c_add(x, y)
-    if not x[1]:
-        return y
-    if not y[1]:
-        return x
-    lo = min(x[0], y[0])
-    hi = max(x[0] + len(x[1]), y[0] + len(y[1]))
-    out: list[E.Vec] = [EMPTY] * (hi - lo)
-    for start, vals in (x, y):
-        for i, v in enumerate(vals):
-            j = start - lo + i
-            out[j] = _add(out[j], v, depth - 1) if out[j][1] else v
-    return (lo, out)
+    return E.c_merge(x, y, EMPTY, lambda u, v: _add(u, v, depth - 1))
 
 
 def _trim(v: E.Vec) -> E.Vec:

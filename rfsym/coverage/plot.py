@@ -177,15 +177,18 @@ def erf_figure(res: Any, log: bool = True) -> Any:
     return fig
 
 
-def figure_bytes(fig: Any, fmt: str) -> bytes:
-    """The figure as PNG or PDF bytes, then closed (write them with :func:`rfsym._files.write_file`)."""
+def figure_bytes(fig: Any, fmt: str, close: bool = True) -> bytes:
+    """The figure as PNG or PDF bytes (nothing is written to disk: write them with
+    :func:`rfsym._files.write_file`), then closed unless ``close`` is False (:func:`rfsym.plot.figure_bytes`
+    keeps a user's figure open)."""
     if fmt not in ("png", "pdf"):
         raise RfsymError(f"figure files must end in .png or .pdf (got {fmt!r})")
     buf = io.BytesIO()
     try:
         fig.savefig(buf, format=fmt, dpi=150, bbox_inches="tight")
     finally:
-        _pyplot().close(fig)
+        if close:
+            _pyplot().close(fig)
     return buf.getvalue()
 
 

@@ -48,7 +48,7 @@ from ..graph import INPUT, AlignmentWarning, Graph, Merge
 from ..layers import AxisState, Identity, Layer, Repeat
 from ..network import Row
 from ._dp import MAX_LISTING
-from ._model import Domain, coefficients, make_domain, state_value, weights_of
+from ._model import Domain, coefficients, make_domain, ordered_symbols, state_value, weights_of
 from ._monotone import grows
 from .result import Nearest, Progression, Solutions, SolveResult
 from .targets import Target
@@ -62,25 +62,8 @@ _WINDOWED = ("conv", "pool")
 def graph_symbol_order(g: Graph, include_input: bool = True) -> list[Any]:
     """Free symbols of a graph in order of first appearance (nodes in topological order, then input; without
     the input's own symbols when ``include_input`` is False: an input size given to the solve replaces it)."""
-    seen: dict[str, Any] = {}
     layers, inp = g._compile()
-
-    def visit(lay: Layer) -> None:
-        if isinstance(lay, Repeat):
-            for s in sorted(getattr(lay.times, "free_symbols", ()), key=str):
-                seen.setdefault(s.name, s)
-            for b in lay.block:
-                visit(b)
-            return
-        for v in lay.values():
-            for s in sorted(getattr(v, "free_symbols", ()), key=str):
-                seen.setdefault(s.name, s)
-
-    for lay in layers.values():
-        visit(lay)
-    for v in (inp or ()) if include_input else ():
-        for s in sorted(getattr(v, "free_symbols", ()), key=str):
-            seen.setdefault(s.name, s)
+    seen = ordered_symbols(layers.values(), (inp or ()) if include_input else ())
     free = {s.name for s in g.free_symbols}
     index = {lay.index.name for lay in layers.values() if isinstance(lay, Repeat) and lay.index is not None}
     return [s for name, s in seen.items() if name in free and name not in index]

@@ -12,6 +12,7 @@ every time.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,26 +33,34 @@ def state_value(st: AxisState, q: str) -> Any:
     return getattr(st, _ATTR[q])
 
 
-def symbol_order(net: Network) -> list[Any]:
-    """Free symbols of a network in order of first appearance (layers, then input)."""
+def ordered_symbols(layers: Iterable[Layer], inputs: Iterable[Any]) -> dict[str, Any]:
+    """Every symbol of ``layers`` (repeat counts before their blocks) and then of ``inputs``, by name, in order
+    of first appearance."""
     seen: dict[str, Any] = {}
+
+    def note(v: Any) -> None:
+        for s in sorted(getattr(v, "free_symbols", ()), key=str):
+            seen.setdefault(s.name, s)
 
     def visit(lay: Layer) -> None:
         if isinstance(lay, Repeat):
-            for s in sorted(getattr(lay.times, "free_symbols", ()), key=str):
-                seen.setdefault(s.name, s)
+            note(lay.times)
             for b in lay.block:
                 visit(b)
             return
         for v in lay.values():
-            for s in sorted(getattr(v, "free_symbols", ()), key=str):
-                seen.setdefault(s.name, s)
+            note(v)
 
-    for lay in net.layers:
+    for lay in layers:
         visit(lay)
-    for v in net.input or ():
-        for s in sorted(getattr(v, "free_symbols", ()), key=str):
-            seen.setdefault(s.name, s)
+    for v in inputs:
+        note(v)
+    return seen
+
+
+def symbol_order(net: Network) -> list[Any]:
+    """Free symbols of a network in order of first appearance (layers, then input)."""
+    seen = ordered_symbols(net.layers, net.input or ())
     free = {s.name for s in net.free_symbols}
     return [s for name, s in seen.items() if name in free]
 
