@@ -685,7 +685,7 @@ def _run(
         _summary(ax, out_states[ax], int(y.shape[2 + ax]) if spatial else None, units, sizes, exact, ax in measured)
         for ax in range(nd)
     )
-    gcheck, gnote = _global_check(model, chans, sizes, name, info, mode, x, y, spatial)
+    gcheck, gnote = _global_check(model, chans, sizes, name, info, mode, (x, y, spatial))
     return VerifyReport(
         name, tuple(sizes), summaries, tuple(units), tuple(int(v) for v in y.shape), tuple(notes), gcheck, gnote
     )
@@ -718,12 +718,21 @@ def _summary(
 
 
 def _global_check(
-    model: Any, chans: int, sizes: tuple[int, ...], name: str, info: Any, mode: Any, x: Any, y: Any, spatial: bool
+    model: Any,
+    chans: int,
+    sizes: tuple[int, ...],
+    name: str,
+    info: Any,
+    mode: Any,
+    run: tuple[Any, Any, bool],
 ) -> tuple[str | None, str | None]:
-    """rfsym's 'global' claim against the gradients: with the global operations attached, a unit sees every pixel.
+    """rfsym's 'global' claim against the gradients: with the global operations attached, a unit sees every pixel
+    that the network reads at all (the support of the gradient of every output together: a strided layer drops
+    the last pixels of an input whose size it does not divide, for every path).
 
     A model in which the measurement met global operations that rfsym did not report is a mismatch.
     """
+    x, y, spatial = run
     if info is None:
         if mode.globals:
             return (
@@ -737,11 +746,19 @@ def _global_check(
     else:
         xs, ys, _ = _forward(model, chans, sizes, name, False)
     idx = tuple((int(ys.shape[2 + a]) - 1) // 2 for a in range(len(sizes))) if spatial else ()
-    g = _grad(xs, ys, idx, spatial)
-    full = bool((g[0].abs().sum(dim=0) != 0).all())
+    seen = _grad(xs, ys, idx, spatial)[0].abs().sum(dim=0) != 0
     where = "x".join(str(v) for v in sizes)
-    if full:
+    if bool(seen.all()):
         return f"{CHECKED} (with them attached, a unit's gradient reaches all {where} input pixels)", info.note()
+    torch = _torch()
+    (g_all,) = torch.autograd.grad(ys.sum(), xs, retain_graph=True)
+    read = g_all[0].abs().sum(dim=0) != 0
+    if bool((seen | ~read).all()):
+        return (
+            f"{CHECKED} (with them attached, a unit's gradient reaches every input pixel the network reads: "
+            f"{int(read.sum())} of the {where} input's {read.numel()}; no output reads the others)",
+            info.note(),
+        )
     return (
         f"{MISMATCH}: rfsym says every unit sees the whole input, but a unit's gradient misses pixels of the {where} input",
         info.note(),

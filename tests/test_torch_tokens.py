@@ -550,3 +550,11 @@ def test_timm_token_models_import(name):
     net = from_torch(_timm(name), 224)
     info = global_paths(net)
     assert info is not None and info.only
+
+
+def test_global_check_on_an_input_the_stem_does_not_divide():
+    """At 18 rows a patch of 4 drops the last 2 rows for every path: "global" means every pixel the network
+    reads (the gradient of all outputs together), and verify says how many that is."""
+    m = TinyViT(patch=4, head="maps", image=(18, 20)).eval()
+    rep = verify(m, (18, 20), strict=True)
+    assert rep.ok and "every input pixel the network reads: 320 of the 18x20 input's 360" in rep.global_check
