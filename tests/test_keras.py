@@ -689,6 +689,7 @@ def test_convnext_layer_scale_and_stochastic_depth_pass_through():
     for a per-channel scale) imports, and equals torchvision's convnext_tiny features -- the same architecture,
     whose import tests/test_zoo_torchvision.py checks against float64 gradients."""
     import torchvision
+
     model = keras.applications.ConvNeXtTiny(weights=None, include_top=False, input_shape=(None, None, 3))
     tv = torchvision.models.convnext_tiny(weights=None).features.eval()
     assert from_keras(model, 224).table().output == rfsym.from_torch(tv, 224).table().output
