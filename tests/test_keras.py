@@ -667,8 +667,9 @@ def measurable(model):
 def test_keras_applications_match_gradients(name):
     """keras.applications as they are (weights=None; ZeroPadding + valid strided convolutions, ReLU6, depthwise,
     residual Add, max pooling): r, j and start of two units inside a thin input equal the float64 gradients, and
-    n the model's output on both axes.  (DenseNet121's field edges underflow float64 in this measurement: the
-    longest paths multiply 1/fan_in over 58 3x3 convolutions.)"""
+    n the model's output on both axes.  (DenseNet121 is compared with torchvision's below instead: through Keras'
+    torch backend its gradient stops about 400 pixels inside each side of the box, where it falls below ~1e-43
+    -- not investigated further.)"""
     kw = {"alpha": 0.35} if name == "MobileNetV2" else {}
     model = getattr(keras.applications, name)(weights=None, include_top=False, input_shape=(None, None, 3), **kw)
     probe = from_keras(model, (32, 64)).table().output[1]
@@ -684,12 +685,13 @@ def test_keras_applications_match_gradients(name):
     assert [(Fraction(lo), Fraction(hi + 1)) for lo, hi in ext] == boxes
 
 
-def test_convnext_layer_scale_and_stochastic_depth_pass_through():
+@pytest.mark.parametrize("keras_name, tv_name", [("ConvNeXtTiny", "convnext_tiny"), ("DenseNet121", "densenet121")])
+def test_keras_applications_equal_torchvision(keras_name, tv_name):
     """keras.applications.ConvNeXtTiny (its own LayerScale and StochasticDepth layers, identities at inference but
-    for a per-channel scale) imports, and equals torchvision's convnext_tiny features -- the same architecture,
+    for a per-channel scale) and DenseNet121 import, and equal torchvision's features of the same architecture,
     whose import tests/test_zoo_torchvision.py checks against float64 gradients."""
     import torchvision
 
-    model = keras.applications.ConvNeXtTiny(weights=None, include_top=False, input_shape=(None, None, 3))
-    tv = torchvision.models.convnext_tiny(weights=None).features.eval()
+    model = getattr(keras.applications, keras_name)(weights=None, include_top=False, input_shape=(None, None, 3))
+    tv = getattr(torchvision.models, tv_name)(weights=None).features.eval()
     assert from_keras(model, 224).table().output == rfsym.from_torch(tv, 224).table().output
