@@ -1195,35 +1195,58 @@ def _onnx_run(
         _summary(ax, out_states[ax], int(base.shape[2 + ax]) if spatial else None, units, sizes, exact, ax in measured)
         for ax in range(nd)
     )
-    gcheck, gnote = None, None
-    if info is None and glob:
-        gcheck = f"{MISMATCH}: the model has {len(glob)} global operation(s) that rfsym did not report"
-        gnote = "global: rfsym reports none"
-    elif info is not None:
-        whole_sess = _onnx_session(ort, _prepared_onnx(full, None), name) if frozen else sess
-        x = np.ones((1, chans, *sizes), dtype=np.float32)
-        b0 = whole_sess.run(None, inputs)[0]
-        idx = tuple((int(b0.shape[2 + a]) - 1) // 2 for a in range(nd)) if spatial else ()
-        full_reach = True
-        for ax in range(nd):  # a pixel at each end of each axis changes the unit
-            for lo in (0, sizes[ax] - 1):
-                x = np.zeros((1, chans, *sizes), dtype=np.float32)
-                sl = [slice(None)] * (nd + 2)
-                sl[2 + ax] = slice(lo, lo + 1)
-                x[tuple(sl)] = 1.0
-                y = whole_sess.run(None, {**inputs, full.graph.input[0].name: x})[0]
-                ch = ~(y == b0)
-                full_reach &= bool(ch[(0, slice(None)) + tuple(idx)].any() if spatial else ch.any())
-        where = "x".join(str(v) for v in sizes)
-        gnote = info.note()
-        gcheck = (
-            f"{CHECKED} (with them attached, the first and last pixel of every axis of the {where} input change a unit)"
-            if full_reach
-            else f"{MISMATCH}: rfsym says every unit sees the whole input, but the border pixels of the {where} input do not reach it"
-        )
+    whole_sess = (_onnx_session(ort, _prepared_onnx(full, None), name) if frozen else sess) if info else None
+    gcheck, gnote = _onnx_global_check(info, glob, whole_sess, full, inputs, chans, sizes, spatial)
     notes = ("forward passes in onnxruntime (float32, base input 0: exact change detection)", *skipped)
     return VerifyReport(
         name, tuple(sizes), summaries, tuple(units), tuple(base.shape), notes, gcheck, gnote, measure="forward"
+    )
+
+
+def _onnx_global_check(
+    info: Any,
+    glob: list[str],
+    sess: Any,
+    full: Any,
+    inputs: dict[str, Any],
+    chans: int,
+    sizes: tuple[int, ...],
+    spatial: bool,
+) -> tuple[str | None, str | None]:
+    """rfsym's 'global' claim against forward passes with the global operations attached (``sess``): a pixel at
+    each end of every axis changes the centre unit.  Global operations rfsym did not report are a mismatch."""
+    import numpy as np
+
+    if info is None:
+        if glob:
+            return (
+                f"{MISMATCH}: the model has {len(glob)} global operation(s) that rfsym did not report",
+                "global: rfsym reports none",
+            )
+        return None, None
+    nd = len(sizes)
+    b0 = sess.run(None, inputs)[0]
+    idx = tuple((int(b0.shape[2 + a]) - 1) // 2 for a in range(nd)) if spatial else ()
+    full_reach = True
+    for ax in range(nd):  # a pixel at each end of each axis changes the unit
+        for lo in (0, sizes[ax] - 1):
+            x = np.zeros((1, chans, *sizes), dtype=np.float32)
+            sl: list[Any] = [slice(None)] * (nd + 2)
+            sl[2 + ax] = slice(lo, lo + 1)
+            x[tuple(sl)] = 1.0
+            y = sess.run(None, {**inputs, full.graph.input[0].name: x})[0]
+            ch = ~(y == b0)
+            full_reach &= bool(ch[(0, slice(None)) + tuple(idx)].any() if spatial else ch.any())
+    where = "x".join(str(v) for v in sizes)
+    if full_reach:
+        return (
+            f"{CHECKED} (with them attached, the first and last pixel of every axis of the {where} input change a unit)",
+            info.note(),
+        )
+    return (
+        f"{MISMATCH}: rfsym says every unit sees the whole input, but the border pixels of the {where} input do not "
+        "reach it",
+        info.note(),
     )
 
 

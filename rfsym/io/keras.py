@@ -68,6 +68,10 @@ _PASS = {
     "ActivityRegularization",
     "Identity",
     "Rescaling",
+    # keras.applications' own layers (keras/src/applications/convnext.py): a per-channel scale, and
+    # drop-path, the identity at inference
+    "LayerScale",
+    "StochasticDepth",
 }
 _MERGE = {"Add": "add", "Subtract": "add", "Multiply": "add", "Average": "add", "Maximum": "add", "Minimum": "add"}
 _CONV = {"Conv1D", "Conv2D", "Conv3D", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D"}
