@@ -42,7 +42,7 @@ from .._display import term_text
 from ..errors import RfsymError
 from ..network import is_pass_through
 from .escape import tex_math_text, tex_text
-from .units import UNIT_QUANTITIES, finite_decimal
+from .units import UNIT_QUANTITIES, Units, finite_decimal, parse_units
 
 if TYPE_CHECKING:
     from ..network import Table
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLUMNS",
+    "View",
     "block_table_latex",
     "paper_columns",
     "table_cells",
@@ -57,6 +58,7 @@ __all__ = [
     "table_latex",
     "table_markdown",
     "table_text",
+    "table_units",
 ]
 
 COLUMNS = ("layer", "kernel", "stride", "padding", "dilation", "n", "j", "r", "start", "P")
@@ -104,8 +106,6 @@ def table_units(table: Any, units: Any = "auto") -> Any:
     """The units a table prints in: ``"auto"`` (the default) takes the spec's own ``sample_rate`` (the zoo's
     wav2vec 2.0 and WaveNet: milliseconds), as ``rfsym export`` does; None keeps samples or pixels; else a
     :func:`rfsym.printing.units.parse_units` result."""
-    from .units import Units, parse_units
-
     if isinstance(units, str) and units == "auto":
         return parse_units(net=table)
     if units is not None and not isinstance(units, Units):
