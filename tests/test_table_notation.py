@@ -556,3 +556,21 @@ def test_numeric_tables_in_units_stay_light() -> None:
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
+
+
+def test_axis_split_tables_keep_their_notes() -> None:
+    """An N-D table too wide for tuples splits into one table per axis; each caption still says the unit
+    and how many pass-through rows it leaves out (the split passed its caption on without them)."""
+    layers: list[Any] = []
+    for i in range(6):
+        layers += [
+            Conv(kernel=[f"k{i}", 3, 5], stride=[1, 2, 2], padding=[0, 1, 2], name=f"c{i}"),
+            Identity(op="relu", name=f"r{i}"),
+        ]
+    tex = Network(layers, input=["t", 256, 256]).table().to_latex(units=parse_units(spacing="0.5mm"))
+    caps = re.findall(r"\\caption\{(.*)\}", tex)
+    assert [c.rsplit("Values on ", 1)[1] for c in caps] == ["axis 0 (of 3).", "axis 1 (of 3).", "axis 2 (of 3)."]
+    for cap in caps:
+        assert "$j$, $r$ and start in mm (0.5 mm per input pixel)" in cap
+        assert "Pass-through layers (6 rows: activations, normalisation, dropout)" in cap
+    assert "r0 &" not in tex and "c5 &" in tex

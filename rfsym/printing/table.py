@@ -42,7 +42,7 @@ from .._display import term_text
 from ..errors import RfsymError
 from ..network import is_pass_through
 from .escape import tex_math_text, tex_text
-from .units import UNIT_QUANTITIES, finite_decimal
+from .units import UNIT_QUANTITIES, Units, finite_decimal, parse_units
 
 if TYPE_CHECKING:
     from ..network import Table
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLUMNS",
+    "View",
     "block_table_latex",
     "paper_columns",
     "table_cells",
@@ -57,6 +58,7 @@ __all__ = [
     "table_latex",
     "table_markdown",
     "table_text",
+    "table_units",
 ]
 
 COLUMNS = ("layer", "kernel", "stride", "padding", "dilation", "n", "j", "r", "start", "P")
@@ -104,8 +106,6 @@ def table_units(table: Any, units: Any = "auto") -> Any:
     """The units a table prints in: ``"auto"`` (the default) takes the spec's own ``sample_rate`` (the zoo's
     wav2vec 2.0 and WaveNet: milliseconds), as ``rfsym export`` does; None keeps samples or pixels; else a
     :func:`rfsym.printing.units.parse_units` result."""
-    from .units import Units, parse_units
-
     if isinstance(units, str) and units == "auto":
         return parse_units(net=table)
     if units is not None and not isinstance(units, Units):
@@ -584,13 +584,14 @@ def table_latex(
             raise RfsymError(f"table axes must be among 0..{table.ndim - 1} (got {list(axes)!r})")
     elif table.ndim > 1 and size == "auto":
         groups = _axis_groups(table, cols, view)
-        if len(groups) > 1 and _fit([heads, *_latex_rows(p, table, cols, view)], width) is None:
+        whole = _latex_rows(p, table, cols, view) if len(groups) > 1 else []
+        if len(groups) > 1 and _fit([heads, *whole], width) is None:
             parts = []
             for g_i, group in enumerate(groups):
                 which = ("axis %d" if len(group) == 1 else "axes %s") % (
                     group[0] if len(group) == 1 else " and ".join(map(str, group))
                 )
-                cap = (caption or _default_caption(p, table, view)) + f" Values on {which} (of {table.ndim})."
+                cap = (caption or _full_caption(p, table, view, cols, whole)) + f" Values on {which} (of {table.ndim})."
                 lab = label if g_i == 0 or not label else f"{label}-axis{group[0]}"
                 parts.append(
                     table_latex(
@@ -612,16 +613,8 @@ def table_latex(
     defs: list[str] = []
     if size == "auto":
         (size, sep), defs = _abbreviate(p, body, heads, cols, width)
-    hidden = view.hidden
     if caption is None:
-        caption = _default_caption(p, table, view)
-        if view.units is not None and any(c in _UNIT_COLUMNS for c in cols):
-            caption += _units_note(view.units, any(r"\approx" in c for row in body for c in row))
-        if hidden:
-            caption += (
-                f" Pass-through layers ({hidden} {'row' if hidden == 1 else 'rows'}: activations, normalisation, "
-                "dropout) change no value and are not shown."
-            )
+        caption = _full_caption(p, table, view, cols, body)
     chunks = [body[i : i + MAX_TABLE_ROWS] for i in range(0, len(body), MAX_TABLE_ROWS)] or [[]]
     spec = "".join("l" if c == "layer" else "r" for c in cols)
     out = []
@@ -655,6 +648,21 @@ def table_latex(
         ref = f"Table~\\ref{{{label}}}" if label else "the table above"
         out.append(r"\begin{flushleft}" + f"In {ref}, " + ",\\\\\n".join(defs) + ".\n" + r"\end{flushleft}" + "\n")
     return "".join(out)
+
+
+def _full_caption(p: RfsymLatexPrinter, table: Table, view: View, cols: tuple[str, ...], body: list[list[str]]) -> str:
+    """The default caption with its notes: the units (when j, r or start is a column) and how many
+    pass-through rows the table leaves out -- also on each table of an axis split."""
+    caption = _default_caption(p, table, view)
+    if view.units is not None and any(c in _UNIT_COLUMNS for c in cols):
+        caption += _units_note(view.units, any(r"\approx" in c for row in body for c in row))
+    if view.hidden:
+        h = view.hidden
+        caption += (
+            f" Pass-through layers ({h} {'row' if h == 1 else 'rows'}: activations, normalisation, "
+            "dropout) change no value and are not shown."
+        )
+    return caption
 
 
 def _units_note(units: Any, rounded: bool = False) -> str:

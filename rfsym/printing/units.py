@@ -17,8 +17,8 @@ digits marked ``~`` (``\approx`` in LaTeX); JSON keeps the exact value.
 >>> u.cell_text(400), parse_units(sample_rate=44100).cell_text(400), u.cell_text(1)
 ('25', '~9.070', '0.0625')
 
-Layer parameters (k, s, p), counts (n) and the effective padding P (a padding: input samples or pixels
-to add in front) stay in samples or pixels.
+Layer parameters (k, s, p), counts (n) and the effective padding P (a padding: the input samples or pixels
+before sample 0 that the first window covers) stay in samples or pixels.
 """
 
 from __future__ import annotations
