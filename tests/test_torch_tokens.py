@@ -15,7 +15,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from rfsym import RfsymError, from_torch, verify
@@ -277,6 +277,7 @@ def test_token_map_equals_a_brute_force_index_trace(k, s, h, w, style, lead, unf
         labels, sizes, imp = _import_value(model.float(), (h, w), method)
     except RfsymError as e:
         assert not fits and "mixes its spatial axes" in str(e)
+        event("refused: an unfold that would mix rows and columns")
         return
     assert tuple(sizes) == grid and len(labels) == traced.dim()
     chan = labels.index("c")
@@ -288,6 +289,7 @@ def test_token_map_equals_a_brute_force_index_trace(k, s, h, w, style, lead, unf
         other[chan] = 1
         got = (traced[tuple(index)].item(), traced[tuple(other)].item())
         assert got == ((-1.0, -1.0) if where is None else tuple(float(p) for p in where)), (index, labels)
+    event("tokens" if unfold is None else f"unfolded to {labels}")
     if list(labels) == ["b", "c", 0, 1]:  # restored exactly: the network is the convolution's own
         got = from_torch(model.float(), (h, w), method=method).table().output
         assert got == from_torch(nn.Sequential(model.c), (h, w)).table().output
