@@ -322,7 +322,7 @@ class Builder:
             net = self._graph(out.node)
         if out.glob:
             # Network is a frozen dataclass: the import's finding rides along as a plain attribute.
-            object.__setattr__(net, "_rfsym_global", GlobalPaths(tuple(sorted(out.glob)), only=out.pure))
+            object.__setattr__(net, "_rfsym_global", GlobalPaths(tuple(sorted(out.glob, key=_natural)), only=out.pure))
         return net
 
     def _ancestors(self, out: str) -> set[str]:
@@ -346,6 +346,13 @@ class Builder:
             assert lay is not None
             entries.append((lay, list(nd.inputs)))
         return Graph.from_layers(entries, input=list(self.input), name=self.name)
+
+
+def _natural(text: str) -> list[Any]:
+    """Sort key that reads numbers as numbers: ``layer_2`` before ``layer_10`` (the model's own order)."""
+    import re
+
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
 
 
 def _fmt_size(sizes: Any) -> str:
