@@ -126,23 +126,35 @@ class TableDisplay(LatexPrintable):
 
     __slots__ = ()
 
-    def cells(self) -> list[list[str]]:
-        """Text cells, one list per row: layer, kernel, stride, padding, dilation, n, j, r, start, P."""
+    def cells(self, **options: Any) -> list[list[str]]:
+        """Text cells, one list per row (every row, in samples, unless ``pass_through=False`` or ``units``):
+        layer, kernel, stride, padding, dilation, n, j, r, start, P."""
         from .printing.table import table_cells
 
-        return table_cells(self)  # type: ignore[arg-type]
+        return table_cells(self, **options)  # type: ignore[arg-type]
 
-    def to_text(self) -> str:
-        """The terminal table (what ``rfsym table`` prints)."""
+    def to_text(self, **options: Any) -> str:
+        """The terminal table (what ``rfsym table`` prints): ``columns``, ``pass_through`` (show
+        activations, normalisation, dropout; default hidden, a line says how many) and ``units`` (default
+        the spec's own sample rate; :func:`rfsym.printing.units.parse_units`)."""
         from .printing.table import table_text
 
-        return table_text(self)  # type: ignore[arg-type]
+        return table_text(self, **options)  # type: ignore[arg-type]
 
     def to_markdown(self, **options: Any) -> str:
-        """A GitHub-flavoured Markdown table."""
+        """A GitHub-flavoured Markdown table (options as :meth:`to_text`)."""
         from .printing.table import table_markdown
 
         return table_markdown(self, **options)  # type: ignore[arg-type]
+
+    def to_json(self, units: Any = "auto") -> str:
+        """The JSON form (docs/conventions.md): every layer, exact; ``units`` as :meth:`to_text` adds the
+        values in the unit next to the sample values."""
+        import json
+
+        from .printing.table import table_units
+
+        return json.dumps(self.to_dict(units=table_units(self, units)), indent=2)  # type: ignore[attr-defined]
 
     def to_latex(self, **settings: Any) -> str:
         """A booktabs table (see :func:`rfsym.printing.table.table_latex`)."""

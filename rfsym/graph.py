@@ -558,8 +558,8 @@ class GraphTable(Table):
     def misaligned(self) -> tuple[Alignment, ...]:
         return tuple(a for a in self.alignments if a.aligned is False)
 
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
+    def to_dict(self, units: Any = None) -> dict[str, Any]:
+        out = super().to_dict(units)
         for d in out["layers"]:
             d["inputs"] = list(self.inputs.get(d["name"], ()))
         if self.size_conditions:
@@ -1041,7 +1041,17 @@ class Graph(LatexPrintable):
                 dominant[who] = (0,) * len(inp)
             rows.append(Row(who, lay, states[who]))
         return GraphTable(
-            self.name, inp, tuple(rows), convention, origin, None, inputs, dominant, tuple(aligns), tuple(size_conds)
+            self.name,
+            inp,
+            tuple(rows),
+            convention,
+            origin,
+            None,
+            inputs,
+            dominant,
+            tuple(aligns),
+            tuple(size_conds),
+            sample_rate=self.sample_rate,
         )
 
     def walk(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -12,7 +11,7 @@ from . import _arith as A
 from ._bisect import smallest
 from ._display import LatexPrintable, TableDisplay, term_text
 from .errors import RfsymError
-from .layers import CONVENTIONS, AxisState, Layer, Repeat
+from .layers import CONVENTIONS, AxisState, Identity, Layer, Repeat
 from .values import MAX_UNROLL, SymbolDomain, check_value, parse_value
 
 __all__ = ["Network", "Row", "Table", "parse_origin"]
@@ -83,6 +82,14 @@ def _unify_symbols(
     return mapping
 
 
+def is_pass_through(layer: Layer | None) -> bool:
+    """The one definition of a pass-through layer (an activation, normalisation or dropout: it changes no
+    value): an :class:`~rfsym.layers.Identity`.  Tables leave such rows out unless ``pass_through`` (in
+    every format, at every entry point: ``rfsym table``, ``rfsym export``, the Python API, Jupyter) and
+    do not count them; JSON keeps them, marked ``"pass_through": true``."""
+    return isinstance(layer, Identity)
+
+
 @dataclass(frozen=True)
 class Row(LatexPrintable):
     """One row of a table: a layer (None for the input) and its state on each axis."""
@@ -132,6 +139,8 @@ class Table(TableDisplay):
     min_input: tuple[Any, ...] | None = None
     #: index of the first row printed as a recurrence on the previous row (long symbolic tables), or None
     recurrence_from: int | None = field(default=None, kw_only=True)
+    #: the network's samples per second (its spec's ``sample_rate``), or None: renderers show ms by default
+    sample_rate: Any = field(default=None, kw_only=True)
 
     @property
     def ndim(self) -> int:
@@ -147,8 +156,10 @@ class Table(TableDisplay):
                 return row
         raise KeyError(name)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form of docs/conventions.md ("JSON output"): exact values, lists per axis when N-D."""
+    def to_dict(self, units: Any = None) -> dict[str, Any]:
+        """The JSON form of docs/conventions.md ("JSON output"): exact values, lists per axis when N-D;
+        every layer, pass-through ones marked ``"pass_through": true``; with ``units``
+        (:func:`rfsym.printing.units.parse_units`) also ``"units"`` and each layer's ``"in_units"``."""
         if self.recurrence_from is not None:
             raise RfsymError(
                 f"{term_text(self.name)}: a symbolic table of {len(self.rows) - 1} layers is too long for JSON "
@@ -168,17 +179,24 @@ class Table(TableDisplay):
             "origin": A.to_json(self.origin),
             "layers": [],
         }
+        if units is not None:  # duck-typed (rfsym.printing.units.Units): this level imports no printer
+            out["units"] = {"unit": units.unit, "scale": A.to_json(units.scale), "quantities": list(_UNIT_KEYS)}
         for row in self.rows[1:]:
             d: dict[str, Any] = {"name": row.name, "kind": row.layer.kind if row.layer else "input"}
+            if is_pass_through(row.layer):
+                d["pass_through"] = True
             for key in ("n", "j", "r", "start", "effective_padding"):
                 d[key] = val([s.as_dict()[key] for s in row.states])
+            if units is not None:
+                d["in_units"] = {q: val([units.value(s.as_dict()[q]) for s in row.states]) for q in _UNIT_KEYS}
             out["layers"].append(d)
         if self.min_input is not None:
             out["min_input"] = val(list(self.min_input))
         return out
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+
+#: the JSON keys a unit applies to (rfsym.printing.units.UNIT_QUANTITIES)
+_UNIT_KEYS = ("j", "r", "start")
 
 
 def _unrolled_names(lay: Layer) -> Iterable[str]:
@@ -586,7 +604,7 @@ class Network(LatexPrintable):
         min_input = None
         if any(not A.is_num(v) for v in inp):
             min_input = tuple(self.min_input_size(ax, convention) if not A.is_num(v) else v for ax, v in enumerate(inp))
-        return Table(self.name, inp, tuple(rows), convention, origin, min_input)
+        return Table(self.name, inp, tuple(rows), convention, origin, min_input, sample_rate=self.sample_rate)
 
     def _long_table(
         self, layers: list[Layer], inp: tuple[Any, ...], convention: str, origin: Any, rows: list[Row]
@@ -599,7 +617,16 @@ class Network(LatexPrintable):
         long = _LongTable(layers, inp, convention, origin)
         for i in range(LONG_FULL_ROWS, len(layers)):
             rows.append(LazyRow(layers[i].label(), layers[i], i, long, rows[-1].name))
-        return Table(self.name, inp, tuple(rows), convention, origin, None, recurrence_from=LONG_FULL_ROWS + 1)
+        return Table(
+            self.name,
+            inp,
+            tuple(rows),
+            convention,
+            origin,
+            None,
+            recurrence_from=LONG_FULL_ROWS + 1,
+            sample_rate=self.sample_rate,
+        )
 
     def equivalent(self, axis: int | None = None) -> Layer:
         """The single convolution (kernel R, stride J, padding (P, total - P)) equivalent to the stack."""

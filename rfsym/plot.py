@@ -3,14 +3,14 @@
 matplotlib is imported only when a function here is called (``pip install
 'rfsym[plot]'``; without it a call raises one :class:`~rfsym.errors.RfsymError`
 line saying so).  :func:`rf_figure` draws the geometry of
-:func:`rfsym.printing.tikz.figure_geometry`, the same picture
+:func:`rfsym.printing.tikz.figure_plan`, the same pictures
 :func:`rfsym.printing.tikz.tikz_figure` writes as TikZ.
 
 Whatever the model, a picture draws a bounded number of things (at most
 :data:`rfsym.printing.tikz.MAX_SHOWN` feature centres per axis, evenly spaced;
 pixel grid lines only for small inputs); a network with one declared axis or a
 sample rate is drawn in 1-D.  Limit (checked by
-:func:`~rfsym.printing.tikz.figure_geometry` before anything is computed): at
+:func:`~rfsym.printing.tikz.figure_plan` before anything is computed): at
 most :data:`rfsym.printing.tikz.MAX_FIGURE_SIZE` input pixels and features per axis.
 """
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -27,7 +26,7 @@ from .errors import RfsymError
 from .graph import Graph
 from .io._base import require
 from .network import Network
-from .printing.tikz import FINE_CELLS, figure_geometry, figure_notes, strip_layout
+from .printing.tikz import FINE_CELLS, Features, figure_legend, figure_notes, figure_plan, strip_layout
 
 __all__ = [
     "close_figure",
@@ -37,8 +36,8 @@ __all__ = [
     "save_figure",
 ]
 
-#: Options of :func:`rfsym.printing.tikz.figure_geometry` that :func:`rf_figure` passes on.
-_GEOMETRY_OPTIONS = ("input", "convention", "origin", "dims", "axes", "sample_rate")
+#: Options of :func:`rfsym.printing.tikz.figure_plan` that :func:`rf_figure` passes on.
+_GEOMETRY_OPTIONS = ("input", "convention", "origin", "dims", "axes", "sample_rate", "layout", "upsampled")
 
 
 def _pyplot() -> Any:
@@ -53,19 +52,24 @@ def _network(net: Any, what: str) -> None:
 def rf_figure(
     net: Any,
     layer: str | None = None,
-    features: Sequence[Sequence[int]] | Sequence[int] | None = None,
+    features: Features = None,
     *,
     ax: Any = None,
     size: float = 5.0,
     units: Any = None,
     **options: Any,
 ) -> Any:
-    """The input grid with padding cells, the feature centres of ``layer`` and the receptive fields of
-    ``features`` (0-based (row, column) pairs; default the first and last feature).  Returns the Figure.
+    """The input grid with padding cells, the feature centres of ``layer`` (dots; white rings for centres
+    between input pixels, with a legend) and the receptive fields of ``features`` (0-based (row, column)
+    pairs; default the first and last feature).  Returns the Figure.
     ``units`` (:func:`rfsym.printing.units.parse_units`) labels the axes and the title in ms, mm, ….
 
-    ``options``: ``input``, ``convention`` and ``origin``, as for
-    :func:`rfsym.printing.tikz.figure_geometry` (which computes the picture).
+    ``options``: ``input``, ``convention``, ``origin``, ``dims``, ``axes``,
+    ``sample_rate``, ``layout`` and ``upsampled``, as for
+    :func:`rfsym.printing.tikz.figure_plan` (which computes the pictures): an
+    N-D network whose axes differ is drawn as one subplot (a strip) per group of
+    equal axes, and ``upsampled`` adds a column for the first upsampling layer.
+    Given an ``ax``, one picture is drawn on it (``layout`` ``"single"``).
     """
     _network(net, "rf_figure")
     unknown = sorted(set(options) - set(_GEOMETRY_OPTIONS))
@@ -78,17 +82,39 @@ def rf_figure(
 
     if units is not None and units.unit == "ms":
         options.setdefault("sample_rate", 1000 / units.scale)  # a time axis: drawn in 1-D
-    g = figure_geometry(net, layer, features, **options)
+    if ax is not None:
+        if options.get("layout") == "axes" or options.get("upsampled"):
+            raise RfsymError("rf_figure: a per-axis or upsampled figure draws several pictures: leave out ax")
+        options["layout"] = "single"
+    plan = figure_plan(net, layer, features, **options)
+    columns = [plan.pictures] + ([plan.upsampled] if plan.upsampled else [])
+    rows = len(plan.pictures)
+    strip = plan.pictures[0].dims == 1
     if ax is None:
-        fig, ax = plt.subplots(figsize=(size, size if g.dims == 2 else 0.45 * size))
+        tall = (0.45 if strip else 1.0) * size * rows + (0.25 * size if strip and rows > 1 else 0)
+        fig, grid = plt.subplots(rows, len(columns), figsize=(size * len(columns), tall), squeeze=False)
     else:
-        fig = ax.figure
+        fig, grid = ax.figure, [[ax]]
+    for c, pictures in enumerate(columns):
+        for r, g in enumerate(pictures):
+            _draw_picture(grid[r][c], g, Rectangle, size, units)
+    if len(grid) > 1 or len(grid[0]) > 1:
+        fig.tight_layout()
+    return fig
+
+
+def _draw_picture(ax: Any, g: Any, Rectangle: Any, size: float, units: Any) -> None:
+    """One picture of the plan on ``ax``: the strip or the grid, its title (notes included) and legend."""
     if g.dims == 1:
         _draw_strip(ax, g, Rectangle, size)
     else:
         _draw_grid(ax, g, Rectangle, size)
     fmt = units.text if units is not None else A.fmt
-    title = f"{g.network}: {g.layer} (r = {' x '.join(fmt(r) for r in g.rf)}, j = {' x '.join(fmt(j) for j in g.jump)})"
+    where = f" on {g.which}" if g.same else ""
+    title = (
+        f"{g.network}: {g.layer}{where} (r = {' x '.join(fmt(r) for r in g.rf)}, "
+        f"j = {' x '.join(fmt(j) for j in g.jump)})"
+    )
     if units is not None:
         from matplotlib.ticker import FuncFormatter
 
@@ -103,7 +129,29 @@ def rf_figure(
         title += "\n" + "; ".join(notes)
     ax.set_title(title, fontsize=9)
     ax.tick_params(labelsize=8)
-    return fig
+    _legend(ax, g)
+
+
+def _legend(ax: Any, g: Any) -> None:
+    """The picture's legend under it (rfsym.printing.tikz.figure_legend): dots, rings, the features per pixel."""
+    from matplotlib.lines import Line2D
+
+    entries = figure_legend(g)
+    if not entries:
+        return
+    style: dict[str, dict[str, Any]] = {
+        "dot": {"marker": "o", "color": _GREEN},
+        "ring": {"marker": "o", "markerfacecolor": "white", "markeredgecolor": _GREEN},
+        "note": {"marker": None},
+    }
+    handles = [Line2D([], [], linestyle="none", markersize=5, label=text, **style[kind]) for kind, text in entries]
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.12 if g.dims == 2 else -0.35), fontsize=7,
+        frameon=False, handlelength=1.0,
+    )  # fmt: skip
+
+
+_GREEN = "#1e7b34"
 
 
 def _dot_size(g: Any, cells: int, size: float) -> float:
@@ -111,6 +159,26 @@ def _dot_size(g: Any, cells: int, size: float) -> float:
     gaps = [float(g.jump[k]) * min(b - a for a, b in zip(sh, sh[1:])) for k, sh in enumerate(g.shown) if len(sh) > 1]
     spacing_pt = 72.0 * size * (min(gaps) if gaps else cells) / cells
     return float(max(1.5, min(6.0, 0.5 * spacing_pt)) ** 2)
+
+
+def _centres(ax: Any, g: Any, dot: float, y: float | None = None) -> None:
+    """The feature centres: dots on pixel centres (gid ``centres-on``), white rings between pixels
+    (``centres-off``); a 1-D strip's at height ``y``."""
+    if y is not None:
+        pts = [(float(c), y, ok) for c, ok in zip(g.centres[0], g.on_grid(0))]
+    else:
+        pts = [
+            (float(x), float(yy), ok_x and ok_y)
+            for yy, ok_y in zip(g.centres[0], g.on_grid(0))
+            for x, ok_x in zip(g.centres[1], g.on_grid(1))
+        ]
+    on = [(x, yy) for x, yy, ok in pts if ok]
+    off = [(x, yy) for x, yy, ok in pts if not ok]
+    if on:
+        ax.scatter(*zip(*on), s=dot, color=_GREEN, zorder=3, gid="centres-on")
+    if off:
+        lw = max(0.4, 0.15 * dot**0.5)
+        ax.scatter(*zip(*off), s=dot, facecolors="white", edgecolors=_GREEN, linewidths=lw, zorder=3, gid="centres-off")
 
 
 def _draw_grid(ax: Any, g: Any, Rectangle: Any, size: float) -> None:
@@ -132,10 +200,8 @@ def _draw_grid(ax: Any, g: Any, Rectangle: Any, size: float) -> None:
             ax.plot([lo_x, hi_x], [y, y], color="0.75", lw=0.4, ls="--", zorder=1)
             if 0 <= y <= g.size[0]:
                 ax.plot([0, g.size[1]], [y, y], color="#7b8fd6", lw=0.5, zorder=2)
-    xs = [float(c) for c in g.centres[1]]
-    ys = [float(c) for c in g.centres[0]]
     dot = _dot_size(g, cells, size)
-    ax.scatter([x for _ in ys for x in xs], [y for y in ys for _ in xs], s=dot, color="#1e7b34", zorder=3)
+    _centres(ax, g, dot)
     for f in g.features:
         y0, x0, y1, x1 = (float(v) for v in g.box(f))
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#e07000", lw=1.6, zorder=4))
@@ -154,8 +220,7 @@ def _draw_strip(ax: Any, g: Any, Rectangle: Any, size: float) -> None:
         for x in range(0, g.size[0] + 1):
             ax.plot([x, x], [0, h], color="#7b8fd6", lw=0.5, zorder=2)
     dot = _dot_size(g, hi - lo, size)
-    xs = [float(c) for c in g.centres[0]]
-    ax.scatter(xs, [-0.9 * h] * len(xs), s=dot, color="#1e7b34", zorder=3)
+    _centres(ax, g, dot, -0.9 * h)
     for f, y in zip(g.features, rows):
         x0, x1 = (float(v) for v in g.box(f))
         c = float(g.centre(0, f[0]))
@@ -165,7 +230,7 @@ def _draw_strip(ax: Any, g: Any, Rectangle: Any, size: float) -> None:
     ax.set_xlim(lo - 0.5, hi + 0.5)
     ax.set_ylim((rows[-1] if rows else h) + h, -2 * h)
     ax.set_yticks([])
-    ax.set_xlabel("input position (samples)", fontsize=8)
+    ax.set_xlabel(f"input position ({'pixels' if g.same else 'samples'})", fontsize=8)
 
 
 def layers_figure(

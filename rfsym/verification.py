@@ -139,6 +139,8 @@ class VerifyReport:
     ``global_check``: for a model with global operations (squeeze-and-excitation gates, attention,
     a pooled head), ``checked`` when the gradient with them attached reaches the whole input as
     rfsym says, a ``MISMATCH: ...`` text otherwise; None for a purely local model.
+    ``measure``: what measured the fields, ``"gradient"`` (PyTorch, float64 gradients) or
+    ``"forward"`` (onnxruntime forward passes over perturbed inputs); the text names it.
     """
 
     name: str
@@ -149,6 +151,7 @@ class VerifyReport:
     notes: tuple[str, ...] = field(default_factory=tuple)
     global_check: str | None = None
     global_note: str | None = None
+    measure: str = "gradient"
 
     @property
     def ok(self) -> bool:
@@ -167,17 +170,18 @@ class VerifyReport:
     @property
     def mismatches(self) -> list[str]:
         out = []
+        what, many = self.measure, _PLURAL.get(self.measure, self.measure)
         for a in self.axes:
             if a.n_model is not None and a.n != a.n_model:
                 out.append(f"axis {a.axis}: rfsym n = {A.fmt(a.n)}, model output has {a.n_model}")
             if not a.r_ok:
-                out.append(f"axis {a.axis}: rfsym r = {A.fmt(a.r)}, gradient extent {a.r_observed}")
+                out.append(f"axis {a.axis}: rfsym r = {A.fmt(a.r)}, {what} extent {a.r_observed}")
             for q, got in (("j", a.j_observed), ("start", a.start_observed)):
                 if a.status(q) == MISMATCH:
-                    out.append(f"axis {a.axis}: rfsym {q} = {A.fmt(getattr(a, q))}, gradients give {A.fmt(got)}")
+                    out.append(f"axis {a.axis}: rfsym {q} = {A.fmt(getattr(a, q))}, {many} give {A.fmt(got)}")
         for u in self.units:
             if not u.ok:
-                out.append(f"axis {u.axis}, unit {u.unit}: rfsym box {_box(u.expected)}, gradient {_box(u.observed)}")
+                out.append(f"axis {u.axis}, unit {u.unit}: rfsym box {_box(u.expected)}, {what} {_box(u.observed)}")
         if self.global_check is not None and self.global_check.startswith(MISMATCH):
             out.append(self.global_check[len(MISMATCH) + 2 :])
         return out
@@ -186,6 +190,7 @@ class VerifyReport:
         return {
             "name": self.name,
             "input": list(self.input),
+            "measure": self.measure,
             "ok": self.ok,
             "checked": {q: self.status(q) for q in QUANTITIES},
             "output_shape": list(self.output_shape),
@@ -243,12 +248,12 @@ class VerifyReport:
         lines = [f"verify {self.name} at input {size} (origin 0.5, pixel p spans [p, p+1)): {self.headline()}"]
         for a in self.axes:
             nm = "" if a.n_model is None else f" (model {a.n_model})"
-            ro = "" if a.r_observed is None else f" (gradient {a.r_observed})"
+            ro = "" if a.r_observed is None else f" ({self.measure} {a.r_observed})"
             stat = ", ".join(f"{q} {a.status(q)}" for q in QUANTITIES)
             lines.append(
                 f"axis {a.axis}: n {A.fmt(a.n)}{nm}, j {A.fmt(a.j)}, r {A.fmt(a.r)}{ro}, start {A.fmt(a.start)} -- {stat}"
             )
-            rows = [("unit", "rfsym box", "gradient box", "")]
+            rows = [("unit", "rfsym box", f"{self.measure} box", "")]
             for u in self.units:
                 if u.axis == a.axis:
                     if not u.ok:
@@ -258,7 +263,7 @@ class VerifyReport:
                     else:
                         extra = "ok (within, equal)"
                     if u.holes:
-                        extra += f" ({u.holes} zero pixels inside: dilation gaps)"
+                        extra += f" ({_HOLES.get(self.measure, _HOLES['gradient']).format(u.holes)}: dilation gaps)"
                     rows.append((str(u.unit), _box(u.expected), _box(u.observed), extra))
             w = [max(len(r[i]) for r in rows) for i in range(3)]
             for r in rows:
@@ -268,13 +273,19 @@ class VerifyReport:
         if not all(u.exact for u in self.units):
             lines.append(
                 "note: 'within': a box that reaches outside the input, or any box with fractional jumps (transposed "
-                "convolution, upsampling), is a bound; the gradient must lie within it (padding can cut it short)"
+                f"convolution, upsampling), is a bound; the {self.measure} extent must lie within it (padding can "
+                "cut it short)"
             )
         lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines) + "\n"
 
     def __str__(self) -> str:
         return self.to_text()
+
+
+#: How a report names its measurements (plural) and the pixels inside an extent outside the field.
+_PLURAL = {"gradient": "gradients", "forward": "forward passes"}
+_HOLES = {"gradient": "{} zero pixels inside", "forward": "{} pixels inside do not change it"}
 
 
 def _box(b: tuple[int, int] | None) -> str:
@@ -808,6 +819,7 @@ def _combine(reports: list[VerifyReport], axes: list[int | None]) -> VerifyRepor
         tuple(notes),
         glob or first.global_check,
         first.global_note,
+        first.measure,
     )
 
 
@@ -904,15 +916,6 @@ def _first_tensor(out: Any) -> Any:
 
 # -- ONNX: forward passes through onnxruntime --------------------------------------------------
 
-#: Normalisations (statistics over channels or positions): the identity in the measurement.
-_ONNX_NORMS = {
-    "InstanceNormalization",
-    "LayerNormalization",
-    "GroupNormalization",
-    "LpNormalization",
-    "MeanVarianceNormalization",
-    "LRN",
-}
 #: Saturating activations: replaced by a monotone one without the cap.
 _ONNX_UNCAP = {"Clip": "Relu", "HardSigmoid": "Identity", "Tanh": "Identity", "Hardtanh": "Relu"}
 _ONNX_GLOBAL = {"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"}
@@ -1045,6 +1048,8 @@ def _prepared_onnx(full: Any, frozen: dict[str, Any] | None) -> Any:
     import onnx
     from onnx import helper, numpy_helper
 
+    from .io.onnx import NORM_OPS
+
     m = copy.deepcopy(full)
     g = m.graph
     inits = {t.name: t for t in g.initializer}
@@ -1075,7 +1080,7 @@ def _prepared_onnx(full: Any, frozen: dict[str, Any] | None) -> Any:
                     "Constant", [], [node.output[0]], value=numpy_helper.from_array(frozen[node.output[0]])
                 )
             )
-        elif node.op_type in _ONNX_NORMS:
+        elif node.op_type in NORM_OPS:
             new_nodes.append(helper.make_node("Identity", [node.input[0]], [node.output[0]]))
         elif node.op_type in _ONNX_UNCAP:
             new_nodes.append(helper.make_node(_ONNX_UNCAP[node.op_type], [node.input[0]], [node.output[0]]))
@@ -1154,10 +1159,11 @@ def _onnx_run(
         isinstance(lay, Upsample) or (isinstance(lay, ConvTranspose) and _strides(lay, nd) != {1}) for lay in layers
     )
 
-    def changed(lo: int, hi: int, ax: int) -> Any:
+    def changed(cols: Any, ax: int) -> Any:
+        """Which output features change when the input columns ``cols`` (a slice or indices) of ``ax`` do."""
         x = np.zeros((1, chans, *sizes), dtype=np.float32)
-        sl = [slice(None)] * (nd + 2)
-        sl[2 + ax] = slice(lo, hi)
+        sl: list[Any] = [slice(None)] * (nd + 2)
+        sl[2 + ax] = cols
         x[tuple(sl)] = 1.0
         y = sess.run(None, {**inputs, full.graph.input[0].name: x})[0]
         return ~(y == base)
@@ -1169,18 +1175,20 @@ def _onnx_run(
     def hit(lo: int, hi: int, ax: int, idx: tuple[int, ...]) -> bool:
         key = (lo, hi, ax)
         if key not in cache:
-            cache[key] = changed(lo, hi, ax)
+            cache[key] = changed(slice(lo, hi), ax)
         c = cache[key]
         return bool(c[(0, slice(None)) + tuple(idx)].any()) if spatial else bool(c.any())
 
+    extents: list[tuple[int, tuple[int, ...], tuple[int, int] | None]] = []
     for idx in picks:
         for ax in range(nd) if axis is None else [axis]:
-            n = sizes[ax]
-            first, last = _slab_extent(hit, n, ax, idx)
-            observed = None if first is None or last is None else (first - 1, last)
-            st = out_states[ax]
-            exp = expected_box(n, st.r, st.j, st.start, idx[ax])
-            units.append(UnitCheck(ax, idx[ax], exp, observed, 0, exact and _unclipped(st, n, idx[ax])))
+            first, last = _slab_extent(hit, sizes[ax], ax, idx)
+            extents.append((ax, idx, None if first is None or last is None else (first - 1, last)))
+    holes = _onnx_holes(changed, extents, sizes, spatial)
+    for (ax, idx, observed), gaps in zip(extents, holes):
+        st = out_states[ax]
+        exp = expected_box(sizes[ax], st.r, st.j, st.start, idx[ax])
+        units.append(UnitCheck(ax, idx[ax], exp, observed, gaps, exact and _unclipped(st, sizes[ax], idx[ax])))
     measured = range(nd) if axis is None else [axis]
     summaries = tuple(
         _summary(ax, out_states[ax], int(base.shape[2 + ax]) if spatial else None, units, sizes, exact, ax in measured)
@@ -1213,7 +1221,36 @@ def _onnx_run(
             else f"{MISMATCH}: rfsym says every unit sees the whole input, but the border pixels of the {where} input do not reach it"
         )
     notes = ("forward passes in onnxruntime (float32, base input 0: exact change detection)",)
-    return VerifyReport(name, tuple(sizes), summaries, tuple(units), tuple(base.shape), notes, gcheck, gnote)
+    return VerifyReport(
+        name, tuple(sizes), summaries, tuple(units), tuple(base.shape), notes, gcheck, gnote, measure="forward"
+    )
+
+
+def _onnx_holes(
+    changed: Any,
+    extents: list[tuple[int, tuple[int, ...], tuple[int, int] | None]],
+    sizes: tuple[int, ...],
+    spatial: bool,
+) -> list[int]:
+    """Per measured extent, the input columns inside it that do not change the unit (dilation gaps).
+
+    Outside its extent no column changes a unit (the slab searches showed it), so one run that perturbs
+    the columns ``c, c + L, c + 2L, ...`` (``L`` the longest extent on the axis) tests, for every unit at
+    once, the one column of its extent that is congruent to ``c``: ``L`` runs per axis, not one per column.
+    """
+    holes = [0] * len(extents)
+    for ax in sorted({e[0] for e in extents}):
+        mine = [(i, e) for i, e in enumerate(extents) if e[0] == ax and e[2] is not None]
+        if not mine:
+            continue
+        period = max(hi - lo + 1 for _, (_, _, (lo, hi)) in mine)  # type: ignore[misc]
+        for c in range(period):
+            ch = changed(list(range(c, sizes[ax], period)), ax)
+            for i, (_, idx, (lo, hi)) in mine:  # type: ignore[misc]
+                col = lo + (c - lo) % period
+                if col <= hi and not (ch[(0, slice(None)) + tuple(idx)].any() if spatial else ch.any()):
+                    holes[i] += 1
+    return holes
 
 
 def _slab_extent(hit: Any, n: int, ax: int, idx: tuple[int, ...]) -> tuple[int | None, int | None]:

@@ -87,7 +87,7 @@ layers = [{ kind = "conv", kernel = "k", stride = 2 }]
 
 def exhibits() -> dict[str, tuple[str, Callable[[], str]]]:
     """name -> (what it shows, a function returning the LaTeX body)."""
-    from rfsym import Conv, Network, Pool, derivation, latex, load, loads, solve
+    from rfsym import Conv, Network, Pool, Upsample, derivation, latex, load, loads, solve
     from rfsym.commands.export import export_body
     from rfsym.printing.tikz import tikz_figure
     from rfsym.printing.units import parse_units
@@ -131,6 +131,22 @@ def exhibits() -> dict[str, tuple[str, Callable[[], str]]]:
         ),
         "figure-seed": ("the seed post's picture", lambda: tikz_figure(seed, "c2", caption="The seed example.")),
         "figure-unet": ("a large model's figure, sampled (U-Net)", lambda: tikz_figure(load("unet"), label="fig:u")),
+        "figure-upsampled": (
+            "a fractional grid: centres between input pixels as rings (U-Net's first upsampled layer)",
+            lambda: tikz_figure(load("unet"), "up4", label="fig:up"),
+        ),
+        "figure-fraction": (
+            "a jump of 1/2 (upsampling past the input): two features per input pixel",
+            lambda: tikz_figure(
+                Network([Conv(kernel=3, padding=1, name="c"), Upsample(scale=2, name="up")], input=[6, 6], name="up2"),
+                "up",
+                label="fig:half",
+            ),
+        ),
+        "figure-3d": (
+            "an N-D model per axis: one strip per group of equal axes",
+            lambda: tikz_figure(nd, label="fig:n"),
+        ),
         "figure-audio": (
             "a 1-D model in milliseconds (wav2vec 2.0 at 16 kHz)",
             lambda: tikz_figure(load("wav2vec2_feature_encoder"), units=parse_units(sample_rate=16000), label="fig:w"),
@@ -170,19 +186,14 @@ def build(out: Path) -> None:
     """Compile every exhibit and render its first page as a cropped PNG; write the record."""
     if not shutil.which("pdflatex") or not shutil.which("pdftoppm"):
         raise SystemExit("gallery: needs pdflatex and pdftoppm")
+    from rfsym.printing.pdflatex import run_pdflatex
+
     texts = sources()
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name, text in texts.items():
-            tex = Path(tmp) / f"{name}.tex"
-            tex.write_text(text.replace("\\begin{document}", "\\pagestyle{empty}\n\\begin{document}"), encoding="utf-8")
-            run = subprocess.run(
-                ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
-                cwd=tmp,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
+            page = text.replace("\\begin{document}", "\\pagestyle{empty}\n\\begin{document}")
+            run = run_pdflatex(tmp, name, page)
             if run.returncode != 0:
                 raise SystemExit(f"gallery: {name} does not compile:\n{run.stdout[-2000:]}")
             subprocess.run(

@@ -21,8 +21,11 @@ import keras
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from keras import layers as L
 
+import rfsym
 from rfsym import RfsymError, from_keras
 from rfsym.io.keras import global_paths
 from rfsym.layers import ConvTranspose, Upsample
@@ -147,6 +150,16 @@ MODELS = {
         seq(
             ly(L.Conv2D, 4, 3, strides=2),
             ly(L.Conv2DTranspose, 4, 3, strides=2),
+            ly(L.Conv2D, 4, 3),
+            shape=(None, None, 3),
+        ),
+        3,
+    ),
+    "transposed_same_output_padding": (
+        seq(
+            ly(L.Conv2D, 4, 3, strides=2),
+            ly(L.Conv2DTranspose, 4, 3, strides=2, padding="same"),
+            ly(L.Conv2DTranspose, 4, 4, strides=(1, 3), padding="same", output_padding=(0, 2)),
             ly(L.Conv2D, 4, 3),
             shape=(None, None, 3),
         ),
@@ -284,3 +297,84 @@ def test_errors(tmp_path):
     m = keras.Sequential([keras.Input((16, 16, 3)), L.Conv2D(2, 3), L.Reshape((14 * 14, 2))])
     with pytest.raises(RfsymError, match=r"reshape \(Reshape\): unsupported layer.*--passthrough 'reshape'"):
         from_keras(m)
+
+
+# -- transposed convolutions: Keras' output window ----------------------------------------------
+
+
+def support(net, unit, n, axis=0):
+    """The input pixels rfsym says a unit reads on one axis (exact, from the layers' own geometry)."""
+    sup = rfsym.coverage.holes(net, unit=unit, input=n, axis=axis)[0]
+    if sup.offset is None:
+        return set()
+    return {sup.offset + i for i in range(sup.mask.bit_length()) if sup.mask >> i & 1}
+
+
+def grad_support(model, shape, unit, axis):
+    """The input pixels with a non-zero gradient of one output unit (all channels), on one axis (channels last)."""
+    x = torch.ones(shape, dtype=torch.float64, requires_grad=True)
+    y = model(x)
+    (g,) = torch.autograd.grad(y[(0, *unit)].sum(), x)
+    mask = g[0].abs().sum(-1) != 0
+    others = tuple(a for a in range(mask.dim()) if a != axis)
+    line = mask.any(dim=others) if others else mask
+    return set(torch.nonzero(line).flatten().tolist()), tuple(y.shape[1:-1])
+
+
+transposed_1d = st.tuples(
+    st.integers(1, 5),  # kernel
+    st.integers(1, 4),  # stride
+    st.integers(1, 3),  # dilation (Keras: only with stride 1)
+    st.sampled_from(["valid", "same"]),
+    st.one_of(st.none(), st.integers(0, 3)),  # output_padding (Keras: < stride)
+    st.integers(2, 9),  # input size
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(transposed_1d)
+def test_conv1d_transpose_window_matches_gradients(case):
+    """Conv1DTranspose, valid/same, with and without output_padding: n, and every output unit's exact set
+    of input pixels, equal the gradients through the torch backend."""
+    k, s, d, pad, op, n = case
+    d = 1 if s > 1 else d
+    op = None if op is None else op % s  # Keras: output_padding < strides
+    m = keras.Sequential(
+        [keras.Input((None, 1)), L.Conv1DTranspose(2, k, strides=s, dilation_rate=d, padding=pad, output_padding=op)]
+    )
+    positive(m)
+    net = from_keras(m, n)
+    nout = int(net.table().output[0].n)
+    for o in range(nout):
+        want, out_shape = grad_support(m, (1, n, 1), (o,), 0)
+        assert out_shape == (nout,)
+        assert support(net, o, n) == want, (case, o)
+
+
+@pytest.mark.parametrize(
+    "cls, kernel, strides, pad, op, size",
+    [
+        (L.Conv2DTranspose, (3, 4), (2, 3), "same", None, (5, 6)),
+        (L.Conv2DTranspose, (3, 2), (2, 2), "same", (1, 0), (5, 4)),
+        (L.Conv2DTranspose, (5, 3), (3, 2), "valid", (2, 1), (4, 5)),
+        (L.Conv3DTranspose, (3, 2, 4), (2, 1, 3), "same", (1, 0, 2), (3, 4, 3)),
+    ],
+)
+def test_conv_transpose_2d_3d_same_and_output_padding(cls, kernel, strides, pad, op, size):
+    """Conv2DTranspose/Conv3DTranspose with 'same' and output_padding: n per axis and each axis' support of
+    every output unit on that axis (others at their centre) equal the gradients."""
+    nd = len(size)
+    m = positive(
+        keras.Sequential(
+            [keras.Input((*[None] * nd, 1)), cls(2, kernel, strides=strides, padding=pad, output_padding=op)]
+        )
+    )
+    net = from_keras(m, size)
+    outs = [int(s.n) for s in net.table().output]
+    for ax in range(nd):
+        for o in range(outs[ax]):
+            unit = [(v - 1) // 2 for v in outs]
+            unit[ax] = o
+            want, out_shape = grad_support(m, (1, *size, 1), tuple(unit), ax)
+            assert out_shape == tuple(outs)
+            assert support(net, unit[ax], size[ax], ax) == want

@@ -42,6 +42,7 @@ from rfsym.cli import main
 from rfsym.closed_form import derive, general_stack
 from rfsym.commands.export import PREAMBLE, document, export_body
 from rfsym.printing.latex import RfsymLatexPrinter
+from rfsym.printing.pdflatex import run_pdflatex
 from rfsym.printing.printer import _shift_indices
 from rfsym.printing.relations import general_form as _general_form
 from rfsym.printing.table import table_html, table_latex, table_markdown
@@ -56,19 +57,9 @@ N = sympy.Symbol("n")
 
 def compile_tex(tmp_path: Path, body: str, name: str = "doc", whole: bool = False) -> str:
     """Compile ``body`` (wrapped in the export preamble unless ``whole``) with pdflatex; return the log."""
-    text = body if whole else document(body)
-    tex = tmp_path / f"{name}.tex"
-    tex.write_text(text, encoding="utf-8")
-    proc = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    log = (tmp_path / f"{name}.log").read_text(encoding="latin-1")
-    errors = [ln for ln in log.splitlines() if ln.startswith("!")]
-    assert proc.returncode == 0 and not errors, f"pdflatex failed: {errors}\n{proc.stdout[-3000:]}"
+    run = run_pdflatex(tmp_path, name, body if whole else document(body))
+    log = run.log
+    assert run.returncode == 0 and not run.errors, f"pdflatex failed: {run.errors}\n{run.stdout[-3000:]}"
     assert (tmp_path / f"{name}.pdf").stat().st_size > 0
     return log
 
@@ -553,8 +544,8 @@ class TestTables:
         t = Network([Conv(kernel=[3, 5], name="c<1>")], input=[10, 12]).table()
         html = t._repr_html_()
         assert (
-            "<table" in html and "c&lt;1&gt;" in html and "3x5" in html
-        )  # one set of table symbols (issue 10): x between axes
+            "<table" in html and "c&lt;1&gt;" in html and "(3, 5)" in html
+        )  # one set of table symbols (issue 10): tuples per axis (issue 14: not 3x5, a product)
         assert html == table_html(t)
 
 

@@ -220,18 +220,20 @@ class TestOneTableRenderer:
         return Network([Conv(kernel=[3, 5], padding=[[1, 0], 0], name="c")], input=[32, 33])
 
     def test_one_set_of_symbols(self) -> None:
-        """Every text format uses '-' for no value, 'x' between axes and '1,0' for left,right padding."""
+        """Every text format uses '-' for no value, tuples '(3, 5)' per axis (issue 14: not '3x5', which reads
+        as a product) and '1,0' for left,right padding, in parentheses inside a tuple."""
         t = self.net().table()
         cells = table_cells(t)
-        assert cells[0][1] == "-" and cells[1][1] == "3x5" and cells[1][3] == "1,0x0"
+        assert cells[0][1] == "-" and cells[1][1] == "(3, 5)" and cells[1][3] == "((1,0), 0)"
         assert t.cells() == cells
         text = t.to_text()
         assert text == table_text(t) == str(t)
-        assert "input 32x33" in text and "  1,0x0  " in text
+        assert "input (32, 33)" in text and "  ((1,0), 0)  " in text
         md = t.to_markdown()
-        assert md == table_markdown(t) and "| c | 3x5 | 1 | 1,0x0 |" in md
+        assert md == table_markdown(t) and "| c | (3, 5) | 1 | ((1,0), 0) |" in md
         html = t._repr_html_()
-        assert html == table_html(t) and ">1,0x0<" in html and "32x33" in html and "×" not in html + md + text
+        assert html == table_html(t) and ">((1,0), 0)<" in html and "(32, 33)" in html
+        assert "×" not in html + md + text and "3x5" not in html + md + text
 
     def test_graph_tables_share_the_renderer(self) -> None:
         """A graph table prints through the same renderer, plus its merge conditions."""

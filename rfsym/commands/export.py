@@ -114,14 +114,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def add_figure_arguments(p: argparse.ArgumentParser) -> None:
-    """--dims 1|2 (a strip or rows and columns; default: 1-D for one declared axis or a sample rate) and
-    --axes A[,B] (which of an N-D network's axes the figure draws; default the last two)."""
-    p.add_argument("--dims", type=int, choices=[1, 2], help="draw the figure in 1-D (a strip) or 2-D")
-    p.add_argument("--axes", metavar="A[,B]", help="the network axes the figure draws (default: the last two)")
+    """--dims 1|2 (a strip or rows and columns; default: 1-D for one declared axis or a sample rate),
+    --axes A[,B] (which of an N-D network's axes one picture draws; default the last two) and --per-axis (one
+    strip per group of equal axes: the default where an N-D network's axes differ)."""
+    p.add_argument("--dims", type=int, choices=[1, 2], help="draw the figure as one picture, in 1-D (a strip) or 2-D")
+    p.add_argument("--axes", metavar="A[,B]", help="the network axes one picture draws (default: the last two)")
+    p.add_argument(
+        "--per-axis",
+        dest="per_axis",
+        action="store_true",
+        help="one strip per group of equal axes (the default where an N-D network's axes differ)",
+    )
 
 
 def figure_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The figure options of --dims and --axes."""
+    """The figure options of --dims, --axes and --per-axis."""
     out: dict[str, Any] = {}
     if getattr(args, "dims", None) is not None:
         out["dims"] = args.dims
@@ -130,6 +137,10 @@ def figure_options(args: argparse.Namespace) -> dict[str, Any]:
             out["axes"] = [int(a) for a in args.axes.split(",")]
         except ValueError:
             raise RfsymError(f"--axes {args.axes!r}: expected one or two axis numbers, e.g. 1,2") from None
+    if getattr(args, "per_axis", False):
+        if out:
+            raise RfsymError("--per-axis draws every axis: leave out --dims and --axes")
+        out["layout"] = "axes"
     return out
 
 
@@ -258,6 +269,7 @@ def export_body(
                 origin=origin,
                 label=f"fig:{key}",
                 units=units,
+                upsampled=layer is None,  # a network that upsamples also shows its first upsampled layer
                 **(figure_axes or {}),
             )  # fmt: skip
         )

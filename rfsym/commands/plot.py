@@ -26,11 +26,17 @@ examples:
 The picture: input pixels (blue), padding cells (dashed), the centres of the
 layer's features (green) and the receptive fields of the chosen features
 (orange; default the first and the last).  Features are 0-based (row, column).
+Centres between input pixels (a pooled or upsampled grid) are white rings, and
+a legend says so (j = 1/2: two features per input pixel).  An N-D network
+whose axes differ is drawn as one strip per group of equal axes (--per-axis
+asks for it, --dims 2 for one picture); a network that upsamples also shows
+its first upsampled layer unless --layer is given.
 Files are written atomically, as regular files only (a symbolic link, FIFO or
 device at the path is refused, even with --force) with the umask's permissions;
 an existing file is kept unless --force is given.
-Limit: a picture draws at most 1024 input pixels and 1024 feature centres per
-axis; larger ones are refused before drawing.  PNG and PDF need matplotlib
+Whatever the model, at most 16 feature centres per axis are drawn (evenly
+spaced; the caption or title says so).  Limit: at most 2^24 input pixels and
+features per axis; larger ones are refused before drawing.  PNG and PDF need matplotlib
 (pip install 'rfsym[plot]').
 """
 
@@ -66,21 +72,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _features(items: list[str] | None) -> list[tuple[int, int]] | None:
+def _features(items: list[str] | None) -> list[int | tuple[int, ...]] | None:
+    """--feature values: ROW,COL (one index per drawn axis; per network axis in a per-axis figure), or one
+    index standing for every axis."""
     if not items:
         return None
-    out = []
+    out: list[int | tuple[int, ...]] = []
     for item in items:
         parts = [x.strip() for x in item.split(",")]
         try:
             vals = [int(x) for x in parts]
         except ValueError:
             raise RfsymError(f"--feature {item!r}: expected ROW,COL (0-based integers) or one index") from None
-        if len(vals) == 1:
-            vals = vals * 2
-        if len(vals) != 2:
+        if not 1 <= len(vals) <= 16:
             raise RfsymError(f"--feature {item!r}: expected ROW,COL (0-based integers) or one index")
-        out.append((vals[0], vals[1]))
+        out.append(vals[0] if len(vals) == 1 else tuple(vals))
     return out
 
 
@@ -98,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
     units = parse_units(args.sample_rate, args.spacing, net)
     options.update(figure_options(args))
     if ext == ".tex":
-        text = tikz_figure(net, args.layer, feats, width=args.width, units=units, **options)
+        text = tikz_figure(
+            net, args.layer, feats, width=args.width, units=units, upsampled=args.layer is None, **options
+        )
         write_file(args.output, document(text) if args.standalone else text, force=args.force)
         return 0
     if args.kind == "layers":
@@ -106,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
             net, units=units, **{k: v for k, v in options.items() if k in ("input", "convention", "origin")}
         )
     else:
+        if args.layer is None:  # a network that upsamples also shows its first upsampled layer
+            options["upsampled"] = True
         fig = rf_figure(net, args.layer, feats, units=units, **options)
     try:
         data = figure_bytes(fig, ext[1:])

@@ -8,7 +8,8 @@ memory is read through its own ``get_config()``.  Sequential and functional mode
   ``kernel_size``, ``strides``, ``dilation_rate`` and ``padding`` -- ``"valid"``, ``"same"``
   (TensorFlow's rule: total padding ``max((ceil(n/s) - 1) s + kappa - n, 0)``, the smaller half on
   the left: rfsym's ``"same"``) or ``"causal"`` (``d (k - 1)`` on the left);
-* ``Conv1DTranspose/2D/3D`` with ``padding="valid"``: :class:`rfsym.ConvTranspose`;
+* ``Conv1DTranspose/2D/3D`` (``valid`` or ``same``, with or without ``output_padding``):
+  :class:`rfsym.ConvTranspose` with Keras' output window (see ``_Import._transpose``);
 * ``MaxPooling``/``AveragePooling`` 1D/2D/3D: :class:`rfsym.Pool` (``strides`` default to the pool size);
 * ``GlobalAverage/MaxPooling`` 1D/2D/3D, ``Flatten`` followed by ``Dense``: global operations
   (see :mod:`rfsym.io._graphbuild`); ``Dense`` on a map acts on the channels (pass-through);
@@ -191,23 +192,52 @@ class _Import:
         )
 
     def _transpose(self, cfg: dict[str, Any], name: str, where: str, src: Value) -> Value:
+        """Conv1D/2D/3DTranspose: rfsym's transposed convolution with Keras' output window.
+
+        Keras (keras/src/backend/common/backend_utils.py, the rule every backend follows; the torch
+        backend computes the full output, ``(n - 1) s + kappa`` features, and slices it) pads the
+        dilated input by ``left``/``right``: ``valid``: ``kappa - 1`` and ``kappa - 1 + op`` with
+        ``op = max(s - kappa, 0)`` unless given; ``same``: ``pad = s + kappa - 2`` (``op`` not given) or
+        ``kappa + kappa % 2 - 2 + op``, ``left = min(ceil(pad / 2), kappa - 1)``, ``right = pad - left``.
+        The full output is cropped by ``kappa - 1 - left`` on the left and ``kappa - 1 - right`` on the
+        right; a negative right crop adds features (``output_padding`` of rfsym's layer).
+        """
         nd = self.nd
         k = _tuple(cfg.get("kernel_size"), nd, where, "kernel_size")
         s = _tuple(cfg.get("strides", 1), nd, where, "strides")
         d = _tuple(cfg.get("dilation_rate", 1), nd, where, "dilation_rate")
-        if str(cfg.get("padding", "valid")).lower() != "valid" or cfg.get("output_padding") is not None:
-            raise RfsymError(
-                f"{where}: only padding 'valid' without output_padding is supported for a transposed convolution"
-            )
-        # Keras: output n s + max(k - s, 0) features (valid): PyTorch's (n - 1) s + kappa, plus s - k when k < s.
-        op = [max(ss - ((dd * (kk - 1)) + 1), 0) for kk, ss, dd in zip(k, s, d)]
+        pad = str(cfg.get("padding", "valid")).lower()
+        if pad not in ("valid", "same"):
+            raise RfsymError(f"{where}: padding {pad!r} is not supported for a transposed convolution")
+        given = cfg.get("output_padding")
+        ops = None if given is None else _tuple(given, nd, where, "output_padding")
+        crops, extra = [], []
+        for ax in range(nd):
+            kappa = d[ax] * (k[ax] - 1) + 1
+            op = None if ops is None else ops[ax]
+            if op is not None and op < 0:
+                raise RfsymError(f"{where}: output_padding {given!r} is negative")
+            if pad == "valid":
+                left, right = kappa - 1, kappa - 1 + (max(s[ax] - kappa, 0) if op is None else op)
+            else:
+                total = s[ax] + kappa - 2 if op is None else kappa + kappa % 2 - 2 + op
+                left = min(total // 2 + total % 2, kappa - 1)
+                right = total - left
+            crops.append((kappa - 1 - left, max(kappa - 1 - right, 0)))
+            extra.append(max(right - (kappa - 1), 0))
+        same_sides = all(a == b for a, b in crops)
+        padding = _pk([a for a, _ in crops]) if same_sides else _pk([list(c) for c in crops])
+        if nd == 1 and not same_sides:
+            padding = list(crops[0])
+        # Keras requires output_padding < strides, so the added features are fewer than the stride: rfsym's
+        # output_padding (a config that breaks this is refused by the layer's own check, naming it).
         lay = make_layer(
             where,
             ConvTranspose,
             kernel=_pk(k),
             stride=_pk(s),
-            padding=_pk([0] * nd),
-            output_padding=_pk(op),
+            padding=padding,
+            output_padding=_pk(extra),
             dilation=_pk(d),
         )
         return self.b.layer(name, lay, src, "ConvTranspose")

@@ -32,13 +32,26 @@ from ..layers import Conv, ConvTranspose, Pool, Upsample
 from ._base import expand_passthrough, input_sizes, integer_scales, make_layer, one_line, require, size_scales, whole
 from ._graphbuild import CONST, Builder, Value, _layout, _reshape_labels, _with_layout
 
-__all__ = ["MAX_ONNX_BYTES", "from_onnx"]
+__all__ = ["MAX_ONNX_BYTES", "NORM_OPS", "from_onnx"]
 
 #: The largest ONNX file read: protocol buffers cannot hold more than 2 GiB.
 MAX_ONNX_BYTES = 2 << 30
 
 #: The largest constant tensor read for its values (shapes, scales, pads, folding): 65,536 elements.
 _MAX_CONST = 1 << 16
+
+#: Normalisations with statistics over channels or positions: pass-through for the import, the
+#: identity in ``verify``'s measurement (with equal channels they would cancel everything).
+NORM_OPS = frozenset(
+    {
+        "InstanceNormalization",
+        "LayerNormalization",
+        "GroupNormalization",
+        "LpNormalization",
+        "MeanVarianceNormalization",
+        "LRN",
+    }
+)
 
 PASS_OPS = {
     "Relu",
@@ -75,12 +88,7 @@ PASS_OPS = {
     "Identity",
     "Dropout",
     "BatchNormalization",
-    "InstanceNormalization",
-    "LayerNormalization",
-    "GroupNormalization",
-    "LpNormalization",
-    "MeanVarianceNormalization",
-    "LRN",
+    *NORM_OPS,
     "ThresholdedRelu",
     "Shrink",
     "Sin",

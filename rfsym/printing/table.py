@@ -10,9 +10,13 @@ format:
 cell                      text, Markdown, HTML  LaTeX
 ========================  ==================  =========================
 no value (the input row)  ``-``               ``--`` (an en dash)
-one value per axis        ``3x5``             ``(3, 5)``
+one value per axis        ``(3, 5)``          ``(3, 5)``
 left and right padding    ``1,0``             ``1,0``
+a pair on one axis        ``((1,0), 1)``      ``((1,0), 1)``
 ========================  ==================  =========================
+
+Values equal on every axis print once (``3``, ``1,0``); a tuple is never
+written ``3x5``, which reads as a product (docs/notation.md, "Axes").
 
 Symbolic LaTeX cells are set in math mode with rfsym's printer; finite
 decimals such as ``5.5`` print as decimals, like the seed post's table.
@@ -36,7 +40,9 @@ from typing import TYPE_CHECKING, Any
 from .. import _arith as A
 from .._display import term_text
 from ..errors import RfsymError
+from ..network import is_pass_through
 from .escape import tex_math_text, tex_text
+from .units import finite_decimal
 
 if TYPE_CHECKING:
     from ..network import Table
@@ -57,8 +63,8 @@ COLUMNS = ("layer", "kernel", "stride", "padding", "dilation", "n", "j", "r", "s
 _PARAM = {"kernel": "k", "stride": "s", "padding": "p", "dilation": "d"}
 _STATE = {"n": "n", "j": "j", "r": "r", "start": "start", "P": "effective_padding"}
 SIZES = ("tiny", "scriptsize", "footnotesize", "small", "normalsize")
-#: the one set of symbols: (no value, between axes, between left and right padding)
-NONE, AXES, PAIR = "-", "x", ","
+#: the one set of symbols: (no value, between axes of a tuple, between left and right padding)
+NONE, AXES, PAIR = "-", ", ", ","
 
 
 def _check_columns(columns: Sequence[str]) -> tuple[str, ...]:
@@ -77,22 +83,45 @@ def _check_columns(columns: Sequence[str]) -> tuple[str, ...]:
 
 def decimal_text(v: Any) -> str | None:
     """``5.5`` for a Fraction with a finite decimal expansion (at most 6 places), else None."""
-    if not isinstance(v, Fraction):
-        return None
-    q = v.denominator
-    for f in (2, 5):
-        while q % f == 0:
-            q //= f
-    if q != 1:
-        return None
-    s = A.fmt(v)
-    return s if len(s.split(".")[-1]) <= 6 else None
+    return finite_decimal(v) if isinstance(v, Fraction) else None
 
 
-def _raw_cells(table: Table, column: str) -> list[list[Any]]:
-    """Per row, the values of one column on each axis (None where a row has none)."""
+class View:
+    """What a rendering of a table shows: the indices of its rows (pass-through rows left out unless
+    ``pass_through``) and its physical units (None: samples or pixels)."""
+
+    __slots__ = ("hidden", "rows", "units")
+
+    def __init__(self, table: Table, pass_through: bool = False, units: Any = "auto") -> None:
+        if not isinstance(pass_through, bool):
+            raise RfsymError(f"pass_through must be True or False (got {pass_through!r})")
+        self.units = table_units(table, units)
+        self.rows = [i for i, row in enumerate(table.rows) if pass_through or not is_pass_through(row.layer)]
+        self.hidden = len(table.rows) - len(self.rows)
+
+
+def table_units(table: Any, units: Any = "auto") -> Any:
+    """The units a table prints in: ``"auto"`` (the default) takes the spec's own ``sample_rate`` (the zoo's
+    wav2vec 2.0 and WaveNet: milliseconds), as ``rfsym export`` does; None keeps samples or pixels; else a
+    :func:`rfsym.printing.units.parse_units` result."""
+    from .units import Units, parse_units
+
+    if isinstance(units, str) and units == "auto":
+        return parse_units(net=table)
+    if units is not None and not isinstance(units, Units):
+        raise RfsymError(f"table units must be 'auto', None or rfsym.printing.units.parse_units(...) (got {units!r})")
+    return units
+
+
+def _raw_cells(table: Table, column: str, view: View | None = None) -> list[list[Any]]:
+    """Per shown row, the values of one column on each axis (None where a row has none); j, r and start
+    in the view's units (:class:`_Phys`)."""
     out: list[list[Any]] = []
-    for row in table.rows:
+    shown = view.rows if view is not None else range(len(table.rows))
+    units = view.units if view is not None else None
+    last = None
+    for i in shown:
+        row = table.rows[i]
         if column == "layer":
             out.append([row.name])
         elif column in _PARAM:
@@ -101,45 +130,131 @@ def _raw_cells(table: Table, column: str) -> list[list[Any]]:
             )
         elif hasattr(row, "recurrence"):  # a long symbolic table's later row: the recurrence, values untouched
             k = _QUANTITY_INDEX[column]
-            out.append([_Recurrence(row, ax, k) for ax in range(table.ndim)])
+            alias = last if last is not None and last != row.prev else None  # the previous row is hidden
+            out.append([_Recurrence(row, ax, k, alias, units) for ax in range(table.ndim)])
         else:
-            out.append([s.as_dict()[_STATE[column]] for s in row.states])
+            vals = [s.as_dict()[_STATE[column]] for s in row.states]
+            out.append([_Phys(units, v) for v in vals] if units is not None and column in _UNIT_COLUMNS else vals)
+        last = row.name
     return out
 
 
 _QUANTITY_INDEX = {"n": 0, "j": 1, "r": 2, "start": 3, "P": 4}
+#: the columns physical units apply to (rfsym.printing.units.UNIT_QUANTITIES; P, a padding, stays in samples)
+_UNIT_COLUMNS = ("j", "r", "start")
+
+
+class _Phys:
+    """A value of j, r or start shown in physical units (exact: the value times the units' scale)."""
+
+    __slots__ = ("units", "v")
+
+    def __init__(self, units: Any, v: Any) -> None:
+        self.units, self.v = units, v
+
+    @property
+    def value(self) -> Any:
+        return self.units.value(self.v)
+
+    def __str__(self) -> str:
+        return self.units.cell_text(self.v)
 
 
 class _Recurrence:
-    """A cell given as an expression of the previous row's values (``r[c9] + d10*(k10 - 1)*j[c9]``)."""
+    """A cell given as an expression of the previous row's values (``r[c9] + d10*(k10 - 1)*j[c9]``).
 
-    __slots__ = ("axis", "key", "row")
+    ``alias`` names the previous *shown* row when the row before is a hidden pass-through layer (same
+    values); with ``units`` the previous row's j is in the unit, so P's recurrence (P stays in samples)
+    divides it by the scale; the recurrences of j, r and start are linear in the lengths and hold as they
+    are in any unit."""
 
-    def __init__(self, row: Any, axis: int, key: int) -> None:
-        self.row, self.axis, self.key = row, axis, key
+    __slots__ = ("alias", "axis", "key", "row", "units")
+
+    def __init__(self, row: Any, axis: int, key: int, alias: str | None = None, units: Any = None) -> None:
+        self.row, self.axis, self.key, self.alias, self.units = row, axis, key, alias, units
 
     @property
     def expr(self) -> Any:
-        return self.row.recurrence(self.axis)[self.key]
+        import sympy
+
+        e = self.row.recurrence(self.axis)[self.key]
+        prev = f"[{self.row.prev}]"
+        swap = {}
+        for s in e.free_symbols:
+            if not s.name.endswith(prev):
+                continue
+            new = sympy.Symbol(s.name[: -len(prev)] + f"[{self.alias}]", **s.assumptions0) if self.alias else s
+            if self.units is not None and self.key == 4 and s.name == "j" + prev:
+                new = new / A.to_sympy(self.units.scale)
+            swap[s] = new
+        return e.xreplace(swap) if swap else e
 
     def __str__(self) -> str:
-        return str(self.row.recurrence_text(self.axis)[self.key])
+        if self.units is not None and self.key == 4:
+            return str(self.expr)
+        text = str(self.row.recurrence_text(self.axis)[self.key])
+        return text.replace(f"[{self.row.prev}]", f"[{self.alias}]") if self.alias else text
 
 
-def _footer(table: Table) -> list[str]:
+def _footer(table: Table, view: View | None = None) -> list[str]:
     """The note under a long symbolic table: which rows are recurrences, and where the full values are."""
     if table.recurrence_from is None:
         return []
-    first, prev = table.rows[table.recurrence_from].name, table.rows[table.recurrence_from - 1].name
+    shown = view.rows if view is not None else list(range(len(table.rows)))
+    later = [i for i in shown if i >= table.recurrence_from]
+    if not later:
+        return []
+    first = table.rows[later[0]].name
+    prev = table.rows[max(i for i in shown if i < later[0])].name
+    unit = ""
+    if view is not None and view.units is not None:
+        unit = f" (j, r and start in {view.units.unit} as in the table, P in input {_per(view.units)}s)"
     return [
         f"rows from {first} on give n, j, r, start and P as the recurrence on the previous row's values "
-        f"(n[{prev}], j[{prev}], ...): their full values grow with the depth; Table.rows[i].states has them, "
-        "'rfsym derive' gives the output's closed form and its conditions"
+        f"(n[{prev}], j[{prev}], ...){unit}: their full values grow with the depth; Table.rows[i].states has "
+        "them, 'rfsym derive' gives the output's closed form and its conditions"
     ]
 
 
-def _join(texts: list[str], sep: str) -> str:
-    return texts[0] if all(t == texts[0] for t in texts) else sep.join(texts)
+def _per(units: Any) -> str:
+    return "sample" if units.unit == "ms" else "pixel"
+
+
+def _notes(table: Table, view: View, cells: list[list[str]] | None = None) -> list[str]:
+    """The lines under a text or Markdown table: the units it is in, and how many pass-through rows it
+    leaves out (so that a reader is not surprised by a missing ReLU)."""
+    out = []
+    u = view.units
+    if u is not None:
+        per = _per(u)
+        note = (
+            f"j, r and start in {u.unit} ({A.fmt(u.scale)} {u.unit} per input {per}); kernel, stride, padding, "
+            f"n and P in input {per}s"
+        )
+        if cells is not None and any(c.startswith("~") for row in cells for c in row):
+            note += "; ~ marks a value rounded to 4 significant digits (--format json has it exact)"
+        out.append(note)
+    if view.hidden:
+        h = view.hidden
+        out.append(
+            f"{h} pass-through {'layer' if h == 1 else 'layers'} (activations, normalisation, dropout: they change "
+            "no value) not shown; --show-pass-through (pass_through=True) shows them"
+        )
+    return out
+
+
+def _is_pair(v: Any) -> bool:
+    return isinstance(v, tuple) and v[0] != v[1]
+
+
+def _join(texts: list[str], values: Sequence[Any] | None = None) -> str:
+    """Per-axis texts as one cell: one text when they agree, else a tuple ``(3, 5)`` (docs/notation.md), a
+    left,right padding pair inside it in parentheses: ``((1,0), 1)``."""
+    if all(t == texts[0] for t in texts):
+        return texts[0]
+    if values is not None:
+        texts = [f"({t})" if _is_pair(v) else t for t, v in zip(texts, values)]
+    return "(%s)" % AXES.join(texts)
 
 
 def _text_value(v: Any) -> str:
@@ -147,7 +262,7 @@ def _text_value(v: Any) -> str:
         return NONE
     if isinstance(v, str):
         return v
-    if isinstance(v, _Recurrence):
+    if isinstance(v, (_Recurrence, _Phys)):
         return str(v)
     if isinstance(v, tuple):
         a, b = v
@@ -155,28 +270,49 @@ def _text_value(v: Any) -> str:
     return A.fmt(v)
 
 
-def table_cells(table: Table, columns: Sequence[str] = COLUMNS) -> list[list[str]]:
-    """Plain-text cells (per-axis values joined by ``x``), one list per row; names as given."""
-    cols = _check_columns(columns)
-    raw = [_raw_cells(table, c) for c in cols]
+def table_cells(
+    table: Table, columns: Sequence[str] = COLUMNS, *, pass_through: bool = True, units: Any = None
+) -> list[list[str]]:
+    """Plain-text cells (per-axis values as a tuple ``(3, 5)``), one list per row; names as given.
+
+    By default every row (pass-through ones too) in samples or pixels: the data view; the text, Markdown
+    and HTML renderers call it with their ``pass_through`` and ``units``."""
+    return _cells(table, _check_columns(columns), View(table, pass_through, units))
+
+
+def _cells(table: Table, cols: tuple[str, ...], view: View) -> list[list[str]]:
+    raw = [_raw_cells(table, c, view) for c in cols]
     return [
-        [_join([_text_value(v) for v in raw[c][i]], AXES) for c in range(len(cols))] for i in range(len(table.rows))
+        [_join([_text_value(v) for v in raw[c][i]], raw[c][i]) for c in range(len(cols))] for i in range(len(view.rows))
     ]
 
 
-def _tuple(texts: list[str]) -> str:
+def _heads(cols: tuple[str, ...], view: View) -> list[str]:
+    """Column heads; j, r and start say their unit: ``r (ms)``."""
+    u = view.units
+    return [f"{c} ({u.unit})" if u is not None and c in _UNIT_COLUMNS else c for c in cols]
+
+
+def _tuple(texts: list[str], values: Sequence[Any] | None = None) -> str:
     """LaTeX per-axis values: one value when they agree, else a tuple ``(1, 4, 4)`` (not a product)."""
-    return texts[0] if all(t == texts[0] for t in texts) else "(%s)" % ", ".join(texts)
+    return _join(texts, values)
 
 
 def _axes_text(values: Sequence[Any]) -> str:
-    return _join([A.fmt(v) for v in values], AXES)
+    return _join([A.fmt(v) for v in values])
 
 
-def table_text(table: Table, columns: Sequence[str] = COLUMNS) -> str:
-    """The terminal table: a heading line, aligned columns, the validity range and merge conditions."""
+def table_text(
+    table: Table, columns: Sequence[str] = COLUMNS, *, pass_through: bool = False, units: Any = "auto"
+) -> str:
+    """The terminal table: a heading line, aligned columns, the validity range and merge conditions.
+
+    Pass-through rows are left out (a line says how many) unless ``pass_through``; ``units``
+    (:func:`table_units`: default the spec's own sample rate) puts j, r and start in ms, mm, …"""
     cols = _check_columns(columns)
-    rows = [list(cols)] + [[term_text(c) for c in row] for row in table_cells(table, cols)]
+    view = View(table, pass_through, units)
+    cells = _cells(table, cols, view)
+    rows = [_heads(cols, view)] + [[term_text(c) for c in row] for row in cells]
     widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
     lines = []
     for k, r in enumerate(rows):
@@ -191,35 +327,63 @@ def table_text(table: Table, columns: Sequence[str] = COLUMNS) -> str:
     out = [head, *lines]
     if table.min_input is not None:
         out.append(f"valid for input size >= {_axes_text(table.min_input)}")
-    out += [term_text(line) for line in _footer(table)]
+    out += [term_text(line) for line in _footer(table, view)]
     for merge, ax, cond in getattr(table, "size_conditions", ()):
         axis = f" (axis {ax})" if table.ndim > 1 else ""
         out.append(f"merge {term_text(merge)}{axis} needs equal sizes: {cond.lhs} = {cond.rhs}")
+    out += _notes(table, view, cells)
     return "\n".join(out) + "\n"
 
 
-def table_markdown(table: Table, columns: Sequence[str] = COLUMNS) -> str:
-    """A GitHub-flavoured Markdown table (for READMEs)."""
+def table_markdown(
+    table: Table, columns: Sequence[str] = COLUMNS, *, pass_through: bool = False, units: Any = "auto"
+) -> str:
+    """A GitHub-flavoured Markdown table (for READMEs); pass-through rows and units as :func:`table_text`,
+    the notes as paragraphs under the table."""
     cols = _check_columns(columns)
-    head = "| " + " | ".join(cols) + " |"
+    view = View(table, pass_through, units)
+    cells = _cells(table, cols, view)
+    head = "| " + " | ".join(_heads(cols, view)) + " |"
     rule = "|" + "|".join(":--" if c == "layer" else "--:" for c in cols) + "|"
-    body = ["| " + " | ".join(term_text(c).replace("|", "\\|") for c in row) + " |" for row in table_cells(table, cols)]
-    return "\n".join([head, rule, *body]) + "\n"
+    body = ["| " + " | ".join(_md(c) for c in row) + " |" for row in cells]
+    notes = [line for note in _notes(table, view, cells) for line in ("", _md(note))]
+    return "\n".join([head, rule, *body, *notes]) + "\n"
 
 
-def table_html(table: Table, columns: Sequence[str] = COLUMNS, caption: str | None = None) -> str:
-    """An HTML ``<table>`` (what notebooks show through ``Table._repr_html_``)."""
+def _md(text: str) -> str:
+    return term_text(text).replace("|", "\\|")
+
+
+def table_html(
+    table: Table,
+    columns: Sequence[str] = COLUMNS,
+    caption: str | None = None,
+    *,
+    pass_through: bool = False,
+    units: Any = "auto",
+) -> str:
+    """An HTML ``<table>`` (what notebooks show through ``Table._repr_html_``); pass-through rows and units
+    as :func:`table_text`, the notes in the caption."""
     cols = _check_columns(columns)
-    cap = caption if caption is not None else _default_caption_text(table)
+    view = View(table, pass_through, units)
+    cells = _cells(table, cols, view)
+    cap = (
+        caption
+        if caption is not None
+        else " ".join([_default_caption_text(table), *(n + "." for n in _notes(table, view, cells))])
+    )
     out = ['<table class="rfsym-table">', f"<caption>{html.escape(cap)}</caption>", "<thead><tr>"]
-    out += [f'<th style="text-align:{"left" if c == "layer" else "right"}">{html.escape(c)}</th>' for c in cols]
+    out += [
+        f'<th style="text-align:{"left" if c == "layer" else "right"}">{html.escape(h)}</th>'
+        for c, h in zip(cols, _heads(cols, view))
+    ]
     out.append("</tr></thead><tbody>")
-    for row in table_cells(table, cols):
-        cells = [
+    for row in cells:
+        cells_html = [
             f'<td style="text-align:{"left" if c == "layer" else "right"}">{html.escape(v)}</td>'
             for c, v in zip(cols, row)
         ]
-        out.append("<tr>" + "".join(cells) + "</tr>")
+        out.append("<tr>" + "".join(cells_html) + "</tr>")
     out.append("</tbody></table>")
     return "\n".join(out) + "\n"
 
@@ -307,6 +471,8 @@ def _latex_cell(p: RfsymLatexPrinter, v: Any, column: str) -> str:
         return tex_math_text(v)
     if isinstance(v, _Recurrence):
         return p._hprint_expr(v.expr).replace(r"\left(", "(").replace(r"\right)", ")")
+    if isinstance(v, _Phys):
+        return _latex_phys(p, v)
     if isinstance(v, tuple):
         a, b = v
         return _latex_cell(p, a, column) if a == b else f"{_latex_cell(p, a, column)}{PAIR}{_latex_cell(p, b, column)}"
@@ -320,25 +486,31 @@ def _latex_cell(p: RfsymLatexPrinter, v: Any, column: str) -> str:
     return p._hprint_value(v).replace(r"\left(", "(").replace(r"\right)", ")")
 
 
-def _shown_rows(p: RfsymLatexPrinter, table: Table) -> list[int]:
-    """Indices of the rows a LaTeX table prints: pass-through layers (activations, normalisation, dropout:
-    they change no value) are left out unless the ``pass_through`` setting is on."""
-    from ..layers import Identity
+def _latex_phys(p: RfsymLatexPrinter, v: _Phys) -> str:
+    """A value in physical units: exact (a finite decimal, a fraction with ``numbers="exact"``, a symbolic
+    value times the exact scale), or ``\approx`` and four significant digits where the decimal does not end."""
+    from .units import approx, finite_decimal
 
-    if p._settings["pass_through"]:
-        return list(range(len(table.rows)))
-    return [i for i, row in enumerate(table.rows) if not isinstance(row.layer, Identity)]
+    x = A.norm(v.value)
+    if A.is_num(x) and p._settings["numbers"] == "decimal":
+        dec = finite_decimal(x)
+        return dec if dec is not None else r"\approx " + approx(x)
+    return p._hprint_value(x).replace(r"\left(", "(").replace(r"\right)", ")")
+
+
+def _latex_view(p: RfsymLatexPrinter, table: Table) -> View:
+    """The rows and units of a LaTeX table: the printer's ``pass_through`` and ``units`` settings."""
+    return View(table, p._settings["pass_through"], p._settings["units"])
 
 
 def _latex_rows(
-    p: RfsymLatexPrinter, table: Table, cols: tuple[str, ...], shown: list[int], axes: Sequence[int] | None = None
+    p: RfsymLatexPrinter, table: Table, cols: tuple[str, ...], view: View, axes: Sequence[int] | None = None
 ) -> list[list[str]]:
     """The cells of the printed rows (math cells in ``$…$``); per-axis values as tuples, or only ``axes``;
     j, r and start in physical units with the ``units`` setting."""
-    raw = [_raw_cells(table, c) for c in cols]
-    units = p._settings["units"]
+    raw = [_raw_cells(table, c, view) for c in cols]
     out = []
-    for i in shown:
+    for i in range(len(view.rows)):
         cells = []
         for c, col in enumerate(cols):
             vals = raw[c][i] if axes is None or col == "layer" else [raw[c][i][a] for a in axes]
@@ -346,10 +518,8 @@ def _latex_rows(
                 cells.append(_latex_cell(p, vals[0], col))
             elif all(v is None for v in vals):
                 cells.append("--")
-            elif units is not None and col in ("j", "r", "start") and all(A.is_num(v) for v in vals):
-                cells.append("$%s$" % _tuple([str(units.number(v)) for v in vals]))
             else:
-                cells.append("$%s$" % _tuple([_latex_cell(p, v, col) for v in vals]))
+                cells.append("$%s$" % _tuple([_latex_cell(p, v, col) for v in vals], vals))
         out.append(cells)
     return out
 
@@ -403,22 +573,24 @@ def table_latex(
         raise RfsymError(f"table size must be 'auto' or one of {', '.join(SIZES)} (got {size!r})")
     settings.setdefault("fold_short_frac", True)  # k/2 rather than a stacked fraction: rows stay one line high
     settings.setdefault("floor_style", "fixed")
+    if printer is None and "units" not in settings:  # Table.to_latex(): the spec's own sample rate, as export
+        settings["units"] = table_units(table)
     p = printer_for(printer, **settings)
     width = _TEXTHEIGHT_PT if landscape else _TEXTWIDTH_PT
-    shown = _shown_rows(p, table)
+    view = _latex_view(p, table)
     heads = [_latex_head(p, c) for c in cols]
     if axes is not None:
         if any(not isinstance(a, int) or not 0 <= a < table.ndim for a in axes) or not axes:
             raise RfsymError(f"table axes must be among 0..{table.ndim - 1} (got {list(axes)!r})")
     elif table.ndim > 1 and size == "auto":
-        groups = _axis_groups(table, cols)
-        if len(groups) > 1 and _fit([heads, *_latex_rows(p, table, cols, shown)], width) is None:
+        groups = _axis_groups(table, cols, view)
+        if len(groups) > 1 and _fit([heads, *_latex_rows(p, table, cols, view)], width) is None:
             parts = []
             for g_i, group in enumerate(groups):
                 which = ("axis %d" if len(group) == 1 else "axes %s") % (
                     group[0] if len(group) == 1 else " and ".join(map(str, group))
                 )
-                cap = (caption or _default_caption(p, table)) + f" Values on {which} (of {table.ndim})."
+                cap = (caption or _default_caption(p, table, view)) + f" Values on {which} (of {table.ndim})."
                 lab = label if g_i == 0 or not label else f"{label}-axis{group[0]}"
                 parts.append(
                     table_latex(
@@ -435,16 +607,16 @@ def table_latex(
                     )  # fmt: skip
                 )
             return "".join(parts)
-    body = _latex_rows(p, table, cols, shown, axes)
+    body = _latex_rows(p, table, cols, view, axes)
     sep = None
     defs: list[str] = []
     if size == "auto":
         (size, sep), defs = _abbreviate(p, body, heads, cols, width)
-    hidden = len(table.rows) - len(shown)
+    hidden = view.hidden
     if caption is None:
-        caption = _default_caption(p, table)
-        if p._settings["units"] is not None:
-            caption += _units_note(p._settings["units"])
+        caption = _default_caption(p, table, view)
+        if view.units is not None:
+            caption += _units_note(view.units, any(r"\approx" in c for row in body for c in row))
         if hidden:
             caption += (
                 f" Pass-through layers ({hidden} {'row' if hidden == 1 else 'rows'}: activations, normalisation, "
@@ -455,7 +627,7 @@ def table_latex(
     out = []
     for k, chunk in enumerate(chunks):
         lines = [" & ".join(r) + r" \\" for r in chunk]
-        if k == 0 and shown and shown[0] == 0 and table.rows[0].layer is None and len(lines) > 1:
+        if k == 0 and view.rows and view.rows[0] == 0 and table.rows[0].layer is None and len(lines) > 1:
             lines.insert(1, r"\addlinespace")
         tabular = [
             r"\begin{tabular}{@{}" + spec + "@{}}",
@@ -485,14 +657,12 @@ def table_latex(
     return "".join(out)
 
 
-def _units_note(units: Any) -> str:
-    """The caption's sentence on physical units."""
-    per = "sample" if units.unit == "ms" else "pixel"
-    return (
-        f" $j$, $r$ and start in {units.tex_unit} ({A.fmt(units.scale)} {units.tex_unit} per input {per}; "
-        "rounded to 4 significant digits where not exact); kernels, strides, paddings and $n$ in input "
-        f"{per}s."
-    )
+def _units_note(units: Any, rounded: bool = False) -> str:
+    """The caption's sentence on physical units (the text and Markdown tables' note says the same)."""
+    per = _per(units)
+    note = f" $j$, $r$ and start in {units.tex_unit} ({A.fmt(units.scale)} {units.tex_unit} per input {per}"
+    note += "; $\\approx$: rounded to 4 significant digits)" if rounded else ")"
+    return note + f"; kernels, strides, paddings, $n$ and $P$ in input {per}s."
 
 
 def _definitions(defs: list[str]) -> list[str]:
@@ -507,14 +677,17 @@ def _definitions(defs: list[str]) -> list[str]:
     ]
 
 
-def _default_caption(p: RfsymLatexPrinter, table: Table) -> str:
+def _default_caption(p: RfsymLatexPrinter, table: Table, view: View | None = None) -> str:
     inp = _tuple([_latex_cell(p, v, "n") for v in table.input])
     caption = (
         f"Receptive-field arithmetic of \\texttt{{{tex_text(table.name)}}} (input ${inp}$, "
         f"{table.convention} convention, origin ${_latex_cell(p, table.origin, 'start')}$)."
     )
-    if table.recurrence_from is not None:
-        first = table.rows[table.recurrence_from].name
+    later = [
+        i for i in (view.rows if view is not None else range(len(table.rows))) if i >= (table.recurrence_from or 0)
+    ]
+    if table.recurrence_from is not None and later:
+        first = table.rows[later[0]].name
         caption += (
             f" From \\texttt{{{tex_text(first)}}} on, each row gives its values by the recurrence on the "
             "previous row's."
@@ -522,10 +695,10 @@ def _default_caption(p: RfsymLatexPrinter, table: Table) -> str:
     return caption
 
 
-def _axis_groups(table: Table, cols: tuple[str, ...]) -> list[list[int]]:
+def _axis_groups(table: Table, cols: tuple[str, ...], view: View | None = None) -> list[list[int]]:
     """The axes grouped by equal columns (parameters and values): axes of one group print as one table."""
     keys: dict[str, list[int]] = {}
-    raw = [_raw_cells(table, c) for c in cols if c != "layer"]
+    raw = [_raw_cells(table, c, view) for c in cols if c != "layer"]
     for a in range(table.ndim):
         key = repr([[str(cell[a]) for cell in col] for col in raw])
         keys.setdefault(key, []).append(a)
@@ -550,7 +723,7 @@ def block_table_latex(
     r"""The table of a network with a symbolic repeat count: one row per layer as written, a repeated block
     as its name with ``\times L`` and its layers indented under it (their parameters); the states are the
     closed forms of the derivation.  Parameter columns only (``layer, kernel, stride, padding, dilation``)."""
-    from ..layers import Identity, Repeat
+    from ..layers import Repeat
     from .printer import printer_for
 
     settings.setdefault("fold_short_frac", True)
@@ -563,12 +736,14 @@ def block_table_latex(
         out = []
         for c in cols[1:]:
             vals = [lay.params(ax).get(c) for ax in range(nd)]
-            out.append("--" if all(v is None for v in vals) else "$%s$" % _tuple([_latex_cell(p, v, c) for v in vals]))
+            out.append(
+                "--" if all(v is None for v in vals) else "$%s$" % _tuple([_latex_cell(p, v, c) for v in vals], vals)
+            )
         return out
 
     def walk(layers: Any, indent: int) -> None:
         for lay in layers:
-            if isinstance(lay, Identity) and not p._settings["pass_through"]:
+            if is_pass_through(lay) and not p._settings["pass_through"]:
                 continue
             pad = r"\quad " * indent
             if isinstance(lay, Repeat):
@@ -604,8 +779,9 @@ def block_table_latex(
 
 
 def network_html(obj: Any) -> str | None:
-    """What a notebook shows for a network or graph: its HTML table (pass-through rows included: it is the
-    working view) and its output as text; None for other objects (they show as LaTeX)."""
+    """What a notebook shows for a network or graph: its HTML table (as every table: pass-through rows left
+    out and counted in the caption, j, r and start in the spec's own units) and its output as text; None
+    for other objects (they show as LaTeX)."""
     from ..graph import Graph
     from ..network import Network
 
@@ -615,9 +791,12 @@ def network_html(obj: Any) -> str | None:
         table = obj.table()
     except RfsymError as e:  # no input size, or a symbolic repeat count: no table, say why
         return f"<p>{html.escape(obj.name)}: {html.escape(str(e))}</p>"
+    units = table_units(obj)
     out = table.output
     text = ", ".join(
-        f"{q} = {_join([_text_value(st.as_dict()[_STATE[q]]) for st in out], AXES)}"
+        f"{q} = {_join([_text_value(_Phys(units, v) if units is not None and q in _UNIT_COLUMNS else v) for v in vals])}"
+        + (f" {units.unit}" if units is not None and q in _UNIT_COLUMNS else "")
         for q in ("n", "j", "r", "start", "P")
+        for vals in [[st.as_dict()[_STATE[q]] for st in out]]
     )
-    return table_html(table) + f"<p>output: {html.escape(text)}</p>\n"
+    return table_html(table, units=units) + f"<p>output: {html.escape(text)}</p>\n"
