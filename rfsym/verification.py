@@ -363,7 +363,12 @@ def _avg_for_max(x: Any, nd: int, kernel: Any, stride: Any, padding: Any, dilati
 
 
 def _mode_class() -> Any:
-    """The ``TorchFunctionMode`` of the measurement (see the module docstring); ``globals`` counts what it detached."""
+    """The ``TorchFunctionMode`` of the measurement (see the module docstring); ``globals`` counts what it detached.
+
+    Long (about 110 lines) because it is one class: the sets of torch functions it replaces are built once here
+    (torch is imported only when verify runs) and its one ``__torch_function__`` dispatches on them; the
+    bookkeeping of tensors computed from the input (hand-written attention) is two short methods beside it.
+    """
     import torch
     import torch.nn.functional as F
     from torch.overrides import TorchFunctionMode

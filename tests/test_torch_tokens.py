@@ -15,7 +15,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from rfsym import RfsymError, from_torch, verify
@@ -277,6 +277,7 @@ def test_token_map_equals_a_brute_force_index_trace(k, s, h, w, style, lead, unf
         labels, sizes, imp = _import_value(model.float(), (h, w), method)
     except RfsymError as e:
         assert not fits and "mixes its spatial axes" in str(e)
+        event("refused: an unfold that would mix rows and columns")
         return
     assert tuple(sizes) == grid and len(labels) == traced.dim()
     chan = labels.index("c")
@@ -288,6 +289,7 @@ def test_token_map_equals_a_brute_force_index_trace(k, s, h, w, style, lead, unf
         other[chan] = 1
         got = (traced[tuple(index)].item(), traced[tuple(other)].item())
         assert got == ((-1.0, -1.0) if where is None else tuple(float(p) for p in where)), (index, labels)
+    event("tokens" if unfold is None else f"unfolded to {labels}")
     if list(labels) == ["b", "c", 0, 1]:  # restored exactly: the network is the convolution's own
         got = from_torch(model.float(), (h, w), method=method).table().output
         assert got == from_torch(nn.Sequential(model.c), (h, w)).table().output
@@ -364,6 +366,7 @@ def test_vit_b_16_as_is():
     assert conv.name == "conv_proj" and [(st.r, st.j, st.start, st.n) for st in conv.states] == [(16, 16, 8, 14)] * 2
     info = global_paths(net)
     assert info.only and len(info.ops) == 12 and all("self_attention" in op for op in info.ops)
+    assert [op.split(".")[2] for op in info.ops[:3]] == ["encoder_layer_0", "encoder_layer_1", "encoder_layer_2"]
     rep = verify(model, 224, strict=True)
     assert rep.ok and rep.global_check.startswith("checked") and "224x224" in rep.global_check
 
@@ -558,3 +561,27 @@ def test_global_check_on_an_input_the_stem_does_not_divide():
     m = TinyViT(patch=4, head="maps", image=(18, 20)).eval()
     rep = verify(m, (18, 20), strict=True)
     assert rep.ok and "every input pixel the network reads: 320 of the 18x20 input's 360" in rep.global_check
+
+
+@pytest.mark.parametrize("method", ["fx", "hooks"])
+def test_extra_tokens_after_the_patch_tokens(method):
+    """Register tokens concatenated after the patch tokens, sliced off again (``x[:, :-2]``): the map comes back."""
+
+    class Trail(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = nn.Conv2d(3, 4, 4, stride=4)
+            self.reg = nn.Parameter(torch.zeros(1, 2, 4))
+            self.attn = nn.MultiheadAttention(4, 1, batch_first=True)
+
+        def forward(self, x):
+            t = self.proj(x).flatten(2).transpose(1, 2)
+            t = torch.cat([t, self.reg.expand(t.shape[0], -1, -1)], dim=1)
+            t = (t + self.attn(t, t, t)[0])[:, :-2]
+            return t.transpose(1, 2).reshape(t.shape[0], 4, 4, 5)
+
+    model = Trail().eval()
+    net = from_torch(model, (16, 20), method=method)
+    assert [(s.r, s.j, s.n) for s in net.table().output] == [(4, 4, 4), (4, 4, 5)]
+    assert not global_paths(net).only
+    assert verify(model, (16, 20), strict=True).checked

@@ -322,7 +322,7 @@ class Builder:
             net = self._graph(out.node)
         if out.glob:
             # Network is a frozen dataclass: the import's finding rides along as a plain attribute.
-            object.__setattr__(net, "_rfsym_global", GlobalPaths(tuple(sorted(out.glob)), only=out.pure))
+            object.__setattr__(net, "_rfsym_global", GlobalPaths(tuple(sorted(out.glob, key=_natural)), only=out.pure))
         return net
 
     def _ancestors(self, out: str) -> set[str]:
@@ -346,6 +346,13 @@ class Builder:
             assert lay is not None
             entries.append((lay, list(nd.inputs)))
         return Graph.from_layers(entries, input=list(self.input), name=self.name)
+
+
+def _natural(text: str) -> list[Any]:
+    """Sort key that reads numbers as numbers: ``layer_2`` before ``layer_10`` (the model's own order)."""
+    import re
+
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
 
 
 def _fmt_size(sizes: Any) -> str:
@@ -516,12 +523,7 @@ def token_reshape(lay: Sequence[Any], shape: Sequence[Any], sizes: Sequence[Any]
     want = [size_of(x) for x in seg]
     if all(isinstance(v, int) for v in want):
         m = len(seg)
-        cands += [(k, k + m, seg) for k in range(len(ents) - m + 1) if [e[1] for e in ents[k : k + m]] == want]
-        if len(seg) > 1 and all(isinstance(x, int) for x in seg):
-            total = math.prod(want)
-            cands += [(k, k + 1, [Tok(tuple(seg))]) for k, e in enumerate(ents) if e[1] == total]
-            cands += [(k, k + 1, [Tok(tuple(seg))]) for k, e in enumerate(ents) if e[1] == -1]
-        if len(seg) == 1 and isinstance(seg[0], Tok) and seg[0].plain:
+        if len(seg) == 1 and isinstance(seg[0], Tok) and seg[0].plain:  # first: 1-wide axes also fit "kept"
             axes = seg[0].axes
             us = [sizes[a] for a in axes]
             cands += [
@@ -529,6 +531,11 @@ def token_reshape(lay: Sequence[Any], shape: Sequence[Any], sizes: Sequence[Any]
                 for k in range(len(ents) - len(axes) + 1)
                 if [e[1] for e in ents[k : k + len(axes)]] == us
             ]
+        cands += [(k, k + m, seg) for k in range(len(ents) - m + 1) if [e[1] for e in ents[k : k + m]] == want]
+        if len(seg) > 1 and all(isinstance(x, int) for x in seg):
+            total = math.prod(want)
+            cands += [(k, k + 1, [Tok(tuple(seg))]) for k, e in enumerate(ents) if e[1] == total]
+            cands += [(k, k + 1, [Tok(tuple(seg))]) for k, e in enumerate(ents) if e[1] == -1]
     for k0, k1, labels in cands:
         gaps = _gap_labels(lay[: sp[0]], lay[sp[-1] + 1 :], ents[:k0], ents[k1:])
         if gaps is not None:
