@@ -242,11 +242,9 @@ class VerifyReport:
     def to_text(self) -> str:
         runs = [(a.axis, a.input) for a in self.axes if a.input and a.input != self.input]
         if runs or len({a.input for a in self.axes if a.input}) > 1:
-            size = ", ".join(
-                f"{'x'.join(str(v) for v in inp)} (axis {ax})" for ax, inp in ((a.axis, a.input) for a in self.axes)
-            )
+            size = ", ".join(f"{_sizes_text(inp)} (axis {ax})" for ax, inp in ((a.axis, a.input) for a in self.axes))
         else:
-            size = "x".join(str(v) for v in self.input)
+            size = _sizes_text(self.input)
         lines = [f"verify {self.name} at input {size} (origin 0.5, pixel p spans [p, p+1)): {self.headline()}"]
         for a in self.axes:
             nm = "" if a.n_model is None else f" (model {a.n_model})"
@@ -288,6 +286,12 @@ class VerifyReport:
 #: How a report names its measurements (plural) and the pixels inside an extent outside the field.
 _PLURAL = {"gradient": "gradients", "forward": "forward passes"}
 _HOLES = {"gradient": "{} zero pixels inside", "forward": "{} pixels inside do not change it"}
+
+
+def _sizes_text(sizes: Any) -> str:
+    """An input size as the tables print it (docs/notation.md): ``224``, or the tuple ``(224, 320)``."""
+    vals = [str(v) for v in sizes]
+    return vals[0] if len(vals) == 1 else "(" + ", ".join(vals) + ")"
 
 
 def _box(b: tuple[int, int] | None) -> str:

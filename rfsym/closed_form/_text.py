@@ -42,7 +42,7 @@ def _fmt(v: Any, compact: bool = False) -> str:
 def _axes_str(v: Any, axes: Any, compact: bool = False) -> str:
     if axes is None:
         return _fmt(v, compact)
-    return "[" + ", ".join(_fmt(x, compact) for x in v) + "]"
+    return "(" + ", ".join(_fmt(x, compact) for x in v) + ")"  # a tuple, as tables print it (docs/notation.md)
 
 
 def display(expr: Any) -> Any:
