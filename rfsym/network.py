@@ -180,7 +180,7 @@ class Table(TableDisplay):
             "layers": [],
         }
         if units is not None:  # duck-typed (rfsym.printing.units.Units): this level imports no printer
-            out["units"] = {"unit": units.unit, "scale": A.to_json(units.scale), "quantities": list(_UNIT_KEYS)}
+            out["units"] = {"unit": units.unit, "scale": A.to_json(units.scale), "quantities": list(units.quantities)}
         for row in self.rows[1:]:
             d: dict[str, Any] = {"name": row.name, "kind": row.layer.kind if row.layer else "input"}
             if is_pass_through(row.layer):
@@ -188,15 +188,11 @@ class Table(TableDisplay):
             for key in ("n", "j", "r", "start", "effective_padding"):
                 d[key] = val([s.as_dict()[key] for s in row.states])
             if units is not None:
-                d["in_units"] = {q: val([units.value(s.as_dict()[q]) for s in row.states]) for q in _UNIT_KEYS}
+                d["in_units"] = {q: val([units.value(s.as_dict()[q]) for s in row.states]) for q in units.quantities}
             out["layers"].append(d)
         if self.min_input is not None:
             out["min_input"] = val(list(self.min_input))
         return out
-
-
-#: the JSON keys a unit applies to (rfsym.printing.units.UNIT_QUANTITIES)
-_UNIT_KEYS = ("j", "r", "start")
 
 
 def _unrolled_names(lay: Layer) -> Iterable[str]:

@@ -181,6 +181,7 @@ class TestEntryPointsAgree:
         text = loads(AUDIO).table().to_text(units=None)
         assert text.splitlines()[5].split() == ["c2", "3", "2", "0", "1", "24", "4", "8", "3", "1"]
         assert "(ms)" not in text
+        assert " ms " not in loads(AUDIO).table().to_text(columns=["layer", "n"])  # no unit column, no unit note
         res = cli("table", audio, "--spacing", "2um")
         assert res.stdout.splitlines()[5].split() == ["c2", "3", "2", "0", "1", "24", "8", "16", "6", "1"]
         assert "j, r and start in um (2 um per input pixel); kernel, stride, padding, n and P in input pixels" in (
@@ -203,6 +204,17 @@ class TestWav2vec:
         data = json.loads(cli("table", "wav2vec2_feature_encoder", "--format", "json").stdout)
         assert (data["layers"][-1]["j"], data["layers"][-1]["r"]) == (320, 400)
         assert data["layers"][-1]["in_units"] == {"j": 20, "r": 25, "start": "25/2"}
+
+    def test_exact_numbers_setting(self) -> None:
+        """numbers="exact" prints the values in ms as fractions, like the sample tables' 11 / 2; at 44.1 kHz
+        the decimal setting rounds (marked) and the exact one does not."""
+        table = load("wav2vec2_feature_encoder").table()
+        row = r"conv6 & $2$ & $2$ & $0$ & $1$ & $49$ & $20$ & $25$ & $25 / 2$ & $0$ \\"
+        assert row in table.to_latex(numbers="exact")
+        cd = parse_units(sample_rate=44100)
+        assert r"& $3200 / 441$ & $4000 / 441$ & $2000 / 441$ &" in table.to_latex(numbers="exact", units=cd)
+        assert r"& $\approx 7.256$ & $\approx 9.070$ & $\approx 4.535$ &" in table.to_latex(units=cd)
+        assert r"$\approx$: rounded to 4 significant digits" in table.to_latex(units=cd)
 
     def test_an_explicit_rate_wins(self) -> None:
         res = cli("table", "wav2vec2_feature_encoder", "--sample-rate", "8000")
@@ -446,11 +458,19 @@ def test_units_are_samples_over_rate(params: list[dict[str, Any]], size: int, ra
 
 
 @settings(max_examples=40, deadline=None)
-@given(stacks(1, 8), st.integers(20, 300), st.booleans())
-def test_hiding_changes_no_number(params: list[dict[str, Any]], size: int, ms: bool) -> None:
+@given(stacks(1, 8), st.integers(20, 300), st.booleans(), st.booleans())
+def test_hiding_changes_no_number(params: list[dict[str, Any]], size: int, ms: bool, graph: bool) -> None:
     """The hidden table's rows are the full table's rows minus the pass-through ones, cell for cell, in
-    text, Markdown and LaTeX (with or without units); the note counts them."""
-    net = Network([build(p, f"l{i}") for i, p in enumerate(params)], input=size)
+    text, Markdown and LaTeX (with or without units), for networks and graphs (a chain, then a residual add
+    over the last layer); the note counts them."""
+    layers = [build(p, f"l{i}") for i, p in enumerate(params)]
+    net: Any = Network(layers, input=size)
+    if graph:
+        net = Graph(input=size, name="g")
+        prev: Any = "input"
+        for lay in layers:
+            prev = net.layer(lay, prev)
+        net.add(net.layer(Identity(name="skip"), prev), prev, name="sum")
     try:
         table = net.table()
     except RfsymError:
@@ -484,3 +504,55 @@ def test_long_symbolic_recurrences_hold(shape: list[tuple[bool, bool]], ms: bool
             layers.append(Identity(name=f"a{i}"))
     table = Network(layers, input="n").table()
     check_recurrences(table, parse_units(sample_rate="44100") if ms else None)
+
+
+@settings(max_examples=30, deadline=None)
+@given(stacks(1, 5), rates, st.booleans())
+def test_symbolic_units_are_samples_over_rate(params: list[dict[str, Any]], rate: str, symbolic_kernel: bool) -> None:
+    """Symbolic tables (input n, or a symbolic first kernel): the JSON value in ms and the text cell are
+    exactly the sample expression times 1000 / rate -- no float, no rounding."""
+    layers = [build(p, f"l{i}") for i, p in enumerate(params)]
+    if symbolic_kernel:
+        layers.insert(0, Conv(kernel="k", stride=2, name="first"))
+    try:
+        table = Network(layers, input="n" if not symbolic_kernel else 500).table()
+    except RfsymError:
+        return
+    u = parse_units(sample_rate=rate)
+    scale = sympy.Rational(1000) / sympy.Rational(rate)
+    data = table.to_dict(units=u)
+    cells = table_cells(table, ["layer", "j", "r", "start"], units=u)[1:]
+    for d, cell in zip(data["layers"], cells):
+        for q, text in zip(("j", "r", "start"), cell[1:]):
+            want = sympy.sympify(str(d[q])) * scale
+            assert sympy.sympify(str(d["in_units"][q])) - want == 0
+            if not text.startswith("~"):
+                assert sympy.simplify(sympy.sympify(text) - want) == 0, (text, want)
+            else:
+                assert _is_rational(want) and text[1:] == approx(Fraction(str(want)))
+
+
+def _is_rational(x: Any) -> bool:
+    return bool(getattr(x, "is_Rational", False))
+
+
+def test_help_lists_the_options() -> None:
+    """`rfsym table --help` shows the unit and pass-through options with their examples."""
+    out = cli("table", "--help").stdout
+    for opt in ("--sample-rate", "--spacing", "--show-pass-through", "rfsym table vgg16 --show-pass-through"):
+        assert opt in out
+
+
+def test_numeric_tables_in_units_stay_light() -> None:
+    """Units and hidden rows on numeric tables are plain Fraction arithmetic: no sympy is imported."""
+    code = (
+        "import sys, io, contextlib\nfrom rfsym.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['table', 'wav2vec2_feature_encoder'])\n"
+        "    main(['table', 'vgg16', '--spacing', '0.5mm', '--format', 'markdown'])\n"
+        "    main(['table', 'vgg16', '--format', 'json', '--sample-rate', '44100'])\n"
+        "print([m for m in ('sympy', 'torch', 'numpy') if m in sys.modules])\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"

@@ -42,7 +42,7 @@ from .._display import term_text
 from ..errors import RfsymError
 from ..network import is_pass_through
 from .escape import tex_math_text, tex_text
-from .units import finite_decimal
+from .units import UNIT_QUANTITIES, finite_decimal
 
 if TYPE_CHECKING:
     from ..network import Table
@@ -140,8 +140,8 @@ def _raw_cells(table: Table, column: str, view: View | None = None) -> list[list
 
 
 _QUANTITY_INDEX = {"n": 0, "j": 1, "r": 2, "start": 3, "P": 4}
-#: the columns physical units apply to (rfsym.printing.units.UNIT_QUANTITIES; P, a padding, stays in samples)
-_UNIT_COLUMNS = ("j", "r", "start")
+#: the columns physical units apply to (P, a padding, stays in samples)
+_UNIT_COLUMNS = UNIT_QUANTITIES
 
 
 class _Phys:
@@ -220,12 +220,12 @@ def _per(units: Any) -> str:
     return "sample" if units.unit == "ms" else "pixel"
 
 
-def _notes(table: Table, view: View, cells: list[list[str]] | None = None) -> list[str]:
-    """The lines under a text or Markdown table: the units it is in, and how many pass-through rows it
-    leaves out (so that a reader is not surprised by a missing ReLU)."""
+def _notes(table: Table, view: View, cols: tuple[str, ...], cells: list[list[str]] | None = None) -> list[str]:
+    """The lines under a text or Markdown table: the units it is in (when it shows j, r or start), and how
+    many pass-through rows it leaves out (so that a reader is not surprised by a missing ReLU)."""
     out = []
     u = view.units
-    if u is not None:
+    if u is not None and any(c in _UNIT_COLUMNS for c in cols):
         per = _per(u)
         note = (
             f"j, r and start in {u.unit} ({A.fmt(u.scale)} {u.unit} per input {per}); kernel, stride, padding, "
@@ -331,7 +331,7 @@ def table_text(
     for merge, ax, cond in getattr(table, "size_conditions", ()):
         axis = f" (axis {ax})" if table.ndim > 1 else ""
         out.append(f"merge {term_text(merge)}{axis} needs equal sizes: {cond.lhs} = {cond.rhs}")
-    out += _notes(table, view, cells)
+    out += _notes(table, view, cols, cells)
     return "\n".join(out) + "\n"
 
 
@@ -346,7 +346,7 @@ def table_markdown(
     head = "| " + " | ".join(_heads(cols, view)) + " |"
     rule = "|" + "|".join(":--" if c == "layer" else "--:" for c in cols) + "|"
     body = ["| " + " | ".join(_md(c) for c in row) + " |" for row in cells]
-    notes = [line for note in _notes(table, view, cells) for line in ("", _md(note))]
+    notes = [line for note in _notes(table, view, cols, cells) for line in ("", _md(note))]
     return "\n".join([head, rule, *body, *notes]) + "\n"
 
 
@@ -370,7 +370,7 @@ def table_html(
     cap = (
         caption
         if caption is not None
-        else " ".join([_default_caption_text(table), *(n + "." for n in _notes(table, view, cells))])
+        else " ".join([_default_caption_text(table), *(n + "." for n in _notes(table, view, cols, cells))])
     )
     out = ['<table class="rfsym-table">', f"<caption>{html.escape(cap)}</caption>", "<thead><tr>"]
     out += [
@@ -615,7 +615,7 @@ def table_latex(
     hidden = view.hidden
     if caption is None:
         caption = _default_caption(p, table, view)
-        if view.units is not None:
+        if view.units is not None and any(c in _UNIT_COLUMNS for c in cols):
             caption += _units_note(view.units, any(r"\approx" in c for row in body for c in row))
         if hidden:
             caption += (

@@ -45,6 +45,11 @@ class Units:
     scale: Fraction
     unit: str
 
+    @property
+    def quantities(self) -> tuple[str, ...]:
+        """The quantities the unit applies to: :data:`UNIT_QUANTITIES`."""
+        return UNIT_QUANTITIES
+
     def value(self, v: Any) -> Any:
         """The exact value in the unit: a Fraction (or int) for a number, the expression times the exact
         scale for a symbolic value (``k/8 + 1/16``)."""
