@@ -16,12 +16,12 @@ most :data:`rfsym.printing.tikz.MAX_FIGURE_SIZE` input pixels and features per a
 
 from __future__ import annotations
 
-import io
 import os
 from fractions import Fraction
 from typing import Any
 
 from . import _arith as A
+from .coverage.plot import figure_bytes as _encode
 from .errors import RfsymError
 from .graph import Graph
 from .io._base import require
@@ -280,12 +280,9 @@ def layers_figure(
 
 
 def figure_bytes(fig: Any, fmt: str) -> bytes:
-    """The figure as PNG or PDF bytes (nothing is written to disk)."""
-    if fmt not in ("png", "pdf"):
-        raise RfsymError(f"figure files must end in .png or .pdf (got {fmt!r})")
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=150, bbox_inches="tight")
-    return buf.getvalue()
+    """The figure as PNG or PDF bytes (nothing is written to disk); the figure stays open
+    (:func:`rfsym.coverage.plot.figure_bytes`, the one encoder)."""
+    return _encode(fig, fmt, close=False)
 
 
 def save_figure(fig: Any, path: str) -> None:

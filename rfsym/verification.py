@@ -10,8 +10,11 @@ The check (after Araujo et al., Distill 2019, and Luo et al., NeurIPS 2016):
    axes (group, instance, layer, RMS norm) become the identity (with equal channels they would
    cancel everything, and their statistics would reach every pixel), and saturating activations
    lose their cap (ReLU6 and Hardtanh become ReLU, Hardsigmoid its linear part, a clamp keeps its
-   lower bound): every activation stays positive and nothing saturates or underflows;
-2. global operations (pooling to one feature, a mean over the spatial axes, attention) are
+   lower bound), and softmax and ``F.normalize`` keep their values but hold the normaliser constant in the
+   gradient (on equal inputs a normalisation's gradient cancels exactly along the direction that carries
+   the other elements): every activation stays positive and nothing saturates or underflows;
+2. global operations (pooling to one feature, a mean over the spatial axes, attention: ``scaled_dot_product_attention``
+   and a product of two tensors computed from the input -- ``q @ k^T``, ``weights @ v``, attention by hand) are
    detached, so that the gradient shows the local receptive field of the other paths -- what rfsym
    reports for them -- and counted; the claim that such a model's units see the whole input is
    checked separately, with them attached.  A model whose every path is global (a pooled head) is
@@ -60,7 +63,9 @@ class UnitCheck:
     unit: int
     expected: tuple[int, int] | None  # (first, last) input pixel, clipped; None when only padding is seen
     observed: tuple[int, int] | None
-    holes: int = 0  # input pixels inside the observed extent with zero gradient (dilation leaves gaps)
+    holes: int | None = (
+        0  # input pixels inside the observed extent that do not reach the unit (dilation gaps); None: not counted
+    )
     exact: bool = True  # False: the box is only a bound (clipped box, fractional jumps): the gradient lies within it
 
     @property
@@ -380,12 +385,40 @@ def _mode_class() -> Any:
     reductions = {torch.mean, torch.Tensor.mean, torch.sum, torch.Tensor.sum, torch.amax, torch.Tensor.amax}
     clamps = {torch.clamp, torch.Tensor.clamp, torch.clip, torch.Tensor.clip}
     attention = {getattr(F, "scaled_dot_product_attention", None)} - {None}
+    products = {torch.matmul, torch.Tensor.matmul, torch.bmm, torch.Tensor.bmm, torch.Tensor.__matmul__}
+    softmaxes = {F.softmax, torch.softmax, torch.Tensor.softmax}
 
     class Mode(TorchFunctionMode):
         def __init__(self, detach: bool) -> None:
             super().__init__()
             self.detach = detach
             self.globals = 0
+            # Tensors computed from the input (kept alive, so that their ids stay theirs): a product of two of
+            # them is attention written by hand (q @ k^T, weights @ v), which mixes every position.
+            self.derived: dict[int, Any] = {}
+
+        def _track(self, args: Any, kwargs: Any, out: Any) -> None:
+            if not self.derived:
+                return
+            stack = [*args, *kwargs.values()]
+            while stack:
+                a = stack.pop()
+                if isinstance(a, (list, tuple)):
+                    stack.extend(a)
+                elif isinstance(a, torch.Tensor) and id(a) in self.derived:
+                    outs = out if isinstance(out, (list, tuple)) else (out,)
+                    self.derived.update((id(o), o) for o in outs if isinstance(o, torch.Tensor))
+                    return
+
+        def _product(self, func: Any, args: Any, kwargs: Any) -> Any:
+            out = func(*args, **kwargs)
+            ops = [a for a in args[:2] if isinstance(a, torch.Tensor)]
+            if len(ops) == 2 and all(id(a) in self.derived for a in ops):
+                out = self._global(out)
+                self.derived[id(out)] = out
+            else:
+                self._track(args, kwargs, out)
+            return out
 
         def _global(self, out: Any) -> Any:
             self.globals += 1
@@ -393,6 +426,16 @@ def _mode_class() -> Any:
 
         def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
             kwargs = kwargs or {}
+            if func in products:
+                return self._product(func, args, kwargs)
+            if func is F.multi_head_attention_forward:  # nn.MultiheadAttention: the mode sees this call, not SDPA
+                out = func(*args, **kwargs)
+                return (self._global(out[0]), *out[1:])
+            out = self._call(func, args, kwargs)
+            self._track(args, kwargs, out)
+            return out
+
+        def _call(self, func: Any, args: Any, kwargs: Any) -> Any:
             if func in maxes:
                 return _max_as_avg(func, maxes[func], args, kwargs)
             if func in adaptive:
@@ -408,6 +451,8 @@ def _mode_class() -> Any:
                 return out
             if func in norms:  # over channels they would cancel every equal-channel contribution
                 return args[0] if args else kwargs["input"]
+            if func in softmaxes or func is F.normalize:
+                return _constant_statistics(func is F.normalize, args, kwargs)
             if func in (F.relu6, F.hardtanh):  # saturate: their gradient would vanish above the cap
                 return F.relu(args[0] if args else kwargs["input"])
             if func is F.hardsigmoid:
@@ -428,6 +473,29 @@ def _mode_class() -> Any:
             return out
 
     return Mode
+
+
+def _constant_statistics(normalize: bool, args: Any, kwargs: Any) -> Any:
+    """Softmax / ``F.normalize`` with the normaliser a constant of the gradient (the same values forward).
+
+    On the measurement's equal inputs the gradient of a normalisation cancels exactly along the direction
+    that carries the dependence on the other elements (the attention weights of EdgeNeXt's cross-covariance
+    attention depend on every token only through it); with the normaliser held constant the gradient
+    keeps every element the logits read, and all of it is positive.
+    """
+    import torch
+
+    x = args[0] if args else kwargs["input"]
+    if normalize:
+        p = args[1] if len(args) > 1 else kwargs.get("p", 2.0)
+        dim = args[2] if len(args) > 2 else kwargs.get("dim", 1)
+        eps = args[3] if len(args) > 3 else kwargs.get("eps", 1e-12)
+        return x / torch.linalg.vector_norm(x, p, dim, keepdim=True).clamp_min(eps).detach()
+    dim = args[1] if len(args) > 1 else kwargs.get("dim")
+    if dim is None:
+        dim = -1
+    e = (x - x.amax(dim, keepdim=True).detach()).exp()
+    return e / e.sum(dim, keepdim=True).detach()
 
 
 def _max_as_avg(func: Any, nd: int, args: Any, kwargs: Any) -> Any:
@@ -630,7 +698,7 @@ def _run(
         _summary(ax, out_states[ax], int(y.shape[2 + ax]) if spatial else None, units, sizes, exact, ax in measured)
         for ax in range(nd)
     )
-    gcheck, gnote = _global_check(model, chans, sizes, name, info, mode, x, y, spatial)
+    gcheck, gnote = _global_check(model, chans, sizes, name, info, mode, (x, y, spatial))
     return VerifyReport(
         name, tuple(sizes), summaries, tuple(units), tuple(int(v) for v in y.shape), tuple(notes), gcheck, gnote
     )
@@ -663,12 +731,21 @@ def _summary(
 
 
 def _global_check(
-    model: Any, chans: int, sizes: tuple[int, ...], name: str, info: Any, mode: Any, x: Any, y: Any, spatial: bool
+    model: Any,
+    chans: int,
+    sizes: tuple[int, ...],
+    name: str,
+    info: Any,
+    mode: Any,
+    run: tuple[Any, Any, bool],
 ) -> tuple[str | None, str | None]:
-    """rfsym's 'global' claim against the gradients: with the global operations attached, a unit sees every pixel.
+    """rfsym's 'global' claim against the gradients: with the global operations attached, a unit sees every pixel
+    that the network reads at all (the support of the gradient of every output together: a strided layer drops
+    the last pixels of an input whose size it does not divide, for every path).
 
     A model in which the measurement met global operations that rfsym did not report is a mismatch.
     """
+    x, y, spatial = run
     if info is None:
         if mode.globals:
             return (
@@ -682,11 +759,19 @@ def _global_check(
     else:
         xs, ys, _ = _forward(model, chans, sizes, name, False)
     idx = tuple((int(ys.shape[2 + a]) - 1) // 2 for a in range(len(sizes))) if spatial else ()
-    g = _grad(xs, ys, idx, spatial)
-    full = bool((g[0].abs().sum(dim=0) != 0).all())
+    seen = _grad(xs, ys, idx, spatial)[0].abs().sum(dim=0) != 0
     where = "x".join(str(v) for v in sizes)
-    if full:
+    if bool(seen.all()):
         return f"{CHECKED} (with them attached, a unit's gradient reaches all {where} input pixels)", info.note()
+    torch = _torch()
+    (g_all,) = torch.autograd.grad(ys.sum(), xs, retain_graph=True)
+    read = g_all[0].abs().sum(dim=0) != 0
+    if bool((seen | ~read).all()):
+        return (
+            f"{CHECKED} (with them attached, a unit's gradient reaches every input pixel the network reads: "
+            f"{int(read.sum())} of the {where} input's {read.numel()}; no output reads the others)",
+            info.note(),
+        )
     return (
         f"{MISMATCH}: rfsym says every unit sees the whole input, but a unit's gradient misses pixels of the {where} input",
         info.note(),
@@ -699,6 +784,7 @@ def _forward(model: Any, chans: int, sizes: tuple[int, ...], name: str, detach: 
     m = _prepare(model)
     x = torch.ones((1, chans, *sizes), dtype=torch.float64, requires_grad=True)
     mode = _mode_class()(detach)
+    mode.derived[id(x)] = x
     try:
         with mode:
             out = m(x)
@@ -830,6 +916,9 @@ def _first_tensor(out: Any) -> Any:
 #: Saturating activations: replaced by a monotone one without the cap.
 _ONNX_UNCAP = {"Clip": "Relu", "HardSigmoid": "Identity", "Tanh": "Identity", "Hardtanh": "Relu"}
 _ONNX_GLOBAL = {"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"}
+#: The largest dilation-gap scan of one axis: runs x input pixels per run (``verify_onnx``); a thin run
+#: of 501 x 1 pixels scans 501 columns in 251,001, a 224 x 224 classifier's axis would take 11,239,424.
+MAX_HOLE_SCAN = 1 << 22
 
 
 def _is_onnx_model(model: Any) -> bool:
@@ -858,7 +947,8 @@ def verify_onnx(
     An output unit then changes exactly when a perturbed input pixel lies in its field: for each
     unit and axis, exponential search and bisection over perturbed slabs ``[0, m)`` and
     ``[m, n)`` (:mod:`rfsym._bisect`) find the first and last such pixel in O(log n) runs of
-    onnxruntime.
+    onnxruntime; the columns inside that do not change the unit (dilation gaps) are counted by
+    :func:`_onnx_holes`.  The report's ``measure`` is ``"forward"``.
     """
     from .io._base import require
     from .io.onnx import _load, from_onnx
@@ -1095,7 +1185,7 @@ def _onnx_run(
         for ax in range(nd) if axis is None else [axis]:
             first, last = _slab_extent(hit, sizes[ax], ax, idx)
             extents.append((ax, idx, None if first is None or last is None else (first - 1, last)))
-    holes = _onnx_holes(changed, extents, sizes, spatial)
+    holes, skipped = _onnx_holes(changed, extents, sizes, spatial)
     for (ax, idx, observed), gaps in zip(extents, holes):
         st = out_states[ax]
         exp = expected_box(sizes[ax], st.r, st.j, st.start, idx[ax])
@@ -1131,7 +1221,7 @@ def _onnx_run(
             if full_reach
             else f"{MISMATCH}: rfsym says every unit sees the whole input, but the border pixels of the {where} input do not reach it"
         )
-    notes = ("forward passes in onnxruntime (float32, base input 0: exact change detection)",)
+    notes = ("forward passes in onnxruntime (float32, base input 0: exact change detection)", *skipped)
     return VerifyReport(
         name, tuple(sizes), summaries, tuple(units), tuple(base.shape), notes, gcheck, gnote, measure="forward"
     )
@@ -1142,26 +1232,40 @@ def _onnx_holes(
     extents: list[tuple[int, tuple[int, ...], tuple[int, int] | None]],
     sizes: tuple[int, ...],
     spatial: bool,
-) -> list[int]:
-    """Per measured extent, the input columns inside it that do not change the unit (dilation gaps).
+) -> tuple[list[int | None], list[str]]:
+    """Per measured extent, the input columns inside it that do not change the unit (dilation gaps),
+    and a note for each axis whose scan would exceed :data:`MAX_HOLE_SCAN` (its counts are None).
 
     Outside its extent no column changes a unit (the slab searches showed it), so one run that perturbs
     the columns ``c, c + L, c + 2L, ...`` (``L`` the longest extent on the axis) tests, for every unit at
     once, the one column of its extent that is congruent to ``c``: ``L`` runs per axis, not one per column.
+    (A forward pass only tells whether some perturbed column reaches the unit, so certifying each column
+    of a dense field takes a run of its own: ``L`` is the least.)
     """
-    holes = [0] * len(extents)
+    holes: list[int | None] = [0] * len(extents)
+    notes = []
+    pixels = math.prod(sizes)
     for ax in sorted({e[0] for e in extents}):
         mine = [(i, e) for i, e in enumerate(extents) if e[0] == ax and e[2] is not None]
         if not mine:
             continue
         period = max(hi - lo + 1 for _, (_, _, (lo, hi)) in mine)  # type: ignore[misc]
+        if period * pixels > MAX_HOLE_SCAN:
+            for i, _ in mine:
+                holes[i] = None
+            shown = "x".join(str(v) for v in sizes)
+            notes.append(
+                f"dilation gaps not counted on axis {ax}: the scan needs {period} runs at input {shown} "
+                f"(more than {MAX_HOLE_SCAN:,} pixel-runs); the extents are measured all the same"
+            )
+            continue
         for c in range(period):
             ch = changed(list(range(c, sizes[ax], period)), ax)
             for i, (_, idx, (lo, hi)) in mine:  # type: ignore[misc]
                 col = lo + (c - lo) % period
                 if col <= hi and not (ch[(0, slice(None)) + tuple(idx)].any() if spatial else ch.any()):
-                    holes[i] += 1
-    return holes
+                    holes[i] = (holes[i] or 0) + 1
+    return holes, notes
 
 
 def _slab_extent(hit: Any, n: int, ax: int, idx: tuple[int, ...]) -> tuple[int | None, int | None]:

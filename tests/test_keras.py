@@ -12,6 +12,7 @@ import os
 
 os.environ["KERAS_BACKEND"] = "torch"
 
+import itertools
 import json
 import subprocess
 import sys
@@ -107,6 +108,49 @@ def se(gate):
     return keras.Model(inp, L.Conv2D(4, 3)(x))
 
 
+def nested(pool):
+    """A functional block and a Sequential stage used as layers of a functional model, itself nested once more."""
+    bi = keras.Input((None, None, 4))
+    block = keras.Model(bi, L.Add()([bi, L.Conv2D(4, 3, padding="same", name="conv")(bi)]), name="block")
+    stage = keras.Sequential([keras.Input((None, None, 4)), mp(2)(pool), L.Conv2D(4, 3, name="conv")], name="stage")
+    mi = keras.Input((None, None, 3))
+    middle = keras.Model(mi, stage(block(L.Conv2D(4, 3, name="stem")(mi))), name="middle")
+    inp = keras.Input((None, None, 3))
+    return keras.Model(inp, L.Conv2D(4, 3, dilation_rate=2, name="head")(middle(inp)), name="outer")
+
+
+def shared(pool):
+    """One Conv2D object called three times: twice in a chain, once on a branch merged back."""
+    conv = L.Conv2D(3, 3, padding="same", name="shared")
+    inp = keras.Input((None, None, 3))
+    a = conv(inp)
+    b = conv(L.Conv2D(3, 3, strides=2, name="down")(a))
+    c = conv(b)
+    return keras.Model(inp, L.Conv2D(4, 3)(L.Add()([b, c])))
+
+
+def shared_block(pool):
+    """A nested model called twice (its second call's layers are block@1/...)."""
+    bi = keras.Input((None, None, 3))
+    block = keras.Model(bi, L.Conv2D(3, 3, strides=2, name="conv")(bi), name="block")
+    inp = keras.Input((None, None, 3))
+    return keras.Model(inp, block(block(inp)))
+
+
+def shuffle(pool):
+    """A channel shuffle (Reshape to groups, Permute the groups, Reshape back) and a detour through channels first."""
+    inp = keras.Input((16, 64, 3))
+    x = L.Conv2D(4, 3, padding="same")(inp)
+    x = L.Reshape((16, 64, 2, 2), name="groups")(x)  # named: the auto names of test_errors stay "reshape"
+    x = L.Permute((1, 2, 4, 3), name="shuffle")(x)
+    x = L.Reshape((16, 64, 4), name="ungroup")(x)
+    x = L.Conv2D(4, 3, strides=2)(x)
+    x = L.Permute((3, 1, 2), name="to_channels_first")(x)
+    x = L.Conv2D(4, 5, padding="same", data_format="channels_first")(x)
+    x = L.Permute((2, 3, 1), name="to_channels_last")(x)
+    return keras.Model(inp, L.Conv2D(4, 3)(x))
+
+
 #: name -> (recipe taking the pool kind, input shape (H, W, C) or (L, C) ...)
 MODELS = {
     "valid_maxpool_dilated": (
@@ -165,6 +209,10 @@ MODELS = {
         ),
         3,
     ),
+    "nested_models": (nested, 3),
+    "shared_layer": (shared, 3),
+    "shared_nested_model": (shared_block, 3),
+    "channel_shuffle_permute": (shuffle, 3),
     "bn_relu_stack": (
         seq(
             *[
@@ -250,6 +298,28 @@ def test_squeeze_excitation_is_global():
     assert bool((g[0].abs().sum(-1) != 0).all())  # with the gate every unit sees the whole input
 
 
+def read_in_fresh_interpreter(paths, size, block):
+    """(n, j, r, start per axis of each file's network, whether keras/torch were imported) in a new interpreter;
+    ``block``: keras, tensorflow and torch cannot be imported there at all."""
+    code = (
+        "import sys, json\n"
+        + (
+            "sys.modules['keras'] = None; sys.modules['tensorflow'] = None; sys.modules['torch'] = None\n"
+            if block
+            else ""
+        )
+        + "import rfsym\n"
+        "out = {}\n"
+        f"for name, path in {json.dumps({k: str(v) for k, v in paths.items()})}.items():\n"
+        f"    t = rfsym.from_keras(path, {size!r}).table().output\n"
+        "    out[name] = [[int(s.n), str(s.j), str(s.r), str(s.start)] for s in t]\n"
+        "print(json.dumps([out, {m: m in sys.modules for m in ('keras', 'torch')}]))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
 def test_keras_files_read_without_keras(tmp_path):
     """A .keras archive is read from its config.json: same network, in an interpreter where keras cannot import."""
     paths = {}
@@ -258,19 +328,7 @@ def test_keras_files_read_without_keras(tmp_path):
         model = recipe("max")
         paths[name] = tmp_path / f"{name}.keras"
         model.save(paths[name])
-    code = (
-        "import sys, json\n"
-        "sys.modules['keras'] = None; sys.modules['tensorflow'] = None; sys.modules['torch'] = None\n"
-        "import rfsym\n"
-        "out = {}\n"
-        f"for name, path in {json.dumps({k: str(v) for k, v in paths.items()})}.items():\n"
-        "    t = rfsym.from_keras(path, 64).table().output\n"
-        "    out[name] = [[int(s.n), str(s.j), str(s.r), str(s.start)] for s in t]\n"
-        "print(json.dumps(out))\n"
-    )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    got = json.loads(res.stdout)
+    got, _ = read_in_fresh_interpreter(paths, 64, block=True)
     for name in paths:
         want = from_keras(MODELS[name][0]("max"), 64).table().output
         assert got[name] == [[int(s.n), str(s.j), str(s.r), str(s.start)] for s in want]
@@ -310,15 +368,19 @@ def support(net, unit, n, axis=0):
     return {sup.offset + i for i in range(sup.mask.bit_length()) if sup.mask >> i & 1}
 
 
-def grad_support(model, shape, unit, axis):
-    """The input pixels with a non-zero gradient of one output unit (all channels), on one axis (channels last)."""
+def grad_support(model, shape, units, axis):
+    """Per output unit, the input pixels with a non-zero gradient (all channels) on one axis (channels last);
+    one forward pass, one backward pass per unit."""
     x = torch.ones(shape, dtype=torch.float64, requires_grad=True)
     y = model(x)
-    (g,) = torch.autograd.grad(y[(0, *unit)].sum(), x)
-    mask = g[0].abs().sum(-1) != 0
-    others = tuple(a for a in range(mask.dim()) if a != axis)
-    line = mask.any(dim=others) if others else mask
-    return set(torch.nonzero(line).flatten().tolist()), tuple(y.shape[1:-1])
+    out = []
+    for unit in units:
+        (g,) = torch.autograd.grad(y[(0, *unit)].sum(), x, retain_graph=True)
+        mask = g[0].abs().sum(-1) != 0
+        others = tuple(a for a in range(mask.dim()) if a != axis)
+        line = mask.any(dim=others) if others else mask
+        out.append(set(torch.nonzero(line).flatten().tolist()))
+    return out, tuple(y.shape[1:-1])
 
 
 transposed_1d = st.tuples(
@@ -345,10 +407,9 @@ def test_conv1d_transpose_window_matches_gradients(case):
     positive(m)
     net = from_keras(m, n)
     nout = int(net.table().output[0].n)
-    for o in range(nout):
-        want, out_shape = grad_support(m, (1, n, 1), (o,), 0)
-        assert out_shape == (nout,)
-        assert support(net, o, n) == want, (case, o)
+    want, out_shape = grad_support(m, (1, n, 1), [(o,) for o in range(nout)], 0)
+    assert out_shape == (nout,)
+    assert [support(net, o, n) for o in range(nout)] == want, case
 
 
 @pytest.mark.parametrize(
@@ -372,9 +433,214 @@ def test_conv_transpose_2d_3d_same_and_output_padding(cls, kernel, strides, pad,
     net = from_keras(m, size)
     outs = [int(s.n) for s in net.table().output]
     for ax in range(nd):
-        for o in range(outs[ax]):
-            unit = [(v - 1) // 2 for v in outs]
-            unit[ax] = o
-            want, out_shape = grad_support(m, (1, *size, 1), tuple(unit), ax)
-            assert out_shape == tuple(outs)
-            assert support(net, unit[ax], size[ax], ax) == want
+        units = [tuple(o if a == ax else (v - 1) // 2 for a, v in enumerate(outs)) for o in range(outs[ax])]
+        want, out_shape = grad_support(m, (1, *size, 1), units, ax)
+        assert out_shape == tuple(outs)
+        assert [support(net, o, size[ax], ax) for o in range(outs[ax])] == want
+
+
+# -- nested models, shared layers, Reshape/Permute ---------------------------------------------
+
+
+def names(net):
+    return [lay.name for lay in net.layers] if hasattr(net, "nodes") else [lay.name for lay in net.flat_layers()]
+
+
+def test_nested_model_paths_and_passthrough():
+    """Layers of nested models are named outer/inner/...; passthrough takes those paths, patterns and whole models."""
+    m = nested("max")
+    net = from_keras(m, (16, 64))
+    got = set(names(net))
+    assert {"middle/stem", "middle/block/conv", "middle/stage/conv", "head"} <= got
+    assert any(n.startswith("middle/stage/max_pooling2d") for n in got)
+    base = net.table().output[1]
+    one = from_keras(m, (16, 64), passthrough=["middle/block/conv"]).table().output[1]
+    assert one.r == base.r - 2  # the block's 3x3 is gone (its Add keeps the identity path)
+    both = from_keras(m, (16, 64), passthrough=["middle/*/conv"]).table().output[1]
+    assert both.r == base.r - 2 - 2 * 2  # and the stage's 3x3 after the 2x pool
+    stage = from_keras(m, (16, 64), passthrough=["middle/stage"]).table().output[1]
+    assert (stage.j, stage.r) == (1, 1 + 2 + 2 + 4)  # stem 3x3, block 3x3, head 3x3 with dilation 2
+    with pytest.raises(RfsymError, match="no layer 'middle/nothing'"):
+        from_keras(m, (16, 64), passthrough=["middle/nothing"])
+
+
+def test_shared_layer_calls_are_nodes():
+    """A layer called three times gives three nodes (shared, shared@1, shared@2); passthrough covers every call."""
+    m = shared("max")
+    net = from_keras(m, (16, 64))
+    assert {"shared", "shared@1", "shared@2"} <= set(names(net))
+    ident = from_keras(m, (16, 64), passthrough=["shared"]).table().output[1]
+    assert ident.r == net.table().output[1].r - 2 - 2 * 2 * 2  # 3x3 before the stride, two 3x3 after it (one path)
+    twice = from_keras(shared_block("max"), (16, 64))
+    assert names(twice) == ["block/conv", "block@1/conv"]
+    assert [int(s.n) for s in twice.table().output] == [3, 15]
+
+
+@pytest.mark.parametrize(
+    "layers, match",
+    [
+        (
+            [(L.Permute, (2, 1, 3))],
+            r"layer0 \(Permute\): unsupported layer: dims \(2, 1, 3\) reorders the spatial axes",
+        ),
+        (
+            [(L.Permute, (3, 1, 2)), (L.Conv2D, 2, 3)],
+            r"data_format 'channels_last' expects \(N, S0, S1, C\) but the map",
+        ),
+        ([(L.Permute, (1, 3, 2)), (L.Dense, 3)], r"layer1 \(Dense\): acts on the last axis, a spatial axis"),
+        ([(L.Reshape, (16, 48))], r"target_shape \(16, 48\) mixes the spatial axes.*--passthrough 'layer0'"),
+        ([(L.Reshape, (-1, 16, 3))], r"target_shape \(-1, 16, 3\) mixes the spatial axes"),
+        ([(L.Permute, (3, 1, 2)), (L.Concatenate,)], r"concatenation along axis -1 is not along channels"),
+        ([(L.LayerNormalization,)], r"layer0 \(LayerNormalization\): axis \[1, 2\] is a spatial axis"),
+    ],
+)
+def test_spatial_mixing_refused(layers, match):
+    """Reshapes, permutations and layers that mix the spatial axes: one line naming the layer and the field.
+
+    The layers are made here with explicit names (made at collection, they would use up Keras' automatic
+    names, which test_errors reads)."""
+    inp = keras.Input((16, 16, 3))
+    x = inp
+    for i, (cls, *args) in enumerate(layers):
+        kw = {"axis": [1, 2]} if cls is L.LayerNormalization else {}
+        lay = cls(*args, name=f"layer{i}", **kw)
+        x = lay([x, x]) if cls is L.Concatenate else lay(x)
+    with pytest.raises(RfsymError, match=match) as err:
+        from_keras(keras.Model(inp, x))
+    assert "\n" not in str(err.value)
+
+
+def test_flatten_reshape_and_channel_first_detour():
+    """Reshape to one axis acts as Flatten (a Dense after it is global); a permuted map goes back and forth."""
+    inp = keras.Input((16, 16, 3))
+    x = L.Conv2D(4, 3)(inp)
+    head = keras.Model(inp, L.Dense(2)(L.Reshape((14 * 14 * 4,))(x)))
+    info = global_paths(from_keras(head))
+    assert info is not None and info.only
+    back = keras.Model(inp, L.Conv2D(4, 3)(L.Permute((2, 3, 1))(L.Permute((3, 1, 2))(x))))
+    assert from_keras(back).table().output[0].r == 5
+
+
+NEW_FILES = [
+    "nested_models",
+    "shared_layer",
+    "shared_nested_model",
+    "channel_shuffle_permute",
+    "transposed_same_output_padding",
+]
+
+
+def test_new_keras_files_read_without_importing_keras(tmp_path):
+    """Nested, shared, reshaped and 'same' transposed models saved as .keras: the same networks, and keras
+    (and torch) never imported by the reader."""
+    paths = {}
+    for name in NEW_FILES:
+        paths[name] = tmp_path / f"{name}.keras"
+        MODELS[name][0]("max").save(paths[name])
+    got, imported = read_in_fresh_interpreter(paths, (16, 64), block=False)
+    assert imported == {"keras": False, "torch": False}
+    cli = subprocess.run(
+        [sys.executable, "-m", "rfsym", "table", str(paths["nested_models"]), "--input", "16,64", "--format", "json"]
+        + ["--passthrough", "middle/*/conv"],
+        capture_output=True,
+        text=True,
+    )
+    assert cli.returncode == 0, cli.stderr
+    rows = json.loads(cli.stdout)["layers"]
+    assert "middle/block/conv" not in [r["name"] for r in rows] and "middle/stem" in [r["name"] for r in rows]
+    for name in NEW_FILES:
+        want = from_keras(MODELS[name][0]("max"), (16, 64)).table().output
+        assert got[name] == [[int(s.n), str(s.j), str(s.r), str(s.start)] for s in want]
+
+
+conv_1d = st.tuples(st.integers(1, 4), st.integers(1, 2), st.integers(1, 3), st.sampled_from(["valid", "same"]))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(conv_1d, min_size=1, max_size=4),
+    st.lists(st.integers(0, 3), min_size=4, max_size=4),
+    st.sampled_from(["functional", "sequential"]),
+    st.lists(st.booleans(), min_size=4, max_size=4),
+)
+def test_nested_and_shared_chains_match_gradients(convs, groups, kind, reuse):
+    """A Conv1D chain cut into nested models (Sequential or functional, by ``groups``), and the same chain in one
+    functional model with some layers called again (``reuse``): every output unit's exact input set equals the
+    gradients."""
+    made = [L.Conv1D(2, k, strides=s, dilation_rate=1 if s > 1 else d, padding=p) for k, s, d, p in convs]
+    inp = keras.Input((None, 2))
+    x, i = inp, 0
+    while i < len(made):  # consecutive layers with the same group number form one nested model
+        j = i + 1
+        while j < len(made) and groups[j] == groups[i]:
+            j += 1
+        if j - i > 1 or groups[i] % 2:
+            if kind == "sequential":
+                sub = keras.Sequential([keras.Input((None, 2)), *made[i:j]])
+            else:
+                si = keras.Input((None, 2))
+                y = si
+                for lay in made[i:j]:
+                    y = lay(y)
+                sub = keras.Model(si, y)
+            x = sub(x)
+        else:
+            x = made[i](x)
+        i = j
+    nested_model = keras.Model(inp, x)
+    si = keras.Input((None, 2))
+    y = si
+    for lay, again in zip(made, reuse):
+        y = lay(y)
+        if again and lay.strides == (1,):
+            y = lay(y)
+    shared_model = keras.Model(si, y)
+    n = 24
+    for model in (nested_model, shared_model):
+        positive(model)
+        try:
+            net = from_keras(model, n)
+        except RfsymError as e:  # rfsym says the input is too small: so does Keras (an error or nothing)
+            assert "output is empty" in str(e)
+            try:
+                width = int(model(np.zeros((1, n, 2))).shape[1])
+            except RuntimeError:  # the torch backend: a kernel larger than its padded input
+                width = 0
+            assert width <= 0
+            continue
+        nout = int(net.table().output[0].n)
+        want, out_shape = grad_support(model, (1, n, 2), [(o,) for o in range(nout)], 0)
+        assert out_shape == (nout,)
+        assert [support(net, o, n) for o in range(nout)] == want
+
+
+@pytest.mark.parametrize("perm", list(itertools.permutations((1, 2, 3, 4))))
+def test_every_permutation_of_a_grouped_map(perm):
+    """Reshape (H, W, C) to (H, W, 2, 2), Permute by each of the 24 permutations, Reshape back to (H, W, 4), Conv2D:
+    rfsym follows exactly the two that keep every pixel's channels together (the gradients equal its exact input
+    sets) and refuses the other 22, naming the layer and the field -- for each of which the gradients show
+    that pixels were mixed (some unit reads other input pixels than the plain model's)."""
+    h, w = 5, 7
+
+    def build(mixing):
+        inp = keras.Input((h, w, 4))
+        x = L.Conv2D(4, 3, padding="same", name="pre")(inp)
+        if mixing:
+            x = L.Reshape((h, w, 2, 2), name="split")(x)
+            x = L.Permute(perm, name="perm")(x)
+            x = L.Reshape((h, w, 4), name="merge")(x)
+        return positive(keras.Model(inp, L.Conv2D(2, 3, name="post")(x)))
+
+    model, plain = build(True), build(False)
+    units = [(a, b) for a in range(h - 2) for b in range(w - 2)]
+    got = [grad_support(model, (1, h, w, 4), units, ax)[0] for ax in (0, 1)]
+    if perm in ((1, 2, 3, 4), (1, 2, 4, 3)):
+        net = from_keras(model)
+        for ax, n in ((0, h), (1, w)):
+            assert got[ax] == [support(net, u[ax], n, ax) for u in units]
+        return
+    with pytest.raises(RfsymError, match=r"\((Permute|Reshape)\): unsupported layer: (dims|target_shape) ") as err:
+        from_keras(model)
+    assert "\n" not in str(err.value)
+    want = [grad_support(plain, (1, h, w, 4), units, ax)[0] for ax in (0, 1)]
+    assert got != want

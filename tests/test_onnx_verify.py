@@ -156,3 +156,18 @@ def test_wrong_passthrough_of_a_dilated_conv_fails(which):
     conv = [n.name for n in model.graph.node if n.op_type == "Conv"][which]
     rep = verify(data, 40, passthrough=[conv])
     assert not rep.ok and any("forward" in m for m in rep.mismatches)
+
+
+def test_gap_scan_over_the_limit_is_said_not_skipped_silently():
+    """A global head on a 4096-wide input: scanning its 4096 columns would take 4096 runs of 4096 pixels, more than
+    MAX_HOLE_SCAN: the extents are still checked, the gaps are None and a note says why."""
+    from rfsym.verification import MAX_HOLE_SCAN
+
+    model = nn.Sequential(nn.Conv1d(1, 2, 3, dilation=2), nn.ReLU(), nn.AdaptiveAvgPool1d(1))
+    rep = verify(export(model, (1, 1, 64)), 4096)
+    assert 4096 * 4096 > MAX_HOLE_SCAN
+    assert rep.ok and [u.holes for u in rep.units] == [None]
+    assert rep.units[0].observed == (0, 4095)
+    assert any(n.startswith("dilation gaps not counted on axis 0: the scan needs 4096 runs") for n in rep.notes)
+    small = verify(export(model, (1, 1, 64)), 64)
+    assert [u.holes for u in small.units] == [0] and not any("not counted" in n for n in small.notes)

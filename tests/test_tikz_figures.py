@@ -252,9 +252,9 @@ def test_tikz_centres_and_extents_are_the_brute_force(case: tuple[list[dict[str,
                 )
     legend = "j = " in tex
     fractional = any(
-        not (s.j.denominator == 1) for g in plan.pictures for s in (table[g.layer].states[a] for a in g.axes)
+        s.j.denominator != 1 and s.n > 1 for g in plan.pictures for s in (table[g.layer].states[a] for a in g.axes)
     )
-    assert legend == fractional  # the legend names a fractional jump exactly when there is one
+    assert legend == fractional  # the legend names a fractional jump exactly when there is one (n >= 2)
 
 
 @settings(max_examples=40, deadline=None)
@@ -361,7 +361,8 @@ def test_upsampled_grid_is_marked() -> None:
     assert r"$j = 1/2$: two features per input pixel" in tex and r"{$\circ$} feature centre between" in tex
     fig = rf_figure(net, "up")
     texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert "j = 1/2: two features per input pixel" in texts and "feature centre between input pixels" in texts
+    assert "j = 1/2: two features per input pixel along each axis" in texts
+    assert "feature centre between input pixels" in texts
     plt.close(fig)
     up3 = Network([Upsample(scale=3, name="up")], input=[5, 5])  # 1/6 + i/3: every third is a pixel centre
     dots, rings = tikz_centres(tikz_figure(up3, "up"))
@@ -442,7 +443,8 @@ def test_many_axes_are_bounded() -> None:
     net = Network([Conv(kernel=[2 * a + 1 for a in range(nax)], name="c")], input=[40] * nax)
     tex = tikz_figure(net, label="fig:many")
     assert len(tikz_pictures(tex)) == MAX_PANELS
-    assert f"Axes {MAX_PANELS} and {MAX_PANELS + 1}" not in tex and "are not drawn (at most" in tex
+    assert f"Axes {MAX_PANELS}, {MAX_PANELS + 1} are not drawn (at most {MAX_PANELS} strips)" in tex
+    assert [_strip_axes(p) for p in tikz_pictures(tex)] == [(a,) for a in range(MAX_PANELS)]
 
 
 def test_per_axis_features_and_errors() -> None:
@@ -502,6 +504,7 @@ def test_every_new_picture_compiles(tmp_path: Path) -> None:
             tikz_figure(Network([Conv(kernel=3, padding=1), Upsample(scale=3, name="u")], input=20), "u", label="b"),
             tikz_figure(load("unet"), upsampled=True, width="3cm"),
             tikz_figure(_video(), layout="axes", width="8cm"),
+            tikz_figure(_video(), units=parse_units(spacing="0.5mm"), label="fig:mm"),
             # inputs past TeX's 16384 pt: coordinates in units of 10**k pixels, never an exponent
             tikz_figure(load("wav2vec2_feature_encoder"), input=160_000, dims=1),
             tikz_figure(Network([Conv(kernel=7, stride=4, name="c")], input=[2**24, 20_000]), width="2mm"),
@@ -511,3 +514,56 @@ def test_every_new_picture_compiles(tmp_path: Path) -> None:
     run = run_pdflatex(tmp_path, "new", document(body))
     assert run.returncode == 0, run.stdout[-2000:]
     assert "Overfull" not in run.log and not [ln for ln in run.log.splitlines() if ln.startswith("!")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(networks())
+def test_the_upsampled_picture_is_the_first_upsampling_layer(case: tuple[list[dict[str, Any]], Any]) -> None:
+    """upsampled=True adds the first upsampling or strided transposed-convolution layer (by its kind and
+    parameters, on a drawn axis), unless that is the drawn layer; none for a network without one."""
+    spec, inp = case
+    net = _network_or_skip(spec, inp)
+    plan = figure_plan(net, upsampled=True)
+    g = plan.pictures[0]
+    axes = range(len(net.table().input)) if plan.per_axis else set(g.axes)  # a strip plan reads every axis
+
+    def upsamples(d: dict[str, Any]) -> bool:
+        if d["kind"] == "upsample":
+            return True
+        return d["kind"] == "conv_transpose" and any(_pick(d["stride"], a) > 1 for a in axes)
+
+    first = next((f"l{i}" for i, d in enumerate(spec) if upsamples(d)), None)
+    want = None if first in (None, g.layer) else first
+    assert (plan.upsampled[0].layer if plan.upsampled else None) == want
+    assert all(u.same == p.same for u, p in zip(plan.upsampled, plan.pictures))
+
+
+def test_zoo_pictures_keep_their_shape() -> None:
+    """Inception v3 (1x7 and 7x1 branches, an isotropic output) keeps its 2-D picture; an image of two
+    sizes with square kernels stays 2-D; FPN's upsampled picture is an upsampling layer (not a branch that
+    merely comes after a coarser one in the table)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inception, fpn = load("inception_v3"), load("fpn_resnet50")
+        assert [g.dims for g in figure_plan(inception, upsampled=True).pictures] == [2]
+        assert not figure_plan(inception, upsampled=True).upsampled
+        up = figure_plan(fpn, upsampled=True).upsampled
+    assert [g.layer for g in up] == ["up4"] and fpn.layers[fpn.nodes.index("up4")].kind in (
+        "upsample",
+        "conv_transpose",
+    )
+    wide = Network([Conv(kernel=3, stride=2, name="c")], input=[224, 320])
+    assert [(g.dims, g.same) for g in figure_plan(wide).pictures] == [(2, ())]
+
+
+def test_per_axis_units_name_their_strips() -> None:
+    """With a pixel spacing, a per-axis caption gives each strip's r and j in mm, named by its axes (the
+    table's r and j times the spacing)."""
+    net = _video()
+    cap = tikz_figure(net, label="fig:v", units=parse_units(spacing="0.5mm"))
+    row = net.table()["c2"]
+    for which, a in (("axis 0", 0), ("axes 1 and 2", 1)):
+        r, j = (float(v) / 2 for v in (row.states[a].r, row.states[a].j))
+        assert rf"field ${r:g}\,\mathrm{{mm}}$, jump ${j:g}\,\mathrm{{mm}}$ on {which}" in cap

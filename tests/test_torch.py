@@ -673,7 +673,9 @@ class TestPassthroughAndFallback:
             from_torch(m, 10, passthrough=["x.*"])
 
     def test_fx_refusal_falls_back_to_hooks(self):
-        """A view fx sees only as proxies (sizes multiplied) fails under fx; the default method then uses hooks."""
+        """A view fx sees only as proxies (a size from numel()) fails under fx; the default method then uses hooks.
+
+        (Sizes multiplied, ``y.shape[2] * y.shape[3]``, are numbers under fx since the token layout.)"""
 
         class Tokens(nn.Module):
             def __init__(self):
@@ -682,7 +684,7 @@ class TestPassthroughAndFallback:
 
             def forward(self, x):
                 y = self.c(x)
-                return y.view(y.shape[0], y.shape[1], y.shape[2] * y.shape[3]).mean(-1)
+                return y.view(y.shape[0], y.shape[1], y.numel() // y.shape[0] // y.shape[1]).mean(-1)
 
         with pytest.raises(RfsymError, match="mixes its spatial axes"):
             from_torch(Tokens(), 9, method="fx")

@@ -121,7 +121,7 @@ md(r"""
 ## Tables
 
 Booktabs, with a caption, a label and a column selection; per-axis values
-print as $3\times 5$, symbolic cells as math. The same table in Markdown and HTML.
+print as tuples $(3, 5)$ (docs/notation.md), symbolic cells as math. The same table in Markdown and HTML.
 """)
 
 code(r"""

@@ -36,7 +36,29 @@ from ..graph import Add, Concat, Graph
 from ..layers import AxisState, Conv, ConvTranspose, Identity, Layer, Pool, Upsample
 from ..network import Network
 
-__all__ = ["Builder", "GlobalPaths", "Value", "global_paths"]
+__all__ = ["Builder", "GlobalPaths", "Tok", "Value", "global_paths"]
+
+
+@dataclass(frozen=True)
+class Tok:
+    """A token axis: the spatial axes ``axes`` folded into one, row-major (the first of them outermost).
+
+    Token ``lead + i`` is the spatial position whose index along ``axes`` is ``i`` written in the mixed
+    radix of those axes' sizes (for ``axes = (0, 1)`` of an ``h x w`` map: row ``i // w``, column
+    ``i % w``), so that per-token geometry is still per spatial axis.  ``lead`` / ``trail``: extra
+    tokens concatenated before / after the spatial ones (a class token, register tokens): constants
+    that see nothing of the input until an operation over all tokens (attention) mixes them in;
+    None when their number is not known.
+    """
+
+    axes: tuple[int, ...]
+    lead: int | None = 0
+    trail: int | None = 0
+
+    @property
+    def plain(self) -> bool:
+        """Only spatial tokens: the axis unfolds back to ``axes``."""
+        return self.lead == 0 and self.trail == 0
 
 
 @dataclass(frozen=True)
@@ -175,10 +197,14 @@ class Builder:
         self.nodes.append(_Node(name, layer, (src.node,), what=what))
         return Value(name, flat=src.flat, glob=src.glob, pure=src.pure)
 
-    def whole(self, name: str, src: Value, what: str, mode: str = "avg", flat: bool | None = None) -> Value:
+    def whole(
+        self, name: str, src: Value, what: str, mode: str = "avg", flat: bool | None = None, own: bool = True
+    ) -> Value:
         """A global operation: a window as large as the map at this input size; the value is global.
 
         On a map that is one feature wide on every axis nothing more is seen: an identity, not global.
+        ``own=False``: the value reads the input only through global operations before it (ViT's class
+        token), which are the ones it names.
         """
         if src.node is None:
             raise RfsymError(f"{self.source}: {name} ({what}) is not applied to a feature map of the input")
@@ -193,7 +219,7 @@ class Builder:
             Pool(kernel=kern, stride=kern, mode=mode) if mode in ("avg", "max") else Conv(kernel=kern, stride=kern)
         )
         v = self.layer(name, lay, src, what + f", sees the whole {_fmt_size(sizes)} map")
-        return Value(v.node, flat=keep, glob=src.glob | {f"{v.node} ({what})"}, pure=True)
+        return Value(v.node, flat=keep, glob=src.glob | ({f"{v.node} ({what})"} if own else set()), pure=True)
 
     def crop(self, name: str, src: Value, cuts: Sequence[tuple[int, int, int]], where: str, what: str) -> Value:
         """Keep features ``a, a + step, ...`` of the ``n - a - e`` in the middle, per axis ``(a, e, step)``.
@@ -346,12 +372,47 @@ def _with_layout(v: Value, dims: Sequence[Any], nd: int) -> Value:
     return replace(v, dims=None if dims == _standard(nd) or (flat and dims == ("b", "f")) else dims, flat=flat)
 
 
+def _show_label(x: Any) -> str:
+    if isinstance(x, Tok):
+        extra = "" if x.plain else f", {'?' if x.lead is None else x.lead}+{'?' if x.trail is None else x.trail} extra"
+        return "tokens(" + "*".join(f"S{a}" for a in x.axes) + extra + ")"
+    return {"b": "N", "c": "C", "f": "flat"}.get(x, f"S{x}") if isinstance(x, str) else f"S{x}"
+
+
 def _show_layout(dims: Sequence[Any]) -> str:
-    return (
-        "("
-        + ", ".join({"b": "N", "c": "C", "f": "flat"}.get(x, f"S{x}") if isinstance(x, str) else f"S{x}" for x in dims)
-        + ")"
-    )
+    return "(" + ", ".join(_show_label(x) for x in dims) + ")"
+
+
+def is_spatial(x: Any) -> bool:
+    """A layout label that holds spatial positions: a spatial axis, a token axis or the flattened axis."""
+    return isinstance(x, (int, Tok)) or x == "f"
+
+
+def token_count(t: Tok, sizes: Sequence[Any]) -> Any:
+    """The number of tokens of a token axis (None when unknown or symbolic)."""
+    import math
+
+    ns = [sizes[a] for a in t.axes]
+    if t.lead is None or t.trail is None or not all(isinstance(n, int) for n in ns):
+        return None
+    return t.lead + math.prod(ns) + t.trail
+
+
+def token_positions(t: Tok, sizes: Sequence[int]) -> list[tuple[int, ...] | None]:
+    """Per token index, the spatial position it stands for (one index per spatial axis), None for extra tokens.
+
+    The one statement of the row-major order of :class:`Tok` (tests compare it with a brute-force trace).
+    """
+    import itertools
+
+    nd = len(sizes)
+    out: list[tuple[int, ...] | None] = [None] * (t.lead or 0)
+    for combo in itertools.product(*(range(sizes[a]) for a in t.axes)):
+        pos = [0] * nd
+        for a, i in zip(t.axes, combo):
+            pos[a] = i
+        out.append(tuple(pos))
+    return out + [None] * (t.trail or 0)
 
 
 def _reshape_labels(lay: Sequence[Any], shape: list[Any], sizes: Sequence[Any], nd: int) -> list[Any] | None:
@@ -380,3 +441,108 @@ def _reshape_labels(lay: Sequence[Any], shape: list[Any], sizes: Sequence[Any], 
                 "b" if i == 0 and lay[0] == "b" else ("c" if not k <= i < k + nd else i - k) for i in range(len(shape))
             ]
     return None
+
+
+def _entry(x: Any) -> tuple[Any, Any]:
+    """(axis label or None, size or None) of one entry of a reshape's target shape."""
+    if isinstance(x, bool):
+        return None, None
+    if isinstance(x, int):
+        return None, x
+    if hasattr(x, "label"):  # an entry of the map's own size() (torch.fx)
+        size = getattr(x, "size", None)
+        return x.label, size if isinstance(size, int) and not isinstance(size, bool) else None
+    return None, None
+
+
+def _is_batch_entry(e: tuple[Any, Any]) -> bool:
+    return e[0] == "b" or e[1] in (1, -1)
+
+
+def _gap_labels(src_before: Sequence[Any], src_after: Sequence[Any], before: list[Any], after: list[Any]) -> Any:
+    """Labels of the target axes around the spatial run, or None when they could mix with it.
+
+    The non-spatial axes before and after the run must stay before and after it (a side that was empty stays
+    empty), the batch stays first, and at most one side holds channels of unknown size: the tensor keeps its
+    number of elements, so that side's product is then what the source had there.
+    """
+    if bool(src_before) != bool(before) or bool(src_after) != bool(after):
+        return None
+    if any(e[0] is not None and e[0] not in ("b", "c") for e in (*before, *after)):
+        return None
+    unknown = 1 if src_after else 0
+    labels: list[Any] = []
+    if src_before:
+        if src_before[0] == "b":
+            if not _is_batch_entry(before[0]):
+                return None
+            labels = ["b"] + ["c"] * (len(before) - 1)
+            unknown += len(before) > 1 or len(src_before) > 1
+        else:
+            labels = ["c"] * len(before)
+            unknown += 1
+    if unknown > 1:
+        return None
+    return labels, ["c"] * len(after)
+
+
+def token_reshape(lay: Sequence[Any], shape: Sequence[Any], sizes: Sequence[Any]) -> tuple[list[Any] | None, str]:
+    """The layout after a ``view``/``reshape`` that keeps, folds or unfolds the spatial axes; or (None, why not).
+
+    The spatial labels (axes and token axes) must be one run of the layout.  In the target they are found
+    by the entries of the map's own ``size()`` in place (which say what they measure), or by sizes (a
+    reshape is positional): the same axes (kept), one entry of the product of all the spatial sizes (folded
+    into a :class:`Tok`, row-major), or, for a token axis without extra tokens, its axes' sizes in order
+    (unfolded).  What lies around the
+    run must keep its role (:func:`_gap_labels`).  ``why`` names a spatial axis split into two (a window
+    partition) when that is what the reshape does.
+    """
+    import math
+
+    sp = [i for i, x in enumerate(lay) if isinstance(x, (int, Tok))]
+    if not sp or sp != list(range(sp[0], sp[-1] + 1)):
+        return None, ""
+    seg = list(lay[sp[0] : sp[-1] + 1])
+    ents = [_entry(x) for x in shape]
+
+    def size_of(x: Any) -> Any:
+        return sizes[x] if isinstance(x, int) else token_count(x, sizes)
+
+    cands: list[tuple[int, int, list[Any]]] = []
+    marked = [k for k, e in enumerate(ents) if isinstance(e[0], (int, Tok))]
+    if marked and marked == list(range(marked[0], marked[-1] + 1)) and [ents[k][0] for k in marked] == seg:
+        cands.append((marked[0], marked[-1] + 1, seg))  # the map's own sizes, in place: the same axes
+    # A reshape is positional: by sizes (the marked entries' too), the axes are kept, folded or unfolded.
+    want = [size_of(x) for x in seg]
+    if all(isinstance(v, int) for v in want):
+        m = len(seg)
+        cands += [(k, k + m, seg) for k in range(len(ents) - m + 1) if [e[1] for e in ents[k : k + m]] == want]
+        if len(seg) > 1 and all(isinstance(x, int) for x in seg):
+            total = math.prod(want)
+            cands += [(k, k + 1, [Tok(tuple(seg))]) for k, e in enumerate(ents) if e[1] == total]
+            cands += [(k, k + 1, [Tok(tuple(seg))]) for k, e in enumerate(ents) if e[1] == -1]
+        if len(seg) == 1 and isinstance(seg[0], Tok) and seg[0].plain:
+            axes = seg[0].axes
+            us = [sizes[a] for a in axes]
+            cands += [
+                (k, k + len(axes), list(axes))
+                for k in range(len(ents) - len(axes) + 1)
+                if [e[1] for e in ents[k : k + len(axes)]] == us
+            ]
+    for k0, k1, labels in cands:
+        gaps = _gap_labels(lay[: sp[0]], lay[sp[-1] + 1 :], ents[:k0], ents[k1:])
+        if gaps is not None:
+            return gaps[0] + labels + gaps[1], ""
+    return None, _split_reason(seg, ents, sizes)
+
+
+def _split_reason(seg: Sequence[Any], ents: Sequence[tuple[Any, Any]], sizes: Sequence[Any]) -> str:
+    for x in seg:
+        n = sizes[x] if isinstance(x, int) else None
+        if not isinstance(n, int):
+            continue
+        for k in range(len(ents) - 1):
+            a, b = ents[k][1], ents[k + 1][1]
+            if isinstance(a, int) and isinstance(b, int) and a > 1 and b > 1 and a * b == n:
+                return f"splits spatial axis S{x} ({n}) into {a} x {b}"
+    return ""

@@ -20,7 +20,19 @@ from .._display import term_text
 from ..errors import RfsymError
 from ..layers import Conv, ConvTranspose, Identity, Pool, Upsample
 from ._base import integer_scales, make_layer, size_scales, whole
-from ._graphbuild import CONST, Builder, Value, _layout, _reshape_labels, _show_layout, _standard, _with_layout
+from ._graphbuild import (
+    CONST,
+    Builder,
+    Tok,
+    Value,
+    _layout,
+    _reshape_labels,
+    _show_layout,
+    _with_layout,
+    is_spatial,
+    token_count,
+    token_reshape,
+)
 
 __all__ = ["META", "CONST", "Value", "_Importer", "_Split", "canon", "flat_args"]
 
@@ -34,10 +46,29 @@ META = _Meta()
 
 @dataclass(frozen=True)
 class _Dim:
-    """One entry of a feature map's ``size()`` under torch.fx: which axis it measures (``"b"``, ``"c"`` or a spatial
-    axis), so that a later ``view``/``reshape`` knows where the spatial axes went."""
+    """One entry of a feature map's ``size()`` under torch.fx: which axis it measures (``"b"``, ``"c"``, a spatial
+    axis or a token axis), so that a later ``view``/``reshape`` knows where the spatial axes went; ``size``: its
+    length when the importer knows it (spatial and token axes at a numeric input size), else None."""
 
     label: Any
+    size: Any = None
+
+
+@dataclass(frozen=True)
+class _Shaped:
+    """A constant tensor of a known shape that torch.fx only sees as a proxy (a class token ``expand``-ed)."""
+
+    shape: tuple[int, ...]
+
+
+#: Arithmetic on sizes (``h // p``, ``n_h * n_w``) that gives a number when every operand is one.
+_SIZE_ARITH = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "floordiv": lambda a, b: a // b if b else None,
+    "mod": lambda a, b: a % b if b else None,
+}
 
 
 _UNARY = {
@@ -355,8 +386,7 @@ class _Importer:
 
     def _m_attention(self, c: _ModCall) -> Any:
         """Attention over all positions: a global operation (the output and the attention weights)."""
-        out = self.b.whole(c.path, replace(c.src, dims=None, flat=True), c.what + ", attention over all positions")
-        return (replace(out, dims=c.src.dims, flat=c.src.flat), CONST)
+        return (self._over_tokens(c.path, c.src, c.what + ", attention over all positions"), CONST)
 
     # -- shared by modules and functions ---------------------------------------
     def _expect_map(self, src: Value, where: str) -> None:
@@ -420,14 +450,18 @@ class _Importer:
         start, end = _dim(whole(start, where), rank), _dim(whole(end, where), rank)
         if not 0 <= start <= end < rank:
             return src if start > end else _raise(f"{where}: flattening dims {start}..{end} of {rank}")
+        if start == end:
+            return src
         merged = lay[start : end + 1]
         spatial = {x for x in merged if isinstance(x, int)}
-        if not spatial and "f" not in merged:
+        if not any(is_spatial(x) for x in merged):
             label = "b" if start == 0 else "c"
             return _with_layout(src, (*lay[:start], label, *lay[end + 1 :]), self.nd)
         if spatial != {x for x in lay if isinstance(x, int)}:
             raise RfsymError(f"{where}: flattening dims {start}..{end} keeps some spatial axes apart; not supported")
-        return _with_layout(src, (*lay[:start], "f", *lay[end + 1 :]), self.nd)
+        # Only the spatial axes: one token axis, row-major; with channels too: the flattened map of a head.
+        folded: Any = Tok(tuple(merged)) if all(isinstance(x, int) for x in merged) else "f"
+        return _with_layout(src, (*lay[:start], folded, *lay[end + 1 :]), self.nd)
 
     def linear(self, path: str, src: Value, where: str, what: str) -> Value:
         if not isinstance(src, Value) or not src.is_map:
@@ -435,6 +469,8 @@ class _Importer:
         last = _layout(src, self.nd)[-1]
         if last == "f":
             return self.b.whole(path, src, what, mode="conv", flat=True)
+        if isinstance(last, Tok):  # mixing the tokens (MLP-Mixer's token MLP): every output reads every position
+            return self._over_tokens(path, src, what + " over the tokens")
         if last in ("b", "c"):  # channels last: one position at a time
             return src
         if all(n == 1 for n in self.b.sizes(src)):
@@ -444,18 +480,30 @@ class _Importer:
         )
 
     def pad(self, path: str, src: Value, pad: Any, where: str, what: str) -> Value:
+        """``F.pad``: torch lists the last tensor axis first; on a permuted map (channels last) by the layout."""
         pad = tuple(whole(p, f"{where}: padding") for p in pad)
-        if len(pad) % 2 or len(pad) // 2 > self.nd:
-            raise RfsymError(f"{where}: padding {pad!r} does not fit {self.nd} spatial axes")
+        lay = _layout(src, self.nd)
+        if len(pad) % 2 or len(pad) // 2 > len(lay):
+            raise RfsymError(f"{where}: padding {pad!r} does not fit a tensor of {len(lay)} axes")
         pairs = [(0, 0)] * self.nd
-        for i in range(len(pad) // 2):  # torch lists the last axis first
-            pairs[self.nd - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+        for i in range(len(pad) // 2):
+            label, pair = lay[len(lay) - 1 - i], (pad[2 * i], pad[2 * i + 1])
+            if isinstance(label, int):
+                pairs[label] = pair
+            elif pair != (0, 0):
+                raise RfsymError(
+                    f"{where}: padding {pad!r} pads axis {len(lay) - 1 - i} of {_show_layout(lay)}, "
+                    "which is not a spatial axis; not supported"
+                )
+        plain = replace(src, dims=None)
         if any(p < 0 for pr in pairs for p in pr):
             if any(p > 0 for pr in pairs for p in pr):
                 raise RfsymError(f"{where}: padding {pad!r} both pads and crops; not supported")
-            return self.crop(path, src, [(-a, -e, 1) for a, e in pairs], where, what)
-        lay = make_layer(where, Conv, kernel=_pk([1] * self.nd), padding=_pads(pairs))
-        return self.b.layer(path, lay, src, what + ", padding only")
+            out = self.crop(path, plain, [(-a, -e, 1) for a, e in pairs], where, what)
+        else:
+            lay_ = make_layer(where, Conv, kernel=_pk([1] * self.nd), padding=_pads(pairs))
+            out = self.b.layer(path, lay_, plain, what + ", padding only")
+        return replace(out, dims=src.dims, flat=src.flat)
 
     # -- functions -------------------------------------------------------------
     def function(self, name: str, fname: str, args: Sequence[Any], kwargs: dict[str, Any], where: str) -> Any:
@@ -465,7 +513,7 @@ class _Importer:
             return self._meta(op, args)
         maps = [a for a in flat_args(args, kwargs) if isinstance(a, Value) and a.is_map]
         if not maps:
-            return args[0][args[1]] if op == "getitem" and isinstance(args[0], (tuple, list)) else CONST
+            return _no_map(op, args)
         handler = FUNCTIONS.get(op)
         if handler is None:
             module = name.rsplit(".", 1)[0] if "." in name else ""
@@ -485,7 +533,8 @@ class _Importer:
         if op in ("dim", "ndimension"):
             return len(lay)
         if op == "size" or (op == "getattr" and len(args) > 1 and args[1] == "shape"):
-            dims = tuple(_Dim(x) for x in lay)
+            sizes = None if src.pure else self.b.sizes(src)  # a global value's map size is not its tensor's
+            dims = tuple(_Dim(x, _label_size(x, sizes)) for x in lay)
             if op == "size" and len(args) > 1 and isinstance(args[1], int):
                 return dims[args[1]]
             return dims
@@ -564,10 +613,35 @@ class _Importer:
     def _f_cat(self, c: _Call) -> Value:
         dim = c.arg(1, "dim", 0)
         lay = _layout(c.src, self.nd)
-        if lay[_dim(dim, len(lay))] != "c":
-            raise c.fail(f"concatenation along dim {dim} is not along channels; not supported")
         tensors = list(c.args[0]) if c.args else list(c.kwargs.get("tensors", ()))
-        return self.b.merge(c.name, "concat", [t for t in tensors if isinstance(t, Value)], c.fname)
+        d = _dim(whole(dim, c.where), len(lay))
+        if isinstance(lay[d], Tok):
+            return self._cat_tokens(c, tensors, d)
+        if lay[d] != "c":
+            raise c.fail(f"concatenation along dim {dim} is not along channels; not supported")
+        return self._merge(c, "concat", [t for t in tensors if isinstance(t, Value)])
+
+    def _cat_tokens(self, c: _Call, tensors: list[Any], d: int) -> Value:
+        """Constant tokens (a class token, register tokens) concatenated before or after the spatial ones."""
+        maps = [i for i, t in enumerate(tensors) if isinstance(t, Value) and t.is_map]
+        if len(maps) != 1:
+            raise c.fail("concatenating two token maps along the tokens is not supported")
+        at = maps[0]
+
+        def count(ts: list[Any]) -> int | None:
+            ns = [int(t.shape[d]) for t in ts if hasattr(t, "shape") and len(t.shape) > d]
+            return sum(ns) if len(ns) == len(ts) else None
+
+        tok: Tok = _layout(c.src, self.nd)[d]
+        lead, trail = count(tensors[:at]), count(tensors[at + 1 :])
+        new = Tok(
+            tok.axes,
+            None if lead is None or tok.lead is None else tok.lead + lead,
+            None if trail is None or tok.trail is None else tok.trail + trail,
+        )
+        lay = list(_layout(c.src, self.nd))
+        lay[d] = new
+        return _with_layout(tensors[at], lay, self.nd)
 
     def _f_flatten(self, c: _Call) -> Any:
         return self.flatten(c.src, c.arg(1, "start_dim", 0), c.arg(2, "end_dim", -1), c.where)
@@ -578,15 +652,24 @@ class _Importer:
             shape = shape[0]
         src, nd = c.src, self.nd
         lay = _layout(src, nd)
-        if not any(isinstance(x, int) for x in lay):  # already flat: stays flat
+        if not any(isinstance(x, (int, Tok)) for x in lay):  # already flat: stays flat
             return src
-        labels = _reshape_labels(lay, list(shape), self.b.sizes(src), nd)
+        sizes = self.b.sizes(src)
+        labels = _reshape_labels(lay, list(shape), sizes, nd)
+        if labels is not None:
+            return _with_layout(src, labels, nd)
+        labels, why = token_reshape(lay, list(shape), sizes)
         if labels is not None:
             return _with_layout(src, labels, nd)
         if len(shape) == 2:
             return _with_layout(src, ("b", "f"), nd)
-        if len(shape) == 3 and lay == _standard(nd) and _is_batch(shape[0]) and _is_rest(shape[2], self.b.sizes(src)):
-            return _with_layout(src, ("b", "c", "f"), nd)  # (N, C, H*W): tokens
+        if why:
+            raise c.fail(
+                f"reshaping a feature map of layout {_show_layout(lay)} to {len(shape)} axes mixes its spatial axes: "
+                f"it {why}, a window or grid partition (windowed attention as in Swin or MaxViT: each unit's field "
+                "then depends on its position in the window, which rfsym's per-layer recurrence does not describe) "
+                "or a space-to-depth written as view/permute/view (nn.PixelUnshuffle is supported); not supported"
+            )
         raise c.fail(
             f"reshaping a feature map of layout {_show_layout(lay)} to {len(shape)} axes mixes its spatial axes; "
             f"not supported{_hint(_module_of(c.name))}"
@@ -637,12 +720,17 @@ class _Importer:
 
     def _f_attention(self, c: _Call) -> Value:
         """``scaled_dot_product_attention``: every query reads every key: a global operation."""
-        out = self.b.whole(c.name, replace(c.src, dims=None, flat=True), c.fname + ", attention over all positions")
-        return replace(out, dims=c.src.dims, flat=c.src.flat)
+        out = self._over_tokens(c.name, c.src, c.fname + ", attention over all positions")
+        return replace(out, glob=out.glob.union(*(m.glob for m in c.maps)))
+
+    def _over_tokens(self, name: str, src: Value, what: str) -> Value:
+        """An operation over all positions (attention, a token-mixing MLP): global, the layout kept."""
+        out = self.b.whole(name, replace(src, dims=None, flat=True), what)
+        return replace(out, dims=src.dims, flat=src.flat)
 
     def _f_max_min(self, c: _Call) -> Value:
         if len(c.maps) > 1:  # element-wise maximum of two feature maps
-            return self.b.merge(c.name, "add", c.maps, c.fname)
+            return self._merge(c, "add", c.maps)
         return self._f_reduce(c)
 
     def _f_stack(self, c: _Call) -> Value:
@@ -651,7 +739,7 @@ class _Importer:
         maps = [t for t in tensors if isinstance(t, Value) and t.is_map]
         lay = list(_layout(c.src, self.nd))
         d = _dim(whole(c.arg(1, "dim", 0), c.where), len(lay) + 1)
-        if any(isinstance(x, int) or x == "f" for x in lay[:d]):
+        if any(is_spatial(x) for x in lay[:d]):
             raise c.fail(f"stacking along dim {d} puts a new axis among the spatial ones; not supported")
         if any(m.dims != c.src.dims or m.flat != c.src.flat for m in maps):
             raise c.fail("stacked feature maps differ in layout; not supported")
@@ -670,7 +758,7 @@ class _Importer:
             if dim is None
             else {_dim(d, rank) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
         )
-        spatial = {i for i, x in enumerate(lay) if isinstance(x, int) or x == "f"}
+        spatial = {i for i, x in enumerate(lay) if is_spatial(x)}
         keep = bool(
             c.kwargs["keepdim"] if "keepdim" in c.kwargs else c.arg(3 if c.op == "norm" else 2, "keepdim", False)
         )
@@ -688,7 +776,10 @@ class _Importer:
     def _f_softmax(self, c: _Call) -> Value:
         dim = c.arg(1, "dim", None)
         lay = _layout(c.src, self.nd)
-        if dim is None or lay[_dim(dim, len(lay))] not in ("b", "c"):
+        label = None if dim is None else lay[_dim(whole(dim, c.where), len(lay))]
+        if isinstance(label, Tok) or label == "f":  # normalised over every position: each output reads them all
+            return self._over_tokens(c.name, c.src, c.fname + " over all positions")
+        if label not in ("b", "c"):
             raise c.fail(f"softmax over dim {dim} mixes a spatial axis; not supported")
         return c.src
 
@@ -698,9 +789,51 @@ class _Importer:
     def _f_split(self, c: _Call) -> _Split:
         dim = c.arg(1 if c.op == "unbind" else 2, "dim", 0)
         lay = _layout(c.src, self.nd)
-        if lay[_dim(dim, len(lay))] != "c":
+        d = _dim(whole(dim, c.where), len(lay))
+        if lay[d] != "c":
             raise c.fail(f"splitting along dim {dim} is not along channels; not supported")
+        if c.op == "unbind":  # the pieces lose that axis
+            return _Split(_with_layout(c.src, [x for k, x in enumerate(lay) if k != d], self.nd))
         return _Split(c.src)
+
+    def _f_matmul(self, c: _Call) -> Value:
+        """A product of two feature maps: over positions when both carry them (attention by hand), else a gate."""
+        a, b = (c.arg(k, key, None) for k, key in ((0, "input"), (1, "other")))
+        if not (isinstance(a, Value) and a.is_map and isinstance(b, Value) and b.is_map):
+            return self._f_linear(c)
+        la, lb = _layout(a, self.nd), _layout(b, self.nd)
+        tail = lb[-1] if is_spatial(lb[-1]) else "c"
+        if not (any(is_spatial(x) for x in la) and any(is_spatial(x) for x in lb)):
+            out = self.b.merge(c.name, "add", [a, b], c.fname)  # weights that see what they see, applied per token
+            base = a if any(is_spatial(x) for x in la) else b
+            lay = list(la[:-1]) + [tail] if base is a else [*lb]
+            return _with_layout(replace(out, dims=base.dims, flat=base.flat), lay, self.nd)
+        out = self.b.whole(
+            c.name, replace(a, dims=None, flat=True), c.fname + " of two feature maps, over all positions (attention)"
+        )
+        out = replace(out, dims=a.dims, flat=a.flat, glob=out.glob | b.glob)
+        return _with_layout(out, [*la[:-1], tail], self.nd)
+
+    def _f_patch_merging(self, c: _Call) -> Value:
+        """torchvision's ``_patch_merging_pad`` (Swin's patch merging, one call under torch.fx): pad H and W to even
+        sizes, then ``cat(x[..., 0::2, 0::2, :], x[..., 1::2, 0::2, :], ...)`` on channels: every output pixel reads
+        one 2x2 block, a window 2 with stride 2 (a space-to-depth, as PixelUnshuffle(2))."""
+        lay = _layout(c.src, self.nd)
+        if self.nd != 2 or list(lay[-3:]) != [0, 1, "c"]:
+            raise c.fail(f"patch merging of a map of layout {_show_layout(lay)}; (..., S0, S1, C) expected")
+        h, w = self.b.sizes(c.src)
+        if not (isinstance(h, int) and isinstance(w, int)):
+            raise c.fail("patch merging of a map of symbolic size is not supported")
+        x = self.pad(c.name, c.src, (0, 0, 0, w % 2, 0, h % 2), c.where, c.fname)
+        lay_ = make_layer(c.where, Conv, kernel=[2, 2], stride=[2, 2])
+        out = self.b.layer(c.name, lay_, replace(x, dims=None), c.fname + ", 2x2 blocks to channels")
+        return replace(out, dims=x.dims, flat=x.flat)
+
+    def _f_windowed(self, c: _Call) -> Value:
+        raise c.fail(
+            "attention inside (shifted) windows of the token map: each unit's field depends on its position in "
+            "the window, which rfsym's per-layer recurrence does not describe; not supported (docs/models.md)"
+        )
 
     def _f_getitem(self, c: _Call) -> Any:
         """Indexing: channels pass; slices along a spatial axis crop (and stride) the map."""
@@ -719,8 +852,15 @@ class _Importer:
         sizes = self.b.sizes(c.src)
         cuts = [(0, 0, 1)] * self.nd
         keep = []
+        extra = False  # an extra token (the class token) selected
         for pos, label in enumerate(lay):
             i = idx[pos] if pos < len(idx) else slice(None)
+            if isinstance(label, Tok):
+                picked, only_extra = self._index_tokens(c, label, i, sizes)
+                extra = extra or only_extra
+                if picked is not None:
+                    keep.append(picked)
+                continue
             if not isinstance(label, int):
                 if label == "f" and i != slice(None):
                     raise c.fail("indexing the flattened spatial axis of a feature map (one token) is not supported")
@@ -744,10 +884,61 @@ class _Importer:
             if all(cut == (0, 0, 1) for cut in cuts)
             else self.crop(c.name, replace(c.src, dims=None), cuts, c.where, "slice")
         )
+        if extra:
+            return _with_layout(self._extra_token(c), keep, self.nd)
         return _with_layout(out, keep, self.nd)
 
+    def _index_tokens(self, c: _Call, tok: Tok, i: Any, sizes: Sequence[Any]) -> tuple[Any, bool]:
+        """Indexing a token axis: (the label of what is kept or None when the axis goes, only extra tokens kept).
+
+        One extra token (``x[:, 0]``, the class token) drops the axis; a slice of extra tokens only keeps a
+        non-spatial axis; a slice that keeps every spatial token keeps the token axis with fewer extras.
+        """
+        if i == slice(None):
+            return tok, False
+        if c.src.pure:  # a global value: every token sees the whole input whichever are kept
+            return (tok, False) if isinstance(i, slice) else (None, False)
+        n = token_count(tok, sizes)
+        lead, trail = tok.lead, tok.trail
+        if n is not None and isinstance(i, int) and not isinstance(i, bool):
+            k = i + n if i < 0 else i
+            if 0 <= k < lead or n - trail <= k < n:  # type: ignore[operator]
+                return None, True
+            raise c.fail(f"indexing token {i} of {_show_layout([tok])} selects one position; not supported")
+        if n is not None and isinstance(i, slice) and all(v is None or isinstance(v, int) for v in (i.start, i.stop)):
+            a, b, step = i.indices(n)
+            end = n - trail  # type: ignore[operator]  # one past the last spatial token
+            if b <= a or (step > 0 and (b <= lead or a >= end)):  # type: ignore[operator]
+                return "c", True  # extra tokens only (or none)
+            if step == 1 and a <= lead and end <= b:  # type: ignore[operator]
+                return Tok(tok.axes, lead - a, trail - (n - b)), False  # type: ignore[operator]
+        raise c.fail(
+            f"indexing the token axis {_show_layout([tok])} with {i!r} keeps some positions only; not supported"
+        )
+
+    def _extra_token(self, c: _Call) -> Value:
+        """An extra token (ViT's class token): it reads the input only through the global operations before it."""
+        src = c.src
+        if src.pure:
+            return src
+        if not src.glob:
+            return CONST  # a constant token that no operation over all tokens has reached
+        name = f"{_module_of(c.name)}.class_token" if "." in c.name else "class_token"
+        out = self.b.whole(name, replace(src, dims=None, flat=True), c.fname + ", the class token", own=False)
+        return replace(out, dims=src.dims, flat=src.flat)
+
     def _f_elementwise(self, c: _Call) -> Value:
-        return c.src if len(c.maps) == 1 else self.b.merge(c.name, "add", c.maps, c.fname)
+        return c.src if len(c.maps) == 1 else self._merge(c, "add", c.maps)
+
+    def _merge(self, c: _Call, kind: str, maps: list[Value]) -> Value:
+        """A merge that keeps its inputs' layout (channels-last maps, tokens) when the local ones agree on it."""
+        out = self.b.merge(c.name, kind, maps, c.fname)
+        local = [m for m in maps if m.is_map and not m.pure] or [m for m in maps if m.is_map]
+        layouts = {(m.dims, m.flat) for m in local}
+        if out.is_map and len(layouts) == 1:
+            dims, flat = layouts.pop()
+            return replace(out, dims=dims, flat=flat)
+        return out
 
     def _f_unary(self, c: _Call) -> Value:
         return c.src
@@ -779,7 +970,10 @@ def _function_table() -> dict[str, _Handler]:
         (("mean", "amax", "amin", "sum", "logsumexp", "nanmean", "norm", "std", "var"), I._f_reduce),
         (("stack",), I._f_stack),
         (("softmax", "log_softmax", "softmin"), I._f_softmax),
-        (("linear", "matmul", "mm", "addmm"), I._f_linear),
+        (("matmul", "bmm"), I._f_matmul),
+        (("linear", "mm", "addmm"), I._f_linear),
+        (("shifted_window_attention", "shifted_window_attention_3d"), I._f_windowed),
+        (("patch_merging_pad",), I._f_patch_merging),
         (("chunk", "split", "tensor_split", "unbind"), I._f_split),
         (("getitem",), I._f_getitem),
         ((*sorted(_BINARY), "where", "lerp", "addcmul", "addcdiv"), I._f_elementwise),
@@ -869,17 +1063,6 @@ def _raise(msg: str) -> Any:
     raise RfsymError(msg)
 
 
-def _is_batch(v: Any) -> bool:
-    return (isinstance(v, _Dim) and v.label == "b") or v in (1, -1)
-
-
-def _is_rest(v: Any, sizes: Sequence[Any]) -> bool:
-    """A reshape entry that holds every spatial axis: -1 or their product."""
-    import math
-
-    return v == -1 or (isinstance(v, int) and all(isinstance(n, int) for n in sizes) and v == math.prod(sizes))
-
-
 class _Split:
     """The pieces of a feature map split along channels (each has the same receptive field)."""
 
@@ -934,3 +1117,56 @@ def _upsample(size: Any, scale: Any, mode: Any, sizes: Sequence[int], nd: int, w
     else:
         scales = integer_scales(scale if isinstance(scale, (list, tuple)) else (scale,) * nd, where)
     return make_layer(where, Upsample, scale=_pk(scales), mode=str(mode))
+
+
+def _label_size(label: Any, sizes: Sequence[Any] | None) -> Any:
+    if sizes is None:
+        return None
+    if isinstance(label, int):
+        n = sizes[label]
+        return n if isinstance(n, int) else None
+    return token_count(label, sizes) if isinstance(label, Tok) else None
+
+
+def _size_value(v: Any) -> Any:
+    if isinstance(v, _Dim):
+        return v.size
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _no_map(op: str, args: Sequence[Any]) -> Any:
+    """A call none of whose arguments is a feature map: an item of a tuple, size arithmetic, a constant's shape."""
+    if op == "getitem" and args and isinstance(args[0], (tuple, list)):
+        return args[0][args[1]]
+    if op in _SIZE_ARITH and len(args) == 2:
+        a, b = (_size_value(x) for x in args)
+        if a is not None and b is not None:
+            return _SIZE_ARITH[op](a, b)
+    if op in _SHAPE_OPS and args and hasattr(args[0], "shape"):
+        return _constant_shape(op, args)
+    return CONST
+
+
+#: Operations on a constant (a class token) whose result's shape the importer follows under torch.fx.
+_SHAPE_OPS = {"expand", "transpose", "permute", "reshape", "view", "unsqueeze", "flatten", "repeat", "contiguous"}
+
+
+def _constant_shape(op: str, args: Sequence[Any]) -> Any:
+    """The shape of a shape operation on a constant, from the same operation on a tensor without data."""
+    import torch
+
+    def num(n: Any) -> Any:
+        if isinstance(n, _Dim):
+            return 1 if n.label == "b" else n.size  # the import's batch is one
+        if isinstance(n, (list, tuple)):
+            return type(n)(num(x) for x in n)
+        return n
+
+    rest = [num(a) for a in args[1:]]
+    if any(n is None for n in rest) or any(isinstance(n, (list, tuple)) and None in n for n in rest):
+        return CONST
+    try:
+        t = torch.empty(tuple(int(n) for n in args[0].shape), device="meta")
+        return _Shaped(tuple(int(n) for n in getattr(t, op)(*rest).shape))
+    except Exception:  # noqa: BLE001 - a shape that does not follow: an unknown constant
+        return CONST

@@ -16,15 +16,21 @@ memory is read through its own ``get_config()``.  Sequential and functional mode
 * ``ZeroPadding``, ``Cropping``, ``UpSampling`` 1D/2D/3D: padding layer, crop, :class:`rfsym.Upsample`;
 * ``Add``, ``Subtract``, ``Multiply``, ``Average``, ``Maximum``, ``Minimum`` and ``Concatenate``
   (along the channels): merges;
-* activations, normalisation, dropout, noise, ``Rescaling``: pass-through.
+* activations, normalisation, dropout, noise, ``Rescaling``: pass-through;
+* ``Reshape``/``Permute`` that keep every spatial axis whole and in order (channel shuffles, channels
+  first and back): the map's layout is followed, and each window layer checks that the layout is the
+  one its ``data_format`` reads;
+* a Sequential or functional model used as a layer: its layers, named ``outer/inner/...``;
+* a layer called on several tensors (shared weights): one node per call, ``name``, ``name@1``, ...
 
-Anything else is an error naming the layer and its class.
+Anything else is an error naming the layer and its class (or the field that mixes spatial axes).
 """
 
 from __future__ import annotations
 
 import json
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +38,7 @@ from .._display import term_text
 from ..errors import RfsymError
 from ..layers import Conv, ConvTranspose, Pool, Upsample
 from ._base import expand_passthrough, input_sizes, make_layer, whole
-from ._graphbuild import CONST, Builder, Value, global_paths
+from ._graphbuild import CONST, Builder, Value, _reshape_labels, _show_layout, global_paths
 
 __all__ = ["from_keras", "global_paths", "read_keras_config"]
 
@@ -67,6 +73,11 @@ _MERGE = {"Add": "add", "Subtract": "add", "Multiply": "add", "Average": "add", 
 _CONV = {"Conv1D", "Conv2D", "Conv3D", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D"}
 _POOL = {f"{k}Pooling{d}D": k for k in ("Max", "Average") for d in "123"}
 _GLOBAL = {f"Global{k}Pooling{d}D": k for k in ("Max", "Average") for d in "123"}
+_TRANSPOSED = {f"Conv{d}DTranspose" for d in "123"}
+#: Layers that read their input through its data format's spatial axes (windows, padding, cropping, upsampling).
+_SPATIAL = (
+    _CONV | set(_POOL) | _TRANSPOSED | {f"{k}{d}D" for k in ("ZeroPadding", "Cropping", "UpSampling") for d in "123"}
+)
 
 
 def read_keras_config(path: Any) -> dict[str, Any]:
@@ -105,7 +116,19 @@ def _pk(vals: list[Any]) -> Any:
     return vals[0] if len(vals) == 1 else vals
 
 
+_MODELS = {"Sequential", "Functional", "Model"}
+#: Pass-through layers whose ``axis`` must not be a spatial one (a softmax or a norm over positions).
+_AXIS_PASS = {"Softmax", "LayerNormalization", "UnitNormalization"}
+
+
 class _Import:
+    """One import: the builder, the pass-through names, and the layout of the model's feature maps.
+
+    Layouts (see :mod:`rfsym.io._graphbuild`): one label per tensor axis, ``"b"`` batch, ``"c"`` a
+    non-spatial axis, ``"f"`` flattened spatial axes, an int a spatial axis.  A value's ``dims`` of
+    None is the layout of the model's data format (``(N, *spatial, C)`` for ``channels_last``).
+    """
+
     def __init__(self, name: str, sizes: tuple[int, ...], skip: set[str]) -> None:
         self.nd = len(sizes)
         self.b = Builder(name=name, input=sizes, source=term_text(name))
@@ -115,38 +138,135 @@ class _Import:
     def where(self, layer: dict[str, Any]) -> str:
         return f"{self.b.source}: {term_text(layer.get('name', '?'))} ({term_text(layer.get('class_name', '?'))})"
 
-    def layer(self, layer: dict[str, Any], srcs: list[Any]) -> Any:
-        """One Keras layer applied to its inputs: the rfsym value of its output."""
+    # -- layouts ------------------------------------------------------------
+    def standard(self, fmt: Any) -> tuple[Any, ...]:
+        sp = tuple(range(self.nd))
+        return ("b", "c", *sp) if fmt == "channels_first" else ("b", *sp, "c")
+
+    def layout(self, v: Value) -> tuple[Any, ...]:
+        if v.dims is not None:
+            return v.dims
+        return ("b", "f") if v.flat else self.standard(self.first_format)
+
+    def with_layout(self, v: Value, dims: Any) -> Value:
+        dims = tuple(dims)
+        flat = "f" in dims
+        plain = dims == self.standard(self.first_format) or (flat and dims == ("b", "f"))
+        return replace(v, dims=None if plain else dims, flat=flat)
+
+    def _expect(self, src: Value, cfg: dict[str, Any], where: str) -> str:
+        """The layer's data format, after checking that the map has that layout (spatial axes where it looks)."""
+        fmt = str(cfg.get("data_format") or self.first_format)
+        lay = self.layout(src)
+        if lay != self.standard(fmt):
+            raise RfsymError(
+                f"{where}: data_format {fmt!r} expects {_show_layout(self.standard(fmt))} but the map was permuted "
+                f"or reshaped to {_show_layout(lay)}; not supported"
+            )
+        return fmt
+
+    def _axis_label(self, src: Value, axis: Any, where: str, key: str = "axis") -> Any:
+        lay = self.layout(src)
+        try:
+            a = int(axis)
+        except (TypeError, ValueError):
+            raise RfsymError(f"{where}: {key} {axis!r} is not an axis") from None
+        if not -len(lay) <= a < len(lay):
+            raise RfsymError(f"{where}: {key} {axis!r} does not exist in a {_show_layout(lay)} map")
+        return lay[a]
+
+    # -- one layer ----------------------------------------------------------
+    def layer(self, layer: dict[str, Any], srcs: list[Any], name: str) -> Any:
+        """One Keras layer (``name``: its path, ``outer/inner/...``) applied to its inputs: its output value."""
         cls, cfg = layer.get("class_name"), layer.get("config") or {}
-        name = str(layer.get("name") or cfg.get("name"))
         where = self.where({"name": name, "class_name": cls})
         maps = [s for s in srcs if isinstance(s, Value) and s.is_map]
         if not maps:
             return CONST
         src = maps[0]
-        if name in self.skip or cls in _PASS:
+        if _base_name(name) in self.skip or name in self.skip:
+            return src
+        if cls in _PASS:
+            if cls in _AXIS_PASS and not src.pure:
+                axes = cfg.get("axis", -1)
+                for ax in axes if isinstance(axes, (list, tuple)) else [axes]:
+                    if isinstance(self._axis_label(src, ax, where), int):
+                        raise RfsymError(f"{where}: axis {axes!r} is a spatial axis (statistics over positions)")
             return src
         if cls in _MERGE or cls == "Concatenate":
-            if cls == "Concatenate" and not self._channel_axis(cfg.get("axis", -1), cfg):
-                raise RfsymError(f"{where}: concatenation along axis {cfg.get('axis')} is not along channels")
-            return self.b.merge(name, "concat" if cls == "Concatenate" else _MERGE[cls], maps, cls)
+            return self._merge(cls, cfg, name, where, maps)
         if cls in _GLOBAL:
-            return self.b.whole(name, src, cls, mode="max" if _GLOBAL[cls] == "Max" else "avg", flat=True)
+            if not src.pure:
+                self._expect(src, cfg, where)
+            out = self.b.whole(name, src, cls, mode="max" if _GLOBAL[cls] == "Max" else "avg", flat=True)
+            return replace(out, dims=None)
         if cls == "Flatten":
             return Value(src.node, flat=True, glob=src.glob, pure=src.pure)
+        if cls in ("Reshape", "Permute"):
+            return src if src.pure else self._rearrange(cls, cfg, name, where, src)
         if cls == "Dense":
-            return self.b.whole(name, src, cls, mode="conv", flat=True) if src.flat else src
+            if src.flat:
+                return self.b.whole(name, src, cls, mode="conv", flat=True)
+            if not src.pure and isinstance(self.layout(src)[-1], int):
+                raise RfsymError(
+                    f"{where}: acts on the last axis, a spatial axis of the {_show_layout(self.layout(src))} map"
+                )
+            return src
         if src.flat and not src.pure:
             raise RfsymError(f"{where}: applied after the spatial axes were flattened; not supported")
         if src.pure:
             return src  # inside a global branch: stays global
-        return self._spatial(cls, cfg, name, where, src)
+        fmt = self._expect(src, cfg, where) if cls in _SPATIAL else self.first_format
+        out = self._spatial(cls, cfg, name, where, src)
+        return out if fmt == self.first_format else self.with_layout(out, self.standard(fmt))
 
-    def _channel_axis(self, axis: Any, cfg: dict[str, Any]) -> bool:
-        rank = self.nd + 2
-        fmt = cfg.get("data_format") or self.first_format
-        a = int(axis) % rank
-        return a == (1 if fmt == "channels_first" else rank - 1)
+    def _merge(self, cls: Any, cfg: dict[str, Any], name: str, where: str, maps: list[Value]) -> Value:
+        lays = {self.layout(m) for m in maps if not m.pure}
+        if len(lays) > 1:
+            shown = ", ".join(_show_layout(x) for x in sorted(lays, key=str))
+            raise RfsymError(f"{where}: merges maps of different layouts ({shown}); not supported")
+        lay = lays.pop() if lays else None
+        if cls == "Concatenate" and lay is not None and self._axis_label(maps[0], cfg.get("axis", -1), where) != "c":
+            raise RfsymError(f"{where}: concatenation along axis {cfg.get('axis')} is not along channels")
+        out = self.b.merge(name, "concat" if cls == "Concatenate" else _MERGE[cls], maps, cls)
+        return out if lay is None or not out.is_map else self.with_layout(out, lay)
+
+    def _rearrange(self, cls: Any, cfg: dict[str, Any], name: str, where: str, src: Value) -> Value:
+        """Reshape/Permute that only rearrange non-spatial axes (a channel shuffle, channels first/last)."""
+        lay = self.layout(src)
+        hint = (
+            f" (only reshapes and permutations that keep every spatial axis whole and in order are followed; "
+            f"if it does not change the receptive field, declare it pass-through: passthrough=[{term_text(name)!r}], "
+            f"on the command line --passthrough {term_text(name)!r})"
+        )
+        if cls == "Permute":
+            dims = cfg.get("dims")
+            if not isinstance(dims, (list, tuple)) or sorted(_ints(dims)) != list(range(1, len(lay))):
+                raise RfsymError(f"{where}: dims {dims!r} is not a permutation of the {len(lay) - 1} non-batch axes")
+            new = [lay[0]] + [lay[int(d)] for d in dims]
+            sp = [x for x in new if isinstance(x, int)]
+            if sp != sorted(sp):
+                raise RfsymError(
+                    f"{where}: unsupported layer: dims {tuple(dims)!r} reorders the spatial axes "
+                    f"({_show_layout(lay)} to {_show_layout(new)}){hint}"
+                )
+            return self.with_layout(src, new)
+        target = cfg.get("target_shape")
+        if not isinstance(target, (list, tuple)):
+            raise RfsymError(f"{where}: target_shape {target!r} is not a shape")
+        if "f" in lay and not any(isinstance(x, int) for x in lay):
+            if len(target) == 1:
+                return src  # a flat map stays flat
+        elif len(target) == 1 and set(x for x in lay if isinstance(x, int)) == set(range(self.nd)):
+            return self.with_layout(src, ("b", "f"))  # as Flatten
+        else:
+            labels = _reshape_labels(lay, [None, *target], self.b.sizes(src), self.nd)
+            if labels is not None:
+                return self.with_layout(src, labels)
+        raise RfsymError(
+            f"{where}: unsupported layer: target_shape {tuple(target)!r} mixes the spatial axes of the "
+            f"{_show_layout(lay)} map{hint}"
+        )
 
     def _spatial(self, cls: Any, cfg: dict[str, Any], name: str, where: str, src: Value) -> Value:
         nd = self.nd
@@ -169,7 +289,7 @@ class _Import:
                 mode = "max" if _POOL[cls] == "Max" else "avg"
                 lay = make_layer(where, Pool, kernel=_pk(k), stride=_pk(s), padding=padding, mode=mode)
             return self.b.layer(name, lay, src, str(cls))
-        if cls in (f"Conv{d}DTranspose" for d in "123"):
+        if cls in _TRANSPOSED:
             return self._transpose(cfg, name, where, src)
         if cls in (f"ZeroPadding{d}D" for d in "123"):
             pairs = _pairs(cfg.get("padding", 1), nd, where, "padding")
@@ -297,24 +417,18 @@ def from_keras(model_or_path: Any, input_size: Any = None, *, name: str | None =
     """The rfsym network of a Keras 3 model (a ``.keras`` file, read without keras, or a model in memory).
 
     ``input_size``: one size for every spatial axis or one per axis; default: the model's declared
-    input shape.  ``passthrough``: layer names or patterns to treat as pass-through.
+    input shape.  ``passthrough``: layer names or patterns to treat as pass-through; a layer inside a
+    nested model is ``outer/inner`` (the nested model's layer name, then the inner layer's).
     """
     data, stem = _model_config(model_or_path)
     cfg = data.get("config") or {}
     cls = data.get("class_name")
-    if cls not in ("Sequential", "Functional", "Model") or not isinstance(cfg.get("layers"), list):
+    if cls not in _MODELS or not isinstance(cfg.get("layers"), list):
         raise RfsymError(f"{term_text(stem)}: a {term_text(cls)!r} is not a Sequential or functional Keras model")
     layers = [lay for lay in cfg["layers"] if isinstance(lay, dict)]
     name = name or str(cfg.get("name") or stem)
     shape = _input_shape(cfg, layers)
-    fmt = next(
-        (
-            (lay.get("config") or {}).get("data_format")
-            for lay in layers
-            if (lay.get("config") or {}).get("data_format")
-        ),
-        "channels_last",
-    )
+    fmt = _first_format(layers) or "channels_last"
     if shape is None or len(shape) < 3:
         raise RfsymError(f"{term_text(name)}: the model declares no (batch, *spatial, channels) input shape")
     spatial = shape[2:] if fmt == "channels_first" else shape[1:-1]
@@ -324,53 +438,136 @@ def from_keras(model_or_path: Any, input_size: Any = None, *, name: str | None =
         sizes = tuple(int(v) for v in spatial)
     else:
         sizes, _ = input_sizes(input_size, len(spatial), term_text(name))
-    names = [str(lay.get("name") or (lay.get("config") or {}).get("name")) for lay in layers]
-    imp = _Import(name, sizes, set(expand_passthrough(passthrough, names, what="layer")))
+    imp = _Import(name, sizes, set(expand_passthrough(passthrough, _paths(layers, ""), what="layer")))
     imp.first_format = str(fmt)
-    out = _walk_sequential(imp, layers) if cls == "Sequential" else _walk_functional(imp, cfg, layers)
-    return imp.b.build(out)
+    outs = _walk(imp, cls, cfg, [Value("input")], "", 0)
+    return imp.b.build(next((v for v in outs if isinstance(v, Value) and v.is_map), CONST))
 
 
-def _walk_sequential(imp: _Import, layers: list[dict[str, Any]]) -> Any:
-    value: Any = Value("input")
+#: Most nesting of models inside models.
+MAX_NESTING = 16
+
+
+def _first_format(layers: list[dict[str, Any]]) -> str:
+    """The data format of the first layer (nested models included) that declares one."""
     for lay in layers:
-        if lay.get("class_name") == "InputLayer":
-            continue
-        lay = {**lay, "name": lay.get("name") or (lay.get("config") or {}).get("name")}
-        value = imp.layer(lay, [value])
-    return value
+        c = lay.get("config") or {}
+        if lay.get("class_name") in _MODELS and isinstance(c.get("layers"), list):
+            inner = _first_format([x for x in c["layers"] if isinstance(x, dict)])
+            if inner:
+                return inner
+        elif c.get("data_format"):
+            return str(c["data_format"])
+    return ""
 
 
-def _history(arg: Any, env: dict[str, Any]) -> list[Any]:
-    """The values a node's arguments refer to (``keras_history`` of each Keras tensor)."""
+def _layer_name(lay: dict[str, Any]) -> str:
+    return str(lay.get("name") or (lay.get("config") or {}).get("name"))
+
+
+def _paths(layers: list[dict[str, Any]], prefix: str, depth: int = 0) -> list[str]:
+    """Every layer's path (``outer/inner/...``), nested models and their layers included."""
+    out = []
+    for lay in layers:
+        nm = prefix + _layer_name(lay)
+        out.append(nm)
+        c = lay.get("config") or {}
+        if lay.get("class_name") in _MODELS and isinstance(c.get("layers"), list) and depth < MAX_NESTING:
+            out.extend(_paths([x for x in c["layers"] if isinstance(x, dict)], nm + "/", depth + 1))
+    return out
+
+
+def _base_name(path: str) -> str:
+    """A call's path without its call marks (``shared@1`` is the second call of ``shared``)."""
+    return "/".join(part.split("@", 1)[0] for part in path.split("/"))
+
+
+def _ints(vals: Any) -> list[int]:
+    return [int(v) if isinstance(v, int) and not isinstance(v, bool) else -1 for v in vals]
+
+
+def _walk(imp: _Import, cls: Any, cfg: dict[str, Any], srcs: list[Any], prefix: str, depth: int) -> list[Any]:
+    """The output values of a (nested) model applied to ``srcs``; its layers are named ``prefix + name``."""
+    if depth > MAX_NESTING:
+        raise RfsymError(f"{imp.b.source}: {term_text(prefix)}: models nested more than {MAX_NESTING} deep")
+    layers = [lay for lay in cfg.get("layers") or [] if isinstance(lay, dict)]
+    if cls == "Sequential":
+        value = srcs[0] if srcs else CONST
+        for lay in layers:
+            if lay.get("class_name") != "InputLayer":
+                value = _call(imp, lay, [value], prefix + _layer_name(lay), depth)[0]
+        return [value]
+    return _walk_functional(imp, cfg, layers, srcs, prefix, depth)
+
+
+def _call(imp: _Import, lay: dict[str, Any], srcs: list[Any], path: str, depth: int) -> list[Any]:
+    """One call of a layer: its output values (a nested model may have several)."""
+    c = lay.get("config") or {}
+    if lay.get("class_name") in _MODELS and isinstance(c.get("layers"), list):
+        if _base_name(path) in imp.skip:
+            return [next((s for s in srcs if isinstance(s, Value) and s.is_map), CONST)]
+        return _walk(imp, lay.get("class_name"), c, srcs, path + "/", depth + 1)
+    return [imp.layer(lay, srcs, path)]
+
+
+def _refs(v: Any) -> list[tuple[str, int, int]]:
+    """``input_layers``/``output_layers`` as (layer, node, tensor) triples (one triple or a list of them)."""
+    if not isinstance(v, list) or not v:
+        return []
+    items = [v] if isinstance(v[0], str) else [x for x in v if isinstance(x, (list, tuple)) and x]
+    out = []
+    for x in items:
+        node = x[1] if len(x) > 1 and isinstance(x[1], int) else 0
+        tensor = x[2] if len(x) > 2 and isinstance(x[2], int) else 0
+        out.append((str(x[0]), node, tensor))
+    return out
+
+
+def _tensors(arg: Any) -> list[tuple[str, int, int]]:
+    """The (layer, node, tensor) of each Keras tensor in a node's arguments (``keras_history``), in order."""
     if isinstance(arg, dict):
         hist = (arg.get("config") or {}).get("keras_history")
         if arg.get("class_name") == "__keras_tensor__" and isinstance(hist, list) and hist:
-            return [env.get(str(hist[0]), CONST)]
-        return [v for x in arg.values() for v in _history(x, env)]
+            return _refs(hist)
+        return [t for x in arg.values() for t in _tensors(x)]
     if isinstance(arg, (list, tuple)):
-        return [v for x in arg for v in _history(x, env)]
+        return [t for x in arg for t in _tensors(x)]
     return []
 
 
-def _walk_functional(imp: _Import, cfg: dict[str, Any], layers: list[dict[str, Any]]) -> Any:
-    env: dict[str, Any] = {}
-    inputs = [str(x[0]) for x in cfg.get("input_layers", []) if isinstance(x, (list, tuple)) and x]
+def _history(arg: Any, env: dict[tuple[str, int], list[Any]]) -> list[Any]:
+    """The values a node's arguments refer to."""
+    out = []
+    for layer, node, tensor in _tensors(arg):
+        outs = env.get((layer, node), [])
+        out.append(outs[tensor] if 0 <= tensor < len(outs) else CONST)
+    return out
+
+
+def _walk_functional(
+    imp: _Import, cfg: dict[str, Any], layers: list[dict[str, Any]], srcs: list[Any], prefix: str, depth: int
+) -> list[Any]:
+    """A functional model: each inbound node of a layer is its own call (a shared layer is called on two
+    tensors: two nodes, the second named ``layer@1``); its inputs are ``srcs`` in order."""
+    env: dict[tuple[str, int], list[Any]] = {}
+    inputs = [r[0] for r in _refs(cfg.get("input_layers"))]
+    calls: list[tuple[dict[str, Any], str, int, Any]] = []
     for lay in layers:
-        nm = str(lay.get("name"))
+        nm = _layer_name(lay)
         if lay.get("class_name") == "InputLayer":
-            env[nm] = Value("input") if not inputs or nm == inputs[0] else CONST
+            k = inputs.index(nm) if nm in inputs else (0 if not inputs else len(srcs))
+            env[(nm, 0)] = [srcs[k] if k < len(srcs) else CONST]
             continue
-        nodes = lay.get("inbound_nodes") or []
-        if len(nodes) > 1:
-            raise RfsymError(f"{imp.where(lay)}: a layer called {len(nodes)} times (shared weights) is not supported")
-        srcs = _history(nodes[0], env) if nodes else []
-        env[nm] = imp.layer(lay, srcs)
-    outs = [str(x[0]) for x in cfg.get("output_layers", []) if isinstance(x, (list, tuple)) and x]
-    if not outs and isinstance(cfg.get("output_layers"), list) and cfg["output_layers"]:
-        outs = [str(cfg["output_layers"][0])]
-    for o in outs:
-        v = env.get(o, CONST)
-        if isinstance(v, Value) and v.is_map:
-            return v
-    return CONST
+        calls.extend((lay, nm, k, node) for k, node in enumerate(lay.get("inbound_nodes") or []))
+    # Layers are listed in the order of their first call: a shared layer's later call can need a layer
+    # listed after it.  Each round runs every call whose inputs exist; a reference to nothing is a constant.
+    while calls:
+        ready = [c for c in calls if all((t[0], t[1]) in env for t in _tensors(c[3]))] or calls[:1]
+        for lay, nm, k, node in ready:
+            env[(nm, k)] = _call(imp, lay, _history(node, env), prefix + (nm if k == 0 else f"{nm}@{k}"), depth)
+        calls = [c for c in calls if (c[1], c[2]) not in env]
+    # Keras numbers a nested functional model's nodes from 1 in output_layers (its node 0 is the one that
+    # built it), from 0 in the arguments of later calls (keras/src/models/functional.py, get_config).
+    functional = {_layer_name(lay) for lay in layers if lay.get("class_name") == "Functional"}
+    refs = [(o, node - (o in functional), t) for o, node, t in _refs(cfg.get("output_layers"))]
+    return [(env.get((o, node), [])[t : t + 1] or [CONST])[0] for o, node, t in refs]

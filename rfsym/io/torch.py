@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._bisect import smallest
+from .._display import term_text
 from ..errors import EmptyOutputError, RfsymError
 from ._base import check_run_size, expand_passthrough, input_sizes, one_line, require
 from ._graphbuild import CONST, Value, global_paths
@@ -112,8 +113,13 @@ def _node_name(node: Any, model: Any) -> str:
 def _where(node: Any, model: Any) -> str:
     """``<module path> (call_method view)``: the module whose forward makes the call, and the call."""
     name = _node_name(node, model)
-    path = name.rsplit(".", 1)[0] if "." in name else "<model>"
+    path = name.rsplit(".", 1)[0] if "." in name else _top(model)
     return f"{path} ({node.op} {getattr(node.target, '__name__', node.target)})"
+
+
+def _top(model: Any) -> str:
+    """How refusals name a call in the model's own forward (the top-level module has no path)."""
+    return f"{term_text(type(model).__name__)}.forward"
 
 
 def _pick_output(out: Any) -> Value:
@@ -182,7 +188,7 @@ class _Recorder:
         la, lk = self.look(args), self.look(kwargs)
         if any(isinstance(a, Value) and a.is_map for a in flat_args(la, lk)):
             nm = f"{self.paths[-1]}.{canon(fname)}" if self.paths else canon(fname)
-            where = f"{self.paths[-1] if self.paths else '<model>'} (call {fname})"
+            where = f"{self.paths[-1] if self.paths else _top(self.model)} (call {fname})"
             self.record(result, self.imp.function(nm, fname, la, lk, where))
 
     def _enter_leaf(self, m: Any, args: Any, kwargs: Any = None) -> None:

@@ -20,8 +20,8 @@ from typing import Any
 from .. import _arith as A
 from .._display import term_text
 from ..errors import RfsymError
-from ..layers import AxisState, Conv, Identity, Pool
-from ..network import parse_origin
+from ..layers import AxisState, Conv, Pool
+from ..network import is_pass_through, parse_origin
 from .environments import LINE_CHARS, break_rhs, join_intertext, label, rhs_width
 from .escape import tex_text
 from .printer import RfsymLatexPrinter, _small
@@ -229,7 +229,7 @@ def _unrolled(out: _Rows, net: Any, axis: int, convention: str, origin: Any, nam
     closed form after the nested floors).  Pass-through rows are left out unless ``pass_through``."""
     p = out.p
     table = net.table(convention=convention, origin=origin)
-    rows = [r for r in table.rows[1:] if p._settings["pass_through"] or not isinstance(r.layer, Identity)]
+    rows = [r for r in table.rows[1:] if p._settings["pass_through"] or not is_pass_through(r.layer)]
     numeric = not net.free_symbols
     out.inter(r"Unrolled over the %s of %s:" % (_layers_text(index, str(len(rows))), name))
     for pos, row in enumerate(rows, 1):
@@ -369,7 +369,7 @@ def _geometric_step(net: Any, general: dict[str, Any]) -> tuple[dict[str, Any], 
     if len(net.layers) != 1 or not isinstance(net.layers[0], Repeat):
         return None
     rep = net.layers[0]
-    block = [b for b in rep.block if not isinstance(b, Identity)]
+    block = [b for b in rep.block if not is_pass_through(b)]
     if len(block) != 1 or not isinstance(block[0], (Conv, Pool)):
         return None
     k, s, (pl, pr), d, _ = block[0].axis_params(0)

@@ -27,8 +27,8 @@ from .._display import term_text
 from ..closed_form import derive, general_stack
 from ..errors import RfsymError
 from ..graph import Graph
-from ..layers import AxisState, Conv, Identity, Pool, Repeat
-from ..network import Network, Row
+from ..layers import AxisState, Conv, Pool, Repeat
+from ..network import Network, Row, is_pass_through
 from ..values import symbol
 from .escape import tex_text
 from .settings import _PREFIX, _STATE_KEY, QUANTITIES, Rel
@@ -294,7 +294,7 @@ def flat_depth(net: Any, pass_through: bool = False) -> Any:
         for lay in layers:
             if isinstance(lay, Repeat):
                 total = A.add(total, A.mul(lay.times, depth(lay.block)))
-            elif pass_through or not isinstance(lay, Identity):
+            elif pass_through or not is_pass_through(lay):
                 total = A.add(total, 1)
         return total
 
@@ -384,7 +384,7 @@ def general_form(net: Any, depth: Any, n_in: Any, origin: Any, *, numeric_depth:
             if isinstance(lay, Repeat):
                 if not plain(lay.block):
                     return False
-            elif isinstance(lay, Identity):
+            elif is_pass_through(lay):
                 continue
             elif type(lay) not in (Conv, Pool) or getattr(lay, "ceil_mode", False):
                 return False

@@ -15,16 +15,18 @@ Whatever the model, a picture draws a bounded number of things: at most
 and the chosen features always among them), the pixel grid only when it has
 at most :data:`FINE_CELLS` cells per axis.  A network with one declared axis
 (or a sample rate) is drawn in 1-D: the input as a strip, the receptive fields
-as intervals; an N-D network draws two of its axes (default the last two) and
-says which.  A layer whose jump is below one pixel (upsampling) is said to
-have ``1/j`` features per pixel in the caption.
+as intervals; one picture of an N-D network (:func:`figure_geometry`) draws
+two of its axes (default the last two) and says which.  A layer whose jump is
+below one pixel (upsampling) is said to have ``1/j`` features per pixel in the
+caption.  :func:`figure_plan` decides what a figure draws (:func:`tikz_figure`
+and :func:`rfsym.plot.rf_figure` follow it).
 
 Centres that do not sit on a pixel centre (between input pixels: on a pixel edge
 after a 2x2 pooling, or at a fraction of a pixel after upsampling) are drawn as
 rings, the others as dots, and a legend under the picture says so -- with
 ``j = 1/2: two features per input pixel`` when the jump is not a whole number.
-An N-D network whose axes differ (anisotropic kernels or strides, or any 3-D
-volume with different axes) is drawn as one strip per group of equal axes,
+An N-D network whose axes differ (anisotropic kernels or strides: a video, a
+volume with a coarser slice axis) is drawn as one strip per group of equal axes,
 each labelled with its axes (``layout="axes"`` asks for it, ``layout="single"``
 for one picture); an isotropic network keeps its 2-D picture.
 
@@ -345,12 +347,13 @@ def figure_plan(
     one 1-D strip per group of equal axes (equal input size and equal n, j, r
     and start of the drawn layer), at most :data:`MAX_PANELS`; ``"auto"``
     (default) draws per axis when ``dims``, ``axes`` and a sample rate are not
-    given and the network has two or more axes whose j, r or start differ on
-    some layer, else one picture.  In the per-axis layout a feature is one
-    index per network axis (or one index for every axis).  ``upsampled``
+    given and the drawn layer's axes differ (a volume: any two of its axes; an
+    image: in j, r or start, not only in size), else one picture.  In the
+    per-axis layout a feature is one index per network axis (or one index for
+    every axis).  ``upsampled``
     (with ``layer`` None) also draws the first layer whose jump is smaller than
-    its predecessor's (upsampling, a transposed convolution), when it is not
-    the drawn layer.
+    its inputs' (upsampling, a transposed convolution), when it is not the
+    drawn layer.
     """
     if layout not in LAYOUTS:
         raise RfsymError(f"figure layout must be one of {', '.join(LAYOUTS)} (got {layout!r})")
@@ -360,30 +363,31 @@ def figure_plan(
     picked = dims is not None or axes is not None or sample_rate is not None
     if layout == "axes" and picked:
         raise RfsymError("a per-axis figure draws every axis: leave out dims, axes and the sample rate")
-    if layout == "axes" or (layout == "auto" and not picked and nax > 1 and _anisotropic(table)):
+    if layout == "axes" or (layout == "auto" and not picked and nax > 1):
         row = _pick_row(table, layer, tuple(range(nax)), net)
         groups = _equal_axes(table, row)
-        keep, rest = groups[:MAX_PANELS], groups[MAX_PANELS:]
+        if layout == "axes" or _axes_differ(row, groups, nax):
+            keep, rest = groups[:MAX_PANELS], groups[MAX_PANELS:]
 
-        def strips(r: Any) -> tuple[Figure, ...]:
-            return tuple(_geometry(net, table, r, (g[0],), _axis_features(features, g[0], nax), g) for g in keep)
+            def strips(r: Any) -> tuple[Figure, ...]:
+                return tuple(_geometry(net, table, r, (g[0],), _axis_features(features, g[0], nax), g) for g in keep)
 
-        up = _upsampled_row(table, row, range(nax)) if upsampled and layer is None else None
-        return FigurePlan(strips(row), strips(up) if up is not None else (), tuple(rest))
+            up = _upsampled_row(net, table, row, range(nax)) if upsampled and layer is None else None
+            return FigurePlan(strips(row), strips(up) if up is not None else (), tuple(rest))
     drawn = _drawn_axes(nax, dims, axes, net, sample_rate)
     row = _pick_row(table, layer, drawn, net)
-    up = _upsampled_row(table, row, set(drawn)) if upsampled and layer is None else None
+    up = _upsampled_row(net, table, row, set(drawn)) if upsampled and layer is None else None
     pics = (_geometry(net, table, row, drawn, features),)
     return FigurePlan(pics, (_geometry(net, table, up, drawn, None),) if up is not None else ())
 
 
-def _anisotropic(table: Any) -> bool:
-    """True when some layer's j, r or start differ between the network's axes."""
-    for row in table.rows:
-        vals = {(str(A.norm(s.j)), str(A.norm(s.r)), str(A.norm(s.start))) for s in row.states}
-        if len(vals) > 1:
-            return True
-    return False
+def _axes_differ(row: Any, groups: list[tuple[int, ...]], nax: int) -> bool:
+    """The automatic per-axis rule, on the drawn layer: a volume (3 or more axes) whose axes are not all
+    equal; an image whose axes differ in j, r or start (not only in size: a 224x320 image stays 2-D)."""
+    if nax >= 3:
+        return len(groups) > 1
+    vals = {(str(A.norm(s.j)), str(A.norm(s.r)), str(A.norm(s.start))) for s in row.states}
+    return len(vals) > 1
 
 
 def _equal_axes(table: Any, row: Any) -> list[tuple[int, ...]]:
@@ -408,14 +412,25 @@ def _axis_features(features: Any, axis: int, nax: int) -> Any:
     return out
 
 
-def _upsampled_row(table: Any, row: Any, axes: Any) -> Any:
-    """The first layer whose jump is smaller than its predecessor's on one of ``axes`` (numbers only), if it
-    is not ``row``; else None."""
+def _upsampled_row(net: Any, table: Any, row: Any, axes: Any) -> Any:
+    """The first layer whose jump is smaller than its input's (its graph inputs', or the previous row's in a
+    sequential network) on one of ``axes`` (numbers only), if it is not ``row``; else None."""
     axes = list(axes)
+    by_name = {r.name: r for r in table.rows}
+    inputs_of = getattr(net, "inputs_of", None)
     for prev, cand in zip(table.rows, table.rows[1:]):
+        below = [prev]
+        if inputs_of is not None:
+            try:
+                names = list(inputs_of(cand.name))
+            except (KeyError, ValueError, RfsymError):
+                names = []
+            if names and all(n in by_name for n in names):
+                below = [by_name[n] for n in names]
         for a in axes:
-            jp, jc = A.norm(prev.states[a].j), A.norm(cand.states[a].j)
-            if A.is_num(jp) and A.is_num(jc) and jc < jp:
+            jc = A.norm(cand.states[a].j)
+            jps = [A.norm(b.states[a].j) for b in below]
+            if A.is_num(jc) and all(A.is_num(jp) for jp in jps) and all(jc < jp for jp in jps):
                 return None if cand.name == row.name else cand
     return None
 
@@ -463,18 +478,20 @@ def _per_pixel(j: Fraction, cell: str = "pixel") -> str:
 
 
 def figure_legend(g: Figure) -> list[tuple[str, str]]:
-    """The legend under a picture whose centres are not all on pixel centres: (``"dot"``, ``"ring"`` or
-    ``"note"``, plain text), shared by TikZ and matplotlib; empty when every drawn centre is a pixel centre."""
-    if not g.between_pixels:
-        return []
+    """The legend under a picture: (``"dot"``, ``"ring"`` or ``"note"``, plain text), shared by TikZ and
+    matplotlib.  Dots and rings are named when some drawn centre is not a pixel centre; a jump that is not a
+    whole number (on an axis with two or more features) gets its note, such as ``j = 1/2: two features per
+    input pixel``; empty when there is nothing to explain."""
     out = []
-    if all(any(g.on_grid(k)) for k in range(g.dims)):
-        out.append(("dot", f"feature centre on a {_cell(g)} centre"))
-    out.append(("ring", f"feature centre between input {_cell(g)}s"))
-    fractional = [(k, j) for k, j in enumerate(g.jump) if j.denominator != 1]
+    if g.between_pixels:
+        if all(any(g.on_grid(k)) for k in range(g.dims)):
+            out.append(("dot", f"feature centre on a {_cell(g)} centre"))
+        out.append(("ring", f"feature centre between input {_cell(g)}s"))
+    fractional = [(k, j) for k, j in enumerate(g.jump) if j.denominator != 1 and g.count[k] > 1]
     names = ("rows", "columns") if g.dims == 2 else ("",)
     if len({j for _, j in fractional}) == 1 and (g.dims == 1 or len(fractional) == 2):
-        out.append(("note", _per_pixel(fractional[0][1], _cell(g))))
+        each = " along each axis" if g.dims == 2 else ""  # 2-D: four features per pixel for j = 1/2
+        out.append(("note", _per_pixel(fractional[0][1], _cell(g)) + each))
     else:
         out += [("note", f"{names[k]}: {_per_pixel(j)}") for k, j in fractional]
     return out
@@ -575,7 +592,7 @@ def _caption(plan: FigurePlan, pictures: Sequence[Figure], units: Any, upsampled
     what = "input samples" if g.dims == 1 and not g.same else "input pixels"
     where = rf"layer \texttt{{{tex_text(g.layer)}}}"
     if upsampled:
-        where += " (the first upsampled layer: its jump is smaller than the previous layer's)"
+        where += " (the first upsampled layer: its jump is smaller than its input's)"
     cap = (
         rf"Receptive fields in \texttt{{{tex_text(g.network)}}}, {where}: {what} (blue), padding (dashed), "
         r"feature centres (green) and the receptive fields of the marked features (orange)."
@@ -588,7 +605,16 @@ def _caption(plan: FigurePlan, pictures: Sequence[Figure], units: Any, upsampled
         if plan.left_out:
             rest = ", ".join(" and ".join(map(str, grp)) for grp in plan.left_out)
             cap += f" Axes {rest} are not drawn (at most {MAX_PANELS} strips)."
-    if units is not None:
+    if units is not None and plan.per_axis:  # each strip's own values, named by its axes
+        cap += (
+            " "
+            + "; ".join(
+                rf"{'R' if i == 0 else 'r'}eceptive field ${units.tex(p.rf[0])}$, jump ${units.tex(p.jump[0])}$ on {p.which}"
+                for i, p in enumerate(pictures)
+            )
+            + "."
+        )
+    elif units is not None:
         cap += (
             rf" Receptive field ${'$, $'.join(units.tex(r) for r in g.rf)}$, jump "
             rf"${'$, $'.join(units.tex(j) for j in g.jump)}$."
