@@ -237,7 +237,12 @@ class VerifyReport:
         if list(groups) == [CHECKED]:
             return "OK: n, r, j and start checked on every axis"
         parts = [f"{k} {', '.join(v)}" for k, v in sorted(groups.items(), key=lambda kv: _RANK[kv[0]])]
-        return "OK so far: " + "; ".join(parts) + " (verify without an input size picks sizes that hold the field)"
+        unchecked = {q for k, v in groups.items() if k != CHECKED for q in v}
+        if unchecked <= {"n", "j"} and self.axes and all(a.n_model is None for a in self.axes):
+            why = "n and j need two output units on an axis; the model's output has no spatial axes"
+        else:
+            why = "verify without an input size picks sizes that hold the field"
+        return "OK so far: " + "; ".join(parts) + f" ({why})"
 
     def to_text(self) -> str:
         runs = [(a.axis, a.input) for a in self.axes if a.input and a.input != self.input]

@@ -296,6 +296,18 @@ class TestStatus:
         head = rep.to_text().splitlines()[0]
         assert "OK so far" in head and "only bounded r" in head
 
+    def test_classifier_says_why_n_and_j_are_not_checkable(self):
+        """A model whose output has no spatial axes (a pooled head): r and start are checked, and the headline
+        says why n and j cannot be (it used to advise verify's own input choice, which it had already made)."""
+        model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 4, 3, stride=2), nn.AdaptiveAvgPool2d(1))
+        model = nn.Sequential(model, nn.Flatten(), nn.Linear(4, 10))
+        rep = verify(model)
+        assert rep.ok and rep.status("r") == "checked" and rep.status("start") == "checked"
+        assert rep.status("n") == rep.status("j") == "not checkable"
+        head = rep.to_text().splitlines()[0]
+        assert head.endswith("(n and j need two output units on an axis; the model's output has no spatial axes)")
+        assert "picks sizes" not in head
+
     def test_saturating_activations_do_not_hide_the_field(self):
         """ReLU6 after residual sums saturates with positive weights (activations double per block, the cap is 6);
         verify uncaps it, so the gradient is not empty and r is checked (MobileNet v2 at 512 failed so)."""
