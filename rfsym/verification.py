@@ -371,17 +371,8 @@ def _avg_for_max(x: Any, nd: int, kernel: Any, stride: Any, padding: Any, dilati
     return conv(xp, w, None, s, 0, d, c)
 
 
-def _mode_class() -> Any:
-    """The ``TorchFunctionMode`` of the measurement (see the module docstring); ``globals`` counts what it detached.
-
-    Long (about 110 lines) because it is one class: the sets of torch functions it replaces are built once here
-    (torch is imported only when verify runs) and its one ``__torch_function__`` dispatches on them; the
-    bookkeeping of tensors computed from the input (hand-written attention) is two short methods beside it.
-    """
-    import torch
-    import torch.nn.functional as F
-    from torch.overrides import TorchFunctionMode
-
+def _mode_sets(torch: Any, F: Any) -> dict[str, Any]:
+    """The torch functions the measurement mode replaces, by role (built once, when verify runs)."""
     maxes = {}
     for nd in (1, 2, 3):
         for obj in (F, torch, torch._C._nn):
@@ -396,11 +387,33 @@ def _mode_class() -> Any:
     norms = {F.group_norm, F.instance_norm, F.layer_norm, F.local_response_norm}
     if hasattr(F, "rms_norm"):
         norms.add(F.rms_norm)
-    reductions = {torch.mean, torch.Tensor.mean, torch.sum, torch.Tensor.sum, torch.amax, torch.Tensor.amax}
-    clamps = {torch.clamp, torch.Tensor.clamp, torch.clip, torch.Tensor.clip}
-    attention = {getattr(F, "scaled_dot_product_attention", None)} - {None}
-    products = {torch.matmul, torch.Tensor.matmul, torch.bmm, torch.Tensor.bmm, torch.Tensor.__matmul__}
-    softmaxes = {F.softmax, torch.softmax, torch.Tensor.softmax}
+    return {
+        "maxes": maxes,
+        "adaptive": adaptive,
+        "norms": norms,
+        "reductions": {torch.mean, torch.Tensor.mean, torch.sum, torch.Tensor.sum, torch.amax, torch.Tensor.amax},
+        "clamps": {torch.clamp, torch.Tensor.clamp, torch.clip, torch.Tensor.clip},
+        "attention": {getattr(F, "scaled_dot_product_attention", None)} - {None},
+        "products": {torch.matmul, torch.Tensor.matmul, torch.bmm, torch.Tensor.bmm, torch.Tensor.__matmul__},
+        "softmaxes": {F.softmax, torch.softmax, torch.Tensor.softmax},
+    }
+
+
+def _mode_class() -> Any:
+    """The ``TorchFunctionMode`` of the measurement (see the module docstring); ``globals`` counts what it detached.
+
+    Long because it is one class: its one ``__torch_function__`` dispatches on the sets of
+    :func:`_mode_sets` (torch is imported only when verify runs, so the class is built here), and the
+    bookkeeping of tensors computed from the input (hand-written attention) is two short methods beside it.
+    """
+    import torch
+    import torch.nn.functional as F
+    from torch.overrides import TorchFunctionMode
+
+    sets = _mode_sets(torch, F)
+    maxes, adaptive, norms = sets["maxes"], sets["adaptive"], sets["norms"]
+    reductions, clamps, attention = sets["reductions"], sets["clamps"], sets["attention"]
+    products, softmaxes = sets["products"], sets["softmaxes"]
 
     class Mode(TorchFunctionMode):
         def __init__(self, detach: bool) -> None:
@@ -412,17 +425,7 @@ def _mode_class() -> Any:
             self.derived: dict[int, Any] = {}
 
         def _track(self, args: Any, kwargs: Any, out: Any) -> None:
-            if not self.derived:
-                return
-            stack = [*args, *kwargs.values()]
-            while stack:
-                a = stack.pop()
-                if isinstance(a, (list, tuple)):
-                    stack.extend(a)
-                elif isinstance(a, torch.Tensor) and id(a) in self.derived:
-                    outs = out if isinstance(out, (list, tuple)) else (out,)
-                    self.derived.update((id(o), o) for o in outs if isinstance(o, torch.Tensor))
-                    return
+            _track_derived(torch, self.derived, args, kwargs, out)
 
         def _product(self, func: Any, args: Any, kwargs: Any) -> Any:
             out = func(*args, **kwargs)
@@ -453,16 +456,7 @@ def _mode_class() -> Any:
             if func in maxes:
                 return _max_as_avg(func, maxes[func], args, kwargs)
             if func in adaptive:
-                names = ["input", "output_size", "return_indices"]
-                vals = {**dict(zip(names, args)), **kwargs}
-                x, size = vals["input"], vals["output_size"]
-                out = getattr(F, f"adaptive_avg_pool{adaptive[func]}d")(x, size)
-                sizes = size if isinstance(size, (list, tuple)) else (size,) * adaptive[func]
-                if all(o == 1 for o in sizes) and any(n > 1 for n in x.shape[2:]):
-                    out = self._global(out)
-                if vals.get("return_indices") or "with_indices" in getattr(func, "__name__", ""):
-                    return out, torch.zeros_like(out, dtype=torch.long)
-                return out
+                return _adaptive_as_avg(torch, F, func, adaptive[func], args, kwargs, self._global)
             if func in norms:  # over channels they would cancel every equal-channel contribution
                 return args[0] if args else kwargs["input"]
             if func in softmaxes or func is F.normalize:
@@ -477,16 +471,53 @@ def _mode_class() -> Any:
             out = func(*args, **kwargs)
             if func in attention:
                 return self._global(out)
-            if func in reductions and args and isinstance(args[0], torch.Tensor) and args[0].dim() >= 3:
-                dims = args[1] if len(args) > 1 else kwargs.get("dim")
-                rank = args[0].dim()
-                if dims is not None and not isinstance(dims, str):
-                    ds = {int(d) % rank for d in (dims if isinstance(dims, (list, tuple)) else (dims,))}
-                    if ds >= set(range(2, rank)) and any(n > 1 for n in args[0].shape[2:]):
-                        out = self._global(out)
+            if func in reductions and _reduces_space(torch, args, kwargs):
+                out = self._global(out)
             return out
 
     return Mode
+
+
+def _track_derived(torch: Any, derived: dict[int, Any], args: Any, kwargs: Any, out: Any) -> None:
+    """Record ``out`` as computed from the input when some argument (nested in lists) is."""
+    if not derived:
+        return
+    stack = [*args, *kwargs.values()]
+    while stack:
+        a = stack.pop()
+        if isinstance(a, (list, tuple)):
+            stack.extend(a)
+        elif isinstance(a, torch.Tensor) and id(a) in derived:
+            outs = out if isinstance(out, (list, tuple)) else (out,)
+            derived.update((id(o), o) for o in outs if isinstance(o, torch.Tensor))
+            return
+
+
+def _adaptive_as_avg(torch: Any, F: Any, func: Any, nd: int, args: Any, kwargs: Any, glob: Any) -> Any:
+    """An adaptive max/avg pooling measured as adaptive average pooling; to a single cell of a map wider
+    than one, a global operation (``glob`` detaches or counts it)."""
+    names = ["input", "output_size", "return_indices"]
+    vals = {**dict(zip(names, args)), **kwargs}
+    x, size = vals["input"], vals["output_size"]
+    out = getattr(F, f"adaptive_avg_pool{nd}d")(x, size)
+    sizes = size if isinstance(size, (list, tuple)) else (size,) * nd
+    if all(o == 1 for o in sizes) and any(n > 1 for n in x.shape[2:]):
+        out = glob(out)
+    if vals.get("return_indices") or "with_indices" in getattr(func, "__name__", ""):
+        return out, torch.zeros_like(out, dtype=torch.long)
+    return out
+
+
+def _reduces_space(torch: Any, args: Any, kwargs: Any) -> bool:
+    """A mean/sum/amax call that reduces every spatial axis of a map wider than one (a global operation)."""
+    if not (args and isinstance(args[0], torch.Tensor) and args[0].dim() >= 3):
+        return False
+    dims = args[1] if len(args) > 1 else kwargs.get("dim")
+    rank = args[0].dim()
+    if dims is None or isinstance(dims, str):
+        return False
+    ds = {int(d) % rank for d in (dims if isinstance(dims, (list, tuple)) else (dims,))}
+    return ds >= set(range(2, rank)) and any(n > 1 for n in args[0].shape[2:])
 
 
 def _constant_statistics(normalize: bool, args: Any, kwargs: Any) -> Any:
