@@ -267,11 +267,19 @@ def figure_geometry(
     what is drawn: by default a 1-D strip for a network with one declared axis
     or a sample rate, else the last two axes (one size for every axis: a square).
     """
-    check_figure_size(net, input, layer=layer)
-    table = net.table(input=input, convention=convention, origin=origin)
-    drawn = _drawn_axes(len(table.input), dims, axes, net, sample_rate)
-    row = _pick_row(table, layer, drawn, net)
-    return _geometry(net, table, row, drawn, features)
+    plan = figure_plan(
+        net,
+        layer,
+        features,
+        input=input,
+        convention=convention,
+        origin=origin,
+        dims=dims,
+        axes=axes,
+        sample_rate=sample_rate,
+        layout="single",
+    )
+    return plan.pictures[0]
 
 
 def _geometry(
