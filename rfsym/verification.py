@@ -1321,7 +1321,7 @@ def _onnx_holes(
         if period * pixels > MAX_HOLE_SCAN:
             for i, _ in mine:
                 holes[i] = None
-            shown = "x".join(str(v) for v in sizes)
+            shown = _sizes_text(sizes)
             notes.append(
                 f"dilation gaps not counted on axis {ax}: the scan needs {period} runs at input {shown} "
                 f"(more than {MAX_HOLE_SCAN:,} pixel-runs); the extents are measured all the same"
